@@ -1,0 +1,260 @@
+"""The one traversal: scopes and bindings, plus an index of the nodes every later step reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from .scopes import Binding, Resolver, Scope, dotted
+
+
+@dataclass(frozen=True)
+class Guard:
+    """An ``if`` whose body (``negated=False``) or else-branch (``negated=True``) holds a node."""
+
+    test: cst.BaseExpression
+    negated: bool
+
+
+@dataclass(eq=False)
+class CallSite:
+    node: cst.Call
+    scope: Scope
+    guards: Tuple[Guard, ...]
+
+
+@dataclass(eq=False)
+class Collected:
+    module: cst.Module
+    resolver: Resolver
+    module_scope: Scope
+    calls: List[CallSite] = field(default_factory=list)
+    comparisons: List[Tuple[cst.Comparison, Scope]] = field(default_factory=list)
+    functions: List[Tuple[cst.FunctionDef, Scope]] = field(default_factory=list)  # (def, its own scope)
+    classes: List[Tuple[cst.ClassDef, Scope]] = field(default_factory=list)  # (class, the scope it is in)
+    # (class node, attribute) -> [(assigned value, method it was assigned in)] for ``self.attr = value``
+    self_attrs: Dict[Tuple[cst.ClassDef, str], List[Tuple[cst.BaseExpression, cst.FunctionDef]]] = field(
+        default_factory=dict)
+    scope_of_function: Dict[cst.FunctionDef, Scope] = field(default_factory=dict)
+    guards_of: Dict[cst.CSTNode, Tuple[Guard, ...]] = field(default_factory=dict)
+    frozen: List[cst.BaseExpression] = field(default_factory=list)  # x in ``x.requires_grad = False``
+
+
+_CONDITIONAL = (cst.If, cst.Try, cst.For, cst.While, cst.With, cst.Match if hasattr(cst, "Match") else cst.If)
+
+
+class Collector(cst.CSTVisitor):
+    def __init__(self, module: cst.Module, package: Optional[str]) -> None:
+        super().__init__()
+        self.package = package
+        self.resolver = Resolver()
+        root = Scope("module", module, None)
+        self.out = Collected(module, self.resolver, root)
+        self.scopes: List[Scope] = [root]
+        self.conditional: List[int] = [0]
+        self.guards: List[List[Guard]] = [[]]
+        self.seq = 0
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    @property
+    def scope(self) -> Scope:
+        return self.scopes[-1]
+
+    def _tick(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def _bind(self, name: str, kind: str, **kw) -> None:
+        self.scope.add(Binding(name, kind, self._tick(), self.conditional[-1] > 0, **kw))
+
+    def _push(self, kind: str, node: cst.CSTNode) -> Scope:
+        scope = Scope(kind, node, self.scope)
+        self.scopes.append(scope)
+        self.conditional.append(0)
+        self.guards.append([])
+        return scope
+
+    def _pop(self) -> None:
+        self.scopes.pop()
+        self.conditional.pop()
+        self.guards.pop()
+
+    def _bind_target(self, target: cst.BaseExpression, kind: str, value, index=None) -> None:
+        if isinstance(target, cst.Name):
+            self._bind(target.value, kind, value=value, index=index, node=target)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for i, element in enumerate(target.elements):
+                inner = element.value
+                if isinstance(inner, cst.StarredElement):
+                    inner = inner.value
+                self._bind_target(inner, kind, value, i if index is None else -1)
+        elif isinstance(target, cst.StarredElement):
+            self._bind_target(target.value, kind, value, -1)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                and target.value.value == "self":
+            cls = self.scope.enclosing_class
+            function = self.scope.function
+            if cls is not None and function is not None:
+                self.out.self_attrs.setdefault((cls, target.attr.value), []).append((value, function))
+
+    # -- scopes ----------------------------------------------------------------------------------
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.out.classes.append((node, self.scope))
+        self._bind(node.name.value, "class", value=node, node=node)
+        self._push("class", node)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self._pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._bind(node.name.value, "def", value=node, node=node)
+        scope = self._push("function", node)
+        self.out.functions.append((node, scope))
+        self.out.scope_of_function[node] = scope
+        params = node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            self._bind(param.name.value, "param", node=param)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self._bind(star.name.value, "param", node=star)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._push("function", node)
+        params = node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            self._bind(param.name.value, "param", node=param)
+
+    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self._pop()
+
+    # -- control flow ----------------------------------------------------------------------------
+
+    def visit_If(self, node: cst.If) -> None:
+        self.conditional[-1] += 1
+
+    def leave_If(self, node: cst.If) -> None:
+        self.conditional[-1] -= 1
+
+    def visit_If_body(self, node: cst.If) -> None:
+        self.guards[-1].append(Guard(node.test, False))
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self.guards[-1].pop()
+
+    def visit_If_orelse(self, node: cst.If) -> None:
+        self.guards[-1].append(Guard(node.test, True))
+
+    def leave_If_orelse(self, node: cst.If) -> None:
+        self.guards[-1].pop()
+
+    def _enter_conditional(self, node) -> None:
+        self.conditional[-1] += 1
+
+    def _leave_conditional(self, node) -> None:
+        self.conditional[-1] -= 1
+
+    visit_Try = visit_While = visit_With = _enter_conditional
+    leave_Try = leave_While = leave_With = _leave_conditional
+
+    def visit_For(self, node: cst.For) -> None:
+        self.conditional[-1] += 1
+        self._bind_target(node.target, "loop", node.iter)
+
+    def leave_For(self, node: cst.For) -> None:
+        self.conditional[-1] -= 1
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.conditional[-1] += 1
+        self._bind_target(node.target, "loop", node.iter)
+        self.conditional[-1] -= 1
+
+    # -- bindings --------------------------------------------------------------------------------
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = dotted(alias.name)
+            if full is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self._bind(alias.asname.name.value, "import", qualname=full)
+            else:
+                self._bind(full.split(".")[0], "import", qualname=full.split(".")[0])
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        base = dotted(node.module) if node.module is not None else ""
+        level = len(node.relative)
+        if level:
+            if not self.package:
+                return
+            parts = self.package.split(".")
+            if level - 1 > len(parts) - 1:
+                return
+            anchor = ".".join(parts[: len(parts) - (level - 1)])
+            base = f"{anchor}.{base}" if base else anchor
+        for alias in node.names:
+            name = dotted(alias.name)
+            if name is None:
+                continue
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self._bind(local, "import", qualname=f"{base}.{name}" if base else name)
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            t = target.target
+            if isinstance(t, cst.Attribute) and t.attr.value == "requires_grad" \
+                    and isinstance(node.value, cst.Name) and node.value.value == "False":
+                self.out.frozen.append(t.value)
+            self._bind_target(target.target, "assign", node.value)
+
+    def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind_target(node.target, "assign", node.value)
+
+    def leave_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name):
+            self._bind(node.target.value, "other", node=node)
+
+    def leave_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind_target(node.target, "assign", node.value)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            target = node.asname.name
+            if isinstance(target, cst.Name):
+                self._bind(target.value, "other", node=node)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self._bind(node.name.name.value, "other", node=node)
+
+    # -- index -----------------------------------------------------------------------------------
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.resolver.scope_of[node] = self.scope
+        self.resolver.seq_of[node] = self._tick()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.resolver.scope_of[node] = self.scope
+        guards = tuple(self.guards[-1])
+        self.out.calls.append(CallSite(node, self.scope, guards))
+        self.out.guards_of[node] = guards
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        self.out.comparisons.append((node, self.scope))
+
+
+def collect(module: cst.Module, package: Optional[str] = None) -> Collected:
+    collector = Collector(module, package)
+    module.visit(collector)
+    return collector.out

@@ -1,0 +1,41 @@
+"""``analyse(module)``: the facts of one file, computed once and read by every rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional
+
+import libcst as cst
+
+from .collector import Collected, collect
+from .graph import Graph
+from .inits import InitIndex, InitUse
+from .values import Evaluator
+
+
+@dataclass(eq=False)
+class FileFacts:
+    module: cst.Module
+    collected: Collected
+    evaluator: Evaluator
+    graph: Graph
+    inits: InitIndex
+
+    @property
+    def init_uses(self) -> List[InitUse]:
+        return self.inits.uses
+
+    def names(self, node: cst.CSTNode):
+        """Every qualified name ``node`` may refer to."""
+        return self.evaluator.names(node)
+
+    def value(self, node: Optional[cst.CSTNode]):
+        return self.evaluator.evaluate(node)
+
+
+def analyse(module: cst.Module, package: Optional[str] = None) -> FileFacts:
+    collected = collect(module, package)
+    evaluator = Evaluator(collected.resolver)
+    graph = Graph(collected, evaluator)
+    inits = InitIndex(collected, graph, evaluator)
+    return FileFacts(module, collected, evaluator, graph, inits)

@@ -1,0 +1,376 @@
+"""Layers, the containers that chain them, and the activation each layer's output goes through.
+
+Pairing comes from three places, in every framework: ``Sequential`` lists (and ``.add()`` calls),
+``activation=`` arguments, and data flow in ``forward``/``__call__``/``call`` bodies or functional
+code (``x = self.fc1(x); x = F.relu(x)``, ``nn.relu(nn.Dense(8)(x))``). A pairing is recorded only
+when the code shows it; otherwise ``followed_by`` stays ``None`` (unknown) and rules stay silent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple, Union
+
+import libcst as cst
+
+from .. import catalogue
+from ..catalogue import Activation, Framework, Layer, LayerKind
+from ..catalogue.containers import ACTIVATION_WRAPPERS, SEQUENTIALS, TRANSPARENT, TRANSPARENT_ROOTS
+from ..catalogue.names import canonical
+from .collector import Collected
+from .values import UNKNOWN, Evaluator, is_number
+
+WEIGHT_KINDS = frozenset({LayerKind.DENSE, LayerKind.CONV, LayerKind.CONV_TRANSPOSE, LayerKind.EMBEDDING,
+                          LayerKind.RNN, LayerKind.ATTENTION})
+
+
+@dataclass(frozen=True)
+class ActivationRef:
+    activation: Activation
+    slope: Optional[float] = None
+
+    @property
+    def gain_name(self) -> str:
+        return self.activation.value
+
+
+LINEAR = ActivationRef(Activation.LINEAR)
+
+
+@dataclass(eq=False)
+class LayerUse:
+    """One layer constructor call and what the code shows about it."""
+
+    node: cst.Call
+    entry: Layer
+    args: Dict[str, cst.BaseExpression]
+    activation: Optional[ActivationRef] = None  # from an activation= argument
+    followed_by: Optional[ActivationRef] = None  # what its output goes through (None: unknown)
+    feeds_layer: bool = False  # its output reaches another weight layer (it is a hidden layer)
+    names: Tuple[str, ...] = ()  # attribute / variable names it is stored under (self.lora_B -> "lora_B")
+
+    @property
+    def framework(self) -> Framework:
+        return self.entry.framework
+
+    @property
+    def kind(self) -> LayerKind:
+        return self.entry.kind
+
+    def arg(self, spec: Optional[Tuple[str, int]]) -> Optional[cst.BaseExpression]:
+        return None if spec is None else self.args.get(spec[0])
+
+    def effective_activation(self) -> Optional[ActivationRef]:
+        if self.activation is not None and self.activation.activation is not Activation.LINEAR:
+            return self.activation
+        return self.followed_by
+
+
+@dataclass(eq=False)
+class SequentialUse:
+    node: cst.Call
+    framework: Framework
+    elements: List[cst.BaseExpression] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    node: cst.ClassDef
+    bases: frozenset
+    attrs: Dict[str, List[cst.BaseExpression]] = field(default_factory=dict)
+
+
+Item = Union[LayerUse, ActivationRef, SequentialUse, None]
+
+
+class Graph:
+    """Classifies expressions as layers, activations or containers, and pairs them."""
+
+    def __init__(self, collected: Collected, evaluator: Evaluator) -> None:
+        self.c = collected
+        self.ev = evaluator
+        self.resolver = collected.resolver
+        self.layers: Dict[cst.Call, LayerUse] = {}
+        self.sequentials: Dict[cst.Call, SequentialUse] = {}
+        self.classes: Dict[cst.ClassDef, ClassInfo] = {}
+        self.class_of_function: Dict[cst.FunctionDef, cst.ClassDef] = {}
+        self._build()
+
+    # -- construction ------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        for node, _scope in self.c.classes:
+            bases = frozenset(q for base in node.bases for q in self.ev.names(base.value))
+            self.classes[node] = ClassInfo(node, bases)
+        for (cls, attr), values in self.c.self_attrs.items():
+            self.classes[cls].attrs[attr] = [v for v, _ in values]
+        for function, scope in self.c.functions:
+            owner = scope.enclosing_class
+            if owner is not None:
+                self.class_of_function[function] = owner
+        for site in self.c.calls:  # constructors first, so containers can see their elements
+            self._construct(site.node)
+        for site in self.c.calls:
+            self._grow_container(site.node)
+        for (cls, attr), values in self.c.self_attrs.items():
+            for value in values:
+                self._name_layers(value[0], attr)
+        for sequential in self.sequentials.values():
+            self._pair_sequence(sequential)
+        for function, _scope in self.c.functions:
+            self._flow(function.body.body if isinstance(function.body, cst.IndentedBlock) else [])
+        self._flow(self.c.module.body)
+
+    def _construct(self, call: cst.Call) -> None:
+        names = self.ev.names(call.func)
+        for name in names:
+            entry = catalogue.layer(name)
+            if entry is not None:
+                self.layers[call] = self._layer_use(call, entry)
+                return
+            container = SEQUENTIALS.get(canonical(name))
+            if container is not None:
+                framework, style = container
+                seq = SequentialUse(call, framework)
+                if style == "args":
+                    seq.elements = [a.value for a in call.args if a.keyword is None and not a.star]
+                else:
+                    first = call.args[0].value if call.args and call.args[0].keyword is None else None
+                    for arg in call.args:
+                        if arg.keyword is not None and arg.keyword.value == "layers":
+                            first = arg.value
+                    if isinstance(first, (cst.List, cst.Tuple)):
+                        seq.elements = [e.value for e in first.elements if not isinstance(e, cst.StarredElement)]
+                self.sequentials[call] = seq
+                return
+
+    def _layer_use(self, call: cst.Call, entry: Layer) -> LayerUse:
+        args: Dict[str, cst.BaseExpression] = {}
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        for spec in (entry.units_param, entry.in_units_param, entry.kernel_param):
+            if spec is not None and spec[1] < len(positional):
+                args[spec[0]] = positional[spec[1]]
+        for arg in call.args:
+            if arg.keyword is not None:
+                args[arg.keyword.value] = arg.value
+        use = LayerUse(call, entry, args)
+        if entry.activation_kwarg and entry.activation_kwarg in args:
+            use.activation = self.activation_of(args[entry.activation_kwarg], entry.framework)
+        return use
+
+    def _grow_container(self, call: cst.Call) -> None:
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in ("add", "append", "add_module", "extend"):
+            return
+        target = self.classify(func.value)
+        if not isinstance(target, SequentialUse):
+            return
+        values = [a.value for a in call.args if a.keyword is None and not a.star]
+        if func.attr.value == "add_module":
+            values = values[1:]
+        if func.attr.value == "extend" and values and isinstance(values[0], (cst.List, cst.Tuple)):
+            values = [e.value for e in values[0].elements]
+        target.elements.extend(values)
+
+    def _name_layers(self, value: cst.BaseExpression, name: str) -> None:
+        item = self.classify(value)
+        if isinstance(item, LayerUse) and name not in item.names:
+            item.names += (name,)
+
+    # -- classification ----------------------------------------------------------------------------
+
+    def classify(self, node: Optional[cst.CSTNode], depth: int = 0) -> Item:
+        """What an expression denotes: a layer, an activation, a container, or None (unknown)."""
+        if node is None or depth > 8:
+            return None
+        if isinstance(node, cst.Call):
+            if node in self.layers:
+                return self.layers[node]
+            if node in self.sequentials:
+                return self.sequentials[node]
+            names = self.ev.names(node.func)
+            for name in names:
+                act = catalogue.activation(name)
+                if act is not None and act.style == "module":
+                    return ActivationRef(act.activation, self._slope(node, act, module=True))
+                wrapper = ACTIVATION_WRAPPERS.get(canonical(name))
+                if wrapper is not None and node.args:
+                    return self.activation_of(node.args[0].value, wrapper)
+            return None
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            for name in self.ev.names(node):
+                act = catalogue.activation(name)
+                if act is not None and act.style == "function":
+                    return ActivationRef(act.activation, act.default_slope)
+            if isinstance(node, cst.Name):
+                values = self.resolver.assigned_values(node)
+                items = {id(i): i for i in (self.classify(v, depth + 1) for v, _ in values) if i is not None}
+                return next(iter(items.values())) if len(items) == 1 else None
+            return self._self_attr(node, depth)
+        if isinstance(node, cst.Subscript):
+            base = self.classify(node.value, depth + 1)
+            if isinstance(base, SequentialUse) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+                index = self.ev.evaluate(node.slice[0].slice.value)
+                if isinstance(index, int) and -len(base.elements) <= index < len(base.elements):
+                    return self.classify(base.elements[index], depth + 1)
+        return None
+
+    def _self_attr(self, node: cst.Attribute, depth: int) -> Item:
+        cls = self.owner_class(node)
+        if cls is None:
+            return None
+        values = self.classes[cls].attrs.get(node.attr.value, [])
+        items = {id(i): i for i in (self.classify(v, depth + 1) for v in values)}
+        return next(iter(items.values())) if len(items) == 1 else None
+
+    def owner_class(self, node: cst.CSTNode) -> Optional[cst.ClassDef]:
+        """For ``self.x``: the class whose method this expression is in."""
+        if not (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self"):
+            return None
+        scope = self.resolver.scope_of.get(node.value)
+        while scope is not None and scope.kind != "class":
+            if scope.enclosing_class is not None:
+                return scope.enclosing_class
+            scope = scope.parent
+        return None
+
+    def _slope(self, call: cst.Call, act, module: bool) -> Optional[float]:
+        if act.slope_param is None:
+            return act.default_slope
+        name, position = act.slope_param
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == name:
+                value = self.ev.evaluate(arg.value)
+                return float(value) if is_number(value) else None
+        positional = [a.value for a in call.args if a.keyword is None]
+        if position < len(positional):
+            value = self.ev.evaluate(positional[position])
+            return float(value) if is_number(value) else None
+        return act.default_slope
+
+    def activation_of(self, node: cst.BaseExpression, framework: Framework) -> Optional[ActivationRef]:
+        """The activation an ``activation=`` argument names: a string, a function, or None."""
+        value = self.ev.evaluate(node)
+        if value is None:
+            return LINEAR
+        if isinstance(value, str):
+            found = catalogue.activation_from_string(framework, value)
+            return ActivationRef(found[0], found[1]) if found else None
+        item = self.classify(node)
+        return item if isinstance(item, ActivationRef) else None
+
+    def is_transparent(self, node: cst.BaseExpression) -> bool:
+        func = node.func if isinstance(node, cst.Call) else node
+        for name in self.ev.names(func):
+            name = canonical(name)
+            if name.startswith(TRANSPARENT_ROOTS) and name.rsplit(".", 1)[-1] in TRANSPARENT:
+                return True
+        return False
+
+    # -- pairing ---------------------------------------------------------------------------------
+
+    def _pair_sequence(self, seq: SequentialUse) -> None:
+        items = [self.classify(e) for e in seq.elements]
+        for i, item in enumerate(items):
+            if not isinstance(item, LayerUse) or item.kind is LayerKind.NORM:
+                continue
+            if any(isinstance(later, LayerUse) and later.kind in WEIGHT_KINDS for later in items[i + 1:]):
+                item.feeds_layer = True
+            if item.followed_by is not None:
+                continue
+            for j in range(i + 1, len(items)):
+                later = items[j]
+                if isinstance(later, ActivationRef):
+                    item.followed_by = later
+                elif isinstance(later, LayerUse) and later.kind is LayerKind.NORM:
+                    continue
+                elif isinstance(later, LayerUse):
+                    item.followed_by = LINEAR
+                elif later is None and self.is_transparent(seq.elements[j]):
+                    continue
+                break
+
+    def _flow(self, statements) -> None:
+        env: Dict[str, Optional[LayerUse]] = {}
+        for statement in statements:
+            self._flow_statement(statement, env)
+
+    def _flow_statement(self, statement, env) -> None:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    producer = self._produce(small.value, env)
+                    for target in small.targets:
+                        if isinstance(target.target, cst.Name):
+                            env[target.target.value] = producer
+                elif isinstance(small, (cst.Expr, cst.Return)) and small.value is not None:
+                    self._produce(small.value, env)
+                elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
+                    self._produce(small.value, env)
+                    env[small.target.value] = None  # x += y: a residual sum, not a layer's output
+        elif isinstance(statement, (cst.If, cst.For, cst.While, cst.With, cst.Try)):
+            body = statement.body
+            if isinstance(body, cst.IndentedBlock):
+                for inner in body.body:
+                    self._flow_statement(inner, env)
+
+    def _produce(self, node: cst.BaseExpression, env) -> Optional[LayerUse]:
+        """The layer whose output ``node`` is (through norms and reshapes), pairing along the way."""
+        if isinstance(node, cst.Name):
+            return env.get(node.value)
+        if not isinstance(node, cst.Call):
+            if isinstance(node, (cst.BinaryOperation, cst.Tuple, cst.List)):
+                for child in node.children:
+                    if isinstance(child, cst.BaseExpression):
+                        self._produce(child, env)
+            return None
+        inputs = [self._produce(a.value, env) for a in node.args if a.keyword is None]
+        source = inputs[0] if inputs else None
+        callee = self.classify(node.func)
+        if callee is None and isinstance(node.func, cst.Attribute):
+            # a method of a tensor: x.view(...), x.flatten(1) keep the producer; x.relu() is an activation
+            receiver = self._produce(node.func.value, env)
+            method = node.func.attr.value
+            if method in ("relu", "relu_"):
+                if receiver is not None and receiver.followed_by is None:
+                    receiver.followed_by = ActivationRef(Activation.RELU)
+                return receiver
+            if method in ("view", "reshape", "flatten", "permute", "transpose", "contiguous", "squeeze",
+                          "unsqueeze", "float", "to"):
+                return receiver
+            return None
+        if isinstance(callee, ActivationRef):
+            if source is not None and source.followed_by is None:
+                source.followed_by = callee
+            return source  # still this layer's signal: a layer consuming it makes it a hidden layer
+        if isinstance(callee, LayerUse):
+            if callee.kind is LayerKind.NORM:
+                return source
+            if source is not None:
+                source.feeds_layer = True
+                if source.followed_by is None:
+                    source.followed_by = LINEAR
+            return callee
+        if callee is None and self.is_transparent(node.func):
+            return source
+        return None
+
+    # -- queries -----------------------------------------------------------------------------------
+
+    def layers_of_class(self, cls: cst.ClassDef) -> List[LayerUse]:
+        """Every layer a module class holds (attributes, and the contents of its containers)."""
+        out: List[LayerUse] = []
+        for values in self.classes[cls].attrs.values():
+            for value in values:
+                out.extend(self.layers_in(value))
+        return out
+
+    def layers_in(self, node: cst.BaseExpression, depth: int = 0) -> List[LayerUse]:
+        item = self.classify(node)
+        if isinstance(item, LayerUse):
+            return [item]
+        if isinstance(item, SequentialUse) and depth < 6:
+            return [layer for e in item.elements for layer in self.layers_in(e, depth + 1)]
+        if isinstance(node, (cst.List, cst.Tuple)) and depth < 6:
+            return [layer for e in node.elements for layer in self.layers_in(e.value, depth + 1)]
+        return []

@@ -1,0 +1,471 @@
+"""Initialiser applications and the parameters they reach.
+
+An ``InitUse`` is one initialiser as the code applies it: a torch in-place call, a factory passed to
+``kernel_initializer=``/``kernel_init=``/``initialize(init=...)``, a string name, a sampler wrapped
+in ``nn.Parameter``. Its ``targets`` say which parameters of which layers it reaches, following init
+functions to where they are applied (``net.apply(fn)``, ``net[i].apply(fn)``,
+``self.apply(self._init_weights)``, loops over ``modules()``) and narrowing by ``isinstance``/
+``type`` guards. ``targets_known`` is False when some targets could not be established.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from .. import catalogue
+from ..catalogue import Framework, Initializer, Layer, LayerKind, Style
+from .collector import CallSite, Collected, Guard
+from .graph import Graph, LayerUse, SequentialUse
+from .scopes import Binding
+from .values import UNKNOWN, Evaluator
+
+ALL_PARAMS = "*"
+TENSOR_METHODS = ("normal_", "uniform_", "fill_", "zero_")
+_PARAM_WRAPPERS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter", "tf.Variable"})
+_MODULE_ITERATORS = ("modules", "named_modules", "children", "named_children")
+_PARAM_ITERATORS = ("parameters", "named_parameters")
+
+
+@dataclass(eq=False)
+class ParamTarget:
+    """A parameter an initialiser reaches: ``param`` of ``layer`` (or of a layer of type ``entry``)."""
+
+    param: Optional[str]  # "weight", "bias", "kernel", ALL_PARAMS, or None for "every parameter"
+    layer: Optional[LayerUse] = None
+    entry: Optional[Layer] = None
+    ndim: Optional[int] = None  # for raw parameters whose shape the code gives
+
+    @property
+    def kind(self) -> Optional[LayerKind]:
+        entry = self.layer.entry if self.layer is not None else self.entry
+        return entry.kind if entry is not None else None
+
+    @property
+    def layer_entry(self) -> Optional[Layer]:
+        return self.layer.entry if self.layer is not None else self.entry
+
+    def is_weight(self) -> bool:
+        entry = self.layer_entry
+        if entry is None or self.param is None:
+            return False
+        return self.param == entry.weight or self.param in entry.extra_weights
+
+    def is_bias(self) -> bool:
+        entry = self.layer_entry
+        return entry is not None and self.param is not None and self.param == entry.bias
+
+
+@dataclass(eq=False)
+class InitUse:
+    node: cst.CSTNode  # where a finding about it is reported
+    entry: Optional[Initializer]  # None: a custom initialiser
+    framework: Framework
+    via: str  # "inplace", "kwarg", "string", "function", "factory", "sampler", "initialize"
+    args: Dict[str, cst.BaseExpression] = field(default_factory=dict)  # explicit arguments by name
+    targets: List[ParamTarget] = field(default_factory=list)
+    targets_known: bool = True  # False: some reach of this initialiser is not established
+    custom: Optional[cst.CSTNode] = None  # the user's init function/class, for custom initialisers
+    function: Optional[cst.FunctionDef] = None  # the function the call sits in
+    wrapped_as_parameter: bool = False  # a sampler whose result is wrapped in nn.Parameter/tf.Variable
+    preset: Dict[str, object] = field(default_factory=dict)  # arguments implied by a string name
+
+    def given(self, name: str) -> bool:
+        return name in self.args
+
+    def values(self, ev: Evaluator) -> dict:
+        """Argument values: explicit ones evaluated (UNKNOWN if unresolved), defaults otherwise."""
+        values = self.entry.defaults() if self.entry is not None else {}
+        values.update(self.preset)
+        for name, node in self.args.items():
+            values[name] = ev.evaluate(node)
+        return values
+
+
+class InitIndex:
+    def __init__(self, collected: Collected, graph: Graph, evaluator: Evaluator) -> None:
+        self.c = collected
+        self.g = graph
+        self.ev = evaluator
+        self.uses: List[InitUse] = []
+        self.by_node: Dict[cst.CSTNode, InitUse] = {}
+        self.init_functions: Set[cst.FunctionDef] = set()
+        self._applied: Dict[cst.FunctionDef, List[LayerUse]] = {}
+        self._applied_unknown: Set[cst.FunctionDef] = set()
+        self._functions = {node: scope for node, scope in collected.functions}
+        self._imports_torch = any(
+            b.kind == "import" and (b.qualname or "").startswith("torch")
+            for bindings in collected.module_scope.bindings.values() for b in bindings)
+        self._build()
+
+    # -- building ----------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self._collect_applications()
+        for site in self.c.calls:
+            self._from_call(site)
+        for layer in list(self.g.layers.values()):
+            self._from_layer_kwargs(layer)
+        for site in self.c.calls:
+            self._from_consumers(site)
+
+    def _add(self, use: InitUse) -> InitUse:
+        existing = self.by_node.get(use.node)
+        if existing is not None:
+            return existing
+        self.uses.append(use)
+        self.by_node[use.node] = use
+        if use.function is not None and use.via == "inplace":
+            self.init_functions.add(use.function)
+        return use
+
+    @staticmethod
+    def _bind_args(entry: Initializer, call: cst.Call, skip_first: bool) -> Dict[str, cst.BaseExpression]:
+        names = [k for k, _ in entry.params if k not in entry.keyword_only]
+        if skip_first:
+            names = names[1:]
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        if skip_first:
+            positional = positional[1:]
+        args = dict(zip(names, positional))
+        for arg in call.args:
+            if arg.keyword is not None:
+                args[arg.keyword.value] = arg.value
+        return args
+
+    def _initializer_of_call(self, call: cst.Call) -> Optional[Initializer]:
+        for name in self.ev.names(call.func):
+            entry = catalogue.initializer(name)
+            if entry is not None:
+                return entry
+        return None
+
+    def _function_of(self, site: CallSite) -> Optional[cst.FunctionDef]:
+        scope = site.scope
+        while scope is not None:
+            if isinstance(scope.node, cst.FunctionDef):
+                return scope.node
+            scope = scope.parent
+        return None
+
+    def _from_call(self, site: CallSite) -> None:
+        call = site.node
+        entry = self._initializer_of_call(call)
+        function = self._function_of(site)
+        if entry is None:
+            func = call.func
+            if (self._imports_torch and isinstance(func, cst.Attribute) and func.attr.value in TENSOR_METHODS
+                    and not self.ev.names(func)):
+                targets, known = self.targets_of(func.value, site)
+                if targets:
+                    method = catalogue.initializer(f"torch.Tensor.{func.attr.value}")
+                    use = InitUse(call, method, Framework.TORCH, "inplace", self._bind_args(method, call, False),
+                                  targets, known, function=function)
+                    self._add(use)
+            return
+        if entry.style is Style.INPLACE:
+            tensor = None
+            for arg in call.args:
+                if arg.keyword is not None and arg.keyword.value == "tensor":
+                    tensor = arg.value
+            if tensor is None and call.args and call.args[0].keyword is None:
+                tensor = call.args[0].value
+            if tensor is None:
+                return
+            targets, known = self.targets_of(tensor, site)
+            self._add(InitUse(call, entry, entry.framework, "inplace", self._bind_args(entry, call, True),
+                              targets, known, function=function))
+        elif entry.style is Style.FACTORY:
+            self._add(InitUse(call, entry, entry.framework, "factory", self._bind_args(entry, call, False),
+                              [], False, function=function))
+        elif entry.style is Style.SAMPLER:
+            self._add(InitUse(call, entry, entry.framework, "sampler", self._bind_args(entry, call, False),
+                              [], False, function=function))
+
+    def initializer_value(self, node: cst.BaseExpression, framework: Framework, depth: int = 0) -> List[InitUse]:
+        """The initialiser(s) an expression passed as ``kernel_initializer=``/``init=`` denotes."""
+        if depth > 6 or node is None:
+            return []
+        if isinstance(node, cst.Call):
+            use = self.by_node.get(node)
+            if use is not None and use.via == "factory":
+                return [use]
+            custom = self._custom(node.func)
+            if custom is not None:
+                return [self._add(InitUse(node, None, framework, "factory", {}, [], False, custom=custom))]
+            return []
+        value = self.ev.evaluate(node)
+        if isinstance(value, str):
+            found = catalogue.initializer_from_string(framework, value)
+            if found is None or found[0] is None:
+                return []
+            entry, args = found
+            return [self._add(InitUse(node, entry, framework, "string", {}, [], True, preset=args))]
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            for name in self.ev.names(node):
+                entry = catalogue.initializer(name)
+                if entry is not None and entry.style in (Style.FUNCTION, Style.FACTORY):
+                    return [self._add(InitUse(node, entry, entry.framework, "function", {}, [], True))]
+            custom = self._custom(node)
+            if custom is not None:
+                return [self._add(InitUse(node, None, framework, "function", {}, [], True, custom=custom))]
+            if isinstance(node, cst.Name):
+                out = []
+                for value_node, _ in self.c.resolver.assigned_values(node):
+                    out.extend(self.initializer_value(value_node, framework, depth + 1))
+                return out
+        return []
+
+    def _custom(self, node: cst.BaseExpression) -> Optional[cst.CSTNode]:
+        if isinstance(node, cst.Name):
+            for binding in self.c.resolver.lookup(node):
+                if binding.kind in ("def", "class"):
+                    return binding.value
+        return None
+
+    def _target_all(self, use: InitUse, targets: List[ParamTarget], known: bool) -> None:
+        use.targets.extend(targets)
+        if use.via == "factory" and len(use.targets) == len(targets):
+            use.targets_known = known
+        else:
+            use.targets_known = use.targets_known and known
+
+    def _from_layer_kwargs(self, layer: LayerUse) -> None:
+        entry = layer.entry
+        for kwarg, param in ((entry.weight_init_kwarg, entry.weight), (entry.bias_init_kwarg, entry.bias)):
+            if kwarg and kwarg in layer.args:
+                for use in self.initializer_value(layer.args[kwarg], entry.framework):
+                    self._target_all(use, [ParamTarget(param, layer)], True)
+
+    def _from_consumers(self, site: CallSite) -> None:
+        call = site.node
+        func = call.func
+        names = self.ev.names(func)
+        # nn.Parameter(torch.randn(...)), tf.Variable(tf.random.normal(...))
+        if names & _PARAM_WRAPPERS and call.args:
+            inner = call.args[0].value
+            use = self.by_node.get(inner)
+            if use is not None and use.via == "sampler":
+                use.wrapped_as_parameter = True
+            return
+        if not isinstance(func, cst.Attribute):
+            return
+        method = func.attr.value
+        keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        if method == "initialize":  # MXNet: block.initialize(init=...), param.initialize(init=...)
+            init = keywords.get("init", positional[0] if positional else None)
+            if init is None:
+                return
+            targets, known = self._initialize_targets(func.value)
+            for use in self.initializer_value(init, Framework.MXNET):
+                self._target_all(use, targets, known)
+        elif method in ("add_weight", "get_variable") or "get_variable" in {n.rsplit(".", 1)[-1] for n in names}:
+            init = keywords.get("initializer")
+            if init is not None:
+                framework = Framework.KERAS
+                for use in self.initializer_value(init, framework):
+                    self._target_all(use, [ParamTarget("kernel")], False)
+
+    def _initialize_targets(self, receiver: cst.BaseExpression) -> Tuple[List[ParamTarget], bool]:
+        node = receiver
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                and node.func.attr.value == "collect_params":
+            node = node.func.value
+        param = None
+        if isinstance(node, cst.Attribute) and node.attr.value in ("weight", "bias"):
+            param = node.attr.value
+            node = node.value
+        layers = self.g.layers_in(node)
+        if not layers:
+            return [], False
+        if param is None:
+            targets = []
+            for layer in layers:
+                # MXNet's Initializer fills weights; names ending in bias/beta/gamma get their defaults
+                targets.append(ParamTarget(layer.entry.weight, layer))
+            return targets, True
+        return [ParamTarget(param, layer) for layer in layers], True
+
+    # -- init functions and where they apply --------------------------------------------------------
+
+    @property
+    def applied_functions(self):
+        """Functions passed to ``.apply()``."""
+        return self._applied.keys()
+
+    def _collect_applications(self) -> None:
+        for site in self.c.calls:
+            call = site.node
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "apply" and len(call.args) == 1:
+                fn = self._function_named(call.args[0].value, site)
+                if fn is None:
+                    continue
+                receiver = func.value
+                if isinstance(receiver, cst.Name) and receiver.value == "self":
+                    cls = self._class_of_site(site)
+                    layers = self.g.layers_of_class(cls) if cls is not None else []
+                else:
+                    layers = self.g.layers_in(receiver)
+                self._applied.setdefault(fn, []).extend(layers)
+                if not layers:
+                    self._applied_unknown.add(fn)
+
+    def _function_named(self, node: cst.BaseExpression, site: CallSite) -> Optional[cst.FunctionDef]:
+        if isinstance(node, cst.Call) and node.args and "functools.partial" in self.ev.names(node.func):
+            node = node.args[0].value
+        if isinstance(node, cst.Name):
+            for binding in self.c.resolver.lookup(node):
+                if binding.kind == "def":
+                    return binding.value
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+            cls = self._class_of_site(site)
+            if cls is not None:
+                for stmt in cls.body.body:
+                    if isinstance(stmt, cst.FunctionDef) and stmt.name.value == node.attr.value:
+                        return stmt
+        return None
+
+    def _class_of_site(self, site: CallSite) -> Optional[cst.ClassDef]:
+        scope = site.scope
+        while scope is not None:
+            if scope.enclosing_class is not None:
+                return scope.enclosing_class
+            scope = scope.parent
+        return None
+
+    def _class_of_function(self, function: Optional[cst.FunctionDef]) -> Optional[cst.ClassDef]:
+        return self.g.class_of_function.get(function) if function is not None else None
+
+    # -- targets -------------------------------------------------------------------------------------
+
+    def targets_of(self, tensor: cst.BaseExpression, site: CallSite) -> Tuple[List[ParamTarget], bool]:
+        """The parameters a torch tensor expression denotes, and whether that set is complete."""
+        node = tensor
+        while isinstance(node, cst.Attribute) and node.attr.value == "data":
+            node = node.value
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                and node.func.attr.value in ("detach", "data"):
+            node = node.func.value
+        if isinstance(node, cst.Attribute):
+            param = node.attr.value
+            base = node.value
+            if isinstance(base, cst.Name) and base.value == "self":
+                return [ParamTarget(param)], True  # a raw parameter of this module: self.pos_embed
+            item = self.g.classify(base)
+            if isinstance(item, LayerUse):
+                return [ParamTarget(param, item)], True
+            if isinstance(item, SequentialUse):
+                return [], False
+            layers, known = self._modules_bound_to(base, site)
+            if layers is not None:
+                return [ParamTarget(param, layer) for layer in layers], known
+            types = self._guard_types(base, site.guards)
+            if types:
+                return [ParamTarget(param, None, entry) for entry in types], False
+            if param in ("weight", "bias", "kernel"):
+                return [ParamTarget(param)], False
+            return [], False
+        if isinstance(node, cst.Name):
+            for binding in self.c.resolver.lookup(node):
+                if binding.kind == "loop" and self._iterates(binding, _PARAM_ITERATORS):
+                    guarded = bool(site.guards)
+                    return [ParamTarget(ALL_PARAMS)], not guarded
+        return [], False
+
+    def _iterates(self, binding: Binding, methods: Tuple[str, ...]) -> bool:
+        value = binding.value
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            return value.func.attr.value in methods
+        return False
+
+    def _modules_bound_to(self, base: cst.BaseExpression, site: CallSite) -> Tuple[Optional[List[LayerUse]], bool]:
+        """Layers a module variable ranges over: an init function's parameter, a modules() loop."""
+        if not isinstance(base, cst.Name):
+            return None, False
+        for binding in self.c.resolver.lookup(base):
+            if binding.kind == "param":
+                fn = binding.scope.function
+                if fn is None:
+                    continue
+                layers = self._applied.get(fn)
+                if layers is None:
+                    layers = self._direct_calls(fn)
+                if not layers:
+                    return None, False
+                return self._filter(layers, base, site.guards), fn not in self._applied_unknown
+            if binding.kind == "loop" and self._iterates(binding, _MODULE_ITERATORS):
+                receiver = binding.value.func.value
+                if isinstance(receiver, cst.Name) and receiver.value == "self":
+                    cls = self._class_of_function(binding.scope.function)
+                    layers = self.g.layers_of_class(cls) if cls is not None else []
+                else:
+                    layers = self.g.layers_in(receiver)
+                if not layers:
+                    return None, False
+                return self._filter(layers, base, site.guards), True
+        return None, False
+
+    def _direct_calls(self, fn: cst.FunctionDef) -> Optional[List[LayerUse]]:
+        layers: List[LayerUse] = []
+        for site in self.c.calls:
+            call = site.node
+            if isinstance(call.func, cst.Name) and call.func.value == fn.name.value and call.args:
+                layers.extend(self.g.layers_in(call.args[0].value))
+        return layers or None
+
+    def _guard_types(self, name_node: cst.BaseExpression, guards: Tuple[Guard, ...]) -> List[Layer]:
+        include: Optional[List[Layer]] = None
+        for guard in guards:
+            if guard.negated:
+                continue
+            types = self._types_tested(guard.test, name_node)
+            if types is not None:
+                include = types if include is None else [t for t in include if t in types]
+        return include or []
+
+    def _filter(self, layers: List[LayerUse], name_node, guards: Tuple[Guard, ...]) -> List[LayerUse]:
+        for guard in guards:
+            types = self._types_tested(guard.test, name_node)
+            if types is None:
+                continue
+            if guard.negated:
+                layers = [layer for layer in layers if layer.entry not in types]
+            else:
+                layers = [layer for layer in layers if layer.entry in types]
+        return layers
+
+    def _types_tested(self, test: cst.BaseExpression, name_node) -> Optional[List[Layer]]:
+        """Layer types an isinstance()/type() test on ``name_node`` admits (None: not such a test)."""
+        if not isinstance(name_node, cst.Name):
+            return None
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            left = self._types_tested(test.left, name_node)
+            return left if left is not None else self._types_tested(test.right, name_node)
+        type_expr = None
+        if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance" \
+                and len(test.args) == 2:
+            subject = test.args[0].value
+            if isinstance(subject, cst.Name) and subject.value == name_node.value:
+                type_expr = test.args[1].value
+        elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            subject = test.left
+            if isinstance(subject, cst.Call) and isinstance(subject.func, cst.Name) and subject.func.value == "type" \
+                    and subject.args and isinstance(subject.args[0].value, cst.Name) \
+                    and subject.args[0].value.value == name_node.value \
+                    and isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is, cst.In)):
+                type_expr = test.comparisons[0].comparator
+        if type_expr is None:
+            return None
+        elements = [e.value for e in type_expr.elements] if isinstance(type_expr, (cst.Tuple, cst.List)) \
+            else [type_expr]
+        types = []
+        for element in elements:
+            for name in self.ev.names(element):
+                entry = catalogue.layer(name)
+                if entry is not None:
+                    types.append(entry)
+        return types

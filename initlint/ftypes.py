@@ -1,0 +1,70 @@
+"""Plain types shared by the engine, the rules and every front end. No logic beyond (de)serialisation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import FrozenSet, Optional, Tuple
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem at one place. Lines and columns are 1-based, as printed."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    name: str = field(compare=False)
+    message: str = field(compare=False)
+    framework: str = field(compare=False, default="")
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def text(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}"
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be checked (does not parse, not UTF-8, unreadable...)."""
+
+    path: str
+    message: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FileReport:
+    path: str
+    findings: Tuple[Finding, ...] = ()
+    error: Optional[FileError] = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Which rules run, and their options. ``select``/``ignore`` hold codes or code prefixes."""
+
+    select: FrozenSet[str] = frozenset()  # empty: every default-on rule
+    extend_select: FrozenSet[str] = frozenset()
+    ignore: FrozenSet[str] = frozenset()
+    options: Tuple[Tuple[str, object], ...] = ()  # sorted (name, value) pairs: hashable, picklable
+
+    def option(self, name: str, default=None):
+        return dict(self.options).get(name, default)
+
+    def enabled(self, code: str, default_on: bool = True) -> bool:
+        """ruff's semantics: the most specific matching prefix decides; an off-by-default rule runs
+        only when a prefix more specific than ``INI`` selects it (``--select INI204``)."""
+        chosen = [p for p in self.select | self.extend_select if code.startswith(p)]
+        ignored = [p for p in self.ignore if code.startswith(p)]
+        best_choice = max(map(len, chosen), default=-1)
+        if ignored and max(map(len, ignored)) >= best_choice:
+            return False
+        if chosen and (default_on or best_choice > len("INI")):
+            return True
+        return default_on and not self.select

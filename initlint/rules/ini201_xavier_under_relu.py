@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from ..analysis.describe import FAN_INIT_FIX, layer_label
+from ..analysis.values import is_number
+from ..catalogue import RELU_FAMILY, Family, Scheme
+from ..catalogue.model import MagnitudeLaw, VarianceScalingLaw
+from ..rule import Report, Rule
+
+
+def is_glorot(use, values) -> bool:
+    """Xavier/Glorot in any spelling, with a gain that leaves it Glorot (not He)."""
+    entry = use.entry
+    if entry is None:
+        return False
+    if entry.scheme is Scheme.GLOROT:
+        gain = values.get("gain", 1.0)
+        return is_number(gain) and gain <= 1.05
+    law = entry.law
+    if isinstance(law, VarianceScalingLaw):
+        scale = values.get(law.scale.name) if hasattr(law.scale, "name") else law.scale
+        mode = values.get(law.mode.name) if hasattr(law.mode, "name") else law.mode
+        return is_number(scale) and scale <= 1.05 and mode == "fan_avg"
+    if isinstance(law, MagnitudeLaw):  # MXNet Xavier: magnitude 3 over fan_avg is Glorot
+        magnitude = values.get("magnitude")
+        mode = values.get("factor_type")
+        return is_number(magnitude) and magnitude <= 3.05 and mode == "avg"
+    return False
+
+
+class XavierUnderRelu(Rule):
+    """Xavier/Glorot initialisation on a layer whose output goes through a ReLU.
+
+    ## What it does
+    Flags Xavier/Glorot initialisers (`xavier_uniform_`, `GlorotUniform`, `glorot_normal`,
+    `VarianceScaling(1, 'fan_avg')`, MXNet `Xavier()`, ...) on a layer that the code shows is
+    followed by a ReLU-family activation (ReLU, ReLU6, LeakyReLU, PReLU, RReLU): in a `Sequential`,
+    through `activation=`, or in `forward`/`__call__`.
+
+    ## Why is this bad?
+    Glorot's derivation assumes a linear (or tanh-like) unit. A ReLU zeroes half its inputs, so with
+    Glorot weights the activations' variance halves at every layer and deep networks start with a
+    vanishing signal. He et al. derived the fix: variance `2 / fan_in`.
+
+    ## Example
+    ```python
+    from torch import nn
+
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    nn.init.xavier_uniform_(net[0].weight)
+    ```
+
+    ## Use instead
+    ```python
+    from torch import nn
+
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    nn.init.kaiming_uniform_(net[0].weight, nonlinearity="relu")
+    ```
+
+    Xavier with `gain=nn.init.calculate_gain('relu')` is equivalent in scale and is not flagged.
+
+    ## Frameworks
+    PyTorch, TensorFlow/Keras, JAX/Flax, MXNet Gluon.
+
+    ## References
+    - He et al., *Delving Deep into Rectifiers*, 2015
+    """
+
+    code = "INI201"
+    name = "xavier-under-relu"
+    message = ("{init} on {layer}, which is followed by {activation}: Glorot variance halves at every ReLU layer; "
+               "use He initialisation, {fix}")
+    frameworks = ("torch", "keras", "jax", "mxnet")
+
+    def check(self, facts):
+        for use in facts.init_uses:
+            if use.entry is None or not use.targets:
+                continue
+            values = use.values(facts.evaluator)
+            if not is_glorot(use, values):
+                continue
+            for target in use.targets:
+                layer = target.layer
+                if layer is None or not target.is_weight():
+                    continue
+                activation = layer.effective_activation()
+                if activation is None or activation.activation not in RELU_FAMILY:
+                    continue
+                dist = "uniform" if use.entry.family is Family.UNIFORM else "normal"
+                fix = FAN_INIT_FIX[use.entry.framework].format(dist=dist, Dist=dist.capitalize())
+                yield Report(use.node, {"init": use.entry.name.rsplit(".", 1)[-1], "layer": layer_label(layer),
+                                        "activation": activation.activation.value, "fix": fix},
+                             use.entry.framework.value)
+                break

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from ..analysis.inits import InitUse
+from ..analysis.scopes import walk
+from .. import catalogue
+from ..catalogue import Family, Style
+from ..rule import Report, Rule
+
+_PARAM_FACTORIES = ("param",)  # flax: self.param(name, init_fn, shape)
+
+
+def _is_standard_normal(use: Optional[InitUse]) -> bool:
+    return (use is not None and use.entry is not None and use.entry.style is Style.SAMPLER
+            and use.entry.family is Family.NORMAL and use.entry.law.std({}) == 1.0
+            and not any(name in use.args for name in ("std", "stddev", "scale")))
+
+
+def _dims(call: cst.Call, facts) -> Optional[int]:
+    """How many dimensions the sampled shape has, when the code spells it out."""
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    shape = None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in ("shape", "size"):
+            shape = arg.value
+    names = facts.names(call.func)
+    if shape is None:
+        if any(n.startswith("torch.") for n in names):
+            if len(positional) > 1:
+                return len(positional)
+            shape = positional[0].value if positional else None
+        elif any(n.startswith("jax.") for n in names):
+            shape = positional[1].value if len(positional) > 1 else None
+        elif positional:
+            shape = positional[0].value
+    if isinstance(shape, (cst.Tuple, cst.List)):
+        if shape.elements and facts.value(shape.elements[0].value) == 1:
+            return None  # (1, n, d): a broadcast token/embedding, not a weight matrix
+        return len(shape.elements)
+    value = facts.value(shape) if shape is not None else None
+    return len(value) if isinstance(value, tuple) else None
+
+
+class UnscaledNormalWeight(Rule):
+    """An unscaled standard-normal tensor used as a weight.
+
+    ## What it does
+    Flags a weight created straight from a standard-normal sampler with no fan-based scaling:
+    `nn.Parameter(torch.randn(m, n))`, `tf.Variable(tf.random.normal([m, n]))`, a Flax
+    `self.param('w', jax.random.normal, shape)`, or a custom `kernel_init` that returns
+    `jax.random.normal(key, shape)` unscaled.
+
+    ## Why is this bad?
+    A standard normal has std 1 whatever the layer's fan-in, so each layer multiplies the
+    activations' scale by about sqrt(fan_in): a 512-wide layer by 22x. Deep networks overflow or
+    saturate before the first step. Fan-based schemes (He, Glorot, LeCun) exist to keep that factor 1.
+
+    Weights re-initialised later in the same file (e.g. `trunc_normal_(self.w, std=.02)`) and
+    broadcast-shaped tokens like `torch.randn(1, 1, dim)` are not flagged.
+
+    ## Example
+    ```python
+    import torch
+    from torch import nn
+
+    class Projection(nn.Module):
+        def __init__(self, d_in, d_out):
+            super().__init__()
+            self.weight = nn.Parameter(torch.randn(d_out, d_in))
+    ```
+
+    ## Use instead
+    ```python
+    import math
+    import torch
+    from torch import nn
+
+    class Projection(nn.Module):
+        def __init__(self, d_in, d_out):
+            super().__init__()
+            self.weight = nn.Parameter(torch.randn(d_out, d_in) / math.sqrt(d_in))
+    ```
+
+    ## Frameworks
+    PyTorch, TensorFlow, JAX/Flax.
+    """
+
+    code = "INI401"
+    name = "unscaled-normal-weight"
+    message = ("{sampler} gives a weight of std 1 whatever its fan-in: activations grow by sqrt(fan_in) per layer; "
+               "scale it by gain/sqrt(fan_in) or use a fan-based initialiser")
+    frameworks = ("torch", "keras", "jax")
+
+    def check(self, facts):
+        reinitialised = {t.param for use in facts.init_uses if use.via == "inplace" for t in use.targets
+                         if t.layer is None and t.entry is None}
+        parameter_attrs = self._parameter_attrs(facts)
+        for use in facts.init_uses:
+            if not _is_standard_normal(use):
+                continue
+            if use.wrapped_as_parameter:
+                attr = parameter_attrs.get(use.node)
+                if attr is not None and attr in reinitialised:
+                    continue
+                dims = _dims(use.node, facts)
+                if dims is None or dims < 2:
+                    continue
+                yield self._report(use)
+        yield from self._custom_inits(facts)
+
+    @staticmethod
+    def _parameter_attrs(facts):
+        out = {}
+        for (_cls, attr), values in facts.collected.self_attrs.items():
+            for value, _ in values:
+                if isinstance(value, cst.Call) and value.args:
+                    out[value.args[0].value] = attr
+        return out
+
+    def _custom_inits(self, facts) -> Iterator[Report]:
+        seen = set()
+        for use in facts.init_uses:
+            if use.custom is None or not isinstance(use.custom, cst.FunctionDef) or not use.targets:
+                continue
+            if not any(t.is_weight() for t in use.targets):
+                continue
+            for node in walk(use.custom.body):
+                if isinstance(node, cst.Return) and isinstance(node.value, cst.Call):
+                    sampled = facts.inits.by_node.get(node.value)
+                    if _is_standard_normal(sampled) and sampled.node not in seen:
+                        seen.add(sampled.node)
+                        yield self._report(sampled)
+        for site in facts.collected.calls:
+            call = site.node
+            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in _PARAM_FACTORIES
+                    and len(call.args) >= 2):
+                continue
+            init = call.args[1].value
+            body = init.body if isinstance(init, cst.Lambda) else None
+            if isinstance(body, cst.Call) and _is_standard_normal(facts.inits.by_node.get(body)):
+                yield self._report(facts.inits.by_node[body])
+            elif isinstance(init, (cst.Name, cst.Attribute)):
+                for name in facts.names(init):
+                    entry = catalogue.initializer(name)
+                    if entry is not None and entry.style is Style.SAMPLER and entry.family is Family.NORMAL:
+                        yield Report(init, {"sampler": name.rsplit(".", 1)[-1]}, entry.framework.value)
+                        break
+
+    @staticmethod
+    def _report(use: InitUse) -> Report:
+        return Report(use.node, {"sampler": use.entry.name.rsplit(".", 1)[-1]}, use.entry.framework.value)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from ..analysis.describe import layer_label
+from ..analysis.queries import WEIGHTED_KINDS
+from ..analysis.values import is_number
+from ..catalogue import LayerKind, P, Style
+from ..catalogue.model import NormalLaw, UniformLaw
+from ..rule import Report, Rule
+
+
+def harm(use, values):
+    """What the defaults do wrong, or None: a std of 1, or a uniform range starting at 0."""
+    law = use.entry.law
+    if isinstance(law, NormalLaw) and isinstance(law.std_term, P) and not use.given(law.std_term.name):
+        std = values.get(law.std_term.name)
+        if is_number(std) and std == 1.0:
+            return f"std {std:g} whatever the fan-in", f"std= (e.g. gain/sqrt(fan_in))"
+    if isinstance(law, UniformLaw) and not law.symmetric_scale:
+        low_given = isinstance(law.low, P) and use.given(law.low.name)
+        mean = law.mean(values)
+        if not low_given and is_number(mean) and mean > 0:
+            return (f"a range starting at 0 (mean {mean:g}): every weight is positive",
+                    "a symmetric range (-bound, bound)")
+    return None
+
+
+class HarmfulDefaultInit(Rule):
+    """An initialiser whose default arguments are harmful on a weight.
+
+    ## What it does
+    Flags, on the weight of a dense, convolutional or recurrent layer: torch `normal_(w)` with no
+    `std` (std 1), torch `uniform_(w)` with no bounds (U(0, 1)), the tensor methods
+    `w.data.normal_()` / `w.data.uniform_()` likewise, and JAX/Flax `uniform(scale)`, which samples
+    U[0, scale).
+
+    ## Why is this bad?
+    A std of 1 ignores the fan-in, so activations grow by about sqrt(fan_in) per layer. A range that
+    starts at 0 makes every weight positive (mean scale/2): all units are correlated, and the
+    pre-activations drift by mean x fan_in. Neither is what "a normal/uniform init" is meant to be.
+
+    ## Example
+    ```python
+    from torch import nn
+
+    layer = nn.Linear(256, 256)
+    nn.init.uniform_(layer.weight)
+    ```
+
+    ## Use instead
+    ```python
+    import math
+    from torch import nn
+
+    layer = nn.Linear(256, 256)
+    bound = 1 / math.sqrt(256)
+    nn.init.uniform_(layer.weight, -bound, bound)
+    ```
+
+    ## Frameworks
+    PyTorch, JAX/Flax. Embedding tables (where N(0, 1) is PyTorch's own default) and norm scales are
+    not flagged.
+    """
+
+    code = "INI402"
+    name = "harmful-default-init"
+    message = "{init} on the weight of {layer} uses its default {harm}; pass {fix}"
+    frameworks = ("torch", "jax")
+
+    def check(self, facts):
+        for use in facts.init_uses:
+            if use.entry is None or use.entry.style is Style.SAMPLER or not use.targets:
+                continue
+            found = harm(use, use.values(facts.evaluator))
+            if found is None:
+                continue
+            for target in use.targets:
+                if not target.is_weight() or target.kind not in WEIGHTED_KINDS or target.kind is LayerKind.EMBEDDING:
+                    continue
+                yield Report(use.node, {"init": use.entry.name.rsplit(".", 1)[-1],
+                                        "layer": layer_label(target.layer, target.entry),
+                                        "harm": found[0], "fix": found[1]}, use.framework.value)
+                break

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from ..analysis.describe import layer_label
+from ..analysis.inits import ALL_PARAMS
+from ..catalogue import LayerKind
+from ..rule import Report, Rule
+
+
+class FanInitOnVector(Rule):
+    """A fan-based initialiser applied to a tensor with fewer than two dimensions.
+
+    ## What it does
+    Flags Xavier, Kaiming, orthogonal and variance-scaling initialisers applied to a bias, a norm
+    scale, or every parameter of a model with no dimension check, in the frameworks that raise on
+    that: torch fan-based inits, JAX/Flax variance-scaling initialisers on a 1-D tensor with the
+    default axes, and MXNet `Xavier` on a vector.
+
+    ## Why is this bad?
+    Fan-in and fan-out are read from the tensor's first two dimensions; a vector has only one, so
+    the call raises at run time ("Fan in and fan out can not be computed for tensor with fewer than
+    2 dimensions"), usually deep inside a training script after the data has loaded.
+
+    Keras computes fans for 1-D tensors and does not raise: Keras is not flagged.
+
+    ## Example
+    ```python
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(128, 10)
+            for p in self.parameters():
+                nn.init.xavier_uniform_(p)
+    ```
+
+    ## Use instead
+    ```python
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(128, 10)
+            for p in self.parameters():
+                if p.dim() > 1:
+                    nn.init.xavier_uniform_(p)
+    ```
+
+    ## Frameworks
+    PyTorch, JAX/Flax, MXNet Gluon.
+    """
+
+    code = "INI501"
+    name = "fan-init-on-vector"
+    message = ("{init} is fan-based and raises on the {what}, which has fewer than 2 dimensions; "
+               "use zeros/normal for it, or guard with `if p.dim() > 1`")
+    frameworks = ("torch", "jax", "mxnet")
+
+    def check(self, facts):
+        for use in facts.init_uses:
+            if use.entry is None or not use.entry.raises_below_2d:
+                continue
+            what = self._vector_target(use, facts)
+            if what is not None:
+                yield Report(use.node, {"init": use.entry.name.rsplit(".", 1)[-1], "what": what},
+                             use.framework.value)
+
+    @staticmethod
+    def _vector_target(use, facts):
+        for target in use.targets:
+            if target.is_bias():
+                return f"bias of {layer_label(target.layer, target.entry)}"
+            if target.is_weight() and target.kind is LayerKind.NORM:
+                return f"scale of {layer_label(target.layer, target.entry)}"
+            if target.param == ALL_PARAMS and use.targets_known and _has_biases(use, facts):
+                return "biases among parameters()"
+        return None
+
+
+def _has_biases(use, facts) -> bool:
+    """The module whose parameters() are looped over holds a layer with a bias."""
+    cls = facts.graph.class_of_function.get(use.function)
+    if cls is None:
+        return False
+    for layer in facts.graph.layers_of_class(cls):
+        if layer.entry.bias is None or layer.entry.kind is LayerKind.NORM:
+            continue
+        flag = layer.args.get("bias", layer.args.get("use_bias"))
+        if flag is None or facts.value(flag) is True:
+            return True
+    return False
