@@ -8,6 +8,7 @@ then ``# noqa`` (flake8's own syntax and matching) applied once, here.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from functools import lru_cache
 from typing import Iterable, List, Optional, Sequence, Tuple
@@ -76,11 +77,31 @@ def _noqa_suppresses(line_text: str, code: str) -> bool:
     return code in codes or code.startswith(tuple(codes))
 
 
+@lru_cache(maxsize=4096)
+def _package_of_dir(directory: str) -> Optional[str]:
+    """The dotted package a directory is, found by walking up through ``__init__.py`` files."""
+    parts = []
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        parts.append(os.path.basename(directory))
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return ".".join(reversed(parts)) or None
+
+
+def package_of(path: str) -> Optional[str]:
+    """The package a file's relative imports are resolved against (``timm/layers/x.py`` -> ``timm.layers``)."""
+    if not path or path.startswith("<"):
+        return None
+    return _package_of_dir(os.path.dirname(os.path.abspath(path)))
+
+
 def check_module(module: cst.Module, path: str, settings: Settings) -> List[Finding]:
     rules = _enabled_rules(settings)
     if not rules:
         return []
-    facts = analyse(module)
+    facts = analyse(module, package_of(path))
     pending = [(rule, report) for rule in rules for report in rule.check(facts)]
     if not pending:
         return []

@@ -40,6 +40,7 @@ class Collected:
     scope_of_function: Dict[cst.FunctionDef, Scope] = field(default_factory=dict)
     guards_of: Dict[cst.CSTNode, Tuple[Guard, ...]] = field(default_factory=dict)
     frozen: List[cst.BaseExpression] = field(default_factory=list)  # x in ``x.requires_grad = False``
+    matmul_operands: List[cst.BaseExpression] = field(default_factory=list)  # a and b in ``a @ b``
 
 
 _CONDITIONAL = (cst.If, cst.Try, cst.For, cst.While, cst.With, cst.Match if hasattr(cst, "Match") else cst.If)
@@ -249,6 +250,10 @@ class Collector(cst.CSTVisitor):
         guards = tuple(self.guards[-1])
         self.out.calls.append(CallSite(node, self.scope, guards))
         self.out.guards_of[node] = guards
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if isinstance(node.operator, cst.MatrixMultiply):
+            self.out.matmul_operands.extend((node.left, node.right))
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         self.out.comparisons.append((node, self.scope))

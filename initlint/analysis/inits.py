@@ -71,6 +71,7 @@ class InitUse:
     function: Optional[cst.FunctionDef] = None  # the function the call sits in
     wrapped_as_parameter: bool = False  # a sampler whose result is wrapped in nn.Parameter/tf.Variable
     preset: Dict[str, object] = field(default_factory=dict)  # arguments implied by a string name
+    tensor_name: Optional[str] = None  # in-place inits: the attribute/variable filled (``pos_embed``)
 
     def given(self, name: str) -> bool:
         return name in self.args
@@ -176,7 +177,7 @@ class InitIndex:
                 return
             targets, known = self.targets_of(tensor, site)
             self._add(InitUse(call, entry, entry.framework, "inplace", self._bind_args(entry, call, True),
-                              targets, known, function=function))
+                              targets, known, function=function, tensor_name=_tensor_name(tensor)))
         elif entry.style is Style.FACTORY:
             self._add(InitUse(call, entry, entry.framework, "factory", self._bind_args(entry, call, False),
                               [], False, function=function))
@@ -469,3 +470,13 @@ class InitIndex:
                 if entry is not None:
                     types.append(entry)
         return types
+
+
+def _tensor_name(node: cst.BaseExpression) -> Optional[str]:
+    while isinstance(node, cst.Attribute) and node.attr.value == "data":
+        node = node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    if isinstance(node, cst.Name):
+        return node.value
+    return None

@@ -60,3 +60,66 @@ def _mentions(node, names) -> bool:
 
 WEIGHTED_KINDS = frozenset({LayerKind.DENSE, LayerKind.CONV, LayerKind.CONV_TRANSPOSE, LayerKind.EMBEDDING,
                             LayerKind.RNN, LayerKind.ATTENTION})
+
+
+# functions whose tensor arguments are weights: the code uses what it passes here as a weight
+WEIGHT_CONSUMERS = frozenset({
+    "torch.matmul", "torch.mm", "torch.bmm", "torch.einsum", "torch.nn.functional.linear",
+    "torch.nn.functional.bilinear", "torch.nn.functional.conv1d", "torch.nn.functional.conv2d",
+    "torch.nn.functional.conv3d", "torch.nn.functional.conv_transpose2d", "tf.matmul", "tf.linalg.matmul",
+    "tf.einsum", "tf.nn.conv1d", "tf.nn.conv2d", "tf.nn.conv3d", "tf.tensordot", "keras.ops.matmul",
+    "jax.numpy.dot", "jax.numpy.matmul", "jax.numpy.einsum", "jax.lax.dot_general", "jax.lax.conv",
+    "numpy.dot", "numpy.matmul",
+})
+_WEIGHT_METHODS = ("matmul", "mm", "bmm", "dot")
+
+
+def used_as_weight(facts) -> frozenset:
+    """What the code multiplies with as a weight: ``("attr", "w")`` for ``self.w``/``m.w``,
+    ``("name", "w")`` for a variable ``w``."""
+    operands = list(facts.collected.matmul_operands)
+    for site in facts.collected.calls:
+        call = site.node
+        names = facts.names(call.func)
+        if names & WEIGHT_CONSUMERS:
+            operands.extend(a.value for a in call.args if a.keyword is None)
+        elif isinstance(call.func, cst.Attribute) and call.func.attr.value in _WEIGHT_METHODS:
+            operands.append(call.func.value)
+            operands.extend(a.value for a in call.args if a.keyword is None)
+    out = set()
+    for operand in operands:
+        while isinstance(operand, cst.Attribute) and operand.attr.value in ("T", "mT", "data"):
+            operand = operand.value
+        if isinstance(operand, cst.Call) and isinstance(operand.func, cst.Attribute) \
+                and operand.func.attr.value in ("t", "transpose", "to", "float", "type_as"):
+            operand = operand.func.value
+        if isinstance(operand, cst.Attribute):
+            out.add(("attr", operand.attr.value))
+        elif isinstance(operand, cst.Name):
+            out.add(("name", operand.value))
+    return frozenset(out)
+
+
+def filled_in_place(facts) -> frozenset:
+    """Attributes/variables some call fills in place: a catalogue initialiser, or any function
+    named in torch's in-place convention (``init.normal_(m.w)``, ``w.data.copy_(...)``)."""
+    out = {use.tensor_name for use in facts.init_uses if use.via == "inplace" and use.tensor_name}
+    for site in facts.collected.calls:
+        call = site.node
+        func = call.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if not name.endswith("_") or name.endswith("__"):
+            continue
+        # init.normal_(m.w, ...) fills its first argument; m.w.data.normal_() fills its receiver:
+        # both are taken, since this only ever suppresses a finding
+        candidates = [call.args[0].value] if call.args else []
+        if isinstance(func, cst.Attribute):
+            candidates.append(func.value)
+        for tensor in candidates:
+            while isinstance(tensor, cst.Attribute) and tensor.attr.value == "data":
+                tensor = tensor.value
+            if isinstance(tensor, cst.Attribute):
+                out.add(tensor.attr.value)
+            elif isinstance(tensor, cst.Name):
+                out.add(tensor.value)
+    return frozenset(out)

@@ -5,6 +5,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from ..analysis.inits import InitUse
+from ..analysis.queries import filled_in_place, used_as_weight
 from ..analysis.scopes import walk
 from .. import catalogue
 from ..catalogue import Family, Style
@@ -30,6 +31,8 @@ def _dims(call: cst.Call, facts) -> Optional[int]:
     if shape is None:
         if any(n.startswith("torch.") for n in names):
             if len(positional) > 1:
+                if facts.value(positional[0].value) == 1:
+                    return None  # (1, n, d): a broadcast token/embedding, not a weight matrix
                 return len(positional)
             shape = positional[0].value if positional else None
         elif any(n.startswith("jax.") for n in names):
@@ -48,7 +51,8 @@ class UnscaledNormalWeight(Rule):
     """An unscaled standard-normal tensor used as a weight.
 
     ## What it does
-    Flags a weight created straight from a standard-normal sampler with no fan-based scaling:
+    Flags a weight created straight from a standard-normal sampler with no fan-based scaling, when
+    the code uses it as a weight (multiplies with it: `@`, `matmul`, `F.linear`, a convolution):
     `nn.Parameter(torch.randn(m, n))`, `tf.Variable(tf.random.normal([m, n]))`, a Flax
     `self.param('w', jax.random.normal, shape)`, or a custom `kernel_init` that returns
     `jax.random.normal(key, shape)` unscaled.
@@ -58,7 +62,8 @@ class UnscaledNormalWeight(Rule):
     activations' scale by about sqrt(fan_in): a 512-wide layer by 22x. Deep networks overflow or
     saturate before the first step. Fan-based schemes (He, Glorot, LeCun) exist to keep that factor 1.
 
-    Weights re-initialised later in the same file (e.g. `trunc_normal_(self.w, std=.02)`) and
+    Tensors the code never multiplies with (latents, queries, positional embeddings), weights
+    re-initialised later in the same file (e.g. `trunc_normal_(self.w, std=.02)`) and
     broadcast-shaped tokens like `torch.randn(1, 1, dim)` are not flagged.
 
     ## Example
@@ -70,6 +75,9 @@ class UnscaledNormalWeight(Rule):
         def __init__(self, d_in, d_out):
             super().__init__()
             self.weight = nn.Parameter(torch.randn(d_out, d_in))
+
+        def forward(self, x):
+            return x @ self.weight.T
     ```
 
     ## Use instead
@@ -82,6 +90,9 @@ class UnscaledNormalWeight(Rule):
         def __init__(self, d_in, d_out):
             super().__init__()
             self.weight = nn.Parameter(torch.randn(d_out, d_in) / math.sqrt(d_in))
+
+        def forward(self, x):
+            return x @ self.weight.T
     ```
 
     ## Frameworks
@@ -95,16 +106,16 @@ class UnscaledNormalWeight(Rule):
     frameworks = ("torch", "keras", "jax")
 
     def check(self, facts):
-        reinitialised = {t.param for use in facts.init_uses if use.via == "inplace" for t in use.targets
-                         if t.layer is None and t.entry is None}
+        reinitialised = filled_in_place(facts)
+        weights = used_as_weight(facts)
         parameter_attrs = self._parameter_attrs(facts)
         for use in facts.init_uses:
             if not _is_standard_normal(use):
                 continue
             if use.wrapped_as_parameter:
-                attr = parameter_attrs.get(use.node)
-                if attr is not None and attr in reinitialised:
-                    continue
+                stored = parameter_attrs.get(use.node)
+                if stored is None or stored[1] in reinitialised or stored not in weights:
+                    continue  # only what the code multiplies with as a weight, and never re-initialises
                 dims = _dims(use.node, facts)
                 if dims is None or dims < 2:
                     continue
@@ -113,11 +124,19 @@ class UnscaledNormalWeight(Rule):
 
     @staticmethod
     def _parameter_attrs(facts):
+        """wrapped sampler call -> the name its parameter is stored under (``self.w`` or ``w``)."""
         out = {}
         for (_cls, attr), values in facts.collected.self_attrs.items():
             for value, _ in values:
                 if isinstance(value, cst.Call) and value.args:
-                    out[value.args[0].value] = attr
+                    out[value.args[0].value] = ("attr", attr)
+        scopes = [facts.collected.module_scope] + [scope for _, scope in facts.collected.functions]
+        for scope in scopes:
+            for name, bindings in scope.bindings.items():
+                for binding in bindings:
+                    value = binding.value
+                    if binding.kind == "assign" and isinstance(value, cst.Call) and value.args:
+                        out.setdefault(value.args[0].value, ("name", name))
         return out
 
     def _custom_inits(self, facts) -> Iterator[Report]:
