@@ -97,8 +97,16 @@ def package_of(path: str) -> Optional[str]:
     return _package_of_dir(os.path.dirname(os.path.abspath(path)))
 
 
+def is_test_file(path: str) -> bool:
+    """pytest's default ``python_files``: test_*.py and *_test.py."""
+    name = os.path.basename(path)
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
+
+
 def check_module(module: cst.Module, path: str, settings: Settings) -> List[Finding]:
     rules = _enabled_rules(settings)
+    if is_test_file(path):
+        rules = tuple(rule for rule in rules if not rule.skip_test_files)
     if not rules:
         return []
     facts = analyse(module, package_of(path))

@@ -15,6 +15,7 @@ from . import jax_entries, keras_entries, mxnet_entries, torch_entries
 from .model import (  # noqa: F401  (re-exported vocabulary)
     REQUIRED,
     RELU_FAMILY,
+    VERSION_DEPENDENT,
     Activation,
     ActivationEntry,
     Family,
@@ -28,6 +29,7 @@ from .model import (  # noqa: F401  (re-exported vocabulary)
     Truncation,
     activation_gain,
     calculate_gain,
+    fans,
     truncated_std_factor,
 )
 from .names import canonical
@@ -78,7 +80,9 @@ def activation(qualified_name: str) -> Optional[ActivationEntry]:
 
 
 def initializer_from_string(framework: Framework, name: str) -> Optional[Tuple[Initializer, dict]]:
-    """A string identifier (Keras ``'he_normal'``, MXNet ``'xavier'``) -> (initialiser, its args)."""
+    """A string identifier (Keras ``'he_normal'``, MXNet ``'xavier'``) -> (initialiser, its args).
+
+    The args are keyword arguments to bind: ``entry.bind((), args)``."""
     hit = _STRING_INITS.get((framework, name.lower()))
     if hit is None:
         return None

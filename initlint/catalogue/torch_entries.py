@@ -146,7 +146,7 @@ def _norm(name):
 
 
 LAYERS = (
-    _fan_layer(["torch.nn.Linear", "torch.nn.NonDynamicallyQuantizableLinear"], LayerKind.DENSE,
+    _fan_layer(["torch.nn.Linear", "torch.nn.modules.linear.NonDynamicallyQuantizableLinear"], LayerKind.DENSE,
                ("out_features", 1), ("in_features", 0)),
     Layer(("torch.nn.Bilinear",), T, LayerKind.DENSE, "weight", "bias", default_weight_init=_BILINEAR_DEFAULT,
           default_bias_init=_BILINEAR_DEFAULT, units_param=("out_features", 2), in_units_param=("in1_features", 0)),
@@ -206,8 +206,8 @@ ACTIVATIONS = (
          default_slope=0.01),
     _act([_F + "prelu"], Activation.LEAKY_RELU, default_slope=0.25),
     _act([_F + "rrelu"], Activation.LEAKY_RELU, default_slope=(1 / 8 + 1 / 3) / 2),
-    _act(["torch.tanh", "torch.Tensor.tanh", _F + "tanh"], Activation.TANH),
-    _act(["torch.sigmoid", "torch.Tensor.sigmoid", _F + "sigmoid"], Activation.SIGMOID),
+    _act(["torch.tanh", _F + "tanh"], Activation.TANH),
+    _act(["torch.sigmoid", _F + "sigmoid"], Activation.SIGMOID),
     _act(["torch.selu", _F + "selu"], Activation.SELU),
     _act([_F + "gelu"], Activation.GELU),
     _act([_F + "silu", _F + "mish", _F + "hardswish"], Activation.SILU),

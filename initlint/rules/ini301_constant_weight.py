@@ -50,6 +50,10 @@ class ConstantWeight(Rule):
     net.apply(init_weights)
     ```
 
+    ## Known problems
+    Not checked in test files (`test_*.py`, `*_test.py`), where fixed weights are a deliberate way
+    to make expected outputs deterministic.
+
     ## Frameworks
     PyTorch, TensorFlow/Keras, JAX/Flax, MXNet Gluon.
     """
@@ -59,6 +63,7 @@ class ConstantWeight(Rule):
     message = ("constant {value:g} on the weight of {layer}{units}: every unit starts identical and gets the same "
                "gradient, so symmetry is never broken; use a random initialiser (He or Glorot for its activation)")
     frameworks = ("torch", "keras", "jax", "mxnet")
+    skip_test_files = True
 
     def check(self, facts):
         for use in facts.init_uses:

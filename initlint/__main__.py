@@ -1,0 +1,7 @@
+"""``python -m initlint`` is ``initlint``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
