@@ -15,7 +15,7 @@ import libcst as cst
 
 from .. import catalogue
 from ..catalogue import Activation, Framework, Layer, LayerKind
-from ..catalogue.containers import ACTIVATION_WRAPPERS, SEQUENTIALS, TRANSPARENT, TRANSPARENT_ROOTS
+from ..catalogue.containers import SEQUENTIALS, TRANSPARENT, TRANSPARENT_ROOTS
 from ..catalogue.names import canonical
 from .collector import Collected
 from .values import UNKNOWN, Evaluator, is_number
@@ -192,10 +192,10 @@ class Graph:
             for name in names:
                 act = catalogue.activation(name)
                 if act is not None and act.style == "module":
+                    if act.activation_param is not None:  # Activation('relu'): the argument names it
+                        argument = _argument(node, act.activation_param)
+                        return None if argument is None else self.activation_of(argument, act.framework)
                     return ActivationRef(act.activation, self._slope(node, act, module=True))
-                wrapper = ACTIVATION_WRAPPERS.get(canonical(name))
-                if wrapper is not None and node.args:
-                    return self.activation_of(node.args[0].value, wrapper)
             return None
         if isinstance(node, (cst.Name, cst.Attribute)):
             for name in self.ev.names(node):
@@ -235,18 +235,11 @@ class Graph:
         return None
 
     def _slope(self, call: cst.Call, act, module: bool) -> Optional[float]:
-        if act.slope_param is None:
+        argument = _argument(call, act.slope_param)
+        if argument is None:
             return act.default_slope
-        name, position = act.slope_param
-        for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value == name:
-                value = self.ev.evaluate(arg.value)
-                return float(value) if is_number(value) else None
-        positional = [a.value for a in call.args if a.keyword is None]
-        if position < len(positional):
-            value = self.ev.evaluate(positional[position])
-            return float(value) if is_number(value) else None
-        return act.default_slope
+        value = self.ev.evaluate(argument)
+        return float(value) if is_number(value) else None
 
     def activation_of(self, node: cst.BaseExpression, framework: Framework) -> Optional[ActivationRef]:
         """The activation an ``activation=`` argument names: a string, a function, or None."""
@@ -374,3 +367,15 @@ class Graph:
         if isinstance(node, (cst.List, cst.Tuple)) and depth < 6:
             return [layer for e in node.elements for layer in self.layers_in(e.value, depth + 1)]
         return []
+
+
+def _argument(call: cst.Call, spec: Optional[Tuple[str, int]]) -> Optional[cst.BaseExpression]:
+    """The argument passed for parameter ``spec = (name, position)``, or None."""
+    if spec is None:
+        return None
+    name, position = spec
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg.value
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    return positional[position] if position < len(positional) else None

@@ -398,17 +398,30 @@ class InitIndex:
                 if not layers:
                     return None, False
                 return self._filter(layers, base, site.guards), fn not in self._applied_unknown
-            if binding.kind == "loop" and self._iterates(binding, _MODULE_ITERATORS):
-                receiver = binding.value.func.value
-                if isinstance(receiver, cst.Name) and receiver.value == "self":
-                    cls = self._class_of_function(binding.scope.function)
-                    layers = self.g.layers_of_class(cls) if cls is not None else []
-                else:
-                    layers = self.g.layers_in(receiver)
+            if binding.kind == "loop" and binding.index is None:
+                layers = self._loop_layers(binding)
+                if not layers:
+                    return None, False
+                return self._filter(layers, base, site.guards), True
+            if binding.kind == "loop" and binding.index == 1 and self._iterates(binding, ("named_modules",)):
+                layers = self._loop_layers(binding)  # for name, m in self.named_modules()
                 if not layers:
                     return None, False
                 return self._filter(layers, base, site.guards), True
         return None, False
+
+    def _loop_layers(self, binding: Binding) -> List[LayerUse]:
+        """Layers a ``for m in ...`` loop visits: ``x.modules()``, ``x.children()``, or a container."""
+        iterable = binding.value
+        if self._iterates(binding, _MODULE_ITERATORS):
+            receiver = iterable.func.value
+            if isinstance(receiver, cst.Name) and receiver.value == "self":
+                cls = self._class_of_function(binding.scope.function)
+                return self.g.layers_of_class(cls) if cls is not None else []
+            return self.g.layers_in(receiver)
+        if isinstance(self.g.classify(iterable), SequentialUse):
+            return self.g.layers_in(iterable)
+        return []
 
     def _direct_calls(self, fn: cst.FunctionDef) -> Optional[List[LayerUse]]:
         layers: List[LayerUse] = []

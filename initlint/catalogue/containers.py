@@ -1,5 +1,4 @@
-"""Structural facts: containers that chain layers, wrappers that take an activation by name, and
-layers that pass a signal through unchanged in scale-relevant ways (dropout, pooling, reshaping),
+"""Structural facts: containers that chain layers, and layers that pass a signal through unchanged in scale-relevant ways (dropout, pooling, reshaping),
 so a layer followed by one of them is still paired with the activation after it."""
 
 from .model import Framework
@@ -15,12 +14,6 @@ SEQUENTIALS = {
     "flax.nnx.Sequential": (Framework.JAX, "args"),
     "mxnet.gluon.nn.Sequential": (Framework.MXNET, "args"),
     "mxnet.gluon.nn.HybridSequential": (Framework.MXNET, "args"),
-}
-
-# wrappers that name their activation with a string argument: Activation('relu')
-ACTIVATION_WRAPPERS = {
-    "keras.layers.Activation": Framework.KERAS,
-    "mxnet.gluon.nn.Activation": Framework.MXNET,
 }
 
 # final symbols of layers that do not end a layer's pairing with its activation

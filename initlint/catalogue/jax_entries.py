@@ -170,7 +170,7 @@ LAYERS = (
           default_weight_init="flax.linen.linear.default_embed_init", weight_init_kwarg="embedding_init",
           units_param=("features", 1), in_units_param=("num_embeddings", 0)),
     _linen(["MultiHeadDotProductAttention", "MultiHeadAttention", "SelfAttention"], LayerKind.ATTENTION),
-    *[_linen([n], LayerKind.RNN, ("features", 0), extra=("recurrent_kernel",), default_activation="tanh")
+    *[_linen([n], LayerKind.RNN, ("features", 0), extra=("recurrent_kernel",), default_activation="jax.numpy.tanh")
       for n in ("LSTMCell", "OptimizedLSTMCell", "GRUCell", "SimpleCell")],
     _norm("flax.linen.", ["LayerNorm", "BatchNorm", "GroupNorm", "InstanceNorm"]),
     _norm("flax.linen.", ["RMSNorm"], bias=None),
@@ -184,7 +184,7 @@ LAYERS = (
           units_param=("features", 1), in_units_param=("num_embeddings", 0)),
     _nnx(["MultiHeadAttention"], LayerKind.ATTENTION, in_units=("in_features", 1)),
     *[_nnx([n], LayerKind.RNN, ("hidden_features", 1), ("in_features", 0), extra=("recurrent_kernel",),
-           default_activation="tanh") for n in ("LSTMCell", "OptimizedLSTMCell", "GRUCell", "SimpleCell")],
+           default_activation="jax.numpy.tanh") for n in ("LSTMCell", "OptimizedLSTMCell", "GRUCell", "SimpleCell")],
     _norm("flax.nnx.", ["LayerNorm", "BatchNorm", "GroupNorm", "InstanceNorm"], in_units=("num_features", 0)),
     _norm("flax.nnx.", ["RMSNorm"], in_units=("num_features", 0), bias=None),
 )

@@ -594,8 +594,9 @@ class Layer:
     kernel_param: Optional[Tuple[str, int]] = None  # (name, position) of the kernel size
     lazy: bool = False
     extra_weights: Tuple[str, ...] = ()  # other weight params (RNN weight_ih_l0, ...)
-    # The activation applied when ``activation_kwarg`` is not given (Keras RNNs: "tanh"); a string
-    # for ``activation_from_string``. None means linear.
+    # The activation the layer applies itself when ``activation_kwarg`` is not given (Keras RNNs:
+    # "tanh", a string for ``activation_from_string``; Flax cells: "jax.numpy.tanh", a qualified name
+    # for ``activation``). None means linear.
     default_activation: Optional[str] = None
 
     @property

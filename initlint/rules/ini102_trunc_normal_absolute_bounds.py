@@ -10,7 +10,8 @@ class TruncNormalAbsoluteBounds(Rule):
 
     ## What it does
     Flags `torch.nn.init.trunc_normal_(w, std=s)` (and look-alikes such as timm's `trunc_normal_`)
-    when `s` is a number other than 1 and neither `a` nor `b` is given.
+    when `s` is a number other than 1 and the bounds are the defaults, `a=-2, b=2` (left out, or
+    written out as if they were in standard deviations).
 
     ## Why is this bad?
     `a` and `b` default to -2.0 and 2.0 *in absolute units*, not in standard deviations. With the
@@ -53,8 +54,11 @@ class TruncNormalAbsoluteBounds(Rule):
             entry = use.entry
             if entry is None or entry.style is not Style.INPLACE or entry.truncation is None:
                 continue
-            if entry.truncation.units != "absolute" or use.given("a") or use.given("b") or not use.given("std"):
+            if entry.truncation.units != "absolute" or not use.given("std"):
                 continue
+            values = use.values(facts.evaluator)
+            if (values.get("a"), values.get("b")) != (-2.0, 2.0):
+                continue  # bounds chosen for this std (or not established)
             std = facts.value(use.args["std"])
             if not is_number(std) or std <= 0 or abs(std - 1.0) < 1e-9:
                 continue
