@@ -216,6 +216,9 @@ class Collector(cst.CSTVisitor):
             if isinstance(t, cst.Attribute) and t.attr.value == "requires_grad" \
                     and isinstance(node.value, cst.Name) and node.value.value == "False":
                 self.out.frozen.append(t.value)
+            if isinstance(t, cst.Attribute) and t.attr.value == "grad_req" \
+                    and isinstance(node.value, cst.SimpleString) and node.value.evaluated_value == "null":
+                self.out.frozen.append(t.value)  # MXNet
             self._bind_target(target.target, "assign", node.value)
 
     def leave_AnnAssign(self, node: cst.AnnAssign) -> None:

@@ -215,24 +215,33 @@ class Graph:
                     return self.classify(base.elements[index], depth + 1)
         return None
 
+    def instance_class(self, node: cst.CSTNode) -> Optional[cst.ClassDef]:
+        """The class of this file that ``node`` is an instance of: ``self``, or ``net`` in
+        ``net = TwoLayer()``."""
+        if isinstance(node, cst.Name) and node.value == "self":
+            scope = self.resolver.scope_of.get(node)
+            while scope is not None:
+                if scope.enclosing_class is not None:
+                    return scope.enclosing_class
+                scope = scope.parent
+            return None
+        if isinstance(node, cst.Name):
+            values = self.resolver.assigned_values(node)
+            if len(values) == 1:
+                return self.instance_class(values[0][0])
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            for binding in self.resolver.lookup(node.func):
+                if binding.kind == "class" and binding.value in self.classes:
+                    return binding.value
+        return None
+
     def _self_attr(self, node: cst.Attribute, depth: int) -> Item:
-        cls = self.owner_class(node)
+        cls = self.instance_class(node.value)
         if cls is None:
             return None
         values = self.classes[cls].attrs.get(node.attr.value, [])
         items = {id(i): i for i in (self.classify(v, depth + 1) for v in values)}
         return next(iter(items.values())) if len(items) == 1 else None
-
-    def owner_class(self, node: cst.CSTNode) -> Optional[cst.ClassDef]:
-        """For ``self.x``: the class whose method this expression is in."""
-        if not (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self"):
-            return None
-        scope = self.resolver.scope_of.get(node.value)
-        while scope is not None and scope.kind != "class":
-            if scope.enclosing_class is not None:
-                return scope.enclosing_class
-            scope = scope.parent
-        return None
 
     def _slope(self, call: cst.Call, act, module: bool) -> Optional[float]:
         argument = _argument(call, act.slope_param)
@@ -364,6 +373,9 @@ class Graph:
             return [item]
         if isinstance(item, SequentialUse) and depth < 6:
             return [layer for e in item.elements for layer in self.layers_in(e, depth + 1)]
+        cls = self.instance_class(node) if item is None else None
+        if cls is not None:
+            return self.layers_of_class(cls)
         if isinstance(node, (cst.List, cst.Tuple)) and depth < 6:
             return [layer for e in node.elements for layer in self.layers_in(e.value, depth + 1)]
         return []

@@ -283,10 +283,10 @@ class InitIndex:
         if not layers:
             return [], False
         if param is None:
-            targets = []
-            for layer in layers:
-                # MXNet's Initializer fills weights; names ending in bias/beta/gamma get their defaults
-                targets.append(ParamTarget(layer.entry.weight, layer))
+            # Block.initialize(init) passes init as the *default*: it fills the weights of layers
+            # that name no weight_initializer of their own; biases, gammas and betas keep theirs
+            targets = [ParamTarget(layer.entry.weight, layer) for layer in layers
+                       if layer.kind is not LayerKind.NORM and layer.entry.weight_init_kwarg not in layer.args]
             return targets, True
         return [ParamTarget(param, layer) for layer in layers], True
 
@@ -355,7 +355,8 @@ class InitIndex:
             param = node.attr.value
             base = node.value
             if isinstance(base, cst.Name) and base.value == "self":
-                return [ParamTarget(param)], True  # a raw parameter of this module: self.pos_embed
+                # a raw parameter of this module: self.pos_embed = nn.Parameter(torch.empty(1, n, d))
+                return [ParamTarget(param, ndim=self._raw_param_dims(site, param))], True
             item = self.g.classify(base)
             if isinstance(item, LayerUse):
                 return [ParamTarget(param, item)], True
@@ -376,6 +377,42 @@ class InitIndex:
                     guarded = bool(site.guards)
                     return [ParamTarget(ALL_PARAMS)], not guarded
         return [], False
+
+    def _raw_param_dims(self, site: CallSite, attr: str) -> Optional[int]:
+        """Dimensions of ``self.attr = nn.Parameter(torch.empty(a, b))`` when every assignment agrees."""
+        cls = self._class_of_site(site)
+        if cls is None:
+            return None
+        attrs = self.g.classes[cls].attrs
+        # a name the class also passes as one of several sizes (torch.empty(o, i)) is an int
+        sizes = {a.value.value for values in attrs.values() for v in values
+                 if isinstance(v, cst.Call) and v.args and isinstance(v.args[0].value, cst.Call)
+                 for a in v.args[0].value.args
+                 if len(v.args[0].value.args) > 1 and isinstance(a.value, cst.Name)}
+        dims = set()
+        for value in attrs.get(attr, []):
+            if not (isinstance(value, cst.Call) and self.ev.names(value.func) & _PARAM_WRAPPERS and value.args):
+                return None
+            dims.add(self._tensor_dims(value.args[0].value, sizes))
+        return dims.pop() if len(dims) == 1 else None
+
+    def _tensor_dims(self, node: cst.BaseExpression, int_names=frozenset()) -> Optional[int]:
+        """len(size) of ``torch.empty(a, b)`` / ``torch.zeros((a, b))`` / ``torch.Tensor(a, b)``."""
+        if not isinstance(node, cst.Call) or not any(n.startswith("torch.") for n in self.ev.names(node.func)):
+            return None
+        if any(a.star or (a.keyword is not None and a.keyword.value == "size") for a in node.args):
+            return None
+        positional = [a.value for a in node.args if a.keyword is None]
+        if len(positional) == 1:
+            shape = self.ev.evaluate(positional[0])
+            if isinstance(positional[0], (cst.Tuple, cst.List)):
+                return len(positional[0].elements)
+            if isinstance(shape, tuple):
+                return len(shape)
+            if isinstance(shape, int) or (isinstance(positional[0], cst.Name) and positional[0].value in int_names):
+                return 1
+            return None
+        return len(positional) or None
 
     def _iterates(self, binding: Binding, methods: Tuple[str, ...]) -> bool:
         value = binding.value

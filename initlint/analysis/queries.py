@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import libcst as cst
 
@@ -17,12 +17,20 @@ INTENTIONAL_ZERO_WORDS = ("lora_b", "lora_up", "adapter", "gate", "zero", "head"
                           "out_proj", "proj_out", "final", "residual", "skip", "ls", "gamma", "scale")
 
 
-def constant_value(facts, use) -> Optional[float]:
-    """The value a constant initialiser fills with (None when not a constant or not established)."""
+def constant_value(facts, use) -> Optional[Tuple[Optional[float], str]]:
+    """``(value, text)`` for a constant initialiser the code establishes: the value when it is
+    known, else None with ``text`` the expression when the code only shows it is non-zero
+    (``1.0 / n``). None when ``use`` is not a constant or its value is not established."""
     if use.entry is None or use.entry.family is not Family.CONSTANT or not isinstance(use.entry.law, ConstantLaw):
         return None
     value = use.entry.law.constant(use.values(facts.evaluator))
-    return value if is_number(value) else None
+    if is_number(value):
+        return float(value), f"{value:g}"
+    term = use.entry.law.value
+    node = use.args.get(term.name) if hasattr(term, "name") else None
+    if node is not None and facts.evaluator.is_nonzero(node):
+        return None, facts.module.code_for_node(node)
+    return None
 
 
 def units(facts, layer: LayerUse):
@@ -38,7 +46,10 @@ def looks_intentional(layer: Optional[LayerUse]) -> bool:
 
 
 def is_frozen(facts, layer: LayerUse) -> bool:
-    """``self.x.weight.requires_grad = False`` / ``requires_grad_(False)`` anywhere for this layer."""
+    """The layer is never trained: Keras ``trainable=False``, torch ``requires_grad = False`` /
+    ``requires_grad_(False)``, MXNet ``grad_req = 'null'`` on it or its weight."""
+    if facts.value(layer.args.get("trainable")) is False:  # Keras: Layer(trainable=False)
+        return True
     if not layer.names:
         return False
     wanted = set(layer.names)

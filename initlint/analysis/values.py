@@ -138,6 +138,22 @@ class Evaluator:
                 return UNKNOWN if gain is None else gain
         return UNKNOWN
 
+    def is_nonzero(self, node: cst.CSTNode, depth: int = 0) -> bool:
+        """The code shows ``node`` cannot be 0 (``1.0 / n``, ``0.5 * scale / n``), value unknown or not."""
+        value = self.evaluate(node)
+        if is_number(value):
+            return value != 0
+        node = self.substitute(node)
+        if depth > 6 or not isinstance(node, cst.BinaryOperation):
+            return False
+        if isinstance(node.operator, cst.Divide):
+            return self.is_nonzero(node.left, depth + 1)
+        if isinstance(node.operator, cst.Power):
+            return self.is_nonzero(node.left, depth + 1)
+        if isinstance(node.operator, cst.Multiply):
+            return self.is_nonzero(node.left, depth + 1) and self.is_nonzero(node.right, depth + 1)
+        return False
+
     # -- shapes ----------------------------------------------------------------------------------
 
     def substitute(self, node: cst.CSTNode, depth: int = 0) -> cst.CSTNode:

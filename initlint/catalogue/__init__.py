@@ -4,6 +4,16 @@ Data lives in one module per framework (``torch_entries``, ``keras_entries``, ``
 ``mxnet_entries``); each exports ``INITIALIZERS``, ``LAYERS``, ``ACTIVATIONS`` and optionally
 ``STRING_INITIALIZERS`` / ``STRING_ACTIVATIONS`` (names a framework accepts as strings). This module
 indexes them by canonical qualified name.
+
+Evaluating an initialiser: ``args = entry.bind(positional, keywords)``, then ``entry.std(args, fan_in,
+fan_out, receptive_field)`` (the realised std, after any truncation) and ``entry.mean(args)``; fans
+in the framework's own layout come from ``fans(shape, layout)``. Laws answer None whenever an
+argument they need is unresolved (a variable, or a ``VERSION_DEPENDENT`` default). When an argument
+picks the distribution (``VarianceScaling(distribution=...)``, MXNet ``Xavier(rnd_type=...)``) use
+``entry.family_for(args)`` / ``entry.truncation_for(args)``; ``entry.effective_scheme(args)`` tells
+whether a variance-scaling call amounts to Glorot, He or LeCun.
+
+Every fact is held to the real frameworks by ``tests/test_catalogue_reality.py``.
 """
 
 from __future__ import annotations

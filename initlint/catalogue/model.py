@@ -575,7 +575,11 @@ class Initializer:
 
 @dataclass(frozen=True)
 class Layer:
-    """A layer type: where its parameters live, how they are initialised by default, its arguments."""
+    """A layer type: where its parameters live, how they are initialised by default, its arguments.
+
+    ``default_bias_init`` is evaluated with the fans of the layer's *weight* (torch's bias bound is
+    1/sqrt(fan_in of the weight)). Default inits that no catalogue entry describes (torch RNNs'
+    U(+-1/sqrt(hidden_size)), Keras LSTMs' unit_forget_bias) are None."""
 
     names: Tuple[str, ...]
     framework: Framework

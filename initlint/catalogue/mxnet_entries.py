@@ -66,9 +66,10 @@ INITIALIZERS = (
           doc="U(-scale, scale)"),
     _init(("Normal",), Family.NORMAL, [("sigma", 0.01)], NormalLaw(P("sigma"), 0.0)),
     _init(("Xavier",), Family.UNIFORM, [("rnd_type", "uniform"), ("factor_type", "avg"), ("magnitude", 3)],
-          MagnitudeLaw(), scheme=Scheme.GLOROT, raises_below_2d=True, distribution_param="rnd_type",
+          MagnitudeLaw(), scheme=Scheme.VARIANCE_SCALING, raises_below_2d=True, distribution_param="rnd_type",
           distribution_families=_XAVIER_FAMILIES,
-          doc="scheme is Glorot for the defaults; effective_scheme() reads the arguments"),
+          doc="its arguments decide the scheme: effective_scheme() is Glorot for the defaults, He for "
+              "rnd_type='gaussian', factor_type='in', magnitude=2"),
     _init(("MSRAPrelu",), Family.NORMAL, [("factor_type", "avg"), ("slope", 0.25)],
           MagnitudeLaw(None, P("factor_type"), "gaussian", slope=P("slope")), scheme=Scheme.HE,
           raises_below_2d=True),

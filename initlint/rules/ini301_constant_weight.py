@@ -60,15 +60,15 @@ class ConstantWeight(Rule):
 
     code = "INI301"
     name = "constant-weight"
-    message = ("constant {value:g} on the weight of {layer}{units}: every unit starts identical and gets the same "
+    message = ("constant {value} on the weight of {layer}{units}: every unit starts identical and gets the same "
                "gradient, so symmetry is never broken; use a random initialiser (He or Glorot for its activation)")
     frameworks = ("torch", "keras", "jax", "mxnet")
     skip_test_files = True
 
     def check(self, facts):
         for use in facts.init_uses:
-            value = constant_value(facts, use)
-            if value is None or value == 0:
+            constant = constant_value(facts, use)
+            if constant is None or constant[0] == 0:
                 continue
             for target in use.targets:
                 if not target.is_weight() or target.kind not in WEIGHTED_KINDS:
@@ -80,6 +80,6 @@ class ConstantWeight(Rule):
                 if layer is not None and is_frozen(facts, layer):
                     continue
                 shown = f" ({count:g} output units)" if is_number(count) else ""
-                yield Report(use.node, {"value": value, "layer": layer_label(layer, target.entry), "units": shown},
+                yield Report(use.node, {"value": constant[1], "layer": layer_label(layer, target.entry), "units": shown},
                              use.framework.value)
                 break

@@ -59,7 +59,8 @@ class ZeroHiddenWeight(Rule):
 
     def check(self, facts):
         for use in facts.init_uses:
-            if constant_value(facts, use) != 0:
+            constant = constant_value(facts, use)
+            if constant is None or constant[0] != 0:
                 continue
             for target in use.targets:
                 layer = target.layer

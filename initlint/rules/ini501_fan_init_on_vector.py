@@ -73,6 +73,8 @@ class FanInitOnVector(Rule):
                 return f"bias of {layer_label(target.layer, target.entry)}"
             if target.is_weight() and target.kind is LayerKind.NORM:
                 return f"scale of {layer_label(target.layer, target.entry)}"
+            if target.ndim is not None and target.ndim < 2:
+                return f"{target.ndim}-D parameter {target.param}"
             if target.param == ALL_PARAMS and use.targets_known and _has_biases(use, facts):
                 return "biases among parameters()"
         return None
