@@ -77,8 +77,10 @@ INITIALIZERS = (
     Initializer((JI + "ones", "flax.linen.ones"), J, Style.FUNCTION, Family.CONSTANT,
                 (("key", REQUIRED), ("shape", REQUIRED), ("dtype", None)), ConstantLaw(1.0)),
     # flax adds factories that return them: zeros_init() is zeros
-    Initializer(("flax.linen.initializers.zeros_init", "flax.linen.zeros_init"), J, Style.FACTORY, Family.CONSTANT, (), ConstantLaw(0.0)),
-    Initializer(("flax.linen.initializers.ones_init", "flax.linen.ones_init"), J, Style.FACTORY, Family.CONSTANT, (), ConstantLaw(1.0)),
+    Initializer(("flax.linen.initializers.zeros_init", "flax.linen.zeros_init"), J, Style.FACTORY, Family.CONSTANT,
+                (), ConstantLaw(0.0)),
+    Initializer(("flax.linen.initializers.ones_init", "flax.linen.ones_init"), J, Style.FACTORY, Family.CONSTANT,
+                (), ConstantLaw(1.0)),
     _factory(("constant",), Family.CONSTANT, [("value", REQUIRED), ("dtype", None)], ConstantLaw(P("value"))),
     _factory(("uniform",), Family.UNIFORM, [("scale", 1e-2), ("dtype", None)], UniformLaw(0.0, P("scale")),
              doc="U[0, scale): mean scale/2"),
@@ -107,8 +109,8 @@ INITIALIZERS = (
              GainFanLaw(P("scale"), "fan_out"), scheme=Scheme.ORTHOGONAL, raises_below_2d=True,
              doc="3-D to 5-D kernels only, fan_in <= fan_out"),
     # Flax Embed's default (flax.linen.linear.default_embed_init, nnx likewise)
-    Initializer(("flax.linen.linear.default_embed_init", "flax.nnx.nn.linear.default_embed_init"), J, Style.FUNCTION, Family.NORMAL,
-                (("key", REQUIRED), ("shape", REQUIRED), ("dtype", None)),
+    Initializer(("flax.linen.linear.default_embed_init", "flax.nnx.nn.linear.default_embed_init"), J, Style.FUNCTION,
+                Family.NORMAL, (("key", REQUIRED), ("shape", REQUIRED), ("dtype", None)),
                 VarianceScalingLaw(1.0, "fan_out", "normal", clamp_fan=False),
                 doc="variance_scaling(1.0, 'fan_in', 'normal', out_axis=0) on [num_embeddings, features]: "
                     "std 1/sqrt(features), which is fan_out in the [in, out] layout"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Tuple, Union
 
 
@@ -88,6 +88,7 @@ class P:
 
 
 Term = Union[P, float, None]
+
 
 class _Sentinel:
     def __init__(self, label: str):

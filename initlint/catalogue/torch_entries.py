@@ -2,6 +2,17 @@
 
 Checked against torch 2.13 ``torch/nn/init.py`` and ``torch/nn/modules/{linear,conv,sparse,
 normalization,batchnorm,rnn,activation}.py``, and timm ``layers/weight_init.py``.
+
+Facts worth knowing (held to reality by tests/test_catalogue_reality.py):
+
+- ``trunc_normal_(w, mean, std, a=-2., b=2.)``: a and b are absolute, so std=.02 truncates nothing
+  and the realised std is the std argument; timm's ``trunc_normal_tf_`` cuts in std units instead.
+- Linear/Conv weights: ``kaiming_uniform_(w, a=sqrt(5))`` = U(+-1/sqrt(fan_in)), std 1/sqrt(3 fan_in);
+  biases U(+-1/sqrt(fan_in)) with the weight's fan_in. ``Bilinear`` uses 1/sqrt(in1_features) for
+  both (not the product of its input dims); RNNs U(+-1/sqrt(hidden_size)) for every parameter.
+- Fan-based inits (xavier, kaiming, orthogonal, sparse) and eye_/dirac_ raise below 2-D; kaiming's
+  ``mode`` is lower-cased and must be fan_in or fan_out.
+- timm's ``variance_scaling_(distribution='normal')`` is untruncated and divides by the fan itself.
 """
 
 from __future__ import annotations
