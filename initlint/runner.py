@@ -2,14 +2,18 @@
 
 Every file goes through ``engine.check_file``, which never raises; the runner adds what only a run
 over many files can get wrong: paths that do not exist, files that are not regular files (a FIFO
-would block ``open`` for ever), excluded directories, and a worker process that dies.
+would block ``open`` for ever), excluded directories, and a process that dies while checking (files
+are checked in worker processes, one or more, so a crash costs only the file that caused it).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import multiprocessing
 import os
 import stat
+import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -21,6 +25,9 @@ SKIP_DIRS = frozenset(
     {".git", ".hg", ".svn", ".venv", "venv", "__pycache__", ".tox", ".nox", "node_modules", "build", "dist",
      ".initlint_cache", ".mypy_cache", ".pytest_cache", ".eggs"}
 )
+# None: "fork" where it is safe (Linux, a single-threaded process: the CLI), else see _pool_context;
+# tests may pin one
+START_METHOD: Optional[str] = None
 # below this many files per process, starting processes costs more than it saves
 MIN_FILES_PER_JOB = 8
 MAX_CHUNK = 64
@@ -119,37 +126,65 @@ def _crashed(path: str) -> FileReport:
     return FileReport(path, error=FileError(path, "internal error: the process checking this file died"))
 
 
-def _check_isolated(paths: Sequence[str], settings: Settings) -> Dict[str, FileReport]:
-    """Re-check files after a worker died, one process at a time, in order: the first file whose
-    future fails is the one that kills its process; everything after it is tried again."""
+def _single_threaded() -> bool:
+    try:  # native threads too (a framework's thread pool), which threading does not see
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return threading.active_count() == 1
+
+
+def _fork_context():
+    """``fork`` where it is cheap and safe: Linux, and this process has a single thread, as the CLI
+    has. Forking a multithreaded process (one that imported JAX, say) can deadlock the child."""
+    if START_METHOD is not None:
+        return multiprocessing.get_context(START_METHOD)
+    if sys.platform.startswith("linux") and _single_threaded():
+        return multiprocessing.get_context("fork")
+    return None
+
+
+def _pool_context():
+    """For ``jobs > 1`` where fork is not safe: a fork server started from a clean state on Linux,
+    the platform's default (spawn) elsewhere."""
+    context = _fork_context()
+    if context is None and sys.platform.startswith("linux"):
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["initlint.runner", "initlint.rules"])
+    return context
+
+
+def _check_isolated(paths: Sequence[str], settings: Settings, context) -> Dict[str, FileReport]:
+    """Re-check files after a worker died: one file at a time in one worker process, so a file
+    whose check kills the process is known, and a fresh process takes the rest."""
     done: Dict[str, FileReport] = {}
     remaining = list(paths)
     while remaining:
-        with ProcessPoolExecutor(max_workers=1) as pool:
-            futures = [pool.submit(_check_one, path, settings) for path in remaining]
-            for index, future in enumerate(futures):
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            while remaining:
+                path = remaining.pop(0)
                 try:
-                    done[remaining[index]] = future.result()
+                    done[path] = pool.submit(_check_one, path, settings).result()
                 except BrokenProcessPool:
-                    done[remaining[index]] = _crashed(remaining[index])
-                    remaining = remaining[index + 1:]
+                    done[path] = _crashed(path)
                     break
                 except Exception as exc:  # pragma: no cover - check_file catches everything it can
-                    done[remaining[index]] = FileReport(
-                        remaining[index], error=FileError(remaining[index], f"internal error: {type(exc).__name__}: {exc}"))
-            else:
-                remaining = []
+                    done[path] = FileReport(path, error=FileError(path, f"internal error: {type(exc).__name__}: {exc}"))
     return done
 
 
-def _check_parallel(paths: Sequence[str], settings: Settings, jobs: int) -> List[FileReport]:
+def _check_in_workers(paths: Sequence[str], settings: Settings, jobs: int, context) -> List[FileReport]:
     from .rule import all_rules
 
     all_rules()  # import the rules once here, before the workers fork
     reports: Dict[str, FileReport] = {}
     suspects: List[str] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_check_chunk, chunk, settings): chunk for chunk in _chunks(paths, jobs)}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {}
+        for chunk in _chunks(paths, jobs):
+            try:
+                futures[pool.submit(_check_chunk, chunk, settings)] = chunk
+            except BrokenProcessPool:  # a worker already died: what is not submitted is retried below
+                suspects.extend(chunk)
         for future in as_completed(futures):
             try:
                 for report in future.result():
@@ -157,7 +192,7 @@ def _check_parallel(paths: Sequence[str], settings: Settings, jobs: int) -> List
             except Exception:  # BrokenProcessPool, or a report that would not pickle
                 suspects.extend(futures[future])
     if suspects:
-        reports.update(_check_isolated(sorted(suspects), settings))
+        reports.update(_check_isolated(sorted(suspects), settings, context))
     return [reports[path] for path in paths]
 
 
@@ -166,15 +201,25 @@ def resolve_jobs(jobs: Optional[int]) -> int:
 
 
 def check_paths(paths: Iterable[str], settings: Optional[Settings] = None, jobs: Optional[int] = 1,
-                exclude: Sequence[str] = ()) -> List[FileReport]:
+                exclude: Sequence[str] = (), isolate: bool = True) -> List[FileReport]:
     """One report per file under ``paths`` (and per path that could not be used), sorted by path.
-    ``jobs``: processes to use; 0 or ``None`` means one per CPU. Output does not depend on it."""
+
+    ``jobs``: processes to use; 0 or ``None`` means one per CPU; the output does not depend on it.
+    ``isolate``: check in a forked worker even when ``jobs`` is 1 (where forking is safe), so that
+    input which crashes the native parser (a segfault on absurd nesting) costs that one file, not
+    the run."""
     settings = settings or Settings()
     files, errors = discover(paths, exclude)
     jobs = min(resolve_jobs(jobs), max(1, len(files) // MIN_FILES_PER_JOB))
-    if jobs > 1:
-        reports = _check_parallel(files, settings, jobs)
-    else:
+    reports = None
+    # isolation is worth a fork, not a spawn: where fork is unsafe, one job runs in this process
+    context = _pool_context() if jobs > 1 else _fork_context() if isolate else None
+    if files and (jobs > 1 or context is not None):
+        try:
+            reports = _check_in_workers(files, settings, jobs, context)
+        except (OSError, NotImplementedError):  # no processes here (no /dev/shm, a sandbox): do without
+            reports = None
+    if reports is None:
         reports = _check_chunk(files, settings)
     reports.extend(FileReport(e.path, error=e) for e in errors)
     return sorted(reports, key=lambda r: r.path)

@@ -23,11 +23,13 @@ def initializer_label(entry: Optional[Initializer], node: cst.CSTNode) -> str:
     return short(entry.name)
 
 
-def layer_label(layer: Optional[LayerUse], entry: Optional[Layer] = None) -> str:
+def layer_label(layer: Optional[LayerUse], entry: Optional[Layer] = None, param: Optional[str] = None) -> str:
     if layer is not None:
         name = short(layer.entry.name)
         return f"{layer.names[0]} ({name})" if layer.names else name
-    return short(entry.name) if entry is not None else "a layer"
+    if entry is not None:
+        return short(entry.name)
+    return f"parameter {param}" if param else "a layer"
 
 
 FAN_INIT_FIX = {

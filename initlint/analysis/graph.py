@@ -146,10 +146,10 @@ class Graph:
 
     def _layer_use(self, call: cst.Call, entry: Layer) -> LayerUse:
         args: Dict[str, cst.BaseExpression] = {}
-        positional = [a.value for a in call.args if a.keyword is None and not a.star]
         for spec in (entry.units_param, entry.in_units_param, entry.kernel_param):
-            if spec is not None and spec[1] < len(positional):
-                args[spec[0]] = positional[spec[1]]
+            argument = _argument(call, spec)
+            if argument is not None:
+                args[spec[0]] = argument
         for arg in call.args:
             if arg.keyword is not None:
                 args[arg.keyword.value] = arg.value

@@ -24,7 +24,8 @@ from .values import UNKNOWN, Evaluator
 
 ALL_PARAMS = "*"
 TENSOR_METHODS = ("normal_", "uniform_", "fill_", "zero_")
-_PARAM_WRAPPERS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter", "tf.Variable"})
+PARAMETER_WRAPPERS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter", "tf.Variable",
+                                "tensorflow.Variable", "tf.compat.v1.Variable", "tensorflow.compat.v1.Variable"})
 _MODULE_ITERATORS = ("modules", "named_modules", "children", "named_children")
 _PARAM_ITERATORS = ("parameters", "named_parameters")
 
@@ -52,6 +53,10 @@ class ParamTarget:
         if entry is None or self.param is None:
             return False
         return self.param == entry.weight or self.param in entry.extra_weights
+
+    def is_raw_weight(self) -> bool:
+        """A parameter created by hand (nn.Parameter, self.param, add_weight) that has 2+ dims."""
+        return self.layer is None and self.entry is None and self.ndim is not None and self.ndim >= 2
 
     def is_bias(self) -> bool:
         entry = self.layer_entry
@@ -245,7 +250,7 @@ class InitIndex:
         func = call.func
         names = self.ev.names(func)
         # nn.Parameter(torch.randn(...)), tf.Variable(tf.random.normal(...))
-        if names & _PARAM_WRAPPERS and call.args:
+        if names & PARAMETER_WRAPPERS and call.args:
             inner = call.args[0].value
             use = self.by_node.get(inner)
             if use is not None and use.via == "sampler":
@@ -263,12 +268,26 @@ class InitIndex:
             targets, known = self._initialize_targets(func.value)
             for use in self.initializer_value(init, Framework.MXNET):
                 self._target_all(use, targets, known)
+        elif method == "param" and len(positional) >= 2:
+            # Flax: self.param(name, init_fn, *init_args); init_args is usually the shape
+            shape = positional[2] if len(positional) == 3 else None
+            self._raw_parameter(positional[0], positional[1], shape, Framework.JAX)
         elif method in ("add_weight", "get_variable") or "get_variable" in {n.rsplit(".", 1)[-1] for n in names}:
+            # Keras: self.add_weight(name=None, shape=None, ..., initializer=...); TF1 get_variable(name, shape)
             init = keywords.get("initializer")
             if init is not None:
-                framework = Framework.KERAS
-                for use in self.initializer_value(init, framework):
-                    self._target_all(use, [ParamTarget("kernel")], False)
+                shape = keywords.get("shape", positional[1] if len(positional) > 1 and method != "add_weight"
+                                     else positional[0] if positional and method == "add_weight" else None)
+                name = keywords.get("name", positional[0] if positional and method != "add_weight" else None)
+                self._raw_parameter(name, init, shape, Framework.KERAS)
+
+    def _raw_parameter(self, name_node, init, shape, framework: Framework) -> None:
+        """A parameter created with an explicit initialiser and (maybe) a literal shape."""
+        name = self.ev.evaluate(name_node) if name_node is not None else None
+        ndim = len(shape.elements) if isinstance(shape, (cst.Tuple, cst.List)) else None
+        target = ParamTarget(name if isinstance(name, str) else None, ndim=ndim)
+        for use in self.initializer_value(init, framework):
+            self._target_all(use, [target], ndim is not None)
 
     def _initialize_targets(self, receiver: cst.BaseExpression) -> Tuple[List[ParamTarget], bool]:
         node = receiver
@@ -389,9 +408,12 @@ class InitIndex:
                  if isinstance(v, cst.Call) and v.args and isinstance(v.args[0].value, cst.Call)
                  for a in v.args[0].value.args
                  if len(v.args[0].value.args) > 1 and isinstance(a.value, cst.Name)}
+        # ... and so is one it passes as a layer's units or channels: nn.Conv2d(c_in, c_out, 3)
+        sizes |= {arg.value for layer in self.g.layers_of_class(cls) for arg in layer.args.values()
+                  if isinstance(arg, cst.Name)}
         dims = set()
         for value in attrs.get(attr, []):
-            if not (isinstance(value, cst.Call) and self.ev.names(value.func) & _PARAM_WRAPPERS and value.args):
+            if not (isinstance(value, cst.Call) and self.ev.names(value.func) & PARAMETER_WRAPPERS and value.args):
                 return None
             dims.add(self._tensor_dims(value.args[0].value, sizes))
         return dims.pop() if len(dims) == 1 else None
@@ -502,13 +524,16 @@ class InitIndex:
             subject = test.args[0].value
             if isinstance(subject, cst.Name) and subject.value == name_node.value:
                 type_expr = test.args[1].value
-        elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-            subject = test.left
-            if isinstance(subject, cst.Call) and isinstance(subject.func, cst.Name) and subject.func.value == "type" \
-                    and subject.args and isinstance(subject.args[0].value, cst.Name) \
-                    and subject.args[0].value.value == name_node.value \
-                    and isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is, cst.In)):
-                type_expr = test.comparisons[0].comparator
+        elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1 \
+                and isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is, cst.In)):
+            left, right = test.left, test.comparisons[0].comparator
+            for subject, other in ((left, right), (right, left)):  # type(m) == T, and T == type(m)
+                if isinstance(subject, cst.Call) and isinstance(subject.func, cst.Name) \
+                        and subject.func.value == "type" and subject.args \
+                        and isinstance(subject.args[0].value, cst.Name) \
+                        and subject.args[0].value.value == name_node.value:
+                    type_expr = other
+                    break
         if type_expr is None:
             return None
         elements = [e.value for e in type_expr.elements] if isinstance(type_expr, (cst.Tuple, cst.List)) \

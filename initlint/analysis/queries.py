@@ -9,6 +9,7 @@ import libcst as cst
 from ..catalogue import Family, LayerKind
 from ..catalogue.model import ConstantLaw
 from .graph import LayerUse
+from .scopes import walk
 from .values import UNKNOWN, is_number
 
 # names people give parameters that are zero- or constant-initialised on purpose (SPEC: LoRA's B
@@ -104,11 +105,58 @@ def used_as_weight(facts) -> frozenset:
         if isinstance(operand, cst.Call) and isinstance(operand.func, cst.Attribute) \
                 and operand.func.attr.value in ("t", "transpose", "to", "float", "type_as"):
             operand = operand.func.value
-        if isinstance(operand, cst.Attribute):
-            out.add(("attr", operand.attr.value))
-        elif isinstance(operand, cst.Name):
-            out.add(("name", operand.value))
+        if isinstance(operand, cst.Subscript):  # weights['h1'], self.W_hh[0]
+            index = operand.slice[0].slice if len(operand.slice) == 1 else None
+            key = facts.value(index.value) if isinstance(index, cst.Index) else None
+            if isinstance(key, str):
+                out.add(("key", key))
+            operand = operand.value
+        out.update(storage_keys(operand))
     return frozenset(out)
+
+
+def storage_keys(node) -> set:
+    """How code refers to what is stored under ``node``: ``("attr", "w")`` for ``self.w``,
+    ``("name", "w")`` for ``w``."""
+    if isinstance(node, cst.Attribute):
+        return {("attr", node.attr.value)}
+    if isinstance(node, cst.Name):
+        return {("name", node.value)}
+    return set()
+
+
+def stored_parameters(facts, wrapped) -> dict:
+    """For each ``wrapped(node)`` call found inside a stored value (``self.w = nn.Parameter(...)``,
+    ``w = tf.Variable(...)``, ``{'h1': tf.Variable(...)}``, ``register_parameter('W', ...)``,
+    ``nn.ParameterList([...])``): the keys (see ``storage_keys``) it can be referred to by."""
+    out: dict = {}
+
+    def record(value, keys):
+        if isinstance(value, cst.Dict):
+            for element in value.elements:
+                key = facts.value(element.key) if isinstance(element, cst.DictElement) else None
+                record(element.value, keys | ({("key", key)} if isinstance(key, str) else set()))
+            return
+        for node in walk(value):
+            if isinstance(node, cst.Call) and wrapped(node):
+                out.setdefault(node, set()).update(keys)
+
+    for (_cls, attr), values in facts.collected.self_attrs.items():
+        for value, _ in values:
+            record(value, {("attr", attr)})
+    for scope in [facts.collected.module_scope] + [scope for _, scope in facts.collected.functions]:
+        for name, bindings in scope.bindings.items():
+            for binding in bindings:
+                if binding.kind == "assign" and binding.value is not None:
+                    record(binding.value, {("name", name)})
+    for site in facts.collected.calls:
+        call = site.node
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "register_parameter" \
+                and len(call.args) >= 2:
+            name = facts.value(call.args[0].value)
+            if isinstance(name, str):
+                record(call.args[1].value, {("attr", name)})
+    return out
 
 
 def filled_in_place(facts) -> frozenset:

@@ -5,7 +5,8 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from ..analysis.inits import InitUse
-from ..analysis.queries import filled_in_place, used_as_weight
+from ..analysis.inits import PARAMETER_WRAPPERS
+from ..analysis.queries import filled_in_place, stored_parameters, used_as_weight
 from ..analysis.scopes import walk
 from .. import catalogue
 from ..catalogue import Family, Style
@@ -16,7 +17,7 @@ _PARAM_FACTORIES = ("param",)  # flax: self.param(name, init_fn, shape)
 
 def _is_standard_normal(use: Optional[InitUse]) -> bool:
     return (use is not None and use.entry is not None and use.entry.style is Style.SAMPLER
-            and use.entry.family is Family.NORMAL and use.entry.law.std({}) == 1.0
+            and use.entry.family is Family.NORMAL and use.entry.law.std(use.entry.defaults()) == 1.0
             and not any(name in use.args for name in ("std", "stddev", "scale")))
 
 
@@ -113,36 +114,34 @@ class UnscaledNormalWeight(Rule):
     def check(self, facts):
         reinitialised = filled_in_place(facts)
         weights = used_as_weight(facts)
-        parameter_attrs = self._parameter_attrs(facts)
+        wrappers = stored_parameters(facts, lambda call: bool(facts.names(call.func) & PARAMETER_WRAPPERS))
+        stored = {}  # sampler -> keys its parameter is stored under
+        for wrapper, keys in wrappers.items():
+            if wrapper.args:
+                stored.setdefault(wrapper.args[0].value, set()).update(keys)
         for use in facts.init_uses:
             if not _is_standard_normal(use):
                 continue
-            if use.wrapped_as_parameter:
-                stored = parameter_attrs.get(use.node)
-                if stored is None or stored[1] in reinitialised or stored not in weights:
-                    continue  # only what the code multiplies with as a weight, and never re-initialises
-                dims = _dims(use.node, facts)
-                if dims is None or dims < 2:
-                    continue
-                yield self._report(use)
+            keys = stored.get(use.node, set()) if use.wrapped_as_parameter else self._init_function_keys(facts, use)
+            # only what the code multiplies with as a weight, and never re-initialises
+            if not keys & weights or any(name in reinitialised for _, name in keys):
+                continue
+            dims = _dims(use.node, facts)
+            if dims is None or dims < 2:
+                continue
+            yield self._report(use)
         yield from self._custom_inits(facts)
 
     @staticmethod
-    def _parameter_attrs(facts):
-        """wrapped sampler call -> the name its parameter is stored under (``self.w`` or ``w``)."""
-        out = {}
-        for (_cls, attr), values in facts.collected.self_attrs.items():
-            for value, _ in values:
-                if isinstance(value, cst.Call) and value.args:
-                    out[value.args[0].value] = ("attr", attr)
-        scopes = [facts.collected.module_scope] + [scope for _, scope in facts.collected.functions]
-        for scope in scopes:
-            for name, bindings in scope.bindings.items():
-                for binding in bindings:
-                    value = binding.value
-                    if binding.kind == "assign" and isinstance(value, cst.Call) and value.args:
-                        out.setdefault(value.args[0].value, ("name", name))
-        return out
+    def _init_function_keys(facts, use) -> set:
+        """JAX style: ``w = jax.random.normal(k, (m, n))`` in an ``init*`` function building params."""
+        function = use.function
+        if function is None or not function.name.value.startswith("init"):
+            return set()
+        scope = facts.collected.scope_of_function[function]
+        names = {name for name, bindings in scope.bindings.items()
+                 for b in bindings if b.kind == "assign" and b.value is use.node}
+        return {("name", name) for name in names & _collected_names(function)}
 
     def _custom_inits(self, facts) -> Iterator[Report]:
         seen = set()
@@ -176,3 +175,21 @@ class UnscaledNormalWeight(Rule):
     @staticmethod
     def _report(use: InitUse) -> Report:
         return Report(use.node, {"sampler": use.entry.name.rsplit(".", 1)[-1]}, use.entry.framework.value)
+
+
+def _collected_names(function: cst.FunctionDef) -> set:
+    """Names a function puts into a structure it builds: elements of tuple/list/dict literals,
+    ``.append(w)`` arguments, or its bare return value (``params.append((w, b))``, ``return w``)."""
+    out = set()
+    for node in walk(function.body):
+        elements = []
+        if isinstance(node, (cst.Tuple, cst.List)):
+            elements = [e.value for e in node.elements]
+        elif isinstance(node, cst.Dict):
+            elements = [e.value for e in node.elements if isinstance(e, cst.DictElement)]
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "append":
+            elements = [a.value for a in node.args]
+        elif isinstance(node, cst.Return) and node.value is not None:
+            elements = [node.value]
+        out.update(e.value for e in elements if isinstance(e, cst.Name))
+    return out

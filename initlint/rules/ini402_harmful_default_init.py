@@ -28,7 +28,8 @@ class HarmfulDefaultInit(Rule):
     """An initialiser whose default arguments are harmful on a weight.
 
     ## What it does
-    Flags, on the weight of a dense, convolutional or recurrent layer: torch `normal_(w)` with no
+    Flags, on the weight of a dense, convolutional or recurrent layer (or a parameter of two or more
+    dimensions created by hand): torch `normal_(w)` with no
     `std` (std 1), torch `uniform_(w)` with no bounds (U(0, 1)), the tensor methods
     `w.data.normal_()` / `w.data.uniform_()` likewise, and JAX/Flax `uniform(scale)`, which samples
     U[0, scale).
@@ -74,9 +75,11 @@ class HarmfulDefaultInit(Rule):
             if found is None:
                 continue
             for target in use.targets:
-                if not target.is_weight() or target.kind not in WEIGHTED_KINDS or target.kind is LayerKind.EMBEDDING:
+                layer_weight = target.is_weight() and target.kind in WEIGHTED_KINDS \
+                    and target.kind is not LayerKind.EMBEDDING
+                if not (layer_weight or target.is_raw_weight()):
                     continue
                 yield Report(use.node, {"init": use.entry.name.rsplit(".", 1)[-1],
-                                        "layer": layer_label(target.layer, target.entry),
+                                        "layer": layer_label(target.layer, target.entry, target.param),
                                         "harm": found[0], "fix": found[1]}, use.framework.value)
                 break

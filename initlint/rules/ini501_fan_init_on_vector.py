@@ -13,14 +13,17 @@ class FanInitOnVector(Rule):
     Flags Xavier, Kaiming, orthogonal and variance-scaling initialisers applied to a bias, a norm
     scale, or every parameter of a model with no dimension check, in the frameworks that raise on
     that: torch fan-based inits, JAX/Flax variance-scaling initialisers on a 1-D tensor with the
-    default axes, and MXNet `Xavier` on a vector.
+    default axes, Keras `Orthogonal`/`Identity`, and MXNet `Xavier` on a vector. Parameters created
+    by hand count when their shape is written out (`self.param('b', init, (n,))`,
+    `add_weight(shape=(n,), ...)`, `nn.Parameter(torch.ones(n))`).
 
     ## Why is this bad?
     Fan-in and fan-out are read from the tensor's first two dimensions; a vector has only one, so
     the call raises at run time ("Fan in and fan out can not be computed for tensor with fewer than
     2 dimensions"), usually deep inside a training script after the data has loaded.
 
-    Keras computes fans for 1-D tensors and does not raise: Keras is not flagged.
+    Keras computes fans for 1-D tensors and does not raise for its variance-scaling family; only
+    its `Orthogonal` and `Identity` raise there, and only they are flagged.
 
     ## Example
     ```python
@@ -48,14 +51,14 @@ class FanInitOnVector(Rule):
     ```
 
     ## Frameworks
-    PyTorch, JAX/Flax, MXNet Gluon.
+    PyTorch, JAX/Flax, Keras, MXNet Gluon.
     """
 
     code = "INI501"
     name = "fan-init-on-vector"
     message = ("{init} is fan-based and raises on the {what}, which has fewer than 2 dimensions; "
                "use zeros/normal for it, or guard with `if p.dim() > 1`")
-    frameworks = ("torch", "jax", "mxnet")
+    frameworks = ("torch", "jax", "keras", "mxnet")
 
     def check(self, facts):
         for use in facts.init_uses:
@@ -74,7 +77,7 @@ class FanInitOnVector(Rule):
             if target.is_weight() and target.kind is LayerKind.NORM:
                 return f"scale of {layer_label(target.layer, target.entry)}"
             if target.ndim is not None and target.ndim < 2:
-                return f"{target.ndim}-D parameter {target.param}"
+                return f"{target.ndim}-D parameter {target.param or ''}".rstrip()
             if target.param == ALL_PARAMS and use.targets_known and _has_biases(use, facts):
                 return "biases among parameters()"
         return None
