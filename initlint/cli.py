@@ -80,6 +80,9 @@ def _check(args: argparse.Namespace) -> int:
         print(f"initlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
 
+    if hasattr(sys.stdout, "reconfigure"):  # a message with "±" on a latin-1 terminal must not crash
+        sys.stdout.reconfigure(errors="backslashreplace")
+        sys.stderr.reconfigure(errors="backslashreplace")
     result = CheckResult(check_paths(args.paths, config.settings, jobs=config.jobs, exclude=config.exclude))
     sys.stdout.write(FORMATTERS[args.format](result))
     sys.stdout.flush()

@@ -51,7 +51,7 @@ def format_json(result: CheckResult) -> str:
         "findings": [finding.to_json() for finding in result.findings],
         "errors": [error.to_json() for error in result.errors],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(document, indent=2) + "\n"  # ASCII: valid JSON whatever the terminal's encoding
 
 
 FORMATTERS: Dict[str, Callable[[CheckResult], str]] = {

@@ -359,25 +359,30 @@ class Graph:
 
     # -- queries -----------------------------------------------------------------------------------
 
-    def layers_of_class(self, cls: cst.ClassDef) -> List[LayerUse]:
-        """Every layer a module class holds (attributes, and the contents of its containers)."""
-        out: List[LayerUse] = []
-        for values in self.classes[cls].attrs.values():
-            for value in values:
-                out.extend(self.layers_in(value))
-        return out
+    def layers_of_class(self, cls: cst.ClassDef, _seen: Optional[set] = None) -> List[LayerUse]:
+        """Every layer a module class holds: its attributes, the contents of its containers, and the
+        layers of instances of this file's classes it holds (a class holding itself counts once)."""
+        seen = set() if _seen is None else _seen
+        if cls in seen:
+            return []
+        seen.add(cls)
+        return [layer for values in self.classes[cls].attrs.values() for value in values
+                for layer in self.layers_in(value, _seen=seen)]
 
-    def layers_in(self, node: cst.BaseExpression, depth: int = 0) -> List[LayerUse]:
+    def layers_in(self, node: cst.BaseExpression, depth: int = 0, _seen: Optional[set] = None) -> List[LayerUse]:
+        """The layers an expression holds: a layer, a container's contents, a local class instance."""
         item = self.classify(node)
         if isinstance(item, LayerUse):
             return [item]
-        if isinstance(item, SequentialUse) and depth < 6:
-            return [layer for e in item.elements for layer in self.layers_in(e, depth + 1)]
+        if depth >= 6:
+            return []
+        if isinstance(item, SequentialUse):
+            return [layer for e in item.elements for layer in self.layers_in(e, depth + 1, _seen)]
         cls = self.instance_class(node) if item is None else None
         if cls is not None:
-            return self.layers_of_class(cls)
-        if isinstance(node, (cst.List, cst.Tuple)) and depth < 6:
-            return [layer for e in node.elements for layer in self.layers_in(e.value, depth + 1)]
+            return self.layers_of_class(cls, _seen)
+        if isinstance(node, (cst.List, cst.Tuple)):
+            return [layer for e in node.elements for layer in self.layers_in(e.value, depth + 1, _seen)]
         return []
 
 
