@@ -18,11 +18,9 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .analysis import analyse
 from .ftypes import FileError, FileReport, Finding, Settings
+from .noqa import NOQA_INLINE_RE as NOQA_RE  # noqa: F401  (transitional, for the flake8 plugin)
+from .noqa import NoqaFilter
 from .rule import all_rules
-
-# flake8's NOQA_INLINE_REGEX, so both front ends agree on what a noqa comment means
-NOQA_RE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z][0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
-_SPLIT_RE = re.compile(r"[,\s]")
 
 # A file that names none of these cannot hold a finding: every rule is about one of these frameworks.
 FRAMEWORK_WORDS = ("torch", "tensorflow", "keras", "jax", "flax", "mxnet", "timm", "tf.")
@@ -66,17 +64,6 @@ def _syntax_check(source, path: str) -> None:
         raise SourceError("too deeply nested to parse") from None
 
 
-def _noqa_suppresses(line_text: str, code: str) -> bool:
-    match = NOQA_RE.search(line_text)
-    if match is None:
-        return False
-    codes_str = match.group("codes")
-    if not codes_str:
-        return True
-    codes = {c for c in _SPLIT_RE.split(codes_str) if c}
-    return code in codes or code.startswith(tuple(codes))
-
-
 @lru_cache(maxsize=4096)
 def _package_of_dir(directory: str) -> Optional[str]:
     """The dotted package a directory is, found by walking up through ``__init__.py`` files."""
@@ -103,7 +90,7 @@ def is_test_file(path: str) -> bool:
     return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
 
 
-def check_module(module: cst.Module, path: str, settings: Settings) -> List[Finding]:
+def check_module(module: cst.Module, path: str, settings: Settings, noqa: bool = True) -> List[Finding]:
     rules = _enabled_rules(settings)
     if is_test_file(path):
         rules = tuple(rule for rule in rules if not rule.skip_test_files)
@@ -114,22 +101,21 @@ def check_module(module: cst.Module, path: str, settings: Settings) -> List[Find
     if not pending:
         return []
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    lines = module.code.splitlines()
+    suppress = NoqaFilter(module.code).suppressed if noqa else (lambda line, code: False)
     findings = set()
     for rule, report in pending:
         where = positions.get(report.node)
-        if where is None:
-            continue
-        line_text = lines[where.start.line - 1] if where.start.line <= len(lines) else ""
-        if _noqa_suppresses(line_text, rule.code):
+        if where is None or suppress(where.start.line, rule.code):
             continue
         findings.add(Finding(path, where.start.line, where.start.column + 1, where.end.line, where.end.column + 1,
                              rule.code, rule.name, rule.format(report), report.framework))
     return sorted(findings)
 
 
-def check_source(source, path: str = "<string>", settings: Optional[Settings] = None) -> List[Finding]:
-    """Findings for one source text (``str`` or ``bytes``). Raises ``SourceError`` if it cannot be parsed."""
+def check_source(source, path: str = "<string>", settings: Optional[Settings] = None,
+                 noqa: bool = True) -> List[Finding]:
+    """Findings for one source text (``str`` or ``bytes``). Raises ``SourceError`` if it cannot be parsed.
+    ``noqa=False`` leaves ``# noqa`` to the caller (flake8 applies it itself)."""
     settings = settings or Settings()
     text = source.decode("latin-1") if isinstance(source, bytes) else source
     # CPython's own parser first: ~12x faster than libcst, the grammar the user's Python runs, and
@@ -137,7 +123,7 @@ def check_source(source, path: str = "<string>", settings: Optional[Settings] = 
     _syntax_check(source, path)
     if not might_hold_findings(text):
         return []
-    return check_module(parse(source), path, settings)
+    return check_module(parse(source), path, settings, noqa)
 
 
 def check_file(path: str, settings: Optional[Settings] = None) -> FileReport:

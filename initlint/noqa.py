@@ -1,0 +1,79 @@
+"""``# noqa`` exactly as flake8 7 reads it, so the CLI and the flake8 plugin agree on every file.
+
+- inline: ``# noqa`` (everything) or ``# noqa: INI201,INI3`` (codes or prefixes), searched in the
+  text of the whole token range a finding's line belongs to (a backslash-continued statement or a
+  multi-line string counts as one range), as ``FileProcessor._noqa_line_mapping`` does;
+- file-level: a line that starts with ``# flake8: noqa`` skips the file.
+Lines are split as ``readlines()`` splits them (``\\n``, ``\\r\\n``, ``\\r``; never a form feed).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from typing import Dict, List
+
+NOQA_INLINE_RE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+NOQA_FILE_RE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
+_LINES_RE = re.compile(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)")
+_SPLIT_CODES_RE = re.compile(r"[,\s]")
+
+
+def physical_lines(code: str) -> List[str]:
+    """The file's lines with their endings, as ``readlines()`` in text mode returns them."""
+    return [line for line in _LINES_RE.split(code) if line]
+
+
+def file_is_ignored(lines: List[str]) -> bool:
+    return any(NOQA_FILE_RE.match(line) for line in lines)
+
+
+def line_mapping(code: str, lines: List[str]) -> Dict[int, str]:
+    """line number -> the text searched for ``# noqa`` when a finding is reported on that line."""
+    mapping: Dict[int, str] = {}
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return mapping
+    low, high = len(lines) + 2, -1
+    for token in tokens:
+        if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+            continue
+        low, high = min(low, token.start[0]), max(high, token.end[0])
+        if token.type in (tokenize.NL, tokenize.NEWLINE):
+            joined = "".join(lines[low - 1:high])
+            mapping.update(dict.fromkeys(range(low, high + 1), joined))
+            low, high = len(lines) + 2, -1
+    return mapping
+
+
+def suppresses(text: str, code: str) -> bool:
+    match = NOQA_INLINE_RE.search(text)
+    if match is None:
+        return False
+    codes_text = match.group("codes")
+    if not codes_text:
+        return True
+    codes = {c for c in _SPLIT_CODES_RE.split(codes_text) if c}
+    return code in codes or code.startswith(tuple(codes))
+
+
+class NoqaFilter:
+    """Built once per file that has findings."""
+
+    def __init__(self, code: str) -> None:
+        self.lines = physical_lines(code)
+        self.ignore_file = file_is_ignored(self.lines)
+        self._code = code
+        self._mapping = None
+
+    def suppressed(self, line: int, code: str) -> bool:
+        if self.ignore_file:
+            return True
+        if self._mapping is None:
+            self._mapping = line_mapping(self._code, self.lines)
+        text = self._mapping.get(line)
+        if text is None:  # flake8 falls back to the physical line
+            text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return suppresses(text, code)
