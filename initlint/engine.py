@@ -18,7 +18,6 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .analysis import analyse
 from .ftypes import FileError, FileReport, Finding, Settings
-from .noqa import NOQA_INLINE_RE as NOQA_RE  # noqa: F401  (transitional, for the flake8 plugin)
 from .noqa import NoqaFilter
 from .rule import all_rules
 

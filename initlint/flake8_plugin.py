@@ -1,9 +1,10 @@
 """flake8 front end: ``flake8 --select INI`` runs the same engine as ``initlint check``.
 
 Thin on purpose. flake8 reads and decodes the file (so ``flake8 -`` works), selects and ignores codes
-(``--select/--extend-select/--ignore``, per-file-ignores) and applies ``# noqa`` itself; the engine
-applies ``# noqa`` with flake8's own syntax and matching too, so applying it twice changes nothing.
-The engine's columns are 1-based and flake8 adds one to what a plugin yields, so we yield
+(``--select/--extend-select/--ignore``, per-file-ignores) and applies ``# noqa`` itself, so the
+engine is asked to leave noqa alone (``noqa=False``): it is applied once, by flake8, and
+``--disable-noqa`` works. The engine reads noqa exactly as flake8 does, so the CLI agrees. The
+engine's columns are 1-based and flake8 adds one to what a plugin yields, so we yield
 ``column - 1``: both front ends print the same position.
 
 Only one decision is ours: which rules to run. Default-on rules run unless flake8's selection
@@ -19,7 +20,7 @@ from typing import Iterator, List, Tuple
 
 from . import __version__
 from .config import ConfigError, load_config, parse_selectors
-from .engine import NOQA_RE, SourceError, check_source
+from .engine import SourceError, check_source
 from .ftypes import Settings
 
 # reported when the engine cannot check a file that flake8 itself could parse (flake8 reports E999
@@ -27,11 +28,6 @@ from .ftypes import Settings
 ERROR_CODE = "INI000"
 # flake8's --select names codes of other plugins only: a selector no code starts with runs none of ours
 _NO_CODE = frozenset({"INI-"})
-
-
-def _mask_noqa(source: str) -> str:
-    """``--disable-noqa``: hide noqa comments from the engine without moving any column."""
-    return NOQA_RE.sub(lambda m: "#_" + m.group()[2:], source)
 
 
 def _selectors(values) -> frozenset:
@@ -45,7 +41,6 @@ class Plugin:
     version = __version__
 
     settings = Settings()
-    disable_noqa = False
 
     def __init__(self, tree, filename: str, lines: List[str]) -> None:
         self.filename = filename
@@ -53,26 +48,19 @@ class Plugin:
 
     @classmethod
     def parse_options(cls, options) -> None:
-        try:
-            config = load_config()
-        except ConfigError as exc:
-            raise SystemExit(f"initlint: {exc}") from None
         select = getattr(options, "select", None)
-        extend_select = getattr(options, "extend_select", None)
-        settings = Settings(
-            select=_selectors(select) or (_NO_CODE if select else frozenset()),
-            extend_select=_selectors(extend_select),
-            options=config.settings.options,
-        )
-        cls.settings = settings
-        cls.disable_noqa = bool(getattr(options, "disable_noqa", False))
+        try:
+            cls.settings = Settings(
+                select=_selectors(select) or (_NO_CODE if select else frozenset()),
+                extend_select=_selectors(getattr(options, "extend_select", None)),
+                options=load_config().settings.options,
+            )
+        except ConfigError as exc:  # a clear message, not a traceback through flake8
+            raise SystemExit(f"initlint: {exc}") from None
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
-        source = "".join(self.lines)
-        if self.disable_noqa:
-            source = _mask_noqa(source)
         try:
-            findings = check_source(source, self.filename, self.settings)
+            findings = check_source("".join(self.lines), self.filename, self.settings, noqa=False)
         except SourceError as exc:
             yield 1, 0, f"{ERROR_CODE} initlint could not check this file: {exc}", type(self)
             return

@@ -54,6 +54,21 @@ def is_excluded(path: str, patterns: Sequence[str]) -> bool:
     return False
 
 
+def _excluded_here_or_above(path: str, patterns: Sequence[str]) -> bool:
+    """Folders above ``path`` count up to the working directory, not beyond (a walk never sees those)."""
+    if not patterns:
+        return False
+    relative = os.path.relpath(os.path.abspath(path))
+    if relative.startswith(os.pardir):
+        return is_excluded(path, patterns)
+    path = relative
+    while path not in ("", "."):
+        if is_excluded(path, patterns):
+            return True
+        path = os.path.dirname(path)
+    return False
+
+
 def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> Tuple[List[str], List[FileError]]:
     """The ``.py`` files under ``paths`` (sorted, without duplicates) and the paths that could not be
     used. A path named explicitly is checked whatever its suffix; directories are walked without
@@ -64,7 +79,7 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> Tuple[List[st
     errors: List[FileError] = []
     for given in paths:
         path = _norm(given)
-        if is_excluded(path, exclude):
+        if _excluded_here_or_above(path, exclude):  # pre-commit names files inside excluded folders
             continue
         try:
             mode = os.stat(path).st_mode
