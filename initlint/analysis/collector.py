@@ -23,6 +23,8 @@ class CallSite:
     node: cst.Call
     scope: Scope
     guards: Tuple[Guard, ...]
+    loops: Tuple[cst.CSTNode, ...] = ()  # enclosing for/while loops and comprehensions, in its scope
+    seq: int = 0  # source order
 
 
 @dataclass(eq=False)
@@ -56,6 +58,7 @@ class Collector(cst.CSTVisitor):
         self.scopes: List[Scope] = [root]
         self.conditional: List[int] = [0]
         self.guards: List[List[Guard]] = [[]]
+        self.loops: List[List[cst.CSTNode]] = [[]]
         self.seq = 0
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -76,12 +79,14 @@ class Collector(cst.CSTVisitor):
         self.scopes.append(scope)
         self.conditional.append(0)
         self.guards.append([])
+        self.loops.append([])
         return scope
 
     def _pop(self) -> None:
         self.scopes.pop()
         self.conditional.pop()
         self.guards.pop()
+        self.loops.pop()
 
     def _bind_target(self, target: cst.BaseExpression, kind: str, value, index=None) -> None:
         if isinstance(target, cst.Name):
@@ -161,15 +166,38 @@ class Collector(cst.CSTVisitor):
     def _leave_conditional(self, node) -> None:
         self.conditional[-1] -= 1
 
-    visit_Try = visit_While = visit_With = _enter_conditional
-    leave_Try = leave_While = leave_With = _leave_conditional
+    visit_Try = visit_With = _enter_conditional
+    leave_Try = leave_With = _leave_conditional
+
+    def visit_While(self, node: cst.While) -> None:
+        self.conditional[-1] += 1
+        self.loops[-1].append(node)
+
+    def leave_While(self, node: cst.While) -> None:
+        self.conditional[-1] -= 1
+        self.loops[-1].pop()
 
     def visit_For(self, node: cst.For) -> None:
         self.conditional[-1] += 1
         self._bind_target(node.target, "loop", node.iter)
 
+    def visit_For_body(self, node: cst.For) -> None:
+        self.loops[-1].append(node)
+
+    def leave_For_body(self, node: cst.For) -> None:
+        self.loops[-1].pop()
+
     def leave_For(self, node: cst.For) -> None:
         self.conditional[-1] -= 1
+
+    def _enter_comprehension(self, node) -> None:
+        self.loops[-1].append(node)
+
+    def _leave_comprehension(self, node) -> None:
+        self.loops[-1].pop()
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_comprehension
+    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave_comprehension
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self.conditional[-1] += 1
@@ -251,7 +279,7 @@ class Collector(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         self.resolver.scope_of[node] = self.scope
         guards = tuple(self.guards[-1])
-        self.out.calls.append(CallSite(node, self.scope, guards))
+        self.out.calls.append(CallSite(node, self.scope, guards, tuple(self.loops[-1]), self._tick()))
         self.out.guards_of[node] = guards
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:

@@ -48,6 +48,8 @@ class LayerUse:
     followed_by: Optional[ActivationRef] = None  # what its output goes through (None: unknown)
     feeds_layer: bool = False  # its output reaches another weight layer (it is a hidden layer)
     names: Tuple[str, ...] = ()  # attribute / variable names it is stored under (self.lora_B -> "lora_B")
+    # what feeds it, in a Sequential: the previous weight layer, or an Input(shape=...) call
+    fed_by: Optional[cst.CSTNode] = None
 
     @property
     def framework(self) -> Framework:
@@ -278,6 +280,7 @@ class Graph:
                 continue
             if any(isinstance(later, LayerUse) and later.kind in WEIGHT_KINDS for later in items[i + 1:]):
                 item.feeds_layer = True
+            item.fed_by = self._feeder(items, seq.elements, i)
             if item.followed_by is not None:
                 continue
             for j in range(i + 1, len(items)):
@@ -291,6 +294,24 @@ class Graph:
                 elif later is None and self.is_transparent(seq.elements[j]):
                     continue
                 break
+
+    def _feeder(self, items, elements, i) -> Optional[cst.CSTNode]:
+        """The element whose output size is this layer's input size: the previous weight layer, or
+        an ``Input(shape=...)``, across activations, norms and dropout only."""
+        for j in range(i - 1, -1, -1):
+            earlier = items[j]
+            if isinstance(earlier, ActivationRef) or (isinstance(earlier, LayerUse) and earlier.kind is LayerKind.NORM):
+                continue
+            if isinstance(earlier, LayerUse):
+                return earlier.node if earlier.kind is LayerKind.DENSE else None
+            if earlier is None and isinstance(elements[j], cst.Call):
+                names = {canonical(n) for n in self.ev.names(elements[j].func)}
+                if names & {"keras.Input", "keras.layers.Input", "keras.layers.InputLayer"}:
+                    return elements[j]
+                if self.is_transparent(elements[j]):  # Flatten too: a Dense or a 1-D Input is flat already
+                    continue
+            return None
+        return None
 
     def _flow(self, statements) -> None:
         env: Dict[str, Optional[LayerUse]] = {}

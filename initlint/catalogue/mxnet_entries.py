@@ -78,6 +78,14 @@ INITIALIZERS = (
     _init(("Bilinear",), Family.OTHER, [], UnknownLaw(), doc="deterministic upsampling kernel (4-D)"),
     _init(("LSTMBias",), Family.CONSTANT, [("forget_bias", 1.0)], UnknownLaw(),
           doc="a bias: 0 except the forget gate's quarter, set to forget_bias"),
+    # Samplers a hand-written mx.init.Initializer fills its array from (the textbook's MyInit):
+    # mxnet.numpy mirrors numpy's signatures, mxnet.ndarray.random takes (low, high, shape)
+    Initializer(("mxnet.numpy.random.uniform", "mxnet.ndarray.random.uniform", "mxnet.nd.random.uniform"), M,
+                Style.SAMPLER, Family.UNIFORM, (("low", 0.0), ("high", 1.0), ("size", None)),
+                UniformLaw(P("low"), P("high"))),
+    Initializer(("mxnet.numpy.random.normal", "mxnet.ndarray.random.normal", "mxnet.nd.random.normal"), M,
+                Style.SAMPLER, Family.NORMAL, (("loc", 0.0), ("scale", 1.0), ("size", None)),
+                NormalLaw(P("scale"), P("loc"))),
 )
 
 # mx.init.create / initializer= strings: the registry keys are lower-cased class names plus aliases

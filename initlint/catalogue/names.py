@@ -40,6 +40,8 @@ _REWRITES = [
      "flax.linen."),
     (r"^flax\.nnx\.nn\.(?:[a-z_0-9]+\.)*", "flax.nnx."),
     (r"^mxnet\.initializer\.", "mxnet.init."),
+    (r"^mxnet\.np\.", "mxnet.numpy."),
+    (r"^mxnet\.nd\.", "mxnet.ndarray."),
     (r"^mxnet\.gluon\.nn\.(?:basic_layers|conv_layers|activations)\.", "mxnet.gluon.nn."),
     (r"^timm\.models\.layers\.", "timm.layers."),
     (r"^timm\.layers\.(?:weight_init|helpers)\.", "timm.layers."),
