@@ -42,6 +42,7 @@ class Collected:
     scope_of_function: Dict[cst.FunctionDef, Scope] = field(default_factory=dict)
     guards_of: Dict[cst.CSTNode, Tuple[Guard, ...]] = field(default_factory=dict)
     frozen: List[cst.BaseExpression] = field(default_factory=list)  # x in ``x.requires_grad = False``
+    loop_span: Dict[cst.CSTNode, Tuple[int, int]] = field(default_factory=dict)  # loop -> (first, last) seq
     matmul_operands: List[cst.BaseExpression] = field(default_factory=list)  # a and b in ``a @ b``
 
 
@@ -169,32 +170,40 @@ class Collector(cst.CSTVisitor):
     visit_Try = visit_With = _enter_conditional
     leave_Try = leave_With = _leave_conditional
 
+    def _open_loop(self, node) -> None:
+        self.loops[-1].append(node)
+        self.out.loop_span[node] = (self._tick(), 0)
+
+    def _close_loop(self, node) -> None:
+        self.loops[-1].pop()
+        self.out.loop_span[node] = (self.out.loop_span[node][0], self._tick())
+
     def visit_While(self, node: cst.While) -> None:
         self.conditional[-1] += 1
-        self.loops[-1].append(node)
+        self._open_loop(node)
 
     def leave_While(self, node: cst.While) -> None:
         self.conditional[-1] -= 1
-        self.loops[-1].pop()
+        self._close_loop(node)
 
     def visit_For(self, node: cst.For) -> None:
         self.conditional[-1] += 1
         self._bind_target(node.target, "loop", node.iter)
 
     def visit_For_body(self, node: cst.For) -> None:
-        self.loops[-1].append(node)
+        self._open_loop(node)
 
     def leave_For_body(self, node: cst.For) -> None:
-        self.loops[-1].pop()
+        self._close_loop(node)
 
     def leave_For(self, node: cst.For) -> None:
         self.conditional[-1] -= 1
 
     def _enter_comprehension(self, node) -> None:
-        self.loops[-1].append(node)
+        self._open_loop(node)
 
     def _leave_comprehension(self, node) -> None:
-        self.loops[-1].pop()
+        self._close_loop(node)
 
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_comprehension
     leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave_comprehension

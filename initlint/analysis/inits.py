@@ -98,8 +98,10 @@ class InitIndex:
         self.uses: List[InitUse] = []
         self.by_node: Dict[cst.CSTNode, InitUse] = {}
         self.init_functions: Set[cst.FunctionDef] = set()
+        self._sites: Optional[Dict[cst.CSTNode, CallSite]] = None
         self._applied: Dict[cst.FunctionDef, List[LayerUse]] = {}
         self._applied_unknown: Set[cst.FunctionDef] = set()
+        self.apply_sites: Dict[cst.FunctionDef, List[CallSite]] = {}  # fn -> the x.apply(fn) calls
         self._functions = {node: scope for node, scope in collected.functions}
         self._imports_torch = any(
             b.kind == "import" and (b.qualname or "").startswith("torch")
@@ -147,6 +149,12 @@ class InitIndex:
             if entry is not None:
                 return entry
         return None
+
+    def site_of(self, use: InitUse) -> Optional[CallSite]:
+        """The call site of an initialiser use that is a call."""
+        if self._sites is None:
+            self._sites = {site.node: site for site in self.c.calls}
+        return self._sites.get(use.node)
 
     def _function_of(self, site: CallSite) -> Optional[cst.FunctionDef]:
         scope = site.scope
@@ -331,6 +339,7 @@ class InitIndex:
                 else:
                     layers = self.g.layers_in(receiver)
                 self._applied.setdefault(fn, []).extend(layers)
+                self.apply_sites.setdefault(fn, []).append(site)
                 if not layers:
                     self._applied_unknown.add(fn)
 
