@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from .. import catalogue
+from ..catalogue import Framework, Style
+from ..rule import Report, Rule
+
+# jax.random functions that do not consume randomness from their key
+_NON_CONSUMING = frozenset({"PRNGKey", "key", "key_data", "wrap_key_data", "key_impl", "fold_in", "clone",
+                            "default_prng_impl"})
+_KEY_MAKERS = frozenset({"PRNGKey", "key", "split", "fold_in", "clone"})
+_INIT_METHODS = ("init", "init_with_output")
+
+
+def _jax_random(facts, func) -> Optional[str]:
+    for name in facts.names(func):
+        if name.startswith("jax.random.") and name.count(".") == 2:
+            return name.rsplit(".", 1)[-1]
+    return None
+
+
+def _key_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in ("key", "rng", "rngs"):
+            return arg.value
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    return positional[0] if positional else None
+
+
+class ReusedPrngKey(Rule):
+    """The same JAX PRNG key passed to two random or init calls without a split.
+
+    ## What it does
+    Flags a call that consumes a JAX key (`jax.random.normal/uniform/split/...`, a Flax
+    `model.init(key, x)`, an initialiser `init_fn(key, shape)`) when the same key, with no new
+    assignment in between, was already consumed by another such call, or when it is consumed inside
+    a loop although it was created outside it. Reported at the call that reuses the key.
+
+    ## Why is this bad?
+    JAX random numbers are a pure function of the key: the same key gives the same numbers. Two
+    weight matrices drawn with one key are identical (or, with different shapes, strongly
+    correlated); a loop that reuses its key gives every layer the same weights; initialising a model
+    with the key that also drew its dummy input correlates the two.
+
+    ## Example
+    ```python
+    import jax
+
+    def init_params(key, sizes):
+        return [jax.random.normal(key, (m, n)) * (2 / m) ** 0.5 for m, n in zip(sizes[:-1], sizes[1:])]
+    ```
+
+    ## Use instead
+    ```python
+    import jax
+
+    def init_params(key, sizes):
+        keys = jax.random.split(key, len(sizes) - 1)
+        return [jax.random.normal(k, (m, n)) * (2 / m) ** 0.5 for k, m, n in zip(keys, sizes[:-1], sizes[1:])]
+    ```
+
+    ## Frameworks
+    JAX/Flax.
+    """
+
+    code = "INI304"
+    name = "reused-prng-key"
+    message = "key `{key}` was already consumed by {first}: {what} identical random numbers; split it first"
+    frameworks = ("jax",)
+
+    def check(self, facts):
+        consumers = []  # (site, key name node, label)
+        for site in facts.collected.calls:
+            call = site.node
+            label = self._consumer(facts, call)
+            key = _key_argument(call) if label else None
+            if isinstance(key, cst.Name):
+                consumers.append((site, key, label))
+        if not consumers:
+            return
+        established = self._established_keys(facts, consumers)
+        seen = {}
+        for site, key, label in sorted(consumers, key=lambda c: c[0].seq):
+            if label.endswith(".init") and key.value not in established:
+                continue
+            bindings = facts.collected.resolver.lookup(key)
+            if not bindings or any(b.kind == "loop" for b in bindings):
+                continue  # for k in keys: a fresh key each iteration
+            identity = frozenset(id(b) for b in bindings)
+            first = seen.get(identity)
+            if first is not None:
+                yield Report(site.node, {"key": key.value, "first": f"an earlier {first[1]} call",
+                                         "what": "both calls draw"}, "jax")
+                continue
+            seen[identity] = (site.node, label)
+            if self._reused_in_loop(facts, site, bindings):
+                yield Report(site.node, {"key": key.value, "first": "this call in the previous iteration",
+                                         "what": "every iteration draws"}, "jax")
+
+    @staticmethod
+    def _consumer(facts, call: cst.Call) -> Optional[str]:
+        name = _jax_random(facts, call.func)
+        if name is not None:
+            return None if name in _NON_CONSUMING else f"jax.random.{name}"
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _INIT_METHODS:
+            return f"{facts.module.code_for_node(func.value)}.init"
+        if isinstance(func, cst.Call):  # nn.initializers.normal(0.02)(key, shape)
+            for qualified in facts.names(func.func):
+                entry = catalogue.initializer(qualified)
+                if entry is not None and entry.framework is Framework.JAX and entry.style is Style.FACTORY:
+                    return "an initialiser"
+        return None
+
+    @staticmethod
+    def _established_keys(facts, consumers) -> set:
+        """Names the code shows are keys: made by jax.random.PRNGKey/split/..., or drawn from."""
+        out = {key.value for _, key, label in consumers if label.startswith("jax.random.")}
+        for scope in [facts.collected.module_scope] + [s for _, s in facts.collected.functions]:
+            for name, bindings in scope.bindings.items():
+                for binding in bindings:
+                    value = binding.value
+                    if binding.kind == "assign" and isinstance(value, cst.Call) \
+                            and _jax_random(facts, value.func) in _KEY_MAKERS:
+                        out.add(name)
+        return out
+
+    @staticmethod
+    def _reused_in_loop(facts, site, bindings) -> bool:
+        spans = facts.collected.loop_span
+        for loop in site.loops:
+            start, end = spans.get(loop, (0, 0))
+            if not any(start <= b.seq <= end for b in bindings):
+                return True
+        return False
+
