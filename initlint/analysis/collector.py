@@ -44,6 +44,7 @@ class Collected:
     frozen: List[cst.BaseExpression] = field(default_factory=list)  # x in ``x.requires_grad = False``
     loop_span: Dict[cst.CSTNode, Tuple[int, int]] = field(default_factory=dict)  # loop -> (first, last) seq
     matmul_operands: List[cst.BaseExpression] = field(default_factory=list)  # a and b in ``a @ b``
+    matmul_right: List[cst.BaseExpression] = field(default_factory=list)  # b in ``a @ b``
 
 
 _CONDITIONAL = (cst.If, cst.Try, cst.For, cst.While, cst.With, cst.Match if hasattr(cst, "Match") else cst.If)
@@ -294,6 +295,7 @@ class Collector(cst.CSTVisitor):
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if isinstance(node.operator, cst.MatrixMultiply):
             self.out.matmul_operands.extend((node.left, node.right))
+            self.out.matmul_right.append(node.right)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         self.out.comparisons.append((node, self.scope))

@@ -182,3 +182,30 @@ def filled_in_place(facts) -> frozenset:
             elif isinstance(tensor, cst.Name):
                 out.add(tensor.value)
     return frozenset(out)
+
+
+_RIGHT_OPERAND_CALLS = frozenset({"torch.matmul", "torch.mm", "torch.bmm"})
+_OUT_IN_CALLS = frozenset({"torch.nn.functional.linear", "torch.nn.functional.bilinear"})
+
+
+def stored_in_out(facts) -> frozenset:
+    """Parameters the code multiplies as ``x @ W`` (W untransposed on the right), so stored
+    ``[in, out]``, and never passes to ``F.linear`` (which takes ``[out, in]``)."""
+    right = list(facts.collected.matmul_right)
+    out_in = []
+    for site in facts.collected.calls:
+        call = site.node
+        names = facts.names(call.func)
+        positional = [a.value for a in call.args if a.keyword is None]
+        if names & _RIGHT_OPERAND_CALLS and len(positional) >= 2:
+            right.append(positional[1])
+        elif names & _OUT_IN_CALLS and len(positional) >= 2:
+            out_in.append(positional[1])
+    keys = set()
+    for operand in right:
+        if isinstance(operand, (cst.Attribute, cst.Name)) and not (
+                isinstance(operand, cst.Attribute) and operand.attr.value in ("T", "mT")):
+            keys |= storage_keys(operand)
+    for operand in out_in:
+        keys -= storage_keys(operand)
+    return frozenset(keys)
