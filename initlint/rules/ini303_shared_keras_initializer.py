@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ..analysis.describe import layer_label
-from ..catalogue import Framework
+from ..catalogue import Family, Framework
 from ..catalogue.names import canonical
 from ..rule import Report, Rule
 
@@ -64,8 +64,9 @@ class SharedKerasInitializer(Rule):
         for use in facts.init_uses:
             entry = use.entry
             if use.via != "factory" or entry is None or entry.framework is not Framework.KERAS \
-                    or not canonical(entry.name).startswith("keras.initializers."):
-                continue
+                    or not canonical(entry.name).startswith("keras.initializers.") \
+                    or entry.family in (Family.CONSTANT, Family.IDENTITY):
+                continue  # deterministic by design: sharing Zeros/Ones/Constant/Identity changes nothing
             layers = list({id(t.layer): t.layer for t in use.targets if t.layer is not None}.values())
             if len(layers) >= 2:
                 where = ", ".join(layer_label(layer) for layer in layers[:3]) + (" ..." if len(layers) > 3 else "")

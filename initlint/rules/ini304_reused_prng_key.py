@@ -90,13 +90,13 @@ class ReusedPrngKey(Rule):
             if not bindings or any(b.kind == "loop" for b in bindings):
                 continue  # for k in keys: a fresh key each iteration
             identity = frozenset(id(b) for b in bindings)
-            first = seen.get(identity)
-            if first is not None:
-                yield Report(site.node, {"key": key.value, "first": f"an earlier {first[1]} call",
+            earlier = [first for first in seen.get(identity, []) if not _exclusive(first[0], site)]
+            if earlier:
+                yield Report(site.node, {"key": key.value, "first": f"an earlier {earlier[0][1]} call",
                                          "what": "both calls draw"}, "jax")
                 continue
-            seen[identity] = (site.node, label)
-            if self._reused_in_loop(facts, site, bindings):
+            seen.setdefault(identity, []).append((site, label))
+            if self._reused_in_loop(facts, site, key.value, bindings):
                 yield Report(site.node, {"key": key.value, "first": "this call in the previous iteration",
                                          "what": "every iteration draws"}, "jax")
 
@@ -129,11 +129,20 @@ class ReusedPrngKey(Rule):
         return out
 
     @staticmethod
-    def _reused_in_loop(facts, site, bindings) -> bool:
+    def _reused_in_loop(facts, site, name, bindings) -> bool:
+        """Consumed in a loop that never rebinds the key (``key, sub = split(key)`` later in the
+        body rebinds it for the next iteration, so every binding in the scope counts)."""
         spans = facts.collected.loop_span
+        scope_bindings = [b for binding in bindings for b in binding.scope.bindings.get(name, [])]
         for loop in site.loops:
             start, end = spans.get(loop, (0, 0))
-            if not any(start <= b.seq <= end for b in bindings):
+            if not any(start <= b.seq <= end for b in scope_bindings):
                 return True
         return False
 
+
+
+def _exclusive(first, second) -> bool:
+    """The two calls sit in opposite branches of one ``if``: at most one of them runs."""
+    mine = {(id(g.test), g.negated) for g in first.guards}
+    return any((id(g.test), not g.negated) in mine for g in second.guards)

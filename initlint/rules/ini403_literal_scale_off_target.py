@@ -36,7 +36,9 @@ class LiteralScaleOffTarget(Rule):
     the code establishes, when that scale (the root mean square of the drawn values) is more than 10x
     above or below `gain / sqrt(fan_in)`, the target for the activation that follows (ReLU sqrt(2),
     tanh 5/3, none or sigmoid 1, LeakyReLU sqrt(2/(1+slope^2))). When the activation is unknown, the
-    scale must be off for both a linear and a ReLU gain.
+    scale must be off for both a linear and a ReLU gain. A scale *below* the target is flagged only
+    on a hidden layer (one the code shows feeding further layers): a small last layer, e.g. a
+    policy or classifier head initialised with `std=0.01` to start near zero, is deliberate.
 
     ## Why is this bad?
     A fixed std ignores the fan-in. With `std=0.01` on a 64-wide ReLU layer each layer shrinks the
@@ -120,8 +122,8 @@ class LiteralScaleOffTarget(Rule):
             if best is None or ratio < best[0]:
                 best = (ratio, target, gain, label)
         ratio, target, gain, label = best
-        if ratio <= threshold:
-            return None
+        if ratio <= threshold or (scale < target and not layer.feeds_layer):
+            return None  # a small last layer (a head starting near zero) is deliberate practice
         gain_text = {1.0: "1", math.sqrt(2): "sqrt(2)"}.get(gain, f"{gain:.3g}")
         name = use.entry.name.rsplit(".", 1)[-1] if use.entry is not None else "initialiser"
         return Report(use.node, {"init": name, "scale": scale, "layer": layer_label(layer), "fan": fan,
