@@ -89,7 +89,8 @@ def is_test_file(path: str) -> bool:
     return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
 
 
-def check_module(module: cst.Module, path: str, settings: Settings, noqa: bool = True) -> List[Finding]:
+def located_reports(module: cst.Module, path: str, settings: Settings, noqa: bool = True) -> list:
+    """``(rule, report, finding)`` for every report that survives ``# noqa``, positioned."""
     rules = _enabled_rules(settings)
     if is_test_file(path):
         rules = tuple(rule for rule in rules if not rule.skip_test_files)
@@ -101,14 +102,19 @@ def check_module(module: cst.Module, path: str, settings: Settings, noqa: bool =
         return []
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     suppress = NoqaFilter(module.code).suppressed if noqa else (lambda line, code: False)
-    findings = set()
+    located = []
     for rule, report in pending:
         where = positions.get(report.node)
         if where is None or suppress(where.start.line, rule.code):
             continue
-        findings.add(Finding(path, where.start.line, where.start.column + 1, where.end.line, where.end.column + 1,
-                             rule.code, rule.name, rule.format(report), report.framework))
-    return sorted(findings)
+        finding = Finding(path, where.start.line, where.start.column + 1, where.end.line, where.end.column + 1,
+                          rule.code, rule.name, rule.format(report), report.framework)
+        located.append((rule, report, finding))
+    return located
+
+
+def check_module(module: cst.Module, path: str, settings: Settings, noqa: bool = True) -> List[Finding]:
+    return sorted({finding for _, _, finding in located_reports(module, path, settings, noqa)})
 
 
 def check_source(source, path: str = "<string>", settings: Optional[Settings] = None,

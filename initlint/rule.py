@@ -15,7 +15,7 @@ import pkgutil
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, ClassVar, Dict, Iterable, Mapping, Tuple
+from typing import TYPE_CHECKING, ClassVar, Dict, Iterable, Mapping, Optional, Tuple
 
 import libcst as cst
 
@@ -27,12 +27,23 @@ NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
+class Fix:
+    """Replace ``node`` by ``replacement``; ``imports`` are ``(module, name)`` pairs (name None for
+    ``import module``) scheduled with libcst's AddImportsVisitor, never spliced by hand."""
+
+    node: cst.CSTNode
+    replacement: cst.CSTNode
+    imports: Tuple[Tuple[str, Optional[str]], ...] = ()
+
+
+@dataclass(frozen=True)
 class Report:
     """What a rule says about one node; the engine turns it into a positioned ``Finding``."""
 
     node: cst.CSTNode
     fields: Mapping[str, object] = field(default_factory=dict)
     framework: str = ""
+    fix: Optional[Fix] = None
 
 
 class Rule:
@@ -44,6 +55,9 @@ class Rule:
     # rules about weights a test may fix on purpose (to make expected outputs deterministic) do not
     # run on pytest-style test files (test_*.py, *_test.py)
     skip_test_files: ClassVar[bool] = False
+    # "safe" (applied by --fix), "unsafe" (only with --unsafe-fixes: it changes the numbers the
+    # model starts from), or None (no fix). Explained in the docstring's "## Fix safety".
+    fix_safety: ClassVar[Optional[str]] = None
 
     def __init__(self, options: Mapping[str, object] | None = None) -> None:
         self.options = dict(options or {})

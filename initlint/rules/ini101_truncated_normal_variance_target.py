@@ -5,7 +5,7 @@ from typing import Optional, Tuple
 import libcst as cst
 
 from ..catalogue import Family, Framework, P, truncated_std_factor
-from ..rule import Report, Rule
+from ..rule import Fix, Report, Rule
 
 _FIX = {
     Framework.KERAS: "VarianceScaling(scale={k:g}, mode='fan_in', distribution='truncated_normal'){alias}",
@@ -52,6 +52,11 @@ class TruncatedNormalVarianceTarget(Rule):
         return tf.keras.initializers.HeNormal()
     ```
 
+    ## Fix safety
+    Unsafe: the fix divides the std by .87962566103423978 (the correction Keras' VarianceScaling
+    applies), so the weights start 1.137x larger, as the code evidently intended. Applied with
+    `--fix --unsafe-fixes`.
+
     ## Frameworks
     TensorFlow/Keras (tf.keras, Keras 3, tf.compat.v1, tf.random), JAX/Flax, PyTorch (`trunc_normal_`
     with ±2·std bounds, timm's `trunc_normal_tf_`).
@@ -66,6 +71,7 @@ class TruncatedNormalVarianceTarget(Rule):
     message = ("{init} takes its std before truncation: stddev=sqrt({k:g}/fan) realises {factor:.2f}x that, "
                "not the variance-scaling target; use {fix}")
     frameworks = ("keras", "jax", "torch")
+    fix_safety = "unsafe"
 
     def check(self, facts):
         for use in facts.init_uses:
@@ -89,7 +95,7 @@ class TruncatedNormalVarianceTarget(Rule):
             k = target[0]
             fix = _FIX[entry.framework].format(k=k, alias=_ALIAS.get(entry.framework, {}).get(k, ""))
             yield Report(use.node, {"init": entry.name.rsplit(".", 1)[-1], "k": k, "factor": factor, "fix": fix},
-                         entry.framework.value)
+                         entry.framework.value, Fix(std_node, _corrected(std_node, factor)))
 
     @staticmethod
     def _bounds(facts, use, entry, std_node) -> Optional[Tuple[float, float]]:
@@ -109,6 +115,18 @@ class TruncatedNormalVarianceTarget(Rule):
                 return None
             multiples.append(multiple)
         return multiples[0], multiples[1]
+
+
+def _corrected(std_node: cst.BaseExpression, factor: float) -> cst.BaseExpression:
+    """``std`` -> ``std / .87962566103423978`` (parenthesised where precedence needs it)."""
+    if isinstance(std_node, (cst.BinaryOperation, cst.BooleanOperation, cst.IfExp, cst.Lambda, cst.UnaryOperation)) \
+            and not (isinstance(std_node, cst.BinaryOperation)
+                     and isinstance(std_node.operator, (cst.Power, cst.Multiply, cst.Divide))) \
+            and not std_node.lpar:
+        std_node = std_node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    literal = ".87962566103423978" if abs(factor - 0.87962566103423978) < 1e-12 else repr(factor)
+    return cst.BinaryOperation(std_node, cst.Divide(whitespace_before=cst.SimpleWhitespace(" "),
+                                                    whitespace_after=cst.SimpleWhitespace(" ")), cst.Float(literal))
 
 
 def _multiple_of(facts, node, std_node) -> Optional[float]:

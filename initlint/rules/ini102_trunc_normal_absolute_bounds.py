@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from ..catalogue import Style
-from ..rule import Report, Rule
+from ..analysis.edits import keyword, number, with_arguments
+from ..rule import Fix, Report, Rule
 from ..analysis.values import is_number
 
 
@@ -35,6 +36,11 @@ class TruncNormalAbsoluteBounds(Rule):
     nn.init.trunc_normal_(pos_embed, std=0.02, a=-0.04, b=0.04)
     ```
 
+    ## Fix safety
+    Unsafe: the fix passes `a=-2*std, b=2*std`, so the tails are really cut and the realised std
+    becomes 0.88x the std argument. That is what the call says it does, but the model starts from
+    different numbers. Applied with `--fix --unsafe-fixes`.
+
     ## Frameworks
     PyTorch (`torch.nn.init.trunc_normal_`, `timm.layers.trunc_normal_`). timm's `trunc_normal_tf_`
     takes its bounds in std units and is not flagged.
@@ -48,6 +54,7 @@ class TruncNormalAbsoluteBounds(Rule):
     message = ("{init}(std={std:g}) keeps the default bounds a=-2, b=2, which are absolute: they sit at "
                "±{sigmas:.3g} std, so {effect}; pass a=-2*std, b=2*std")
     frameworks = ("torch",)
+    fix_safety = "unsafe"
 
     def check(self, facts):
         for use in facts.init_uses:
@@ -69,5 +76,7 @@ class TruncNormalAbsoluteBounds(Rule):
                 effect = "the result is nearly uniform"
             else:
                 effect = "the cut is not at two standard deviations"
+            bounds = [keyword("a", number(-2 * std)), keyword("b", number(2 * std))]
+            fix = Fix(use.node, with_arguments(use.node, drop=("a", "b"), add=bounds, keep_positional=3))
             yield Report(use.node, {"init": entry.name.rsplit(".", 1)[-1], "std": std, "sigmas": sigmas,
-                                    "effect": effect}, entry.framework.value)
+                                    "effect": effect}, entry.framework.value, fix)

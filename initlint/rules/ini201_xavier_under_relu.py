@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from typing import Optional
+
+import libcst as cst
+
 from ..analysis.describe import FAN_INIT_FIX, layer_label
 from ..analysis.values import is_number
-from ..catalogue import RELU_FAMILY, Family, Scheme
+from ..analysis.edits import keyword, number, renamed_callee, string, with_arguments
+from ..analysis.graph import LINEAR
+from ..catalogue import RELU_FAMILY, Activation, Family, Framework, Scheme
 from ..catalogue.model import MagnitudeLaw, VarianceScalingLaw
-from ..rule import Report, Rule
+from ..rule import Fix, Report, Rule
 
 
 def is_glorot(use, values) -> bool:
@@ -59,6 +65,13 @@ class XavierUnderRelu(Rule):
 
     Xavier with `gain=nn.init.calculate_gain('relu')` is equivalent in scale and is not flagged.
 
+    ## Fix safety
+    Unsafe: the fix switches to He initialisation of the same distribution (torch
+    `kaiming_*_(w, nonlinearity='relu')` or `a=slope, nonlinearity='leaky_relu'`, Keras `HeUniform`/
+    `'he_uniform'`, JAX `he_uniform()`, MXNet `Xavier(factor_type='in', magnitude=6)`), so the weights
+    start sqrt(2)-ish larger. It is offered only when every layer the initialiser reaches is
+    followed by that activation. Applied with `--fix --unsafe-fixes`.
+
     ## Frameworks
     PyTorch, TensorFlow/Keras, JAX/Flax, MXNet Gluon.
 
@@ -71,6 +84,7 @@ class XavierUnderRelu(Rule):
     message = ("{init} on {layer}, which is followed by {activation}: Glorot variance halves at every ReLU layer; "
                "use He initialisation, {fix}")
     frameworks = ("torch", "keras", "jax", "mxnet")
+    fix_safety = "unsafe"
 
     def check(self, facts):
         for use in facts.init_uses:
@@ -86,9 +100,53 @@ class XavierUnderRelu(Rule):
                 activation = layer.effective_activation()
                 if activation is None or activation.activation not in RELU_FAMILY:
                     continue
-                dist = "uniform" if use.entry.family is Family.UNIFORM else "normal"
+                dist = "uniform" if use.entry.family_for(values) is Family.UNIFORM else "normal"
                 fix = FAN_INIT_FIX[use.entry.framework].format(dist=dist, Dist=dist.capitalize())
                 yield Report(use.node, {"init": use.entry.name.rsplit(".", 1)[-1], "layer": layer_label(layer),
                                         "activation": activation.activation.value, "fix": fix},
-                             use.entry.framework.value)
+                             use.entry.framework.value, self._fix(facts, use, dist, activation))
                 break
+
+    @staticmethod
+    def _fix(facts, use, dist, activation) -> Optional[Fix]:
+        """He in the same framework and distribution, when every layer the init reaches is
+        followed by the same ReLU (otherwise changing it would mis-scale the others)."""
+        activations = {(t.layer.effective_activation() or LINEAR) for t in use.targets
+                       if t.layer is not None and t.is_weight()}
+        if not use.targets_known or activations != {activation}:
+            return None
+        node = use.node
+        try:
+            if use.entry.framework is Framework.TORCH and isinstance(node, cst.Call):
+                func, imports = renamed_callee(facts, node.func, f"kaiming_{dist}_")
+                extra = [keyword("nonlinearity", string("relu"))] if activation.activation is Activation.RELU else [
+                    keyword("a", number(activation.slope if activation.slope is not None else 0.01)),
+                    keyword("nonlinearity", string("leaky_relu"))]
+                call = with_arguments(node.with_changes(func=func), drop=("gain",), add=extra, keep_positional=1)
+                return Fix(node, call, imports)
+            if activation.activation is not Activation.RELU:
+                return None
+            if isinstance(node, cst.SimpleString):  # Keras: 'glorot_uniform' -> 'he_uniform'
+                return Fix(node, string(f"he_{dist}"))
+            if not isinstance(node, cst.Call):
+                return None
+            if use.entry.framework is Framework.KERAS:
+                func = node.func
+                short = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+                if not short.lower().startswith("glorot"):
+                    return None
+                new = f"He{dist.capitalize()}" if short[0].isupper() else f"he_{dist}"
+                func, imports = renamed_callee(facts, node.func, new)
+                return Fix(node, node.with_changes(func=func), imports)
+            if use.entry.framework is Framework.JAX:
+                func, imports = renamed_callee(facts, node.func, f"he_{dist}")
+                return Fix(node, node.with_changes(func=func), imports)
+            if use.entry.framework is Framework.MXNET:  # Xavier(magnitude=6 uniform / 2 gaussian, factor 'in')
+                rnd = "uniform" if dist == "uniform" else "gaussian"
+                call = with_arguments(node, drop=("rnd_type", "factor_type", "magnitude"), keep_positional=0,
+                                      add=[keyword("rnd_type", string(rnd)), keyword("factor_type", string("in")),
+                                           keyword("magnitude", number(6.0 if rnd == "uniform" else 2.0))])
+                return Fix(node, call)
+        except ValueError:
+            return None
+        return None

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from typing import Optional
+
+import libcst as cst
+
 from ..analysis.describe import layer_label
+from ..analysis.edits import renamed_callee, string, with_arguments
 from ..analysis.inits import ALL_PARAMS
-from ..catalogue import LayerKind
-from ..rule import Report, Rule
+from ..catalogue import Framework, LayerKind
+from ..rule import Fix, Report, Rule
 
 
 class FanInitOnVector(Rule):
@@ -50,6 +55,13 @@ class FanInitOnVector(Rule):
                     nn.init.xavier_uniform_(p)
     ```
 
+    ## Fix safety
+    Safe: where every tensor the call reaches is a bias, the fix initialises it with zeros
+    (`zeros_`, `nn.initializers.zeros`, `'zeros'`, `init.Zero()`); where every one is a norm scale,
+    with ones. The original call raised, so no working model starts from different numbers. A
+    hand-made vector or a loop over every parameter is not fixed automatically (add
+    `if p.dim() > 1:` yourself).
+
     ## Frameworks
     PyTorch, JAX/Flax, Keras, MXNet Gluon.
     """
@@ -59,6 +71,7 @@ class FanInitOnVector(Rule):
     message = ("{init} is fan-based and raises on the {what}, which has fewer than 2 dimensions; "
                "use zeros/normal for it, or guard with `if p.dim() > 1`")
     frameworks = ("torch", "jax", "keras", "mxnet")
+    fix_safety = "safe"
 
     def check(self, facts):
         for use in facts.init_uses:
@@ -67,7 +80,39 @@ class FanInitOnVector(Rule):
             what = self._vector_target(use, facts)
             if what is not None:
                 yield Report(use.node, {"init": use.entry.name.rsplit(".", 1)[-1], "what": what},
-                             use.framework.value)
+                             use.framework.value, self._fix(facts, use))
+
+    @staticmethod
+    def _fix(facts, use) -> Optional[Fix]:
+        """Zeros instead, where every target is a vector (a loop over all parameters needs a guard
+        instead, which is left to the user)."""
+        if use.targets and all(t.is_bias() for t in use.targets):
+            fill = "zeros"
+        elif use.targets and all(t.is_weight() and t.kind is LayerKind.NORM for t in use.targets):
+            fill = "ones"  # a norm scale starts at one
+        else:
+            return None  # a hand-made vector or a loop over all parameters: the user knows its meaning
+        node = use.node
+        try:
+            if isinstance(node, cst.SimpleString):
+                return Fix(node, string(fill))
+            if not isinstance(node, cst.Call):
+                return None
+            if use.framework is Framework.TORCH:
+                func, imports = renamed_callee(facts, node.func, f"{fill}_")
+                return Fix(node, with_arguments(node.with_changes(func=func), drop=[k for k, _ in use.entry.params],
+                                                keep_positional=1), imports)
+            if use.framework is Framework.JAX and isinstance(node.func, cst.Attribute):
+                return Fix(node, node.func.with_changes(attr=cst.Name(fill)))
+            if use.framework is Framework.MXNET:
+                func, imports = renamed_callee(facts, node.func, "Zero" if fill == "zeros" else "One")
+                return Fix(node, cst.Call(func), imports)
+            if use.framework is Framework.KERAS:
+                func, imports = renamed_callee(facts, node.func, fill.capitalize())
+                return Fix(node, cst.Call(func), imports)
+        except ValueError:
+            return None
+        return None
 
     @staticmethod
     def _vector_target(use, facts):

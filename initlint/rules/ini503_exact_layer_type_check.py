@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from .. import catalogue
-from ..rule import Report, Rule
+from ..rule import Fix, Report, Rule
 
 _OPERATORS = (cst.Equal, cst.Is, cst.NotEqual, cst.IsNot, cst.In, cst.NotIn)
 
@@ -41,6 +41,11 @@ class ExactLayerTypeCheck(Rule):
             nn.init.zeros_(module.bias)
     ```
 
+    ## Fix safety
+    Unsafe: `isinstance` also matches the subclasses the exact check skipped, so those layers now get
+    your initialisation instead of their default, and the model starts from different numbers.
+    Applied with `--fix --unsafe-fixes`.
+
     ## Frameworks
     PyTorch, TensorFlow/Keras, JAX/Flax, MXNet Gluon.
     """
@@ -49,6 +54,7 @@ class ExactLayerTypeCheck(Rule):
     name = "exact-layer-type-check"
     message = "exact type check against {layer} skips its subclasses, which keep their default init; use isinstance()"
     frameworks = ("torch", "keras", "jax", "mxnet")
+    fix_safety = "unsafe"
 
     def check(self, facts):
         init_functions = facts.inits.init_functions | set(facts.inits.applied_functions)
@@ -67,8 +73,21 @@ class ExactLayerTypeCheck(Rule):
                     continue
                 layer = _layer_class(facts, other)
                 if layer is not None:
-                    yield Report(node, {"layer": layer.name.rsplit(".", 1)[-1]}, layer.framework.value)
+                    yield Report(node, {"layer": layer.name.rsplit(".", 1)[-1]}, layer.framework.value,
+                                 Fix(node, _isinstance(node, subject, other, comparison.operator)))
                     break
+
+
+def _isinstance(node: cst.Comparison, subject, types, operator) -> cst.BaseExpression:
+    """``type(m) == X`` -> ``isinstance(m, X)``; ``type(m) not in (X, Y)`` -> ``not isinstance(m, (X, Y))``."""
+    instance = subject.args[0].value if isinstance(subject, cst.Call) else subject.value
+    if isinstance(types, (cst.List, cst.Set)):
+        types = cst.Tuple([e.with_changes(comma=e.comma) for e in types.elements])
+    call = cst.Call(cst.Name("isinstance"), [cst.Arg(instance, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                                              cst.Arg(types)])
+    if isinstance(operator, (cst.NotEqual, cst.IsNot, cst.NotIn)):
+        call = cst.UnaryOperation(cst.Not(), call)
+    return call.with_changes(lpar=node.lpar, rpar=node.rpar)
 
 
 def _is_type_of(node) -> bool:

@@ -1,0 +1,162 @@
+"""``--fix``: apply the rules' fixes, re-parse, repeat to a fixed point, write atomically.
+
+A fix replaces one node (found by identity, so formatting and comments elsewhere are untouched)
+and may schedule imports through libcst's ``AddImportsVisitor``. After each round the result must
+parse (libcst and CPython) or nothing is written. Rounds repeat until no fixable finding is left,
+so a second ``--fix`` changes nothing. Writing goes to a temporary file in the same directory,
+fsynced, given the original's mode, then ``os.replace``d over it: a crash at any point leaves
+either the original or the fixed file, never half of one.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+
+from .engine import SourceError, located_reports, parse
+from .ftypes import Finding, Settings
+
+MAX_ROUNDS = 4
+
+
+@dataclass
+class FixResult:
+    path: str
+    original: str
+    fixed: str
+    applied: List[Finding] = field(default_factory=list)
+    error: Optional[str] = None
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed != self.original
+
+    def diff(self) -> str:
+        return "".join(difflib.unified_diff(self.original.splitlines(True), self.fixed.splitlines(True),
+                                            f"a/{self.path}", f"b/{self.path}"))
+
+
+class _Replace(cst.CSTTransformer):
+    def __init__(self, replacements: Dict[cst.CSTNode, cst.CSTNode]) -> None:
+        super().__init__()
+        self.replacements = replacements
+
+    def on_leave(self, original_node, updated_node):
+        replacement = self.replacements.get(original_node)
+        return replacement if replacement is not None else updated_node
+
+
+def _allowed(rule, unsafe: bool) -> bool:
+    return rule.fix_safety == "safe" or (unsafe and rule.fix_safety == "unsafe")
+
+
+def _one_round(code: str, path: str, settings: Settings, unsafe: bool) -> Tuple[str, List[Finding]]:
+    module = parse(code)
+    chosen: Dict[cst.CSTNode, cst.CSTNode] = {}
+    imports: List[Tuple[str, Optional[str]]] = []
+    applied: List[Finding] = []
+    taken: List[Tuple[int, int, int, int]] = []
+    for rule, report, finding in sorted(located_reports(module, path, settings), key=lambda item: item[2]):
+        fix = report.fix
+        if fix is None or not _allowed(rule, unsafe) or fix.node in chosen:
+            continue
+        span = (finding.line, finding.column, finding.end_line, finding.end_column)
+        if any(_overlaps(span, other) for other in taken):
+            continue  # one fix per region a round; the next round sees the rest
+        taken.append(span)
+        chosen[fix.node] = fix.replacement
+        imports.extend(fix.imports)
+        applied.append(finding)
+    if not chosen:
+        return code, []
+    new_module = module.visit(_Replace(chosen))
+    if imports:
+        context = CodemodContext()
+        for module_name, name in imports:
+            AddImportsVisitor.add_needed_import(context, module_name, name)
+        new_module = AddImportsVisitor(context).transform_module(new_module)
+    return new_module.code, applied
+
+
+def _overlaps(a, b) -> bool:
+    return not ((a[2], a[3]) <= (b[0], b[1]) or (b[2], b[3]) <= (a[0], a[1]))
+
+
+def fix_source(code: str, path: str = "<string>", settings: Optional[Settings] = None,
+               unsafe: bool = False) -> FixResult:
+    """The fixed text of ``code`` (unchanged when nothing is fixable). Never raises on bad input:
+    a source that does not parse, or a fix whose result would not parse, leaves the text as it was."""
+    settings = settings or Settings()
+    result = FixResult(path, code, code)
+    current = code
+    try:
+        for _ in range(MAX_ROUNDS):
+            fixed, applied = _one_round(current, path, settings, unsafe)
+            if not applied:
+                break
+            _verify(fixed)
+            current = fixed
+            result.applied.extend(applied)
+    except SourceError as exc:
+        result.error = str(exc)
+        return result
+    except Exception as exc:  # a fix must never take the user's file down with it
+        result.error = f"fix not applied: {type(exc).__name__}: {exc}"
+        return result
+    result.fixed = current
+    return result
+
+
+def _verify(code: str) -> None:
+    """The fixed text must parse for libcst and for the Python that will run it."""
+    cst.parse_module(code)
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        raise SourceError(f"a fix produced invalid code: {exc}") from None
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Replace ``path``'s content with ``text`` so that no reader ever sees half of it."""
+    directory = os.path.dirname(os.path.abspath(path))
+    mode = os.stat(path).st_mode & 0o7777
+    descriptor, temporary = tempfile.mkstemp(prefix=".initlint-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def fix_file(path: str, settings: Optional[Settings] = None, unsafe: bool = False, write: bool = True) -> FixResult:
+    """Fix one file in place (``write=False``: only compute the result, e.g. for ``--diff``)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        code = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return FixResult(path, "", "", error=f"cannot read: {exc}")
+    result = fix_source(code, path, settings, unsafe)
+    if write and result.changed and result.error is None:
+        try:
+            write_atomically(path, result.fixed)
+        except OSError as exc:
+            result.error = f"cannot write: {exc}"
+            result.fixed = result.original
+    return result
