@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", metavar="FILE", help="read settings from this TOML file")
     check.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     check.add_argument("--quiet", "-q", action="store_true", help="print findings and errors only, no summary")
+    check.add_argument("--fix", action="store_true",
+                       help="apply safe fixes in place (atomically), then report what is left")
+    check.add_argument("--unsafe-fixes", action="store_true",
+                       help="with --fix or --diff: also apply fixes that change the numbers the model starts from")
+    check.add_argument("--diff", action="store_true",
+                       help="print the fixes as a unified diff instead of writing them (exit 1 if there are any)")
     check.set_defaults(run=_check)
 
     rules = commands.add_parser("rules", help="list the rules, or explain one",
@@ -83,6 +89,10 @@ def _check(args: argparse.Namespace) -> int:
     if hasattr(sys.stdout, "reconfigure"):  # a message with "±" on a latin-1 terminal must not crash
         sys.stdout.reconfigure(errors="backslashreplace")
         sys.stderr.reconfigure(errors="backslashreplace")
+    if args.fix or args.diff:
+        changed = _apply_fixes(args, config)
+        if args.diff:
+            return EXIT_FINDINGS if changed else EXIT_CLEAN
     result = CheckResult(check_paths(args.paths, config.settings, jobs=config.jobs, exclude=config.exclude))
     sys.stdout.write(FORMATTERS[args.format](result))
     sys.stdout.flush()
@@ -96,6 +106,28 @@ def _check(args: argparse.Namespace) -> int:
     if args.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if result.findings or result.errors else EXIT_CLEAN
+
+
+def _apply_fixes(args: argparse.Namespace, config) -> int:
+    """Fix every file (or print the diff); returns how many files changed."""
+    from .fixer import fix_file
+    from .runner import discover
+
+    files, _errors = discover(args.paths, config.exclude)  # unreadable paths are reported by the check
+    changed = fixed = 0
+    for path in files:
+        result = fix_file(path, config.settings, unsafe=args.unsafe_fixes, write=not args.diff)
+        if result.error is not None and result.original:
+            print(f"{path}: error: {result.error}", file=sys.stderr)
+        if result.changed:
+            changed += 1
+            fixed += len(result.applied)
+            if args.diff:
+                sys.stdout.write(result.diff())
+    if not args.quiet:
+        verb = "Would fix" if args.diff else "Fixed"
+        print(f"{verb} {fixed} finding{'s' * (fixed != 1)} in {changed} file{'s' * (changed != 1)}.", file=sys.stderr)
+    return changed
 
 
 def _rules(args: argparse.Namespace) -> int:

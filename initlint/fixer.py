@@ -41,7 +41,7 @@ class FixResult:
 
     def diff(self) -> str:
         return "".join(difflib.unified_diff(self.original.splitlines(True), self.fixed.splitlines(True),
-                                            f"a/{self.path}", f"b/{self.path}"))
+                                            self.path, self.path))
 
 
 class _Replace(cst.CSTTransformer):
@@ -116,11 +116,11 @@ def fix_source(code: str, path: str = "<string>", settings: Optional[Settings] =
 
 
 def _verify(code: str) -> None:
-    """The fixed text must parse for libcst and for the Python that will run it."""
-    cst.parse_module(code)
+    """The fixed text must parse for the Python that will run it and for libcst."""
     try:
         ast.parse(code)
-    except SyntaxError as exc:
+        cst.parse_module(code)
+    except (SyntaxError, cst.ParserSyntaxError) as exc:
         raise SourceError(f"a fix produced invalid code: {exc}") from None
 
 

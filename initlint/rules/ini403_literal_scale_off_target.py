@@ -114,7 +114,8 @@ class LiteralScaleOffTarget(Rule):
             return None
         activation = layer.effective_activation()
         gains = [(activation_gain(activation.activation, activation.slope), activation.activation.value)] \
-            if activation is not None else [(1.0, "a linear output"), (math.sqrt(2), "a ReLU")]
+            if activation is not None else [(1.0, "a linear output (its activation is not in the code)"),
+                                            (math.sqrt(2), "a ReLU (its activation is not in the code)")]
         best = None
         for gain, label in gains:
             target = gain / math.sqrt(fan)
