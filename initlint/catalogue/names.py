@@ -43,6 +43,9 @@ _REWRITES = [
     (r"^mxnet\.np\.", "mxnet.numpy."),
     (r"^mxnet\.nd\.", "mxnet.ndarray."),
     (r"^mxnet\.gluon\.nn\.(?:basic_layers|conv_layers|activations)\.", "mxnet.gluon.nn."),
+    # transformers' own wrappers: same names and signatures as torch.nn.init (they only skip
+    # parameters already loaded from a checkpoint)
+    (r"^transformers\.initialization\.", "torch.nn.init."),
     (r"^timm\.models\.layers\.", "timm.layers."),
     (r"^timm\.layers\.(?:weight_init|helpers)\.", "timm.layers."),
 ]
