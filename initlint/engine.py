@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import warnings
 from functools import lru_cache
 from typing import Iterable, List, Optional, Sequence, Tuple
 
@@ -54,7 +55,9 @@ def parse(source) -> cst.Module:
 
 def _syntax_check(source, path: str) -> None:
     try:
-        compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():  # the user's SyntaxWarnings are not ours to print
+            warnings.simplefilter("ignore")
+            compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         raise SourceError(f"syntax error at line {exc.lineno}, column {exc.offset}: {exc.msg}") from None
     except (ValueError, UnicodeDecodeError) as exc:
