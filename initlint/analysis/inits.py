@@ -20,6 +20,7 @@ from ..catalogue import Framework, Initializer, Layer, LayerKind, Style
 from .collector import CallSite, Collected, Guard
 from .graph import Graph, LayerUse, SequentialUse
 from .scopes import Binding
+from .shapes import shape_of
 from .values import UNKNOWN, Evaluator
 
 ALL_PARAMS = "*"
@@ -428,22 +429,11 @@ class InitIndex:
         return dims.pop() if len(dims) == 1 else None
 
     def _tensor_dims(self, node: cst.BaseExpression, int_names=frozenset()) -> Optional[int]:
-        """len(size) of ``torch.empty(a, b)`` / ``torch.zeros((a, b))`` / ``torch.Tensor(a, b)``."""
+        """Dimensions of ``torch.empty(a, b)`` / ``torch.zeros((a, b))`` / ``torch.ones(n)``."""
         if not isinstance(node, cst.Call) or not any(n.startswith("torch.") for n in self.ev.names(node.func)):
             return None
-        if any(a.star or (a.keyword is not None and a.keyword.value == "size") for a in node.args):
-            return None
-        positional = [a.value for a in node.args if a.keyword is None]
-        if len(positional) == 1:
-            shape = self.ev.evaluate(positional[0])
-            if isinstance(positional[0], (cst.Tuple, cst.List)):
-                return len(positional[0].elements)
-            if isinstance(shape, tuple):
-                return len(shape)
-            if isinstance(shape, int) or (isinstance(positional[0], cst.Name) and positional[0].value in int_names):
-                return 1
-            return None
-        return len(positional) or None
+        shape = shape_of(self.ev, node, frozenset(int_names))
+        return len(shape) if shape else None
 
     def _iterates(self, binding: Binding, methods: Tuple[str, ...]) -> bool:
         value = binding.value

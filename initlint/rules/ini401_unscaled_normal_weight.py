@@ -8,6 +8,7 @@ from ..analysis.inits import InitUse
 from ..analysis.inits import PARAMETER_WRAPPERS
 from ..analysis.queries import filled_in_place, stored_parameters, used_as_weight
 from ..analysis.scopes import walk
+from ..analysis.shapes import shape_of
 from .. import catalogue
 from ..catalogue import Family, Style
 from ..rule import Report, Rule
@@ -22,30 +23,11 @@ def _is_standard_normal(use: Optional[InitUse]) -> bool:
 
 
 def _dims(call: cst.Call, facts) -> Optional[int]:
-    """How many dimensions the sampled shape has, when the code spells it out."""
-    positional = [a for a in call.args if a.keyword is None and not a.star]
-    shape = None
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in ("shape", "size"):
-            shape = arg.value
-    names = facts.names(call.func)
-    if shape is None:
-        if any(n.startswith("torch.") for n in names):
-            if len(positional) > 1:
-                if facts.value(positional[0].value) == 1:
-                    return None  # (1, n, d): a broadcast token/embedding, not a weight matrix
-                return len(positional)
-            shape = positional[0].value if positional else None
-        elif any(n.startswith("jax.") for n in names):
-            shape = positional[1].value if len(positional) > 1 else None
-        elif positional:
-            shape = positional[0].value
-    if isinstance(shape, (cst.Tuple, cst.List)):
-        if shape.elements and facts.value(shape.elements[0].value) == 1:
-            return None  # (1, n, d): a broadcast token/embedding, not a weight matrix
-        return len(shape.elements)
-    value = facts.value(shape) if shape is not None else None
-    return len(value) if isinstance(value, tuple) else None
+    """How many dimensions the sampled weight has; None for a broadcast-shaped (1, n, d) token."""
+    shape = shape_of(facts.evaluator, call)
+    if not shape or (shape[0] is not None and facts.value(shape[0]) == 1):
+        return None
+    return len(shape)
 
 
 class UnscaledNormalWeight(Rule):
