@@ -1,4 +1,5 @@
-"""``initlint`` on the command line: ``initlint check PATH…`` and ``initlint rules [CODE]``.
+"""``initlint`` on the command line: ``initlint check PATH…``, ``initlint verify MODEL.py`` and
+``initlint rules [CODE]``.
 
 Exit codes: 0 clean, 1 findings or a file that could not be checked, 2 usage, configuration or
 internal error. Start-up imports argparse, libcst and the rules, never a deep-learning framework.
@@ -54,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--diff", action="store_true",
                        help="print the fixes as a unified diff instead of writing them (exit 1 if there are any)")
     check.set_defaults(run=_check)
+
+    verify = commands.add_parser("verify", help="build a model and confirm its initialisation with statistics",
+                                 description="Import MODEL.py, build its model (PyTorch, Keras or Flax), and test every "
+                                             "parameter tensor against its declared initialiser (INI601-INI607).")
+    from .verify.command import add_arguments as verify_arguments  # argparse only: no framework, no numpy
+
+    verify_arguments(verify)
+    verify.set_defaults(run=_verify)
 
     rules = commands.add_parser("rules", help="list the rules, or explain one",
                                 description="List every rule, or print one rule's documentation.")
@@ -128,6 +137,12 @@ def _apply_fixes(args: argparse.Namespace, config) -> int:
         verb = "Would fix" if args.diff else "Fixed"
         print(f"{verb} {fixed} finding{'s' * (fixed != 1)} in {changed} file{'s' * (changed != 1)}.", file=sys.stderr)
     return changed
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .verify.command import run
+
+    return run(args)
 
 
 def _rules(args: argparse.Namespace) -> int:

@@ -1,0 +1,99 @@
+"""The one small interface every framework adapter implements.
+
+An adapter is constructed with the run's settings and never imports its framework before it is
+asked to (``ensure()``): ``owns(obj)`` recognises a model by the module its type comes from, so
+probing an object costs no import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, ContextManager, Iterator, List, Optional, Sequence, Tuple
+
+from ..recording import Recording
+from ..results import LayerSignal, TensorInfo
+
+
+from ..errors import VerifyError  # noqa: E402,F401  (re-exported: adapters raise it)
+
+
+def type_modules(obj: Any) -> Tuple[str, ...]:
+    """The top-level packages of the classes ``obj``'s type derives from."""
+    try:
+        mro = type(obj).__mro__
+    except AttributeError:  # pragma: no cover
+        return ()
+    return tuple((getattr(cls, "__module__", "") or "").split(".")[0] for cls in mro)
+
+
+class Adapter:
+    """One framework. Subclasses fill in every method; the runner calls them in this order:
+    ``ensure`` → ``check_device`` → ``seed_everything`` → ``recorder`` (around import and build) →
+    ``prepare`` → ``tensors`` → ``forward``."""
+
+    framework: str = ""  # "torch", "keras", "flax"
+    layout: str = ""  # fans() layout
+    packages: Tuple[str, ...] = ()  # top-level packages whose objects this adapter owns
+
+    def __init__(self, seed: int = 0, device: str = "cpu", recording: Optional[Recording] = None):
+        self.seed = seed
+        self.device = device
+        self.recording = recording or Recording()
+
+    @classmethod
+    def owns(cls, obj: Any) -> bool:
+        return bool(set(type_modules(obj)) & set(cls.packages))
+
+    def ensure(self) -> None:
+        """Import the framework (raise VerifyError if it is not installed)."""
+        raise NotImplementedError
+
+    def check_device(self) -> None:
+        """Raise VerifyError when ``self.device`` is not available here."""
+
+    def device_context(self) -> ContextManager:
+        """Active while the model is built, so that it is built on ``self.device``."""
+        return contextlib.nullcontext()
+
+    def seed_everything(self) -> None:
+        raise NotImplementedError
+
+    def recorder(self) -> ContextManager:
+        """Patches that record declared initialisers while active; everything restored on exit."""
+        return contextlib.nullcontext()
+
+    def is_model(self, obj: Any) -> bool:
+        raise NotImplementedError
+
+    def prepare(self, obj: Any, input_shape: Optional[Sequence[int]]) -> Any:
+        """The model ready to read (lazy layers materialised, Flax initialised, on the device)."""
+        return obj
+
+    def describe(self, model: Any) -> str:
+        return type(model).__name__
+
+    def tensors(self, model: Any) -> List[TensorInfo]:
+        raise NotImplementedError
+
+    def forward(self, model: Any, input_shape: Optional[Sequence[int]],
+                tensors: List[TensorInfo]) -> Tuple[List[LayerSignal], List[str], Optional[Tuple[int, ...]]]:
+        """Run a standard-normal input through the model with every layer observed. Sets
+        ``activation``/``slope`` on the tensors of layers an activation directly follows; returns the
+        weight layers' signals in forward order, notes (why it could not run), and the input shape used."""
+        return [], [], None
+
+    def device_name(self, model: Any) -> str:
+        return self.device
+
+
+def forward_batch(shape: Sequence[int]) -> Tuple[int, ...]:
+    """The input shape with its batch grown to 16 samples where that stays under 2**18 values: a batch
+    of 2 cannot tell a dead ReLU unit (zero for every input) from an unlucky one."""
+    shape = tuple(int(d) for d in shape)
+    if not shape:
+        return shape
+    per_sample = 1
+    for d in shape[1:]:
+        per_sample *= d
+    batch = max(shape[0], min(16, max(1, (1 << 18) // max(per_sample, 1))))
+    return (batch,) + shape[1:]

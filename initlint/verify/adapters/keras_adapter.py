@@ -1,0 +1,454 @@
+"""Keras 3 / tf.keras: every layer holds its initialiser objects, so the declaration of each weight is
+known even for a model built elsewhere; recording adds where they were made (an initialiser's
+construction and ``Layer.add_weight``). The forward pass is observed by wrapping ``Layer.__call__``.
+
+TensorFlow's own initialiser classes (``tf.random_normal_initializer``, ``tf.compat.v1`` init_ops) are
+callables Keras accepts; ``TF_CLASSES`` maps them onto the catalogue's names (the catalogue is keyed by
+the spellings users write, not by these implementation classes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ... import catalogue
+from ...catalogue import Activation, Framework, LayerKind, fans
+from ...catalogue.names import canonical
+from ..recording import Declaration, Patcher, plain_args, user_stack
+from ..results import LayerSignal, TensorInfo
+from ..stats import ArrayHandle
+from .base import Adapter, VerifyError, forward_batch
+
+_V2 = "tensorflow.python.ops.init_ops_v2."
+_V1 = "tensorflow.python.ops.init_ops."
+TF_CLASSES = {
+    _V2 + "RandomNormal": "tf.random_normal_initializer",
+    _V2 + "RandomUniform": "tf.random_uniform_initializer",
+    _V2 + "TruncatedNormal": "tf.initializers.truncated_normal",
+    _V2 + "Zeros": "tf.zeros_initializer",
+    _V2 + "Ones": "tf.ones_initializer",
+    _V2 + "Constant": "tf.constant_initializer",
+    _V2 + "VarianceScaling": "keras.initializers.VarianceScaling",
+    _V2 + "GlorotUniform": "keras.initializers.GlorotUniform",
+    _V2 + "GlorotNormal": "keras.initializers.GlorotNormal",
+    _V2 + "Orthogonal": "keras.initializers.Orthogonal",
+    _V1 + "RandomNormal": "tf.compat.v1.random_normal_initializer",
+    _V1 + "RandomUniform": "tf.compat.v1.random_uniform_initializer",
+    _V1 + "TruncatedNormal": "tf.compat.v1.truncated_normal_initializer",
+    _V1 + "Zeros": "tf.compat.v1.zeros_initializer",
+    _V1 + "Ones": "tf.compat.v1.ones_initializer",
+    _V1 + "Constant": "tf.compat.v1.constant_initializer",
+    _V1 + "VarianceScaling": "tf.compat.v1.variance_scaling_initializer",
+    _V1 + "GlorotUniform": "tf.compat.v1.glorot_uniform_initializer",
+    _V1 + "GlorotNormal": "tf.compat.v1.glorot_normal_initializer",
+    _V1 + "Orthogonal": "tf.compat.v1.orthogonal_initializer",
+    _V1 + "UniformUnitScaling": "tf.compat.v1.uniform_unit_scaling_initializer",
+}
+_ACTIVATION_LAYERS = {"ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Activation"}
+_TRANSPARENT_PREFIXES = ("Dropout", "SpatialDropout", "GaussianDropout", "AlphaDropout", "Flatten", "Reshape",
+                         "MaxPooling", "AveragePooling", "GlobalAveragePooling", "GlobalMaxPooling", "ZeroPadding",
+                         "Cropping", "Permute", "Identity")
+_BUFFERS = ("moving_mean", "moving_variance")
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Silence file descriptor 2 (not sys.stderr's Python buffer) while a framework's native code starts."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # pragma: no cover - no descriptor 2 at all
+        yield
+        return
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _class_name(obj) -> str:
+    cls = type(obj)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def initializer_declaration(initializer, stack=()) -> Optional[Declaration]:
+    """The catalogue declaration of a Keras/TF initialiser object (a custom one declares nothing)."""
+    if initializer is None:
+        return None
+    qualified = _class_name(initializer)
+    name = TF_CLASSES.get(qualified) or canonical(qualified)
+    entry = catalogue.initializer(name)
+    if entry is None or entry.framework is not Framework.KERAS:
+        label = getattr(type(initializer), "__name__", "initializer")
+        if label == "function":
+            label = getattr(initializer, "__name__", "function")
+        return Declaration(f"custom {label}", stack=stack, unknown=True, explicit=True)
+    try:
+        config = dict(initializer.get_config())
+    except Exception:  # pragma: no cover - every initialiser in the table has a config
+        config = {}
+    known = {key for key, _ in entry.params}
+    args = entry.bind((), {k: v for k, v in config.items() if k in known})
+    for key in ("input_axes", "output_axes"):  # None is the default; the law reads it as moved otherwise
+        if args.get(key) is None:
+            args.pop(key, None)
+    return Declaration(entry.name, plain_args(args), stack=stack)
+
+
+def activation_of(function) -> Tuple[Optional[Activation], Optional[float]]:
+    name = getattr(function, "__name__", None)
+    if not isinstance(name, str):
+        return None, None
+    hit = catalogue.activation_from_string(Framework.KERAS, name)
+    if hit is None or hit[0] is Activation.LINEAR:
+        return None, None
+    return hit
+
+
+class KerasAdapter(Adapter):
+    framework = "keras"
+    layout = "keras"
+    packages = ("keras", "tensorflow", "tf_keras")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keras = None
+        self.weights: Dict[int, Tuple[Any, Any, Any, tuple]] = {}  # id(variable) -> (variable, layer, init, stack)
+        self.constructed: Dict[int, Tuple[Any, frozenset]] = {}  # id(layer) -> (layer, keyword arguments given)
+
+    def ensure(self) -> None:
+        if self.keras is None:
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+            try:
+                with quiet_native_stderr():  # TensorFlow's C++ start-up banner ignores TF_CPP_MIN_LOG_LEVEL
+                    import keras
+            except ImportError as exc:  # pragma: no cover
+                raise VerifyError(f"Keras is not installed ({exc}); `pip install 'initlint[tensorflow]'`")
+            self.keras = keras
+
+    def check_device(self) -> None:
+        self.ensure()
+        if self.device.startswith("cuda"):
+            devices = []
+            if "tensorflow" in sys.modules or self.keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
+                devices = tf.config.list_physical_devices("GPU")
+            if not devices:
+                raise VerifyError("--device cuda: TensorFlow sees no GPU here (tf.config.list_physical_devices('GPU') "
+                                  "is empty); use --device cpu")
+
+    def device_context(self):
+        if self.device.startswith("cuda"):
+            import tensorflow as tf
+
+            return tf.device("/GPU:0")
+        return contextlib.nullcontext()
+
+    def seed_everything(self) -> None:
+        self.ensure()
+        self.keras.utils.set_random_seed(self.seed)
+
+    def _initializer_bases(self) -> List[type]:
+        from keras.src.initializers.initializer import Initializer
+
+        bases = [Initializer]
+        if "tensorflow" in sys.modules:
+            try:
+                from tensorflow.python.ops import init_ops, init_ops_v2
+
+                bases += [init_ops_v2.Initializer, init_ops.Initializer]
+            except ImportError:  # pragma: no cover
+                pass
+        return bases
+
+    @contextlib.contextmanager
+    def recorder(self):
+        self.ensure()
+        from keras.src.layers.layer import Layer
+
+        recording = self.recording
+        state = {"active": True}
+
+        def recorded_new(cls, *args, **kwargs):
+            obj = object.__new__(cls)
+            if state["active"]:
+                recording.remember_site(obj, user_stack(1))
+            return obj
+
+        original_add_weight = Layer.add_weight
+        weights = self.weights
+        keras = self.keras
+
+        def recorded_add_weight(layer, *args, **kwargs):
+            variable = original_add_weight(layer, *args, **kwargs)
+            if state["active"]:
+                initializer = kwargs.get("initializer")
+                try:
+                    initializer = keras.initializers.get(initializer) if initializer is not None else None
+                except Exception:  # pragma: no cover
+                    initializer = None
+                weights[id(variable)] = (variable, layer, initializer, user_stack(1))
+            return variable
+
+        original_layer_new = Layer.__new__
+        constructed = self.constructed
+
+        def recorded_layer_new(cls, *args, **kwargs):
+            layer = original_layer_new(cls, *args, **kwargs)
+            if state["active"]:
+                constructed[id(layer)] = (layer, frozenset(k for k, v in kwargs.items() if v is not None))
+            return layer
+
+        with Patcher() as patcher:
+            for base in self._initializer_bases():
+                patcher.set(base, "__new__", staticmethod(recorded_new))
+            patcher.set(Layer, "__new__", staticmethod(recorded_layer_new))
+            patcher.set(Layer, "add_weight", recorded_add_weight)
+            try:
+                yield self
+            finally:
+                state["active"] = False
+
+    def is_model(self, obj: Any) -> bool:
+        self.ensure()
+        return isinstance(obj, self.keras.layers.Layer)
+
+    def prepare(self, obj: Any, input_shape: Optional[Sequence[int]]) -> Any:
+        keras = self.keras
+        if not isinstance(obj, keras.layers.Layer):
+            raise VerifyError(f"expected a Keras model or layer, got {type(obj).__name__}")
+        if not obj.weights or not getattr(obj, "built", True):
+            if not input_shape:
+                raise VerifyError("the Keras model has no weights yet (it is built on its first input): pass "
+                                  "--input-shape (e.g. --input-shape 2,4), or give it a keras.Input")
+            with self.recorder() if not self.weights else contextlib.nullcontext():
+                obj(self._make_input(obj, tuple(input_shape)))
+        return obj
+
+    def describe(self, model: Any) -> str:
+        return f"{type(model).__name__} {getattr(model, 'name', '')}".strip()
+
+    def _layers(self, model) -> List[Any]:
+        return list(model._flatten_layers(include_self=True, recursive=True))
+
+    def tensors(self, model: Any) -> List[TensorInfo]:
+        out: List[TensorInfo] = []
+        seen = set()
+        for layer in self._layers(model):
+            own = list(getattr(layer, "_trainable_variables", [])) + list(getattr(layer, "_non_trainable_variables", []))
+            for variable in own:
+                if id(variable) in seen:
+                    continue
+                seen.add(id(variable))
+                info = self._info(layer, variable)
+                if info is not None:
+                    out.append(info)
+        return out
+
+    def _info(self, layer, variable) -> Optional[TensorInfo]:
+        dtype = str(getattr(variable, "dtype", ""))
+        if "float" not in dtype:
+            return None
+        short = variable.path.rsplit("/", 1)[-1] if getattr(variable, "path", None) else variable.name
+        if short in _BUFFERS:
+            return None
+        entry = catalogue.layer(canonical(_class_name(layer)))
+        if entry is None or entry.framework is not Framework.KERAS:
+            entry = next((catalogue.layer(canonical(f"{c.__module__}.{c.__qualname__}")) for c in type(layer).__mro__
+                          if catalogue.layer(canonical(f"{c.__module__}.{c.__qualname__}")) is not None), None)
+        shape = tuple(int(d) for d in variable.shape)
+        info = TensorInfo(getattr(variable, "path", variable.name), shape, dtype,
+                          ArrayHandle(lambda v=variable: np.asarray(v)),
+                          layer=entry.name if entry else type(layer).__name__,
+                          layer_kind=entry.kind.value if entry else None, layer_path=getattr(layer, "path", layer.name))
+        kind = entry.kind if entry else None
+        info.fan_in, info.fan_out, info.receptive = fans(shape, "keras")
+        if len(shape) >= 2:
+            info.role = "weight"
+            info.unit_axis = len(shape) - 2 if kind is LayerKind.CONV_TRANSPOSE else len(shape) - 1
+            name = type(layer).__name__
+            if kind in (LayerKind.DENSE, LayerKind.CONV) and short in ("kernel", "pointwise_kernel"):
+                if kind is LayerKind.CONV or len(shape) == 2:
+                    info.semantic_fan_in = info.fan_in
+            elif short == "depthwise_kernel" or (short == "kernel" and name.startswith("Depthwise")):
+                info.semantic_fan_in = info.receptive
+        else:
+            info.role = "scale" if kind is LayerKind.NORM and short in ("gamma", "scale") else "bias"
+        recorded = self.weights.get(id(variable))
+        if recorded is not None and recorded[0] is variable:
+            _, _, initializer, stack = recorded
+            decl = initializer_declaration(initializer, self.recording.site_of(initializer) + stack)
+        else:
+            initializer = self._attribute_initializer(layer, short)
+            decl = initializer_declaration(initializer, self.recording.site_of(initializer))
+        given = self.constructed.get(id(layer))
+        if decl is not None and given is not None and given[0] is layer and entry is not None:
+            decl.explicit = bool(entry.weight_init_kwarg) and entry.weight_init_kwarg in given[1]
+        info.declared = decl
+        info.history = (decl,) if decl else ()
+        info.is_default = self._is_default(decl, entry, short)
+        if info.role == "weight":
+            act, slope = activation_of(getattr(layer, "activation", None))
+            if act is not None:
+                info.activation, info.slope = act.value, slope
+        return info
+
+    @staticmethod
+    def _attribute_initializer(layer, short):
+        for attribute in (f"{short}_initializer", f"{short.replace('_kernel', '')}_initializer",
+                          "kernel_initializer" if short == "kernel" else "", "embeddings_initializer"
+                          if short == "embeddings" else ""):
+            if attribute and getattr(layer, attribute, None) is not None:
+                return getattr(layer, attribute)
+        return None
+
+    @staticmethod
+    def _is_default(decl, entry, short) -> bool:
+        if decl is None or entry is None or decl.unknown or short != entry.weight or decl.explicit:
+            return False
+        default = catalogue.initializer(entry.default_weight_init) if entry.default_weight_init else None
+        if default is None or decl.name != default.name:
+            return False
+        return all(decl.args.get(k, v) == v for k, v in default.defaults().items() if k != "seed")
+
+    # --- forward ---------------------------------------------------------------------------------
+
+    def _input_spec(self, model) -> Tuple[Optional[Tuple[int, ...]], Optional[str]]:
+        inputs = getattr(model, "inputs", None)
+        if not inputs:
+            return None, None
+        first = inputs[0]
+        shape = tuple(2 if i == 0 and d is None else (32 if d is None else int(d)) for i, d in enumerate(first.shape))
+        return shape, str(getattr(first, "dtype", "float32"))
+
+    def _make_input(self, model, shape, dtype: Optional[str] = None):
+        rng = np.random.default_rng(self.seed)
+        if dtype and "int" in dtype:
+            embedding = next((l for l in self._layers(model) if type(l).__name__ == "Embedding"), None)
+            high = int(getattr(embedding, "input_dim", 100)) if embedding is not None else 100
+            return rng.integers(0, high, size=shape).astype(dtype)
+        return rng.standard_normal(shape).astype("float32")
+
+    def forward(self, model, input_shape, tensors):
+        from keras.src.layers.layer import Layer
+
+        shape, dtype = (tuple(input_shape), None) if input_shape else self._input_spec(model)
+        if shape is None:
+            return [], ["no forward pass (INI606): the input shape cannot be inferred; pass --input-shape"], None
+        if dtype is None:
+            dtype = self._input_spec(model)[1]
+        shape = forward_batch(shape)
+        by_layer: Dict[str, List[TensorInfo]] = {}
+        for info in tensors:
+            by_layer.setdefault(info.layer_path, []).append(info)
+        signals: Dict[str, LayerSignal] = {}
+        order: List[str] = []
+        labels: Dict[int, Tuple[Any, str]] = {}
+        found: Dict[str, Tuple[Activation, Optional[float]]] = {}
+        original_call = Layer.__call__
+
+        def label_of(value) -> Optional[str]:
+            hit = labels.get(id(value))
+            return hit[1] if hit is not None and hit[0] is value else None
+
+        def observed_call(layer, *args, **kwargs):
+            output = original_call(layer, *args, **kwargs)
+            try:
+                _observe(layer, args[0] if args else next(iter(kwargs.values()), None), output)
+            except Exception:  # observation must never break the model's own forward pass
+                pass
+            return output
+
+        def _observe(layer, value, output):
+            path = getattr(layer, "path", layer.name)
+            cls = type(layer).__name__
+            weights = by_layer.get(path)
+            if weights and any(t.role == "weight" and t.semantic_fan_in is not None or t.layer_kind == "embedding"
+                               for t in weights):
+                array = np.asarray(output, dtype=np.float32)
+                if path not in signals:
+                    main = next((t for t in weights if t.role == "weight"), weights[0])
+                    signal = LayerSignal(path, float(array.std()), kind=main.layer_kind, param=main.name)
+                    if main.activation:
+                        _effect(signal, Activation(main.activation), array)
+                    signals[path] = signal
+                    order.append(path)
+                labels[id(output)] = (output, path)
+                return
+            origin = label_of(value)
+            if origin is None:
+                return
+            if cls in _ACTIVATION_LAYERS:
+                act, slope = self._layer_activation(layer)
+                if act is not None and origin not in found:
+                    found[origin] = (act, slope)
+                    signal = signals.get(origin)
+                    if signal is not None:
+                        _effect(signal, act, np.asarray(output, dtype=np.float32))
+            elif cls.startswith(_TRANSPARENT_PREFIXES):
+                labels[id(output)] = (output, origin)
+
+        def _effect(signal, act, array):
+            signal.activation = act.value
+            if act is Activation.RELU and array.ndim >= 2:
+                alive = (array.reshape(-1, array.shape[-1]) > 0).any(axis=0)
+                signal.dead_fraction = float(1.0 - alive.mean())
+            elif act is Activation.TANH:
+                signal.saturated_fraction = float((np.abs(array) > 0.99).mean())
+            elif act is Activation.SIGMOID:
+                signal.saturated_fraction = float((np.abs(2 * array - 1) > 0.99).mean())
+
+        notes: List[str] = []
+        with Patcher() as patcher:
+            patcher.set(Layer, "__call__", observed_call)
+            try:
+                model(self._make_input(model, shape, dtype), training=False)
+            except TypeError:
+                try:
+                    model(self._make_input(model, shape, dtype))
+                except Exception as exc:
+                    notes.append(self._failed(exc, shape))
+                    order = []
+            except Exception as exc:
+                notes.append(self._failed(exc, shape))
+                order = []
+        for path, (act, slope) in found.items():
+            for info in by_layer.get(path, ()):
+                if info.role == "weight" and info.activation is None:
+                    info.activation, info.slope = act.value, slope
+        return [signals[p] for p in order], notes, tuple(shape)
+
+    @staticmethod
+    def _failed(exc, shape) -> str:
+        return (f"no forward pass (INI606): the model raised {type(exc).__name__}: {exc} on a standard-normal input "
+                f"of shape {tuple(shape)}; pass --input-shape")
+
+    @staticmethod
+    def _layer_activation(layer) -> Tuple[Optional[Activation], Optional[float]]:
+        cls = type(layer).__name__
+        if cls == "Activation":
+            return activation_of(getattr(layer, "activation", None))
+        if cls == "ReLU":
+            slope = float(getattr(layer, "negative_slope", 0.0) or 0.0)
+            return (Activation.LEAKY_RELU, slope) if slope else (Activation.RELU, None)
+        if cls == "LeakyReLU":
+            return Activation.LEAKY_RELU, float(getattr(layer, "negative_slope", 0.3))
+        if cls == "PReLU":
+            alpha = getattr(layer, "alpha", None)
+            slope = float(np.mean(np.asarray(alpha))) if alpha is not None else 0.0
+            return (Activation.LEAKY_RELU, slope) if slope else (Activation.RELU, None)
+        if cls == "ELU":
+            return Activation.ELU, None
+        if cls == "Softmax":
+            return Activation.SOFTMAX, None
+        return None, None

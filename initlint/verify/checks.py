@@ -1,0 +1,318 @@
+"""From measurements to findings: which tests each tensor gets, multiple-testing control across the whole
+model, and the forward pass's verdicts (INI606).
+
+Two rounds, each controlled at ``alpha`` across the model: first what the declaration promises
+(INI601 scale and location, INI602 shape), then the scale against the activation (INI605), which uses
+the declared std wherever round one found it kept (exact, so a small tensor gets a verdict too) and
+the measured one otherwise. Identical units and tensors (INI603, INI604) and non-finite values
+(INI607) are facts, not tests: exact comparisons, no p-value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import codes as code_registry
+from .expect import activation_band, judged_fan
+from .results import LayerSignal, RuntimeFinding, TensorResult
+from .stats import (
+    CORRECTIONS,
+    MIN_SHAPE_VALUES,
+    MIN_VALUES,
+    STD_EFFECT,
+    Test,
+    kurtosis_test,
+    ks_test,
+    mean_test,
+    one_sided_std_above,
+    one_sided_std_below,
+    std_test,
+)
+
+KS_EFFECT = 0.02
+KURTOSIS_EFFECT = 0.25
+MEAN_EFFECT = 0.1  # a mean off by less than a tenth of the std is never reported
+DEAD_FRACTION = 0.5
+TREND_PER_LAYER = math.log(1.15)
+TREND_TOTAL = math.log(10.0)
+MIN_TREND_LAYERS = 4
+
+
+def _p(p: Optional[float]) -> str:
+    if p is None:
+        return ""
+    if p < 1e-12:
+        return ", p < 1e-12"
+    return f", p = {p:.2g}"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _declared(result: TensorResult) -> str:
+    decl = result.info.declared
+    return decl.label() if decl is not None else "its initialiser"
+
+
+def _identical_units(result: TensorResult, rng: np.random.Generator) -> Optional[str]:
+    info, moments = result.info, result.moments
+    if info.role != "weight" or len(info.shape) < 2:
+        return None
+    units = info.shape[info.unit_axis]
+    if units < 2 or info.numel // units < 1:
+        return None
+    if moments.min == moments.max:
+        if moments.min == 0.0:
+            return None  # zeros are a deliberate choice (heads, LoRA B, gates); INI606 sees a dead hidden layer
+        return (f"all {units} units are identical: every value is {_fmt(moments.min)}, so every unit computes the "
+                f"same function and receives the same gradient (symmetry is never broken)")
+    decl = info.declared
+    if decl is not None and decl.name.rsplit(".", 1)[-1].rstrip("_").lower() in ("eye", "dirac", "identity"):
+        return None
+    prints = info.handle.unit_fingerprints(info.unit_axis, rng)
+    if prints is None:
+        return None
+    order = np.argsort(prints, kind="stable")
+    ranked = prints[order]
+    scale = np.maximum(np.abs(ranked[1:]), np.abs(ranked[:-1])) * 1e-5 + 1e-30
+    close = np.nonzero(np.abs(np.diff(ranked)) <= scale)[0]
+    duplicates, pair = set(), None
+    for index in close[:4096]:
+        i, j = int(order[index]), int(order[index + 1])
+        if info.handle.units_equal(info.unit_axis, i, j):
+            duplicates.update((i, j))
+            pair = pair or (min(i, j), max(i, j))
+    if not duplicates:
+        return None
+    return (f"{len(duplicates)} of its {units} units duplicate another (units {pair[0]} and {pair[1]} are identical): "
+            f"duplicated units stay identical through training")
+
+
+def declaration_tests(result: TensorResult) -> List[Test]:
+    """INI601 and INI602 for one tensor: does it hold what its declared initialiser promises?"""
+    info, expect, moments = result.info, result.expect, result.moments
+    tests: List[Test] = []
+    if expect is None or moments is None or not moments.finite:
+        return tests
+    n = moments.n
+    if expect.family == "constant":
+        if moments.min != moments.max or not math.isclose(moments.min, expect.constant, rel_tol=1e-6, abs_tol=1e-12):
+            tests.append(Test(info.name, "INI601", None,
+                              f"{_declared(result)} promises the constant {_fmt(expect.constant)}, but the values range "
+                              f"from {_fmt(moments.min)} to {_fmt(moments.max)} (changed after initialisation?)"))
+        return tests
+    if not expect.std:
+        return tests
+    if n < MIN_VALUES:
+        result.notes.append(f"too few values to tell ({n} < {MIN_VALUES})")
+        return tests
+    kurt0 = expect.kurtosis if expect.kurtosis is not None else 0.0
+    ratio = moments.std / expect.std
+    p = std_test(n, moments.std, expect.std, kurt0)
+    tests.append(Test(info.name, "INI601", p,
+                      f"std {_fmt(moments.std)} is {ratio:.3g}× the {_fmt(expect.std)} that {_declared(result)} promises"
+                      f" for fan_in {_fmt(info.fan_in or 0)}, fan_out {_fmt(info.fan_out or 0)}{_p(p)}",
+                      effect=abs(math.log(max(ratio, 1e-30))) > math.log1p(STD_EFFECT)))
+    if expect.mean is not None:
+        p = mean_test(n, moments.mean, expect.mean, expect.std)
+        tests.append(Test(info.name, "INI601", p,
+                          f"mean {_fmt(moments.mean)} where {_declared(result)} promises {_fmt(expect.mean)} "
+                          f"(std {_fmt(expect.std)}){_p(p)}",
+                          effect=abs(moments.mean - expect.mean) > MEAN_EFFECT * expect.std))
+    if expect.intended_std and abs(math.log(ratio)) <= math.log1p(STD_EFFECT):
+        intended_ratio = moments.std / expect.intended_std
+        p = std_test(n, moments.std, expect.intended_std, kurt0)
+        tests.append(Test(info.name, "INI601", p,
+                          f"std {_fmt(moments.std)} is {intended_ratio:.3g}× the {expect.intended_label} = "
+                          f"{_fmt(expect.intended_std)} that {_declared(result)} evidently meant: its std is taken "
+                          f"before the cut at ±2σ, which removes {100 * (1 - intended_ratio):.0f}% of it{_p(p)}",
+                          effect=abs(math.log(intended_ratio)) > math.log1p(STD_EFFECT), extra={"intended": True}))
+    if expect.bounds is not None and expect.std:
+        low = expect.mean + expect.bounds[0] * expect.std
+        high = expect.mean + expect.bounds[1] * expect.std
+        slack = 1e-3 * expect.std + 1e-6 * max(abs(low), abs(high))
+        if moments.min < low - slack or moments.max > high + slack:
+            worst = max((expect.mean - moments.min) / expect.std, (moments.max - expect.mean) / expect.std)
+            tests.append(Test(info.name, "INI602", None,
+                              f"values reach {worst:.2f}σ from the mean, beyond the cut at "
+                              f"[{expect.bounds[0]:.2f}σ, {expect.bounds[1]:.2f}σ] that {_declared(result)} promises"))
+    sample = result.sample
+    if sample is not None and sample.size >= MIN_SHAPE_VALUES and expect.family in ("normal", "uniform",
+                                                                                     "truncated_normal"):
+        distance, p = ks_test(sample, expect.family, expect.bounds)
+        if distance is not None:
+            tests.append(Test(info.name, "INI602", p,
+                              f"its values are not {_family(expect)}: Kolmogorov-Smirnov distance {distance:.3f} on "
+                              f"{sample.size} values{_p(p)}", effect=distance > KS_EFFECT))
+        if expect.kurtosis is not None:
+            kurt, p = kurtosis_test(sample, expect.kurtosis)
+            result.kurtosis = kurt
+            if kurt is not None:
+                tests.append(Test(info.name, "INI602", p,
+                                  f"excess kurtosis {kurt:.3f} where {_family(expect)} has {expect.kurtosis:.3f}{_p(p)}",
+                                  effect=abs(kurt - expect.kurtosis) > KURTOSIS_EFFECT))
+    elif sample is not None and sample.size < MIN_SHAPE_VALUES and n >= MIN_VALUES:
+        result.notes.append(f"too few values to test the distribution's shape ({sample.size} < {MIN_SHAPE_VALUES})")
+    return tests
+
+
+def _family(expect) -> str:
+    if expect.family == "truncated_normal" and expect.bounds:
+        return f"a normal cut at [{expect.bounds[0]:.2f}σ, {expect.bounds[1]:.2f}σ]"
+    return {"normal": "normal", "uniform": "uniform"}.get(expect.family, expect.family or "?")
+
+
+def activation_tests(result: TensorResult, kept_declared: bool, strict: bool) -> List[Test]:
+    """INI605: std * sqrt(fan) against the gain of the activation that follows the layer."""
+    info, expect, moments = result.info, result.expect, result.moments
+    band = activation_band(info.activation, info.slope)
+    fan = judged_fan(info, info.declared)
+    if band is None or fan is None or moments is None or not moments.finite or moments.min == moments.max:
+        return []
+    if info.is_default and not strict:
+        return []
+    gain, low, high = band
+    name = info.activation.replace("_", " ")
+    target = gain / math.sqrt(fan)
+    result.target_std = target
+    if kept_declared and expect is not None and expect.std:
+        std, p, measured = expect.std, None, False
+    else:
+        if moments.n < MIN_VALUES:
+            result.notes.append(f"too few values to judge the scale against {name} ({moments.n} < {MIN_VALUES})")
+            return []
+        std, measured = moments.std, True
+        p = None
+    scale = std * math.sqrt(fan)
+    result.scale_ratio = scale / gain
+    if low <= scale <= high:
+        return []
+    if measured:
+        bound = (low if scale < low else high) / math.sqrt(fan)
+        p = one_sided_std_below(moments.n, std, bound) if scale < low else one_sided_std_above(moments.n, std, bound)
+    direction = "below" if scale < low else "above"
+    which = "declared" if not measured else "measured"
+    if info.activation in ("tanh",):
+        band_text = f"[{low:.3g}, {high:.3g}]"
+    else:
+        band_text = f"{gain:.3g} (±25%)"
+    message = (f"scale {direction} the {name} target: {which} std {_fmt(std)} × sqrt(fan {_fmt(fan)}) = {scale:.3g}, "
+               f"where {name} needs a gain of {band_text}: std {_fmt(target)}; "
+               f"{'the signal shrinks' if scale < low else 'the signal grows'} by {((scale / gain) ** 2):.2g}× in "
+               f"variance at every such layer{_p(p)}")
+    return [Test(info.name, "INI605", p, message)]
+
+
+def identical_tensors(results: Sequence[TensorResult]) -> List[Tuple[TensorResult, TensorResult]]:
+    """Pairs (first, later) of weight tensors with exactly the same values."""
+    groups: Dict[tuple, List[TensorResult]] = defaultdict(list)
+    for result in results:
+        info, moments = result.info, result.moments
+        if info.role != "weight" or moments is None or not moments.finite or moments.min == moments.max:
+            continue
+        if info.handle.distinct_at_most(8):
+            continue  # a structured tensor (identity, a few levels): identical by design
+        groups[(info.shape, info.dtype, info.handle.probe())].append(result)
+    pairs = []
+    for members in groups.values():
+        for index, later in enumerate(members[1:], 1):
+            first = next((m for m in members[:index] if m.info.handle.equals(later.info.handle)), None)
+            if first is not None:
+                pairs.append((first, later))
+    return pairs
+
+
+def signal_tests(signals: Sequence[LayerSignal]) -> List[Test]:
+    """INI606: dead ReLU layers, a signal that stops, and geometric growth or decay with depth."""
+    tests = []
+    for signal in signals:
+        if signal.dead_fraction is not None and signal.dead_fraction > DEAD_FRACTION:
+            tests.append(Test(signal.param, "INI606", None,
+                              f"{signal.dead_fraction:.0%} of the ReLU units after {signal.name} are dead: zero for "
+                              f"every input of the standard-normal batch, so they pass no gradient"))
+    chain = [s for s in signals if s.kind != "embedding"]
+    for index, signal in enumerate(chain[:-1]):
+        if signal.std == 0.0:
+            tests.append(Test(signal.param, "INI606", None,
+                              f"the output of {signal.name} is constant for every input (std 0): the signal stops "
+                              f"there and no later layer sees the input"))
+    positive = [s for s in chain if s.std > 0 and math.isfinite(s.std)]
+    if len(positive) >= MIN_TREND_LAYERS:
+        y = np.log([s.std for s in positive])
+        x = np.arange(len(y), dtype=np.float64)
+        slope = float(np.polyfit(x, y, 1)[0])
+        total = float(y[-1] - y[0])
+        if abs(slope) > TREND_PER_LAYER and abs(total) > TREND_TOTAL and np.sign(slope) == np.sign(total):
+            first, last = positive[0], positive[-1]
+            verb = "grows" if slope > 0 else "shrinks"
+            tests.append(Test(last.param, "INI606", None,
+                              f"the activation std {verb} geometrically with depth: {_fmt(first.std)} after "
+                              f"{first.name}, {_fmt(last.std)} after {last.name} ({math.exp(slope):.2f}× per layer over "
+                              f"{len(positive)} layers) on a standard-normal input"))
+    return tests
+
+
+def tensor_checks(result: TensorResult, rng: np.random.Generator) -> Tuple[List[Test], List[Test]]:
+    """(facts, round-one tests) of one measured tensor; called while its sample is still in memory."""
+    moments = result.moments
+    if moments is None:
+        return [], []
+    if not moments.finite:
+        return [Test(result.info.name, "INI607", None,
+                     f"{moments.nonfinite} of its {moments.n} values are NaN or infinite")], []
+    facts = []
+    message = _identical_units(result, rng)
+    if message:
+        facts.append(Test(result.info.name, "INI603", None, message))
+    return facts, declaration_tests(result)
+
+
+def conclude(results: List[TensorResult], facts: List[Test], round_one: List[Test], signals: Sequence[LayerSignal],
+             alpha: float, correction: str, strict: bool) -> List[RuntimeFinding]:
+    """Every runtime finding of the model, in model order."""
+    correct = CORRECTIONS[correction]
+    by_name = {r.info.name: r for r in results}
+    facts = list(facts)
+    rejected = correct(round_one, alpha)
+    flagged_std = {t.tensor for t in rejected if t.code == "INI601" and not (t.extra or {}).get("intended")}
+    round_two: List[Test] = []
+    for result in results:
+        round_two += activation_tests(result, kept_declared=result.info.name not in flagged_std, strict=strict)
+    rejected += correct(round_two, alpha)
+    for first, later in identical_tensors(results):
+        facts.append(Test(later.info.name, "INI604", None,
+                          f"identical to {first.info.name}: every value equal (one seeded initialiser shared, or one "
+                          f"PRNG key reused), so both layers start as copies"))
+    facts += signal_tests(signals)
+    chosen: Dict[Tuple[str, str], Test] = {}
+    for test in facts + rejected:
+        key = (test.tensor, test.code)
+        current = chosen.get(key)
+        if current is None or (test.p or 0.0) < (current.p or 0.0):
+            chosen[key] = test
+    order = {r.info.name: i for i, r in enumerate(results)}
+    findings = []
+    for (tensor, code), test in sorted(chosen.items(), key=lambda kv: (order.get(kv[0][0], 1 << 30), kv[0][1])):
+        result = by_name.get(tensor)
+        frame = result.info.source() if result is not None else None
+        if result is not None and code not in result.codes:
+            result.codes.append(code)
+        findings.append(RuntimeFinding(code, code_registry.name_of(code), tensor, test.message,
+                                       frame.where() if frame else None, p_value=test.p))
+    for result in results:
+        result.codes.sort()
+        if result.codes:
+            result.verdict = " ".join(result.codes)
+        elif result.moments is not None and result.moments.n < MIN_VALUES and result.expect is not None \
+                and result.expect.family != "constant":
+            result.verdict = "too few values"
+        elif result.expect is None and result.moments is not None:
+            decl = result.info.declared
+            result.verdict = "ok (custom init)" if decl is not None and decl.name.startswith("custom") else \
+                "ok (no declared law)"
+    return findings

@@ -1,0 +1,81 @@
+"""``initlint verify MODEL.py``: the command-line front end of the runtime checks.
+
+Exit codes as for ``initlint check``: 0 nothing found, 1 findings, 2 a usage error or a model that
+cannot be imported or built (with the user's own traceback on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="MODEL.py", help="the Python file that builds the model")
+    parser.add_argument("--entry", metavar="NAME",
+                        help="a function returning the model, or a model object, in the file (default: build_model, "
+                             "make_model, create_model or get_model, else the only model object)")
+    parser.add_argument("--input-shape", metavar="SHAPE",
+                        help="input shape with its batch dimension, e.g. 2,4 or 2,3,32,32 (default: inferred; "
+                             "needed by lazy layers and Flax modules)")
+    parser.add_argument("--framework", choices=["torch", "keras", "flax"],
+                        help="the model's framework (default: from the file's imports and the model's type)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                        help="build and measure on this device (default: cpu)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the build and the sampling (default: 0)")
+    parser.add_argument("--format", choices=["text", "json"], default="text", help="output format (default: text)")
+    parser.add_argument("--plot", metavar="FILE.png",
+                        help="draw each flagged tensor's histogram against its expected density")
+    parser.add_argument("--alpha", type=float, default=1e-3,
+                        help="family-wise error rate (Holm) or false-discovery rate (bh) across the model "
+                             "(default: 0.001)")
+    parser.add_argument("--correction", choices=["holm", "bh"], default="holm",
+                        help="multiple-testing correction (default: holm)")
+    parser.add_argument("--strict", action="store_true",
+                        help="also judge framework-default initialisers against the activation (INI605)")
+    parser.add_argument("--no-static", action="store_true", help="do not run the static rules on MODEL.py")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import VerifyError
+    from .runner import verify_file
+
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"initlint: {message}", file=sys.stderr, flush=True)
+
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
+        sys.stderr.reconfigure(errors="backslashreplace")
+    try:
+        report = verify_file(args.path, entry=args.entry, input_shape=args.input_shape, framework=args.framework,
+                             device=args.device, seed=args.seed, alpha=args.alpha, correction=args.correction,
+                             strict=args.strict, keep_samples=bool(args.plot), static=not args.no_static,
+                             progress=progress)
+    except VerifyError as exc:
+        if exc.user_traceback:
+            sys.stderr.write(exc.user_traceback)
+            if not exc.user_traceback.endswith("\n"):
+                sys.stderr.write("\n")
+        print(f"initlint verify: error: {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(report.text())
+    sys.stdout.flush()
+    if args.plot:
+        from .plot import plot
+
+        shown = plot(report, args.plot)
+        progress(f"wrote {args.plot} ({shown} tensors)" if shown else f"nothing flagged to plot; {args.plot} not written")
+    build = report.seconds.get("build")
+    progress(f"verified in {time.perf_counter() - started:.1f} s" + (f" (build {build:.1f} s)" if build else ""))
+    return EXIT_FINDINGS if report.findings else EXIT_CLEAN

@@ -1,0 +1,162 @@
+"""Find the model in ``model.py``: import it (showing the user's own traceback when that fails) and pick
+the entry: ``--entry NAME``, else a module-level ``build_model``/``make_model``/``create_model``/
+``get_model``, else the only model object, else an error that lists the candidates."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import inspect
+import os
+import sys
+import traceback
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+from .adapters import framework_of
+from .adapters.base import VerifyError
+from .recording import is_user_file
+
+BUILDERS = ("build_model", "make_model", "create_model", "get_model")
+_IMPORT_ROOTS = {"torch": "torch", "tensorflow": "keras", "keras": "keras", "tf_keras": "keras", "flax": "flax",
+                 "jax": "flax"}
+
+
+def frameworks_in_source(source: str) -> List[str]:
+    """The frameworks a file imports (its own import statements, anywhere in it), in first-seen order."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found: List[str] = []
+    for node in ast.walk(tree):
+        names: Sequence[str] = ()
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module]
+        for name in names:
+            framework = _IMPORT_ROOTS.get(name.split(".")[0])
+            if framework and framework not in found:
+                found.append(framework)
+    if "keras" in found and "flax" in found and "torch" not in found:
+        pass  # both really used; each adapter records its own
+    return found
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback of an exception raised by the user's code, from its first user frame on (the
+    frames of initlint and importlib that led there are noise)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    start = next((i for i, f in enumerate(frames) if is_user_file(f.filename)), 0)
+    lines = ["Traceback (most recent call last):\n"]
+    lines += traceback.format_list(frames[start:])
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)
+
+
+def load_module(path: str):
+    """Import ``path`` as a fresh module (its directory first on sys.path, as ``python model.py`` has)."""
+    if not os.path.isfile(path):
+        raise VerifyError(f"{path}: no such file")
+    directory = os.path.dirname(os.path.abspath(path))
+    name = "_initlint_model_" + "".join(c if c.isalnum() else "_" for c in os.path.splitext(os.path.basename(path))[0])
+    spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
+    if spec is None or spec.loader is None:
+        raise VerifyError(f"{path}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    sys.path.insert(0, directory)
+    try:
+        spec.loader.exec_module(module)
+    except SystemExit as exc:
+        raise VerifyError(f"{path}: importing it called sys.exit({exc.code})", user_traceback(exc))
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise VerifyError(f"{path}: importing it raised {type(exc).__name__}: {exc}", user_traceback(exc))
+    finally:
+        try:
+            sys.path.remove(directory)
+        except ValueError:  # pragma: no cover
+            pass
+    return module
+
+
+def looks_like_model(obj: Any) -> bool:
+    """A model object of a supported framework (decided from its type's modules: imports nothing)."""
+    if inspect.isclass(obj) or inspect.ismodule(obj) or inspect.isroutine(obj):
+        return False
+    framework = framework_of(obj)
+    if framework is None:
+        return False
+    if isinstance(obj, tuple):
+        return True
+    names = {f"{c.__module__}.{c.__qualname__}" for c in type(obj).__mro__}
+    if framework == "torch":
+        return "torch.nn.modules.module.Module" in names
+    if framework == "keras":
+        return any(n.endswith(".Layer") and n.startswith("keras") for n in names)
+    return "flax.linen.module.Module" in names
+
+
+def find_entry(module, entry: Optional[str], path: str) -> Tuple[str, Any]:
+    """(name, object): a zero-argument callable to build the model, or the model itself."""
+    namespace = vars(module)
+    if entry:
+        target: Any = module
+        for part in entry.split("."):
+            if not hasattr(target, part):
+                raise VerifyError(f"{path}: no {entry!r} in it; candidates: {', '.join(candidates(module)) or 'none'}")
+            target = getattr(target, part)
+        return entry, target
+    for name in BUILDERS:
+        if callable(namespace.get(name)):
+            return name, namespace[name]
+    models = [name for name, value in namespace.items() if not name.startswith("_") and looks_like_model(value)]
+    if len(models) == 1:
+        return models[0], namespace[models[0]]
+    found = candidates(module)
+    if models:
+        raise VerifyError(f"{path}: {len(models)} model objects ({', '.join(models)}); choose one with --entry NAME")
+    raise VerifyError(f"{path}: no build_model/make_model/create_model/get_model function and no model object; "
+                      f"choose one with --entry NAME (candidates: {', '.join(found) or 'none'})")
+
+
+def candidates(module) -> List[str]:
+    """Functions defined in the module that can be called without arguments, and model objects."""
+    out = []
+    for name, value in vars(module).items():
+        if name.startswith("_"):
+            continue
+        if inspect.isfunction(value) and getattr(value, "__module__", None) == module.__name__:
+            try:
+                required = [p for p in inspect.signature(value).parameters.values()
+                            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            except (TypeError, ValueError):  # pragma: no cover
+                required = []
+            if not required:
+                out.append(f"{name}()")
+        elif looks_like_model(value):
+            out.append(name)
+    return out
+
+
+def call_entry(name: str, target: Any) -> Any:
+    """Build the model: call ``target`` if it is a builder; the user's exception becomes a VerifyError."""
+    if looks_like_model(target):
+        return target
+    if inspect.isclass(target) or callable(target):
+        try:
+            return target()
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise VerifyError(f"{name}() raised {type(exc).__name__}: {exc}", user_traceback(exc))
+    return target
+
+
+def describe(obj: Any) -> str:
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+Builder = Callable[[], Any]

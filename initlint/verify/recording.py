@@ -1,0 +1,300 @@
+"""What happened while the model was built: declared initialisers, where in the user's code, and which
+lines ran. Framework-free; each adapter patches its own framework and reports here.
+
+Patches are always undone: ``Patcher`` remembers every attribute it replaced (or added) and restores
+them in reverse order, whatever the build raised. A wrapper that survives in the user's namespace
+(``from torch.nn.init import normal_`` executed while recording) only forwards once recording is over.
+"""
+
+from __future__ import annotations
+
+import os
+import site
+import sys
+import sysconfig
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame of the user's own code (never a library's): file, line, and its function's first line."""
+
+    path: str
+    line: int
+    first_line: int
+    function: str
+
+    def where(self) -> str:
+        return f"{display_path(self.path)}:{self.line}"
+
+
+def display_path(path: str) -> str:
+    """``path`` relative to the working directory when it lies below it (as the static findings print)."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if relative.startswith("..") else relative
+
+
+def _library_roots() -> Tuple[str, ...]:
+    roots: Set[str] = set()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            roots.add(os.path.realpath(path))
+    try:
+        roots.update(os.path.realpath(p) for p in site.getsitepackages())
+    except AttributeError:  # pragma: no cover - virtualenv's old site.py
+        pass
+    user_site = getattr(site, "getusersitepackages", lambda: None)()
+    if user_site:
+        roots.add(os.path.realpath(user_site))
+    roots.add(os.path.realpath(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))  # initlint itself
+    return tuple(sorted(root.rstrip(os.sep) + os.sep for root in roots))
+
+
+_ROOTS: Optional[Tuple[str, ...]] = None
+_IS_USER: Dict[str, bool] = {}
+
+
+def is_user_file(filename: str) -> bool:
+    """True for code the user wrote: not the standard library, an installed package, or initlint."""
+    known = _IS_USER.get(filename)
+    if known is not None:
+        return known
+    global _ROOTS
+    if _ROOTS is None:
+        _ROOTS = _library_roots()
+    if filename.startswith("<"):
+        result = False
+    else:
+        real = os.path.realpath(filename)
+        result = not any(real.startswith(root) for root in _ROOTS)
+    _IS_USER[filename] = result
+    return result
+
+
+def user_stack(skip: int = 1, limit: int = 12) -> Tuple[Frame, ...]:
+    """The user's frames on the current stack, innermost first (at most ``limit``)."""
+    frame = sys._getframe(skip + 1)
+    found: List[Frame] = []
+    while frame is not None and len(found) < limit:
+        code = frame.f_code
+        if is_user_file(code.co_filename):
+            found.append(Frame(code.co_filename, frame.f_lineno, code.co_firstlineno, code.co_name))
+        frame = frame.f_back
+    return tuple(found)
+
+
+@dataclass
+class Declaration:
+    """An initialiser that ran (or was assigned) for one tensor.
+
+    ``name``: the catalogue's qualified name when the catalogue knows it, else a description
+    ("custom MyInit"). ``args``: the call's arguments bound to parameter names (numbers and strings
+    only). ``shape``: the shape the initialiser was called with when that differs from the tensor's
+    (Flax DenseGeneral draws a flat matrix); None means the tensor's own. ``scale``/``shift``: what
+    in-place arithmetic afterwards did to it (w *= 0.1). ``unknown``: the values were overwritten by
+    something that declares no distribution (copy_, a tensor mask)."""
+
+    name: str
+    args: Dict[str, Any] = field(default_factory=dict)
+    stack: Tuple[Frame, ...] = ()
+    shape: Optional[Tuple[int, ...]] = None
+    scale: float = 1.0
+    shift: float = 0.0
+    unknown: bool = False
+    assumed: bool = False  # not recorded: the layer type's default, assumed because nothing was recorded
+    modified: bool = False  # changed after initialisation by something that declares no distribution
+    explicit: Optional[bool] = None  # the user's (or a library's) code asked for it; None: cannot tell
+    fans_override: Optional[Tuple[Optional[float], Optional[float], int]] = None  # (fan_in, fan_out, receptive)
+
+    def label(self) -> str:
+        short = self.name.rsplit(".", 1)[-1] if self.name.count(".") else self.name
+        shown = []
+        for key, value in self.args.items():
+            if isinstance(value, float):
+                shown.append(f"{key}={value:.4g}")
+            elif isinstance(value, (int, str)) and not isinstance(value, bool):
+                shown.append(f"{key}={value!r}" if isinstance(value, str) else f"{key}={value}")
+        text = f"{short}({', '.join(shown)})"
+        if self.scale != 1.0:
+            text += f"×{self.scale:.4g}"
+        if self.shift:
+            text += f"{self.shift:+.4g}"
+        if self.modified:
+            text += " then modified"
+        if self.assumed:
+            text = "default " + text
+        return text
+
+
+def plain_args(bound: Dict[str, Any]) -> Dict[str, Any]:
+    """Only the JSON-friendly arguments (numbers, strings, tuples of them): never a tensor."""
+    out: Dict[str, Any] = {}
+    for key, value in bound.items():
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, (int, float, str)):
+            out[key] = value
+        elif isinstance(value, tuple) and all(isinstance(v, (int, float)) for v in value):
+            out[key] = value
+        else:
+            try:  # numpy / 0-d framework scalars
+                import numbers
+
+                if isinstance(value, numbers.Number):
+                    out[key] = float(value)
+            except Exception:  # pragma: no cover
+                pass
+    return out
+
+
+class Patcher:
+    """Replace attributes and put every one of them back, in reverse order."""
+
+    def __init__(self) -> None:
+        self._undo: List[Tuple[Any, str, Any]] = []
+
+    def set(self, owner: Any, name: str, value: Any) -> None:
+        if isinstance(owner, dict):
+            self._undo.append((owner, name, owner.get(name, _MISSING)))
+            owner[name] = value
+            return
+        original = owner.__dict__.get(name, _MISSING) if hasattr(owner, "__dict__") else _MISSING
+        self._undo.append((owner, name, original))
+        setattr(owner, name, value)
+
+    def restore(self) -> None:
+        while self._undo:
+            owner, name, original = self._undo.pop()
+            try:
+                if isinstance(owner, dict):
+                    if original is _MISSING:
+                        owner.pop(name, None)
+                    else:
+                        owner[name] = original
+                elif original is _MISSING:
+                    delattr(owner, name)
+                else:
+                    setattr(owner, name, original)
+            except (AttributeError, TypeError):  # pragma: no cover - never leave the rest unrestored
+                pass
+
+    def __enter__(self) -> "Patcher":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.restore()
+
+
+def patch_aliases(patcher: Patcher, replacements: Dict[int, Callable], module_names: Sequence[str]) -> None:
+    """Where a module's globals (or a dict among them) hold one of the originals (by identity), put its
+    wrapper there too: ``from torch.nn.init import normal_`` and transformers' table of torch's inits."""
+    for module_name in module_names:
+        module = sys.modules.get(module_name)
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for key, value in list(namespace.items()):
+            wrapper = replacements.get(id(value))
+            if wrapper is not None:
+                patcher.set(module, key, wrapper)
+            elif isinstance(value, dict) and 0 < len(value) <= 64 and not key.startswith("__"):
+                for inner_key, inner in list(value.items()):
+                    inner_wrapper = replacements.get(id(inner))
+                    if inner_wrapper is not None:
+                        patcher.set(value, inner_key, inner_wrapper)
+
+
+def candidate_modules(prefixes: Sequence[str]) -> List[str]:
+    """Loaded modules worth scanning for aliases: the named framework prefixes and the user's own."""
+    names = []
+    for name, module in list(sys.modules.items()):
+        if name.startswith(tuple(prefixes)):
+            names.append(name)
+            continue
+        filename = getattr(module, "__file__", None)
+        if filename and is_user_file(filename):
+            names.append(name)
+    return names
+
+
+class LineTracer:
+    """Which lines of some files ran (sys.settrace, only while building, only when a static finding asks).
+
+    Does nothing when another tracer (a debugger, coverage) is active: it is never displaced."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = {os.path.realpath(p) for p in paths}
+        self.lines: Dict[str, Set[int]] = {p: set() for p in self.paths}
+        self.active = False
+        self._real: Dict[str, Optional[str]] = {}
+
+    def _target(self, filename: str) -> Optional[str]:
+        hit = self._real.get(filename, _MISSING)
+        if hit is _MISSING:
+            real = os.path.realpath(filename) if not filename.startswith("<") else filename
+            hit = real if real in self.paths else None
+            self._real[filename] = hit
+        return hit
+
+    def _global(self, frame, event, arg):
+        target = self._target(frame.f_code.co_filename)
+        if target is None:
+            return None
+        lines = self.lines[target]
+        lines.add(frame.f_lineno)
+
+        def local(frame, event, arg):
+            if event == "line":
+                lines.add(frame.f_lineno)
+            return local
+
+        return local
+
+    def __enter__(self) -> "LineTracer":
+        if self.paths and sys.gettrace() is None:
+            import threading
+
+            self.active = True
+            threading.settrace(self._global)
+            sys.settrace(self._global)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.active:
+            import threading
+
+            sys.settrace(None)
+            threading.settrace(None)  # type: ignore[arg-type]
+
+
+class Recording:
+    """Everything the adapters learnt while the model was built (shared by all adapters)."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.tracer: Optional[LineTracer] = None
+        # construction sites of objects that declare initialisers (Keras initialisers, JAX closures)
+        self.sites: Dict[int, Tuple[Any, Tuple[Frame, ...]]] = {}
+        self.extra: Dict[str, Any] = {}  # per-adapter data
+
+    def site_of(self, obj: Any) -> Tuple[Frame, ...]:
+        hit = self.sites.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        return ()
+
+    def remember_site(self, obj: Any, stack: Tuple[Frame, ...]) -> None:
+        if stack:
+            self.sites[id(obj)] = (obj, stack)  # the reference keeps the id from being reused
+
+    def executed_lines(self, path: str) -> Optional[Set[int]]:
+        if self.tracer is None or not self.tracer.active:
+            return None
+        return self.tracer.lines.get(os.path.realpath(path))

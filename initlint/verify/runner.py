@@ -1,0 +1,241 @@
+"""The verification pipeline: build under recording → read the tensors → forward pass → measure and test →
+conclude with multiple-testing control → link the static findings."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import checks
+from .adapters import adapter_class, framework_of
+from .adapters.base import Adapter, VerifyError
+from .discovery import call_entry, find_entry, frameworks_in_source, load_module, looks_like_model
+from .expect import expectation
+from .recording import LineTracer, Recording
+from .results import Report, TensorResult
+from .stats import SAMPLE_SIZE
+
+Progress = Callable[[str], None]
+LARGE_TENSORS, LARGE_VALUES = 100, 5_000_000
+
+
+def parse_shape(text) -> Optional[Tuple[int, ...]]:
+    """``"2,4"`` / ``"2x4"`` / ``(2, 4)`` → (2, 4)."""
+    if text is None or text == "":
+        return None
+    if isinstance(text, str):
+        parts = [p for p in text.replace("x", ",").replace(" ", ",").split(",") if p]
+        try:
+            shape = tuple(int(p) for p in parts)
+        except ValueError:
+            raise VerifyError(f"--input-shape {text!r}: expected integers separated by commas, e.g. 2,4")
+    else:
+        shape = tuple(int(d) for d in text)
+    if not shape or any(d <= 0 for d in shape):
+        raise VerifyError(f"--input-shape {text!r}: every dimension must be a positive integer")
+    return shape
+
+
+class Run:
+    """One verification: settings, the recording, and the adapters in play."""
+
+    def __init__(self, *, input_shape=None, framework: Optional[str] = None, device: str = "cpu", seed: int = 0,
+                 alpha: float = 1e-3, correction: str = "holm", strict: bool = False, keep_samples: bool = False,
+                 progress: Optional[Progress] = None):
+        if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+            raise VerifyError(f"--device {device!r}: choose cpu or cuda")
+        if not 0 < alpha < 1:
+            raise VerifyError(f"alpha must be between 0 and 1, not {alpha}")
+        if correction not in checks.CORRECTIONS:
+            raise VerifyError(f"correction {correction!r}: choose one of {', '.join(checks.CORRECTIONS)}")
+        self.input_shape = parse_shape(input_shape)
+        self.framework = framework
+        self.device, self.seed, self.alpha, self.correction = device, int(seed), alpha, correction
+        self.strict, self.keep_samples = strict, keep_samples
+        self.progress = progress or (lambda message: None)
+        self.recording = Recording()
+        self.adapters: List[Adapter] = []
+        self.seconds = {}
+
+    def adapter(self, framework: str) -> Adapter:
+        for adapter in self.adapters:
+            if adapter.framework == framework:
+                return adapter
+        adapter = adapter_class(framework)(self.seed, self.device, self.recording)
+        adapter.ensure()
+        adapter.check_device()
+        adapter.seed_everything()
+        self.adapters.append(adapter)
+        return adapter
+
+    @contextlib.contextmanager
+    def recording_context(self, tracer: Optional[LineTracer] = None):
+        with contextlib.ExitStack() as stack:
+            if tracer is not None:
+                self.recording.tracer = tracer
+                stack.enter_context(tracer)
+            for adapter in self.adapters:
+                stack.enter_context(adapter.device_context())
+                stack.enter_context(adapter.recorder())
+                adapter.built_under_recording = True
+            self.recording.active = True
+            try:
+                yield
+            finally:
+                self.recording.active = False
+
+    def choose(self, obj: Any, label: str) -> Adapter:
+        framework = self.framework or framework_of(obj)
+        if framework is None:
+            kind = type(obj).__name__
+            raise VerifyError(f"{label} is a {kind}, not a PyTorch, Keras or Flax model (a torch.nn.Module, a "
+                              f"keras Model/Layer, a flax Module or a (module, variables) pair)")
+        adapter = self.adapter(adapter_class(framework).framework)
+        if not adapter.is_model(obj):
+            raise VerifyError(f"{label} is a {type(obj).__name__}, not a {adapter.framework} model")
+        return adapter
+
+    # --- after the build -------------------------------------------------------------------------
+
+    def verify_model(self, obj: Any, adapter: Adapter, label: str) -> Report:
+        started = time.perf_counter()
+        with self.recording_context() if not getattr(adapter, "built_under_recording", False) else \
+                contextlib.nullcontext():
+            with adapter.device_context():
+                model = adapter.prepare(obj, self.input_shape)
+        infos = adapter.tensors(model)
+        if not infos:
+            raise VerifyError(f"{label} has no floating-point parameters to verify")
+        self.seconds["prepare"] = time.perf_counter() - started
+        started = time.perf_counter()
+        signals, notes, used_shape = adapter.forward(model, self.input_shape, infos)
+        self.seconds["forward"] = time.perf_counter() - started
+        started = time.perf_counter()
+        results, facts, tests = self.measure(infos, adapter)
+        findings = checks.conclude(results, facts, tests, signals, self.alpha, self.correction, self.strict)
+        self.seconds["statistics"] = time.perf_counter() - started
+        return Report(label, adapter.framework, adapter.device_name(model), results, findings, signal=list(signals),
+                      notes=notes, input_shape=used_shape, seconds=self.seconds)
+
+    def measure(self, infos, adapter: Adapter):
+        rng = np.random.default_rng(self.seed)
+        total = sum(info.numel for info in infos)
+        loud = len(infos) >= LARGE_TENSORS or total >= LARGE_VALUES
+        if loud:
+            self.progress(f"measuring {len(infos)} tensors ({total / 1e6:.1f}M values)")
+        results, facts, tests = [], [], []
+        next_mark, last_report = 0.25, time.perf_counter()
+        done = 0
+        for info in infos:
+            result = TensorResult(info, expectation(info.declared, info, adapter.layout), info.handle.moments())
+            if result.moments.n and result.moments.finite:
+                result.sample = info.handle.sample(SAMPLE_SIZE, rng)
+                result.sample_size = int(result.sample.size)
+            more_facts, more_tests = checks.tensor_checks(result, rng)
+            facts += more_facts
+            tests += more_tests
+            if not self.keep_samples:
+                result.sample = None if result.sample is None or result.sample.size > 2048 else result.sample
+            results.append(result)
+            done += info.numel
+            if loud and total and done / total >= next_mark and time.perf_counter() - last_report > 0.2:
+                self.progress(f"  {done / total:.0%}")
+                last_report = time.perf_counter()
+                next_mark = math.floor(done / total * 4 + 1) / 4
+        return results, facts, tests
+
+
+def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, device: str = "cpu", seed: int = 0,
+           alpha: float = 1e-3, correction: str = "holm", strict: bool = False, keep_samples: bool = False,
+           name: Optional[str] = None, progress: Optional[Progress] = None) -> Report:
+    """Verify a model's initialisation. ``model``: a torch ``nn.Module``, a Keras model or layer, a Flax
+    module (with ``input_shape``) or ``(module, variables)`` pair, or a zero-argument callable that
+    builds one, in which case the initialisers it runs are recorded (declared initialisers, and their
+    sources for linking). Raises ``VerifyError`` for what the user must fix."""
+    run = Run(input_shape=input_shape, framework=framework, device=device, seed=seed, alpha=alpha,
+              correction=correction, strict=strict, keep_samples=keep_samples, progress=progress)
+    started = time.perf_counter()
+    if looks_like_model(model) or not callable(model):
+        label = name or type(model[0] if isinstance(model, tuple) else model).__name__
+        adapter = run.choose(model, label)
+        return run.verify_model(model, adapter, label)
+    label = name or getattr(model, "__qualname__", None) or type(model).__name__
+    frameworks = [framework] if framework else _imported_frameworks()
+    for fw in frameworks:
+        run.adapter(adapter_class(fw).framework)
+    with run.recording_context():
+        obj = call_entry(label, model)
+    run.seconds["build"] = time.perf_counter() - started
+    adapter = run.choose(obj, f"{label}() returned an object that")
+    return run.verify_model(obj, adapter, label)
+
+
+def _imported_frameworks() -> List[str]:
+    import sys
+
+    found = []
+    if "torch" in sys.modules:
+        found.append("torch")
+    if "keras" in sys.modules or "tensorflow" in sys.modules:
+        found.append("keras")
+    if "flax" in sys.modules:
+        found.append("flax")
+    return found
+
+
+def static_findings(path: str, source: str):
+    """The static rules' findings for the model file (configuration from the nearest pyproject.toml)."""
+    from ..engine import SourceError, check_source
+
+    settings = None
+    try:
+        from ..config import load_config
+
+        settings = load_config(None).settings
+    except Exception:  # a broken configuration must not stop a verification
+        settings = None
+    try:
+        return check_source(source, path, settings)
+    except (SourceError, RecursionError):
+        return []
+
+
+def verify_file(path: str, *, entry: Optional[str] = None, input_shape=None, framework: Optional[str] = None,
+                device: str = "cpu", seed: int = 0, alpha: float = 1e-3, correction: str = "holm",
+                strict: bool = False, keep_samples: bool = False, static: bool = True,
+                progress: Optional[Progress] = None) -> Report:
+    """``initlint verify model.py``: import the file, build its model, verify it, and say for each static
+    finding in the file whether the numbers confirm it."""
+    from .linking import link
+
+    run = Run(input_shape=input_shape, framework=framework, device=device, seed=seed, alpha=alpha,
+              correction=correction, strict=strict, keep_samples=keep_samples, progress=progress)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            source = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VerifyError(f"{path}: cannot read it ({exc})")
+    started = time.perf_counter()
+    findings = static_findings(path, source) if static else []
+    run.seconds["static"] = time.perf_counter() - started
+    frameworks = [framework] if framework else frameworks_in_source(source)
+    for fw in frameworks:
+        run.adapter(adapter_class(fw).framework)
+    tracer = LineTracer([path]) if findings else None
+    started = time.perf_counter()
+    with run.recording_context(tracer):
+        module = load_module(path)
+        name, target = find_entry(module, entry, path)
+        obj = call_entry(name, target)
+    run.seconds["build"] = time.perf_counter() - started
+    label = f"{path}:{name}"
+    built = looks_like_model(target) or not callable(target)
+    adapter = run.choose(obj, f"{'--entry ' if entry else ''}{name}" if built else f"what {name}() returned")
+    report = run.verify_model(obj, adapter, label)
+    report.static = link(findings, report.tensors, run.recording, report.findings)
+    return report
