@@ -214,6 +214,18 @@ class Collector(cst.CSTVisitor):
         self._bind_target(node.target, "loop", node.iter)
         self.conditional[-1] -= 1
 
+    def visit_CompFor_iter(self, node: cst.CompFor) -> None:
+        # the outermost iterable of a comprehension is evaluated once, outside its loop
+        loops = self.loops[-1]
+        self._outer_iter = None
+        if loops and getattr(loops[-1], "for_in", None) is node:
+            self._outer_iter = loops.pop()
+
+    def leave_CompFor_iter(self, node: cst.CompFor) -> None:
+        if getattr(self, "_outer_iter", None) is not None:
+            self.loops[-1].append(self._outer_iter)
+            self._outer_iter = None
+
     # -- bindings --------------------------------------------------------------------------------
 
     def visit_Import(self, node: cst.Import) -> None:

@@ -45,7 +45,7 @@ def fan_in(facts, layer: Optional[LayerUse]) -> Optional[float]:
         if isinstance(shape, tuple) and len(shape) == 1:
             inputs = _positive(shape[0])
     if inputs is None and layer.fed_by is not None:
-        inputs = _size_of(facts, layer.fed_by)
+        inputs = _size_of(facts, layer.fed_by, layer)
     if inputs is None:
         return None
     if layer.kind is LayerKind.CONV:
@@ -57,16 +57,22 @@ def fan_in(facts, layer: Optional[LayerUse]) -> Optional[float]:
     return inputs
 
 
-def _size_of(facts, node: cst.CSTNode) -> Optional[float]:
+def _size_of(facts, node: cst.CSTNode, layer: LayerUse) -> Optional[float]:
+    """Features (or channels, for a conv) of what feeds ``layer``."""
     feeder = facts.graph.layers.get(node)
     if feeder is not None:
         units = feeder.arg(feeder.entry.units_param)
         return _positive(facts.value(units)) if units is not None else None
-    if isinstance(node, cst.Call):  # keras.Input(shape=(4,))
+    if isinstance(node, cst.Call):  # keras.Input(shape=(4,)) / Input(shape=(32, 32, 3)) before a conv
         for arg in node.args:
             if arg.keyword is None or arg.keyword.value in ("shape", "input_shape"):
                 shape = facts.value(arg.value)
-                if isinstance(shape, tuple) and len(shape) == 1:
+                if not isinstance(shape, tuple) or not shape:
+                    return None
+                if layer.kind is LayerKind.DENSE and len(shape) == 1:
                     return _positive(shape[0])
-                break
+                if layer.kind is LayerKind.CONV and len(shape) >= 2:
+                    first = facts.value(layer.args.get("data_format")) == "channels_first"
+                    return _positive(shape[0] if first else shape[-1])
+                return None
     return None

@@ -245,6 +245,14 @@ class Graph:
         items = {id(i): i for i in (self.classify(v, depth + 1) for v in values)}
         return next(iter(items.values())) if len(items) == 1 else None
 
+    def _with_call_slope(self, call: cst.Call, ref: ActivationRef) -> ActivationRef:
+        """``F.leaky_relu(x, negative_slope=0.2)``: a function's slope is an argument of the call."""
+        for name in self.ev.names(call.func):
+            act = catalogue.activation(name)
+            if act is not None and act.style == "function" and act.slope_param is not None:
+                return ActivationRef(ref.activation, self._slope(call, act, module=False))
+        return ref
+
     def _slope(self, call: cst.Call, act, module: bool) -> Optional[float]:
         argument = _argument(call, act.slope_param)
         if argument is None:
@@ -295,6 +303,22 @@ class Graph:
                     continue
                 break
 
+    def _feeding_node(self, source: Optional[LayerUse], argument, layer: LayerUse) -> Optional[cst.CSTNode]:
+        """In data flow: the layer (of the same kind) or the ``Input(shape=...)`` a layer is called on."""
+        if source is not None:
+            return source.node if source.kind is layer.kind and source.kind in (LayerKind.DENSE, LayerKind.CONV) \
+                else None
+        if isinstance(argument, cst.Name):
+            values = self.resolver.assigned_values(argument)
+            argument = values[0][0] if len(values) == 1 else None
+        if isinstance(argument, cst.Call) and self._is_input(argument):
+            return argument
+        return None
+
+    def _is_input(self, call: cst.Call) -> bool:
+        return bool({canonical(n) for n in self.ev.names(call.func)}
+                    & {"keras.Input", "keras.layers.Input", "keras.layers.InputLayer"})
+
     def _feeder(self, items, elements, i) -> Optional[cst.CSTNode]:
         """The element whose output size is this layer's input size: the previous weight layer, or
         an ``Input(shape=...)``, across activations, norms and dropout only."""
@@ -302,11 +326,11 @@ class Graph:
             earlier = items[j]
             if isinstance(earlier, ActivationRef) or (isinstance(earlier, LayerUse) and earlier.kind is LayerKind.NORM):
                 continue
-            if isinstance(earlier, LayerUse):
-                return earlier.node if earlier.kind is LayerKind.DENSE else None
+            if isinstance(earlier, LayerUse):  # a Dense feeds a Dense, a Conv's channels feed a Conv
+                mine = items[i].kind
+                return earlier.node if earlier.kind is mine and mine in (LayerKind.DENSE, LayerKind.CONV) else None
             if earlier is None and isinstance(elements[j], cst.Call):
-                names = {canonical(n) for n in self.ev.names(elements[j].func)}
-                if names & {"keras.Input", "keras.layers.Input", "keras.layers.InputLayer"}:
+                if self._is_input(elements[j]):
                     return elements[j]
                 if self.is_transparent(elements[j]):  # Flatten too: a Dense or a 1-D Input is flat already
                     continue
@@ -363,6 +387,7 @@ class Graph:
                 return receiver
             return None
         if isinstance(callee, ActivationRef):
+            callee = self._with_call_slope(node, callee)
             if source is not None and source.followed_by is None:
                 source.followed_by = callee
             return source  # still this layer's signal: a layer consuming it makes it a hidden layer
@@ -373,6 +398,8 @@ class Graph:
                 source.feeds_layer = True
                 if source.followed_by is None:
                     source.followed_by = LINEAR
+            if callee.fed_by is None and node.args:
+                callee.fed_by = self._feeding_node(source, node.args[0].value, callee)
             return callee
         if callee is None and self.is_transparent(node.func):
             return source

@@ -504,10 +504,11 @@ class InitIndex:
             types = self._types_tested(guard.test, name_node)
             if types is None:
                 continue
+            admitted = [layer for layer in layers if any(catalogue.is_subtype(layer.entry, t) for t in types)]
             if guard.negated:
-                layers = [layer for layer in layers if layer.entry not in types]
+                layers = [layer for layer in layers if layer not in admitted]
             else:
-                layers = [layer for layer in layers if layer.entry in types]
+                layers = admitted
         return layers
 
     def _types_tested(self, test: cst.BaseExpression, name_node) -> Optional[List[Layer]]:

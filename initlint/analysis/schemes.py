@@ -10,12 +10,16 @@ from .values import is_number
 
 
 def effective_scheme(facts, use) -> Optional[Scheme]:
-    """The scheme the call amounts to. torch kaiming is He only for a ReLU-family nonlinearity
-    (with ``nonlinearity='tanh'`` it is the tanh gain, not He); xavier with a gain is not Glorot."""
-    entry = use.entry
-    if entry is None:
+    """The scheme the call amounts to, with its actual arguments."""
+    if use.entry is None:
         return None
-    values = use.values(facts.evaluator)
+    return scheme_of(use.entry, use.values(facts.evaluator))
+
+
+def scheme_of(entry, values) -> Optional[Scheme]:
+    """torch kaiming is He only for a ReLU-family nonlinearity with a small slope (``a=sqrt(5)``,
+    PyTorch's layer default, is not; ``nonlinearity='tanh'`` is tanh's gain); xavier with a gain is
+    not Glorot; everything else asks the catalogue."""
     if isinstance(entry.law, KaimingLaw):
         nonlinearity = values.get("nonlinearity")
         a = values.get("a")

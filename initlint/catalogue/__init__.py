@@ -112,3 +112,15 @@ def by_framework(framework: Framework) -> Tuple[Initializer, ...]:
 def all_names() -> Tuple[str, ...]:
     """Every qualified name the catalogue knows (the prefilter derives its vocabulary from these)."""
     return tuple(sorted(set(_INIT_BY_NAME) | set(_LAYER_BY_NAME) | set(_ACT_BY_NAME)))
+
+
+@lru_cache(maxsize=1024)
+def is_subtype(entry: Layer, of: Layer) -> bool:
+    """``isinstance(entry-instance, of)``, as far as the catalogue's layers go: torch's lazy modules
+    subclass their eager counterparts (``class LazyLinear(LazyModuleMixin, Linear)``)."""
+    if entry is of:
+        return True
+    if entry.lazy and entry.framework is of.framework:
+        eager = layer(entry.name.replace(".Lazy", ".", 1))
+        return eager is of
+    return False

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from ..analysis.describe import FAN_INIT_FIX, layer_label
+from ..analysis.schemes import scheme_of
 from ..catalogue import RELU_FAMILY, Scheme
 from .. import catalogue
 from ..rule import Report, Rule
@@ -80,8 +81,7 @@ class DefaultInitUnderRelu(Rule):
             if activation is None or activation.activation not in RELU_FAMILY:
                 continue
             default = catalogue.initializer(entry.default_weight_init)
-            if default is None or default.effective_scheme(dict(default.bind((), dict(entry.default_weight_args)))) \
-                    is Scheme.HE:
+            if default is None or scheme_of(default, default.bind((), dict(entry.default_weight_args))) is Scheme.HE:
                 continue
             fix = FAN_INIT_FIX[entry.framework].format(dist="normal", Dist="Normal")
             yield Report(layer.node, {"layer": layer_label(layer), "default": _DEFAULT_LABEL[entry.framework.value],

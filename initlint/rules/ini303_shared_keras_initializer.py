@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import libcst as cst
+
 from ..analysis.describe import layer_label
 from ..catalogue import Family, Framework
 from ..catalogue.names import canonical
@@ -67,6 +69,8 @@ class SharedKerasInitializer(Rule):
                     or not canonical(entry.name).startswith("keras.initializers.") \
                     or entry.family in (Family.CONSTANT, Family.IDENTITY):
                 continue  # deterministic by design: sharing Zeros/Ones/Constant/Identity changes nothing
+            if _seeded_by_generator(facts, use):
+                continue  # a SeedGenerator advances on every call: each layer gets its own draw
             layers = list({id(t.layer): t.layer for t in use.targets if t.layer is not None}.values())
             if len(layers) >= 2:
                 where = ", ".join(layer_label(layer) for layer in layers[:3]) + (" ..." if len(layers) > 3 else "")
@@ -83,3 +87,12 @@ class SharedKerasInitializer(Rule):
                     yield Report(use.node, {"init": entry.name.rsplit(".", 1)[-1],
                                             "where": f"every {layer_label(layer)} built in a loop"}, "keras")
                     break
+
+
+def _seeded_by_generator(facts, use) -> bool:
+    seed = use.args.get("seed")
+    if isinstance(seed, cst.Name):
+        values = facts.collected.resolver.assigned_values(seed)
+        seed = values[0][0] if len(values) == 1 else seed
+    return isinstance(seed, cst.Call) and any(canonical(n) == "keras.random.SeedGenerator"
+                                              for n in facts.names(seed.func))

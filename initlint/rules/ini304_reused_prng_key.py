@@ -108,11 +108,14 @@ class ReusedPrngKey(Rule):
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in _INIT_METHODS:
             return f"{facts.module.code_for_node(func.value)}.init"
+        if isinstance(func, cst.Name):  # he = nn.initializers.he_normal(); he(key, shape)
+            values = facts.collected.resolver.assigned_values(func)
+            func = values[0][0] if len(values) == 1 else func
         if isinstance(func, cst.Call):  # nn.initializers.normal(0.02)(key, shape)
             for qualified in facts.names(func.func):
                 entry = catalogue.initializer(qualified)
                 if entry is not None and entry.framework is Framework.JAX and entry.style is Style.FACTORY:
-                    return "an initialiser"
+                    return "initialiser"
         return None
 
     @staticmethod

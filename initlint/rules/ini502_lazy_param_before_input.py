@@ -86,13 +86,25 @@ class LazyParamBeforeInput(Rule):
         if base is not None and base in params and base != "self":
             return [s for s in facts.collected.calls
                     if isinstance(s.node.func, cst.Name) and s.node.func.value == function.name.value]
+        if base == "self" and function is not None and function.name.value != "__init__":
+            # a method such as reset_parameters takes effect where the class calls it
+            callers = [s for s in facts.collected.calls if isinstance(s.node.func, cst.Attribute)
+                       and isinstance(s.node.func.value, cst.Name) and s.node.func.value.value == "self"
+                       and s.node.func.attr.value == function.name.value]
+            if callers:
+                return callers
         return [site]
 
     @staticmethod
     def _before_first_input(facts, site: CallSite, use) -> bool:
         call = site.node
-        receiver = call.func.value if isinstance(call.func, cst.Attribute) and call.func.attr.value == "apply" \
-            else (call.args[0].value if call.args else None)
+        if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) \
+                and call.func.value.value == "self" and call.func.attr.value != "apply":
+            receiver = call.func.value  # self.reset_parameters(): the module itself
+        elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "apply":
+            receiver = call.func.value
+        else:
+            receiver = call.args[0].value if call.args else None
         name = _base_name(receiver) if receiver is not None else None
         if name is None:
             return False

@@ -112,16 +112,24 @@ class Declaration:
     modified: bool = False  # changed after initialisation by something that declares no distribution
     explicit: Optional[bool] = None  # the user's (or a library's) code asked for it; None: cannot tell
     fans_override: Optional[Tuple[Optional[float], Optional[float], int]] = None  # (fan_in, fan_out, receptive)
+    display: Optional[str] = None  # the name to show when it is not the catalogue's (a JAX preset's closure)
 
     def label(self) -> str:
-        short = self.name.rsplit(".", 1)[-1] if self.name.count(".") else self.name
+        """``kaiming_normal_(mode='fan_out', nonlinearity='relu')``: the arguments that differ from defaults."""
+        short = self.display or (self.name.rsplit(".", 1)[-1] if self.name.count(".") else self.name)
+        from .. import catalogue
+
+        entry = None if self.display else catalogue.initializer(self.name)
+        defaults = entry.defaults() if entry is not None else {}
         shown = []
         for key, value in self.args.items():
+            if key in defaults and defaults[key] == value and not isinstance(defaults[key], bool):
+                continue
             if isinstance(value, float):
                 shown.append(f"{key}={value:.4g}")
             elif isinstance(value, (int, str)) and not isinstance(value, bool):
                 shown.append(f"{key}={value!r}" if isinstance(value, str) else f"{key}={value}")
-        text = f"{short}({', '.join(shown)})"
+        text = f"{short}({', '.join(shown)})" if not self.display else f"{short}()"
         if self.scale != 1.0:
             text += f"×{self.scale:.4g}"
         if self.shift:

@@ -31,6 +31,9 @@ ACTIVATIONS = {"relu": Activation.RELU, "relu6": Activation.RELU, "leaky_relu": 
                "gelu": Activation.GELU, "silu": Activation.SILU, "swish": Activation.SILU, "elu": Activation.ELU,
                "celu": Activation.ELU, "softmax": Activation.SOFTMAX, "log_softmax": Activation.SOFTMAX,
                "softplus": Activation.SOFTPLUS}
+PRESETS = {(1.0, "fan_avg", "uniform"): "glorot_uniform", (1.0, "fan_avg", "truncated_normal"): "glorot_normal",
+           (2.0, "fan_in", "truncated_normal"): "he_normal", (2.0, "fan_in", "uniform"): "he_uniform",
+           (1.0, "fan_in", "truncated_normal"): "lecun_normal", (1.0, "fan_in", "uniform"): "lecun_uniform"}
 WEIGHT_KINDS = (LayerKind.DENSE, LayerKind.CONV, LayerKind.CONV_TRANSPOSE, LayerKind.EMBEDDING)
 
 
@@ -69,7 +72,12 @@ def jax_declaration(init_fn, shape, stack=()) -> Declaration:
                                      closure.get("batch_axis", ()))
                 for key in ("in_axis", "out_axis", "batch_axis"):
                     args.pop(key, None)
-            return Declaration(entry.name, plain_args(args), stack, shape=tuple(shape), fans_override=override)
+            display = None
+            if factory == "variance_scaling":
+                key = (float(closure.get("scale", 0)), closure.get("mode"), closure.get("distribution"))
+                display = PRESETS.get(key)
+            return Declaration(entry.name, plain_args(args), stack, shape=tuple(shape), fans_override=override,
+                               display=display)
     name = getattr(init_fn, "__name__", type(init_fn).__name__)
     return Declaration(f"custom {name}", {}, stack, shape=tuple(shape), unknown=True)
 
@@ -195,6 +203,7 @@ class FlaxAdapter(Adapter):
         jax, nn = self.jax, self.nn
         if isinstance(obj, tuple):
             module, variables = obj
+            input_shape = input_shape or self.infer_input_shape(variables)
             if input_shape and not self.params:
                 x = self._make_input(tuple(input_shape))
                 with self.recorder():  # trace only: declarations and shapes, no values computed
@@ -213,13 +222,27 @@ class FlaxAdapter(Adapter):
         self.variables = variables
         return module, variables
 
+    def infer_input_shape(self, variables) -> Optional[Tuple[int, ...]]:
+        """From the first kernel of a (module, variables) pair: [in, out] → (2, in); a conv kernel
+        [k..., in, out] → (2, 32..., in). None when the first parameter says nothing."""
+        params = variables.get("params", {}) if hasattr(variables, "get") else {}
+        for path, leaf in _flatten(params):
+            if path and path[-1] == "kernel" and len(getattr(leaf, "shape", ())) >= 2:
+                shape = tuple(int(d) for d in leaf.shape)
+                if len(shape) == 2:
+                    return (2, shape[0])
+                return (2,) + (32,) * (len(shape) - 2) + (shape[-2],)
+            return None
+        return None
+
     def describe(self, model: Any) -> str:
         return type(model[0]).__name__
 
     def device_name(self, model: Any) -> str:
         leaves = self.jax.tree_util.tree_leaves(model[1])
         if leaves and hasattr(leaves[0], "devices"):
-            return str(next(iter(leaves[0].devices())))
+            device = next(iter(leaves[0].devices()))
+            return "cpu" if device.platform == "cpu" else f"cuda:{device.id}"
         return self.device
 
     def _make_input(self, shape):
@@ -276,6 +299,7 @@ class FlaxAdapter(Adapter):
     def forward(self, model, input_shape, tensors):
         jax, nn = self.jax, self.nn
         module, variables = model
+        input_shape = input_shape or self.infer_input_shape(variables)
         if not input_shape:
             return [], ["no forward pass (INI606): pass --input-shape to run one on a Flax model"], None
         shape = forward_batch(input_shape)
