@@ -187,3 +187,19 @@ class Net(nn.Module):
     assert [t.layer.entry.name for t in kaiming.targets] == ["torch.nn.Conv2d"]
     assert [t.layer.entry.name for t in ones.targets] == ["torch.nn.BatchNorm2d"]
     assert isinstance(kaiming.targets[0].layer, LayerUse)
+
+
+def test_nested_comprehensions_and_their_iterables():
+    source = """
+import jax
+
+def init(key, sizes):
+    grid = [[a for a in b] for b in [c for c in range(3)]]
+    keys = {k: [v for v in w] for k, w in [(i, j) for i in sizes for j in [q for q in sizes]]}
+    return [jax.random.normal(k, (m, m)) for k in jax.random.split(key, 3) for m in sizes]
+"""
+    facts = facts_of(source)
+    (split,) = [s for s in facts.collected.calls if facts.module.code_for_node(s.node.func) == "jax.random.split"]
+    (normal,) = [s for s in facts.collected.calls if facts.module.code_for_node(s.node.func) == "jax.random.normal"]
+    assert split.loops == ()  # the outermost iterable runs once
+    assert len(normal.loops) == 1

@@ -61,6 +61,7 @@ class Collector(cst.CSTVisitor):
         self.conditional: List[int] = [0]
         self.guards: List[List[Guard]] = [[]]
         self.loops: List[List[cst.CSTNode]] = [[]]
+        self._lifted: List[Optional[cst.CSTNode]] = []  # comprehension loops set aside for their iterable
         self.seq = 0
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -217,14 +218,13 @@ class Collector(cst.CSTVisitor):
     def visit_CompFor_iter(self, node: cst.CompFor) -> None:
         # the outermost iterable of a comprehension is evaluated once, outside its loop
         loops = self.loops[-1]
-        self._outer_iter = None
-        if loops and getattr(loops[-1], "for_in", None) is node:
-            self._outer_iter = loops.pop()
+        lifted = loops.pop() if loops and getattr(loops[-1], "for_in", None) is node else None
+        self._lifted.append(lifted)
 
     def leave_CompFor_iter(self, node: cst.CompFor) -> None:
-        if getattr(self, "_outer_iter", None) is not None:
-            self.loops[-1].append(self._outer_iter)
-            self._outer_iter = None
+        lifted = self._lifted.pop()
+        if lifted is not None:
+            self.loops[-1].append(lifted)
 
     # -- bindings --------------------------------------------------------------------------------
 
