@@ -99,7 +99,7 @@ def declaration_tests(result: TensorResult) -> List[Test]:
     tests: List[Test] = []
     if expect is None or moments is None or not moments.finite:
         return tests
-    n = moments.n
+    n = moments.count
     if expect.family == "constant":
         if moments.min != moments.max or not math.isclose(moments.min, expect.constant, rel_tol=1e-6, abs_tol=1e-12):
             tests.append(Test(info.name, "INI601", None,
@@ -174,7 +174,7 @@ def activation_tests(result: TensorResult, kept_declared: bool, strict: bool) ->
     fan = judged_fan(info, info.declared)
     if band is None or fan is None or moments is None or not moments.finite or moments.min == moments.max:
         return []
-    if info.is_default and not strict:
+    if (info.is_default and not strict) or info.last_layer:
         return []
     gain, low, high = band
     name = info.activation.replace("_", " ")
@@ -183,8 +183,8 @@ def activation_tests(result: TensorResult, kept_declared: bool, strict: bool) ->
     if kept_declared and expect is not None and expect.std:
         std, p, measured = expect.std, None, False
     else:
-        if moments.n < MIN_VALUES:
-            result.notes.append(f"too few values to judge the scale against {name} ({moments.n} < {MIN_VALUES})")
+        if moments.count < MIN_VALUES:
+            result.notes.append(f"too few values to judge the scale against {name} ({moments.count} < {MIN_VALUES})")
             return []
         std, measured = moments.std, True
         p = None
@@ -194,7 +194,8 @@ def activation_tests(result: TensorResult, kept_declared: bool, strict: bool) ->
         return []
     if measured:
         bound = (low if scale < low else high) / math.sqrt(fan)
-        p = one_sided_std_below(moments.n, std, bound) if scale < low else one_sided_std_above(moments.n, std, bound)
+        p = one_sided_std_below(moments.count, std, bound) if scale < low else \
+            one_sided_std_above(moments.count, std, bound)
     direction = "below" if scale < low else "above"
     which = "declared" if not measured else "measured"
     if info.activation in ("tanh",):
@@ -215,11 +216,11 @@ def identical_tensors(results: Sequence[TensorResult]) -> List[Tuple[TensorResul
         info, moments = result.info, result.moments
         if info.role != "weight" or moments is None or not moments.finite or moments.min == moments.max:
             continue
-        if info.handle.distinct_at_most(8):
-            continue  # a structured tensor (identity, a few levels): identical by design
         groups[(info.shape, info.dtype, info.handle.probe())].append(result)
     pairs = []
     for members in groups.values():
+        # a structured tensor (an identity, a few levels) is identical to its like by design
+        members = [m for m in members if len(members) > 1 and not m.info.handle.distinct_at_most(8)]
         for index, later in enumerate(members[1:], 1):
             first = next((m for m in members[:index] if m.info.handle.equals(later.info.handle)), None)
             if first is not None:

@@ -69,7 +69,7 @@ def is_user_file(filename: str) -> bool:
     global _ROOTS
     if _ROOTS is None:
         _ROOTS = _library_roots()
-    if filename.startswith("<"):
+    if filename.startswith("<") or filename.startswith(_ROOTS):
         result = False
     else:
         real = os.path.realpath(filename)
@@ -212,7 +212,7 @@ def patch_aliases(patcher: Patcher, replacements: Dict[int, Callable], module_na
             wrapper = replacements.get(id(value))
             if wrapper is not None:
                 patcher.set(module, key, wrapper)
-            elif isinstance(value, dict) and 0 < len(value) <= 64 and not key.startswith("__"):
+            elif type(value) is dict and 0 < len(value) <= 64 and not key.startswith("__"):  # never a lazy mapping
                 for inner_key, inner in list(value.items()):
                     inner_wrapper = replacements.get(id(inner))
                     if inner_wrapper is not None:

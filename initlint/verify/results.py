@@ -36,6 +36,7 @@ class TensorInfo:
     activation: Optional[str] = None  # catalogue Activation value
     slope: Optional[float] = None
     layer_path: str = ""  # the owning layer's name in the model (links tensors to forward-pass layers)
+    last_layer: bool = False  # the model's last weight layer in forward order: nothing after it compounds
 
     @property
     def numel(self) -> int:
@@ -74,6 +75,9 @@ class Expectation:
 
 @dataclass
 class Moments:
+    """``n`` values in the tensor; mean and std from ``count`` of them (all, or a random sample of a huge
+    tensor); min, max and the non-finite count always from every value."""
+
     n: int
     mean: float
     std: float
@@ -81,6 +85,11 @@ class Moments:
     max: float
     finite: bool = True
     nonfinite: int = 0
+    count: int = -1
+
+    def __post_init__(self):
+        if self.count < 0:
+            self.count = self.n
 
 
 @dataclass

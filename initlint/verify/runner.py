@@ -18,7 +18,6 @@ from .discovery import call_entry, find_entry, frameworks_in_source, load_module
 from .expect import expectation
 from .recording import LineTracer, Recording
 from .results import Report, TensorResult
-from .stats import SAMPLE_SIZE
 
 Progress = Callable[[str], None]
 LARGE_TENSORS, LARGE_VALUES = 100, 5_000_000
@@ -115,6 +114,7 @@ class Run:
         started = time.perf_counter()
         signals, notes, used_shape = adapter.forward(model, self.input_shape, infos)
         self.seconds["forward"] = time.perf_counter() - started
+        mark_last_layer(infos, signals)
         started = time.perf_counter()
         results, facts, tests = self.measure(infos, adapter)
         findings = checks.conclude(results, facts, tests, signals, self.alpha, self.correction, self.strict)
@@ -132,10 +132,10 @@ class Run:
         next_mark, last_report = 0.25, time.perf_counter()
         done = 0
         for info in infos:
-            result = TensorResult(info, expectation(info.declared, info, adapter.layout), info.handle.moments())
-            if result.moments.n and result.moments.finite:
-                result.sample = info.handle.sample(SAMPLE_SIZE, rng)
-                result.sample_size = int(result.sample.size)
+            moments, sample = info.handle.measure(rng)
+            result = TensorResult(info, expectation(info.declared, info, adapter.layout), moments)
+            if moments.n and moments.finite:
+                result.sample, result.sample_size = sample, int(sample.size)
             more_facts, more_tests = checks.tensor_checks(result, rng)
             facts += more_facts
             tests += more_tests
@@ -148,6 +148,17 @@ class Run:
                 last_report = time.perf_counter()
                 next_mark = math.floor(done / total * 4 + 1) / 4
         return results, facts, tests
+
+
+def mark_last_layer(infos, signals) -> None:
+    """The last weight layer the forward pass ran (else the last in the model's order)."""
+    if signals:
+        last = signals[-1].name
+    else:
+        weights = [info for info in infos if info.semantic_fan_in is not None]
+        last = weights[-1].layer_path if weights else None
+    for info in infos:
+        info.last_layer = last is not None and info.layer_path == last
 
 
 def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, device: str = "cpu", seed: int = 0,

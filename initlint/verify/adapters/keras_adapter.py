@@ -347,7 +347,7 @@ class KerasAdapter(Adapter):
             return [], ["no forward pass (INI606): the input shape cannot be inferred; pass --input-shape"], None
         if dtype is None:
             dtype = self._input_spec(model)[1]
-        shape = forward_batch(shape)
+        shape = forward_batch(shape, integer=bool(dtype and "int" in dtype))
         by_layer: Dict[str, List[TensorInfo]] = {}
         for info in tensors:
             by_layer.setdefault(info.layer_path, []).append(info)

@@ -22,7 +22,7 @@ from ... import catalogue
 from ...catalogue import Activation, LayerKind, fans
 from ..recording import Declaration, Patcher, candidate_modules, patch_aliases, plain_args, user_stack
 from ..results import LayerSignal, Moments, TensorInfo
-from ..stats import TensorHandle
+from ..stats import EXACT_LIMIT, MOMENT_SAMPLE, SAMPLE_SIZE, TensorHandle, coordinates, sample_moments
 from .base import Adapter, VerifyError, forward_batch
 
 INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
@@ -37,6 +37,8 @@ SAMPLERS = {"randn": "torch.randn", "rand": "torch.rand", "zeros": "torch.zeros"
             "empty": "torch.empty", "empty_like": "torch.empty_like"}
 ARITHMETIC = {"mul_": "scale", "__imul__": "scale", "div_": "divide", "__itruediv__": "divide",
               "add_": "shift", "__iadd__": "shift", "sub_": "unshift", "__isub__": "unshift", "copy_": "copy"}
+SIGNAL_VALUES = 1 << 16
+BLOCK = 64
 ZOO_PREFIXES = ("transformers", "timm", "torchvision", "diffusers", "peft")
 
 _ACTIVATIONS = {
@@ -243,34 +245,48 @@ class TorchHandle(TensorHandle):
             flat = flat.float()
         return flat
 
-    def moments(self) -> Moments:
+    def _gather(self, flat, size: int, rng: np.random.Generator) -> np.ndarray:
+        """About ``size`` values: for a large tensor, runs of BLOCK consecutive values spread evenly from a
+        random offset (a strided view, copied only after selection: for the i.i.d. draws under test as
+        good as single values at random, and far kinder to the memory system); else values at random."""
+        torch = self.torch
+        n = flat.numel()
+        if n >= 16 * size:
+            blocks = size // BLOCK
+            step = n // blocks
+            offset = int(rng.integers(0, step - BLOCK + 1))
+            flat = flat.contiguous()
+            flat = torch.as_strided(flat, (blocks, BLOCK), (step, 1), flat.storage_offset() + offset)
+        elif n > size:
+            generator = torch.Generator(device=flat.device)
+            generator.manual_seed(int(rng.integers(0, 2**62)))
+            flat = flat[torch.randint(0, n, (size,), generator=generator, device=flat.device)]
+        return flat.double().reshape(-1).cpu().numpy()
+
+    def measure(self, rng: np.random.Generator) -> Tuple[Moments, np.ndarray]:
         torch = self.torch
         flat = self._flat()
         n = flat.numel()
         if n == 0:
-            return Moments(0, math.nan, math.nan, math.nan, math.nan)
+            return Moments(0, math.nan, math.nan, math.nan, math.nan), np.zeros(0)
         nonfinite = 0
-        if not bool(torch.isfinite(flat.sum())):
+        low, high = (float(v) for v in torch.aminmax(flat))
+        if not (math.isfinite(low) and math.isfinite(high)):  # NaN and inf reach the min or the max
             finite = torch.isfinite(flat)
             nonfinite = int(n - finite.sum())
-            flat = flat[finite]
-            if flat.numel() == 0:
-                return Moments(n, math.nan, math.nan, math.nan, math.nan, finite=False, nonfinite=nonfinite)
-        std, mean = torch.std_mean(flat, correction=0)
-        low, high = torch.aminmax(flat)
-        return Moments(n, float(mean), float(std), float(low), float(high), finite=nonfinite == 0,
-                       nonfinite=nonfinite)
-
-    def sample(self, size: int, rng: np.random.Generator) -> np.ndarray:
-        torch = self.torch
-        flat = self.tensor.reshape(-1)
-        if flat.numel() > size:
-            generator = torch.Generator(device=flat.device)
-            generator.manual_seed(int(rng.integers(0, 2**62)))
-            index = torch.randint(0, flat.numel(), (size,), generator=generator, device=flat.device)
-            flat = flat[index]
-        values = flat.double().cpu().numpy()
-        return values[np.isfinite(values)]
+            if nonfinite:
+                flat = flat[finite]
+                if flat.numel() == 0:
+                    return Moments(n, math.nan, math.nan, math.nan, math.nan, finite=False,
+                                   nonfinite=nonfinite), np.zeros(0)
+                low, high = (float(v) for v in torch.aminmax(flat))
+        if flat.numel() <= EXACT_LIMIT:
+            std, mean = torch.std_mean(flat, correction=0)
+            moments = Moments(n, float(mean), float(std), low, high, finite=nonfinite == 0, nonfinite=nonfinite,
+                              count=flat.numel())
+            return moments, self._gather(flat, SAMPLE_SIZE, rng)
+        values = self._gather(flat, MOMENT_SAMPLE, rng)
+        return sample_moments(n, low, high, values, nonfinite), values[:SAMPLE_SIZE]
 
     def _units(self, unit_axis: int):
         t = self.tensor
@@ -284,14 +300,18 @@ class TorchHandle(TensorHandle):
     def unit_fingerprints(self, unit_axis: int, rng: np.random.Generator) -> Optional[np.ndarray]:
         torch = self.torch
         matrix, transposed = self._units(unit_axis)
-        if matrix.dtype not in (torch.float32, torch.float64):
-            matrix = matrix.float()
+        rest = matrix.shape[0] if transposed else matrix.shape[1]
+        cols = coordinates(rest)
+        if cols is not None:
+            index = torch.as_tensor(cols, device=matrix.device)
+            matrix = matrix.index_select(0 if transposed else 1, index)
+        matrix = matrix.double()
         generator = torch.Generator(device=matrix.device)
         generator.manual_seed(int(rng.integers(0, 2**62)))
-        rest = matrix.shape[0] if transposed else matrix.shape[1]
-        weights = torch.randn(rest, generator=generator, device=matrix.device, dtype=matrix.dtype)
+        weights = torch.randn(matrix.shape[0] if transposed else matrix.shape[1], generator=generator,
+                              device=matrix.device, dtype=matrix.dtype)
         prints = weights @ matrix if transposed else matrix @ weights
-        return prints.double().cpu().numpy()
+        return prints.cpu().numpy()
 
     def units_equal(self, unit_axis: int, i: int, j: int) -> bool:
         return bool(self.torch.equal(self.tensor.select(unit_axis, i), self.tensor.select(unit_axis, j)))
@@ -343,6 +363,7 @@ class TorchAdapter(Adapter):
         super().__init__(*args, **kwargs)
         self.torch = None
         self._recorder: Optional[TorchRecorder] = None
+        self.forward_kwargs: Dict[str, Any] = {}
 
     def ensure(self) -> None:
         if self.torch is None:
@@ -489,7 +510,12 @@ class TorchAdapter(Adapter):
             channels = getattr(config, "num_channels", None)
             if channels and getattr(model, "main_input_name", "") == "pixel_values":
                 size = size if isinstance(size, int) else (size[0] if size else 64)
-                return (2, int(channels), int(size), int(size))
+                patch = getattr(config, "patch_size", None)
+                if isinstance(patch, int) and self._accepts(model, "interpolate_pos_encoding") and size > 4 * patch:
+                    # a vision transformer: 4x4 patches (position embeddings interpolated) keep the pass cheap
+                    self.forward_kwargs["interpolate_pos_encoding"] = True
+                    size = 4 * patch
+                return (1, int(channels), int(size), int(size))
             if getattr(config, "vocab_size", None) and getattr(model, "main_input_name", "") == "input_ids":
                 return (2, 16)
         first = self._first_layer(model)
@@ -501,6 +527,15 @@ class TorchAdapter(Adapter):
         if isinstance(first, (torch.nn.Embedding, torch.nn.EmbeddingBag)):
             return (2, 16)
         return None
+
+    @staticmethod
+    def _accepts(model, name: str) -> bool:
+        import inspect
+
+        try:
+            return name in inspect.signature(model.forward).parameters
+        except (TypeError, ValueError):
+            return False
 
     def _make_input(self, model, shape):
         torch = self.torch
@@ -518,7 +553,8 @@ class TorchAdapter(Adapter):
         shape = tuple(input_shape) if input_shape else self.infer_input_shape(model)
         if shape is None:
             return [], ["no forward pass (INI606): the input shape cannot be inferred; pass --input-shape"], None
-        shape = forward_batch(shape)
+        first = self._first_layer(model)
+        shape = forward_batch(shape, integer=isinstance(first, (torch.nn.Embedding, torch.nn.EmbeddingBag)))
         by_layer: Dict[str, List[TensorInfo]] = {}
         for info in tensors:
             by_layer.setdefault(info.layer_path, []).append(info)
@@ -549,7 +585,10 @@ class TorchAdapter(Adapter):
             if not isinstance(output, torch.Tensor) or not output.is_floating_point():
                 return
             if name not in signals:
-                std = float(output.float().std(correction=0)) if output.numel() > 1 else 0.0
+                flat = output.detach().reshape(-1)
+                if flat.numel() > SIGNAL_VALUES:  # a strided view, no copy: plenty for a std
+                    flat = flat[:: flat.numel() // SIGNAL_VALUES]
+                std = float(flat.float().std(correction=0)) if flat.numel() > 1 else 0.0
                 signals[name] = LayerSignal(name, std, kind=kind.value,
                                             param=next((t.name for t in by_layer.get(name, ()) if t.role == "weight"),
                                                        name))
@@ -607,7 +646,7 @@ class TorchAdapter(Adapter):
         try:
             model.eval()
             with torch.no_grad(), Observer():
-                model(self._make_input(model, shape))
+                model(self._make_input(model, shape), **self.forward_kwargs)
         except Exception as exc:  # the model's own forward failed: report, never crash
             notes.append(f"no forward pass (INI606): the model raised {type(exc).__name__}: {exc} on a standard-normal "
                          f"input of shape {tuple(shape)}; pass --input-shape")

@@ -1,0 +1,127 @@
+"""How much does ``initlint verify`` cost over merely building the model?
+
+    python benchmarks/bench_verify.py [--repeat 3] [--models resnet50,vit,bert] [--json FILE]
+
+For transformers' ResNet-50, ViT-Base and BERT-Base, built from their default configs (no download),
+each measurement runs in a fresh process that first imports everything both modes need (torch,
+transformers, numpy, scipy, initlint.verify), then either builds the model (``build``) or verifies a
+builder of it (``verify``: the same build, under recording, plus statistics on every parameter and a
+forward pass). Reported per model: the median wall time of each mode, the process's peak resident
+memory (ru_maxrss) and the part of it above the post-import baseline, and the ratios verify/build
+(the targets: at most 1.5x the time and 1.3x the peak memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+MODELS = {
+    "resnet50": ("ResNetConfig", "ResNetModel"),
+    "vit": ("ViTConfig", "ViTModel"),
+    "bert": ("BertConfig", "BertModel"),
+}
+TARGET_TIME, TARGET_MEMORY = 1.5, 1.3
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def child(mode: str, model: str) -> dict:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import numpy  # noqa: F401
+    import scipy.stats  # noqa: F401
+    import torch
+    import transformers
+
+    import initlint.verify.runner  # noqa: F401  (both modes pay the same imports)
+    from initlint.verify.adapters.torch_adapter import TorchAdapter  # noqa: F401
+
+    config_name, model_name = MODELS[model]
+    config_cls, model_cls = getattr(transformers, config_name), getattr(transformers, model_name)
+    config = config_cls()
+    torch.set_num_threads(1)  # both modes alike; steadier on a shared 2-core machine than torch's default
+
+    def build():
+        torch.manual_seed(0)
+        return model_cls(config)
+
+    baseline = _rss_mb()
+    started = time.perf_counter()
+    findings, parameters, seconds = None, None, {}
+    if mode == "build":
+        net = build()
+        parameters = sum(p.numel() for p in net.parameters())
+    else:
+        import initlint
+
+        report = initlint.verify(build, framework="torch", seed=0)
+        findings = [f"{f.code} {f.parameter}" for f in report.findings]
+        parameters = sum(r.info.numel for r in report.tensors)
+        seconds = {k: round(v, 3) for k, v in report.seconds.items()}
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"mode": mode, "model": model, "seconds": elapsed, "peak_mb": peak, "baseline_mb": baseline,
+            "parameters": parameters, "findings": findings, "phases": seconds}
+
+
+def measure(mode: str, model: str) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--child", mode, model], capture_output=True, text=True,
+                            timeout=900)
+    if result.returncode != 0:
+        raise SystemExit(f"{mode} {model} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="processes per model and mode (median taken)")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated: " + ", ".join(MODELS))
+    parser.add_argument("--json", metavar="FILE", help="also write the raw measurements here")
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "MODEL"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(*args.child)))
+        return 0
+    rows, raw = [], []
+    for model in args.models.split(","):
+        runs = {"build": [], "verify": []}
+        for _ in range(args.repeat):  # interleaved, so a slow spell hits both modes
+            for mode in ("build", "verify"):
+                runs[mode].append(measure(mode, model))
+        raw += runs["build"] + runs["verify"]
+        build_t = statistics.median(r["seconds"] for r in runs["build"])
+        verify_t = statistics.median(r["seconds"] for r in runs["verify"])
+        build_m = statistics.median(r["peak_mb"] for r in runs["build"])
+        verify_m = statistics.median(r["peak_mb"] for r in runs["verify"])
+        base = statistics.median(r["baseline_mb"] for r in runs["build"] + runs["verify"])
+        rows.append((model, runs["build"][0]["parameters"], build_t, verify_t, build_m, verify_m, base,
+                     runs["verify"][0]["findings"], runs["verify"][0]["phases"]))
+    print(f"{'model':<9} {'params':>8} {'build s':>8} {'verify s':>9} {'time x':>7} {'build MB':>9} {'verify MB':>10} "
+          f"{'mem x':>6} {'above-import x':>15}  findings")
+    ok = True
+    for model, params, bt, vt, bm, vm, base, findings, phases in rows:
+        time_ratio, mem_ratio = vt / bt, vm / bm
+        above = (vm - base) / max(bm - base, 1e-9)
+        ok &= time_ratio <= TARGET_TIME and mem_ratio <= TARGET_MEMORY
+        print(f"{model:<9} {params / 1e6:>7.1f}M {bt:>8.2f} {vt:>9.2f} {time_ratio:>7.2f} {bm:>9.0f} {vm:>10.0f} "
+              f"{mem_ratio:>6.2f} {above:>15.2f}  {len(findings or [])}")
+        print(f"{'':<9} verify phases (s): {phases}")
+    print(f"targets: verify within {TARGET_TIME}x build time and {TARGET_MEMORY}x build peak memory: "
+          f"{'met' if ok else 'NOT met'}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(raw, handle, indent=2)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
