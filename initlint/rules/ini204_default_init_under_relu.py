@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import libcst as cst
+
 from ..analysis.describe import FAN_INIT_FIX, layer_label
 from ..analysis.schemes import scheme_of
 from ..catalogue import RELU_FAMILY, Scheme
@@ -68,7 +70,7 @@ class DefaultInitUnderRelu(Rule):
         # layer types some init reaches without the code showing which instances: assume all of them
         reached_types = {t.entry for use in facts.init_uses for t in use.targets if t.layer is None and t.entry}
         loose_weights = any(t.layer is None and t.entry is None and t.param in ("weight", "kernel")
-                            for use in facts.init_uses for t in use.targets)
+                            for use in facts.init_uses for t in use.targets) or _delegates_init(facts)
         for layer in facts.graph.layers.values():
             entry = layer.entry
             if entry.framework.value not in self.frameworks or entry.default_weight_init is None:
@@ -87,3 +89,14 @@ class DefaultInitUnderRelu(Rule):
             yield Report(layer.node, {"layer": layer_label(layer), "default": _DEFAULT_LABEL[entry.framework.value],
                                       "activation": activation.activation.value, "fix": fix},
                          entry.framework.value)
+
+
+# calls through which torch code re-initialises weights somewhere this file may not show
+# (transformers' post_init -> _init_weights, an inherited init_weights, module.apply(fn))
+_DELEGATES = frozenset({"post_init", "init_weights", "_init_weights", "apply", "reset_parameters",
+                        "_reset_parameters", "initialize_weights"})
+
+
+def _delegates_init(facts) -> bool:
+    return any(isinstance(site.node.func, cst.Attribute) and site.node.func.attr.value in _DELEGATES
+               for site in facts.collected.calls)
