@@ -16,10 +16,10 @@ def shape_of(ev: Evaluator, call: cst.Call, int_names: FrozenSet[str] = frozense
     """The dimension expressions of the created tensor (``UNKNOWN_DIM`` where only the count is
     known), or None when the code does not establish the shape. ``int_names``: names known to be
     ints, so ``torch.empty(n)`` is 1-D rather than a shape held in a variable."""
-    if any(a.star for a in call.args):
-        return None
+    if any(a.star == "*" for a in call.args):
+        return None  # sizes unpacked from a sequence (**kwargs only carry dtype/device)
     shape = next((a.value for a in call.args if a.keyword is not None and a.keyword.value in ("shape", "size")), None)
-    positional = [a.value for a in call.args if a.keyword is None]
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
     names = ev.names(call.func)
     if shape is None:
         if any(n.startswith("torch.") for n in names):  # torch takes sizes as varargs or one sequence
