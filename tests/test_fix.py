@@ -101,6 +101,19 @@ PAIRS = [
         nn.init.trunc_normal_(w, std=0.02, a=-0.04, b=0.04)
         nn.init.trunc_normal_(w, 0.0, 0.5, a=-1.0, b=1.0)
         """),
+    ("INI402", """
+        from torch import nn
+
+        net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+        nn.init.normal_(net[0].weight)
+        nn.init.uniform_(net[2].weight)
+        """, """
+        from torch import nn
+
+        net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+        nn.init.kaiming_normal_(net[0].weight, nonlinearity='relu')
+        nn.init.xavier_uniform_(net[2].weight)
+        """),
     ("INI501", """
         from torch import nn
 
@@ -151,7 +164,7 @@ def test_every_fixable_rule_documents_its_safety():
         else:
             assert not rule.doc_section("Fix safety"), rule.code
     fixable = {r.code for r in all_rules() if r.fix_safety}
-    assert {"INI101", "INI102", "INI201", "INI501", "INI503"} <= fixable
+    assert {"INI101", "INI102", "INI201", "INI402", "INI501", "INI503"} <= fixable
 
 
 def run_cli(*args, cwd=None):

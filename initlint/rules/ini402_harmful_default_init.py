@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+from typing import Optional
+
+import libcst as cst
+
 from ..analysis.describe import layer_label
+from ..analysis.edits import keyword, renamed_callee, string, with_arguments
+from ..analysis.graph import ActivationRef
 from ..analysis.queries import WEIGHTED_KINDS
 from ..analysis.values import is_number
-from ..catalogue import LayerKind, P, Style
+from ..catalogue import Activation, Family, Framework, LayerKind, P, Style
 from ..catalogue.model import NormalLaw, UniformLaw
-from ..rule import Report, Rule
+from ..rule import Fix, Report, Rule
 
 
 def harm(use, values):
@@ -57,6 +63,13 @@ class HarmfulDefaultInit(Rule):
     nn.init.uniform_(layer.weight, -bound, bound)
     ```
 
+    ## Fix safety
+    Unsafe: the fix replaces the call with a fan-based initialiser of the same distribution
+    (torch `kaiming_*_(w, nonlinearity='relu')` when every layer it reaches is followed by a ReLU,
+    else `xavier_*_(w)`; JAX `he_*()` / `lecun_*()`), so the model starts from different numbers.
+    The tensor methods (`w.data.normal_()`) are not fixed automatically. Applied with
+    `--fix --unsafe-fixes`.
+
     ## Frameworks
     PyTorch, JAX/Flax. Embedding tables (where N(0, 1) is PyTorch's own default) and norm scales are
     not flagged.
@@ -66,6 +79,7 @@ class HarmfulDefaultInit(Rule):
     name = "harmful-default-init"
     message = "{init} on the weight of {layer} uses its default {harm}; pass {fix}"
     frameworks = ("torch", "jax")
+    fix_safety = "unsafe"
 
     def check(self, facts):
         for use in facts.init_uses:
@@ -81,5 +95,32 @@ class HarmfulDefaultInit(Rule):
                     continue
                 yield Report(use.node, {"init": use.entry.name.rsplit(".", 1)[-1],
                                         "layer": layer_label(target.layer, target.entry, target.param),
-                                        "harm": found[0], "fix": found[1]}, use.framework.value)
+                                        "harm": found[0], "fix": found[1]}, use.framework.value,
+                             self._fix(facts, use))
                 break
+
+    @staticmethod
+    def _fix(facts, use) -> Optional[Fix]:
+        """A fan-based initialiser of the same distribution: He when every layer it reaches is
+        followed by a plain ReLU, else Glorot (torch) / LeCun (JAX)."""
+        node = use.node
+        if not isinstance(node, cst.Call) or use.entry.style not in (Style.INPLACE, Style.FACTORY) \
+                or use.entry.name.startswith("torch.Tensor."):
+            return None  # w.data.normal_(): a method on the tensor, no module to call through
+        activations = {t.layer.effective_activation() if t.layer is not None else None for t in use.targets}
+        relu = activations == {ActivationRef(Activation.RELU)}
+        dist = "uniform" if use.entry.family is Family.UNIFORM else "normal"
+        try:
+            if use.framework is Framework.TORCH:
+                name, extra = (f"kaiming_{dist}_", [keyword("nonlinearity", string("relu"))]) if relu \
+                    else (f"xavier_{dist}_", [])
+                func, imports = renamed_callee(facts, node.func, name)
+                drop = [k for k, _ in use.entry.params]
+                return Fix(node, with_arguments(node.with_changes(func=func), drop=drop, add=extra,
+                                                keep_positional=1), imports)
+            if use.framework is Framework.JAX:
+                func, imports = renamed_callee(facts, node.func, f"he_{dist}" if relu else f"lecun_{dist}")
+                return Fix(node, cst.Call(func), imports)
+        except ValueError:
+            return None
+        return None
