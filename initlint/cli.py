@@ -153,19 +153,28 @@ def _rules(args: argparse.Namespace) -> int:
         sys.stdout.write(docs.render())
         return EXIT_CLEAN
     if args.code:
-        rule = rule_by_code(args.code)
+        rule = rule_by_code(args.code) or _runtime_code(args.code)
         if rule is None:
-            known = ", ".join(r.code for r in all_rules())
+            known = ", ".join(r.code for r in docs.all_entries())
             print(f"initlint: error: no rule {args.code!r}; known rules: {known}", file=sys.stderr)
             return EXIT_ERROR
         sys.stdout.write(docs.rule_markdown(rule))
         return EXIT_CLEAN
     rules = all_rules()
-    name_width = max((len(r.name) for r in rules), default=4)
+    runtime = docs.all_entries()[len(rules):]
+    name_width = max((len(r.name) for r in tuple(rules) + tuple(runtime)), default=4)
     for rule in rules:
         default = "on " if rule.default_enabled else "off"
         print(f"{rule.code}  {rule.name:<{name_width}}  {default}  {docs.summary(rule)}")
+    for code in runtime:  # INI6xx: reported by `initlint verify`
+        print(f"{code.code}  {code.name:<{name_width}}  run  {docs.summary(code)}")
     return EXIT_CLEAN
+
+
+def _runtime_code(code: str):
+    from .verify.codes import code_by_name
+
+    return code_by_name(code)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

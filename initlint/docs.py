@@ -16,6 +16,19 @@ from typing import List, Optional, Sequence, Tuple
 
 from .rule import all_rules
 
+
+def all_entries() -> Tuple[type, ...]:
+    """Every documented code: the static rules, then the runtime checks of ``initlint verify``."""
+    from .verify.codes import all_codes  # no framework, no numpy: docstrings only
+
+    return tuple(all_rules()) + tuple(all_codes())
+
+
+def _default_label(rule) -> str:
+    if getattr(rule, "runtime", False):
+        return "verify"
+    return "on" if rule.default_enabled else "off"
+
 TITLE = "initlint rules"
 # ruff's order; a section a rule adds beyond these follows them, in the docstring's order
 SECTION_ORDER = (
@@ -69,6 +82,8 @@ def rule_markdown(rule) -> str:
     preamble, found = sections(rule)
     frameworks = ", ".join(rule.frameworks) if rule.frameworks else "all"
     default = "on by default" if rule.default_enabled else "off by default (enable with `--select " + rule.code + "`)"
+    if getattr(rule, "runtime", False):
+        default = "runtime check (`initlint verify`)"
     lines = [f"## {rule.code}", "", f"**`{rule.name}`** · {default} · frameworks: {frameworks}", ""]
     if preamble:
         lines += [preamble, ""]
@@ -83,11 +98,11 @@ def _cell(text: str) -> str:
 
 def rules_table(rules: Optional[Sequence] = None, link: str = "") -> str:
     """The table of every rule; ``link`` is the page the codes link into (``rules.md`` for the README)."""
-    rules = all_rules() if rules is None else rules
+    rules = all_entries() if rules is None else rules
     lines = ["| Code | Name | Default | Frameworks | Summary |", "|---|---|---|---|---|"]
     for rule in rules:
         lines.append(
-            f"| [{rule.code}]({link}#{anchor(rule)}) | `{rule.name}` | {'on' if rule.default_enabled else 'off'} | "
+            f"| [{rule.code}]({link}#{anchor(rule)}) | `{rule.name}` | {_default_label(rule)} | "
             f"{_cell(', '.join(rule.frameworks) or 'all')} | {_cell(summary(rule))} |"
         )
     return "\n".join(lines) + "\n"
@@ -95,11 +110,15 @@ def rules_table(rules: Optional[Sequence] = None, link: str = "") -> str:
 
 def render(rules: Optional[Sequence] = None) -> str:
     """The whole of ``rules.md``."""
-    rules = all_rules() if rules is None else rules
+    rules = all_entries() if rules is None else rules
+    static = [r for r in rules if not getattr(r, "runtime", False)]
+    runtime = len(rules) - len(static)
+    counts = f"{len(static)} rules" + (f" and {runtime} runtime checks (INI6xx, reported by `initlint verify`)"
+                                      if runtime else "")
     head = (
         f"# {TITLE}\n\n"
         "<!-- Generated from the rules' docstrings by `python -m initlint.docs > rules.md`; do not edit. -->\n\n"
-        f"{len(rules)} rules. Off-by-default rules run only when selected: `initlint check --select INI204`, "
+        f"{counts}. Off-by-default rules run only when selected: `initlint check --select INI204`, "
         "`extend-select = [\"INI204\"]` in `[tool.initlint]`, or `flake8 --extend-select INI204`. "
         "`initlint rules CODE` prints one entry.\n\n"
     )

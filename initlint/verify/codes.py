@@ -38,13 +38,15 @@ class RuntimeCode:
 class StdDiffersFromDeclared(RuntimeCode):
     """
     ## What it does
-    Measures each parameter tensor's standard deviation and mean and compares them with what its
-    declared initialiser promises for the tensor's fans, in the framework's own layout (torch
-    `[out, in, k...]`, Keras `[k..., in, out]`, Flax `[in, out]`): `kaiming_normal_` gives
-    `sqrt(2/fan_in)`, Keras `HeNormal` the same after its truncation correction, `nn.Linear`'s default
-    `1/sqrt(3*fan_in)`. Also flags a truncated normal whose std argument is a variance-scaling target
-    (`truncated_normal(stddev=sqrt(2/fan_in))`): the std is taken before the cut at ±2σ, so the
-    weights come out 0.8796× the He std the code evidently meant.
+    Flags a parameter tensor whose measured std (or mean) differs from what its declared initialiser
+    promises, or from the variance-scaling target its arguments evidently meant.
+
+    The promise is computed from the shared catalogue for the tensor's fans in the framework's own
+    layout (torch `[out, in, k...]`, Keras `[k..., in, out]`, Flax `[in, out]`): `kaiming_normal_`
+    gives `sqrt(2/fan_in)`, Keras `HeNormal` the same after its truncation correction, `nn.Linear`'s
+    default `1/sqrt(3*fan_in)`. A truncated normal whose std argument is a variance-scaling target
+    (`truncated_normal(stddev=sqrt(2/fan_in))`) takes that std before the cut at ±2σ, so its weights
+    come out 0.8796× the He std the code evidently meant: that is reported too.
 
     The scale is tested through the variance (a chi-square test, or a z-test on the log-variance
     whose standard error includes the family's kurtosis), which sees a 0.88× std with a few hundred
@@ -102,9 +104,10 @@ class StdDiffersFromDeclared(RuntimeCode):
 class DistributionDiffersFromDeclared(RuntimeCode):
     """
     ## What it does
-    Compares the shape of each tensor's values with the family its initialiser declares: normal,
-    truncated normal (with its cut points in units of the realised std) or uniform. Three tests: a
-    Kolmogorov-Smirnov test of the standardised values (so it judges the shape, never the scale),
+    Flags a tensor whose values do not have the shape of the family its initialiser declares (normal,
+    truncated normal with its cut points, or uniform).
+
+    Three tests: a Kolmogorov-Smirnov test of the standardised values (so it judges the shape, never the scale),
     the excess kurtosis (normal 0, normal cut at ±2σ −0.634, uniform −1.2), and the extreme values
     against the declared cut, which no sample from the declared law can pass.
 
@@ -124,7 +127,7 @@ class DistributionDiffersFromDeclared(RuntimeCode):
         nn.init.normal_(layer.weight, std=0.05)
         with torch.no_grad():
             layer.weight.clamp_(-0.05, 0.05)  # silently truncates at ±1σ
-        return nn.Sequential(layer, nn.ReLU())
+        return layer
     ```
 
     ## Use instead
@@ -136,7 +139,7 @@ class DistributionDiffersFromDeclared(RuntimeCode):
     def build_model():
         layer = nn.Linear(256, 256)
         nn.init.trunc_normal_(layer.weight, std=0.05, a=-0.1, b=0.1)
-        return nn.Sequential(layer, nn.ReLU())
+        return layer
     ```
 
     ## Frameworks
@@ -151,8 +154,10 @@ class IdenticalUnits(RuntimeCode):
     """
     ## What it does
     Flags a weight tensor (2 or more dimensions) whose output units are identical: a non-zero
-    constant (`constant_(w, 1)`, Keras `Constant(42)`, Flax `constant(1)`) or duplicated rows or
-    filters. Units are read along the framework's output axis (rows of a torch `Linear`, the last
+    constant or duplicated rows or filters.
+
+    A constant comes from `constant_(w, 1)`, Keras `Constant(42)` or Flax `constant(1)`; duplicates
+    from a custom initialiser or an edit after it. Units are read along the framework's output axis (rows of a torch `Linear`, the last
     axis of a Keras or Flax kernel, the embedding dimensions of an embedding table).
 
     Zero weights are never reported here (a zero classifier head, LoRA's B matrix or a gate are
@@ -196,9 +201,10 @@ class IdenticalUnits(RuntimeCode):
 class IdenticalTensors(RuntimeCode):
     """
     ## What it does
-    Flags a weight tensor whose values are exactly those of another weight tensor of the model: the
-    trace of one seeded Keras initialiser instance passed to several layers, or of a JAX PRNG key used
-    twice. Constant tensors and structured ones (an identity, a few distinct values) are identical by
+    Flags a weight tensor whose values are exactly those of another weight tensor of the model.
+
+    It is the trace of one seeded Keras initialiser instance passed to several layers, or of a JAX
+    PRNG key used twice. Constant tensors and structured ones (an identity, a few distinct values) are identical by
     design and are not reported; a parameter shared on purpose (tied weights) is one tensor, not two.
 
     ## Why is this bad?
@@ -255,9 +261,10 @@ class IdenticalTensors(RuntimeCode):
 class ScaleOffActivationTarget(RuntimeCode):
     """
     ## What it does
-    For a dense or convolutional weight that the forward pass shows is directly followed by a
-    scale-sensitive activation (ReLU family, tanh, sigmoid, SELU), compares `std * sqrt(fan_in)` with
-    the activation's gain, PyTorch's `calculate_gain` values: ReLU √2, LeakyReLU √(2/(1+slope²)),
+    Flags a dense or convolutional weight whose `std * sqrt(fan_in)` is far from the gain of the
+    scale-sensitive activation (ReLU family, tanh, sigmoid, SELU) the forward pass shows directly after it.
+
+    The gains are PyTorch's `calculate_gain` values: ReLU √2, LeakyReLU √(2/(1+slope²)),
     tanh 5/3 (any gain from 1, LeCun and Glorot's choice, up to 5/3 is accepted), sigmoid 1, SELU 1
     (LeCun normal). A std within ±25% of the target passes. When the declared initialiser chose
     `mode='fan_out'`, fan_out is used instead (He et al.'s backward-pass variant).
@@ -265,7 +272,9 @@ class ScaleOffActivationTarget(RuntimeCode):
     The declared std is used wherever the tensor holds it (it is exact, so a small layer gets a
     verdict too), the measured one otherwise, with a one-sided test. A framework's default
     initialiser (`nn.Linear`'s `kaiming_uniform_(a=√5)`, Keras' `glorot_uniform`, Flax's
-    `lecun_normal`) is judged only with `--strict`, as the static INI204 is off by default.
+    `lecun_normal`) is judged only with `--strict`, as the static INI204 is off by default. The
+    model's last weight layer in forward order (a classifier head, BERT's pooler) is not judged: its
+    scale does not compound through later layers, and a small head is often chosen on purpose.
 
     ## Why is this bad?
     Each such layer multiplies the variance of the signal by `(std·sqrt(fan_in)/gain)²`: Xavier under
@@ -307,8 +316,11 @@ class ScaleOffActivationTarget(RuntimeCode):
 class SignalExplodesOrVanishes(RuntimeCode):
     """
     ## What it does
-    Runs the model once on a standard-normal input (random token ids for a model that starts with an
-    embedding) with every dense, convolutional and embedding layer observed, and reports: the
+    Flags a forward pass whose signal grows or shrinks geometrically with depth, stops at a constant
+    layer, or leaves most ReLU units dead.
+
+    The model runs once on a standard-normal input (random token ids for a model that starts with an
+    embedding) with every dense, convolutional and embedding layer observed. Reported: the
     activation std growing or shrinking geometrically with depth (more than 1.15× per layer and 10×
     overall, fitted across the layers in forward order), a layer whose output is constant although
     later layers use it (a zero hidden layer), or a layer after which more than half of the ReLU units
@@ -316,7 +328,9 @@ class SignalExplodesOrVanishes(RuntimeCode):
 
     The input shape comes from `--input-shape`, else from the model (`keras.Input`, the first
     layer's `in_features`/`in_channels`, a transformers config); without one this check is skipped
-    with a note. The per-layer stds are in the text report.
+    with a note. A (batch, features) input is run with 32 samples; images and sequences with their
+    own batch (a unit is a channel seen at every position); a vision transformer on 4×4 patches with
+    its position embeddings interpolated. The per-layer stds are in the text report.
 
     ## Why is this bad?
     A signal that shrinks or grows geometrically leaves the last layers with noise-free zeros or

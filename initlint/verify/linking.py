@@ -17,7 +17,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..ftypes import Finding
 from .expect import BAND, activation_band, judged_fan
-from .recording import Recording
+from .recording import Recording, display_path
 from .results import RuntimeFinding, TensorResult
 from .stats import MIN_SHAPE_VALUES, MIN_VALUES
 
@@ -236,7 +236,7 @@ def link(findings: Sequence[Finding], results: Sequence[TensorResult], recording
             verdict, reason = UNMEASURABLE, "the code ran, but no parameter tensor is linked to it"
         else:
             verdict, reason = JUDGES[finding.code](linked, finding)
-        where = f"{finding.path}:{finding.line}:{finding.column}"
+        where = f"{display_path(finding.path)}:{finding.line}:{finding.column}"
         parameter = linked[0].info.name if linked else None
         out.append(RuntimeFinding(finding.code, finding.name, parameter, f"{finding.message} → {verdict}: {reason}",
                                   source=where, confirms=verdict))

@@ -73,7 +73,9 @@ class Run:
         return adapter
 
     @contextlib.contextmanager
-    def recording_context(self, tracer: Optional[LineTracer] = None):
+    def recording_context(self, tracer: Optional[LineTracer] = None, build: bool = True):
+        """Every adapter's recorder (and the line tracer) active: around the import and the build, and
+        around ``prepare`` (lazy layers, a Flax init), which only the build marks as recorded."""
         with contextlib.ExitStack() as stack:
             if tracer is not None:
                 self.recording.tracer = tracer
@@ -81,7 +83,8 @@ class Run:
             for adapter in self.adapters:
                 stack.enter_context(adapter.device_context())
                 stack.enter_context(adapter.recorder())
-                adapter.built_under_recording = True
+                if build:
+                    adapter.built_under_recording = True
             self.recording.active = True
             try:
                 yield
@@ -103,10 +106,10 @@ class Run:
 
     def verify_model(self, obj: Any, adapter: Adapter, label: str) -> Report:
         started = time.perf_counter()
-        with self.recording_context() if not getattr(adapter, "built_under_recording", False) else \
-                contextlib.nullcontext():
-            with adapter.device_context():
-                model = adapter.prepare(obj, self.input_shape)
+        if adapter not in self.adapters:
+            self.adapters.append(adapter)
+        with self.recording_context(build=False):  # a Flax init or a lazy layer's first input declares too
+            model = adapter.prepare(obj, self.input_shape)
         infos = adapter.tensors(model)
         if not infos:
             raise VerifyError(f"{label} has no floating-point parameters to verify")

@@ -39,6 +39,7 @@ class Adapter:
         self.seed = seed
         self.device = device
         self.recording = recording or Recording()
+        self.built_under_recording = False  # the model was built while this adapter recorded
 
     @classmethod
     def owns(cls, obj: Any) -> bool:

@@ -206,15 +206,14 @@ class FlaxAdapter(Adapter):
             input_shape = input_shape or self.infer_input_shape(variables)
             if input_shape and not self.params:
                 x = self._make_input(tuple(input_shape))
-                with self.recorder():  # trace only: declarations and shapes, no values computed
-                    jax.eval_shape(lambda: module.init(jax.random.PRNGKey(self.seed), x))
+                # trace only (under the runner's recording): declarations and shapes, no values computed
+                jax.eval_shape(lambda: module.init(jax.random.PRNGKey(self.seed), x))
         elif isinstance(obj, nn.Module):
             if not input_shape:
                 raise VerifyError("a Flax module has no parameters until it is initialised on an input: pass "
                                   "--input-shape (e.g. --input-shape 2,4), or return (module, variables)")
             module = obj
-            with self.recorder() if not self.params else contextlib.nullcontext():
-                variables = module.init(jax.random.PRNGKey(self.seed), self._make_input(tuple(input_shape)))
+            variables = module.init(jax.random.PRNGKey(self.seed), self._make_input(tuple(input_shape)))
         else:
             raise VerifyError(f"expected a Flax module or (module, variables), got {type(obj).__name__}")
         if not isinstance(variables, dict) and not hasattr(variables, "keys"):

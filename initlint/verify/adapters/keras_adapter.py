@@ -231,8 +231,7 @@ class KerasAdapter(Adapter):
             if not input_shape:
                 raise VerifyError("the Keras model has no weights yet (it is built on its first input): pass "
                                   "--input-shape (e.g. --input-shape 2,4), or give it a keras.Input")
-            with self.recorder() if not self.weights else contextlib.nullcontext():
-                obj(self._make_input(obj, tuple(input_shape)))
+            obj(self._make_input(obj, tuple(input_shape)))
         return obj
 
     def describe(self, model: Any) -> str:

@@ -200,6 +200,12 @@ class TorchRecorder:
         torch = self.torch
         init = torch.nn.init
         replacements: Dict[int, Any] = {}
+        try:  # `with torch.device(...)` caches its factory functions by identity on first use: the originals
+            from torch.utils._device import _device_constructors
+
+            _device_constructors()
+        except ImportError:  # pragma: no cover - older torch
+            pass
         with Patcher() as patcher:
             for name in INIT_FUNCTIONS:
                 original = getattr(init, name, None)
@@ -396,7 +402,8 @@ class TorchAdapter(Adapter):
     @contextlib.contextmanager
     def recorder(self):
         self.ensure()
-        self._recorder = TorchRecorder(self.torch)
+        if self._recorder is None:  # one history for the build and for prepare (a lazy layer's first input)
+            self._recorder = TorchRecorder(self.torch)
         with self._recorder.patched():
             yield self._recorder
 
@@ -417,9 +424,7 @@ class TorchAdapter(Adapter):
             if not input_shape:
                 raise VerifyError("the model has lazy layers (LazyLinear/LazyConv*) whose parameters exist only "
                                   "after a first input: pass --input-shape (e.g. --input-shape 2,4)")
-            recorder = self._recorder
-            context = recorder.patched() if recorder is not None else contextlib.nullcontext()
-            with context, torch.no_grad():
+            with torch.no_grad():  # under the runner's recording: the materialising inits are recorded
                 obj(self._make_input(obj, tuple(input_shape)))
         if self.device.startswith("cuda"):
             obj = obj.to(self.device)
@@ -432,7 +437,7 @@ class TorchAdapter(Adapter):
 
     def tensors(self, model: Any) -> List[TensorInfo]:
         torch = self.torch
-        recorded = self._recorder is not None
+        recorded = self._recorder is not None and getattr(self, "built_under_recording", False)
         seen = set()
         out: List[TensorInfo] = []
         for module_name, module in model.named_modules():
