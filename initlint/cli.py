@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="skip files and directories matching this glob (repeatable; adds to the configuration)")
     check.add_argument("--format", choices=sorted(FORMATTERS), default="text", help="output format (default: text)")
     check.add_argument("--jobs", "-j", metavar="N", help="processes to use; 0 (the default): one per CPU")
+    check.add_argument("--no-cache", action="store_true",
+                       help="check every file again, neither reading nor writing the results cache")
+    check.add_argument("--cache-dir", metavar="DIR",
+                       help="where results are cached (default: .initlint_cache beside pyproject.toml, "
+                            "else in the working directory)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when something was found")
     check.add_argument("--config", metavar="FILE", help="read settings from this TOML file")
     check.add_argument("--isolated", action="store_true", help="ignore every configuration file")
@@ -68,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="List every rule, or print one rule's documentation.")
     rules.add_argument("code", nargs="?", metavar="CODE", help="a rule code such as INI101")
     rules.add_argument("--markdown", action="store_true", help="print the whole rules.md")
+    rules.add_argument("--runtime", action="store_true",
+                       help="list the runtime checks of `initlint verify` (INI601-INI607) instead")
     rules.set_defaults(run=_rules)
     return parser
 
@@ -102,7 +109,8 @@ def _check(args: argparse.Namespace) -> int:
         changed = _apply_fixes(args, config)
         if args.diff:
             return EXIT_FINDINGS if changed else EXIT_CLEAN
-    result = CheckResult(check_paths(args.paths, config.settings, jobs=config.jobs, exclude=config.exclude))
+    result = CheckResult(check_paths(args.paths, config.settings, jobs=config.jobs, exclude=config.exclude,
+                                     cache=_open_cache(args, config)))
     sys.stdout.write(FORMATTERS[args.format](result))
     sys.stdout.flush()
     if args.format == "text":
@@ -115,6 +123,15 @@ def _check(args: argparse.Namespace) -> int:
     if args.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if result.findings or result.errors else EXIT_CLEAN
+
+
+def _open_cache(args: argparse.Namespace, config):
+    """The results cache of this run, or None (``--no-cache``)."""
+    if args.no_cache:
+        return None
+    from .cache import Cache, default_directory
+
+    return Cache.open(args.cache_dir or default_directory(config.source), config.settings)
 
 
 def _apply_fixes(args: argparse.Namespace, config) -> int:
@@ -163,11 +180,16 @@ def _rules(args: argparse.Namespace) -> int:
     rules = all_rules()
     runtime = docs.all_entries()[len(rules):]
     name_width = max((len(r.name) for r in tuple(rules) + tuple(runtime)), default=4)
+    if args.runtime:  # INI6xx: reported by `initlint verify`
+        for code in runtime:
+            print(f"{code.code}  {code.name:<{name_width}}  run  {docs.summary(code)}")
+        return EXIT_CLEAN
     for rule in rules:
         default = "on " if rule.default_enabled else "off"
         print(f"{rule.code}  {rule.name:<{name_width}}  {default}  {docs.summary(rule)}")
-    for code in runtime:  # INI6xx: reported by `initlint verify`
-        print(f"{code.code}  {code.name:<{name_width}}  run  {docs.summary(code)}")
+    if runtime and sys.stderr.isatty():
+        print(f"({runtime[0].code}-{runtime[-1].code}, the runtime checks of `initlint verify`: "
+              "`initlint rules --runtime`)", file=sys.stderr)
     return EXIT_CLEAN
 
 

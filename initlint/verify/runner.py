@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
+import re
 import time
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
@@ -28,11 +28,10 @@ def parse_shape(text) -> Optional[Tuple[int, ...]]:
     if text is None or text == "":
         return None
     if isinstance(text, str):
-        parts = [p for p in text.replace("x", ",").replace(" ", ",").split(",") if p]
-        try:
-            shape = tuple(int(p) for p in parts)
-        except ValueError:
+        parts = re.split(r"\s*[,x]\s*|\s+", text.strip())
+        if not all(p.isdigit() for p in parts):
             raise VerifyError(f"--input-shape {text!r}: expected integers separated by commas, e.g. 2,4")
+        shape = tuple(int(p) for p in parts)
     else:
         shape = tuple(int(d) for d in text)
     if not shape or any(d <= 0 for d in shape):
