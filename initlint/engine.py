@@ -1,6 +1,7 @@
 """The one core: source text in, findings out. Every front end (CLI, flake8, pre-commit, API) calls it.
 
-Per file: a cheap text prefilter, one libcst parse, one analysis pass that extracts the facts every
+Per file: a cheap text prefilter (``prefilter.py``: can the text hold a finding of the rules that run
+on it?), one libcst parse, one analysis pass that extracts the facts every
 rule reads, each enabled rule over those facts, positions computed only when something was found,
 then ``# noqa`` (flake8's own syntax and matching) applied once, here.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 import warnings
 from functools import lru_cache
 from typing import Iterable, List, Optional, Sequence, Tuple
@@ -20,11 +20,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .analysis import analyse
 from .ftypes import FileError, FileReport, Finding, Settings
 from .noqa import NoqaFilter
+from .prefilter import prefilter_for
 from .rule import all_rules
-
-# A file that names none of these cannot hold a finding: every rule is about one of these frameworks.
-FRAMEWORK_WORDS = ("torch", "tensorflow", "keras", "jax", "flax", "mxnet", "timm", "tf.")
-_PREFILTER_RE = re.compile("|".join(re.escape(w) for w in FRAMEWORK_WORDS))
 
 
 class SourceError(Exception):
@@ -36,8 +33,13 @@ def _enabled_rules(settings: Settings) -> Tuple[object, ...]:
     return tuple(rule(dict(settings.options)) for rule in all_rules() if settings.enabled(rule.code, rule.default_enabled))
 
 
-def might_hold_findings(text: str) -> bool:
-    return _PREFILTER_RE.search(text) is not None
+def might_hold_findings(source, settings: Optional[Settings] = None, path: str = "<string>") -> bool:
+    """Can ``source`` (``str`` or ``bytes``) hold a finding of the rules that run on ``path``?
+    Decided from the text alone; False means it certainly cannot (see ``prefilter.py``)."""
+    rules = _enabled_rules(settings or Settings())
+    if is_test_file(path):
+        rules = tuple(rule for rule in rules if not rule.skip_test_files)
+    return prefilter_for(tuple(type(rule) for rule in rules))(source, package_of(path))
 
 
 def parse(source) -> cst.Module:
@@ -121,31 +123,41 @@ def check_module(module: cst.Module, path: str, settings: Settings, noqa: bool =
 
 
 def check_source(source, path: str = "<string>", settings: Optional[Settings] = None,
-                 noqa: bool = True) -> List[Finding]:
+                 noqa: bool = True, prefilter: bool = True) -> List[Finding]:
     """Findings for one source text (``str`` or ``bytes``). Raises ``SourceError`` if it cannot be parsed.
-    ``noqa=False`` leaves ``# noqa`` to the caller (flake8 applies it itself)."""
+    ``noqa=False`` leaves ``# noqa`` to the caller (flake8 applies it itself); ``prefilter=False``
+    parses and analyses even a file whose text shows it cannot hold a finding (for tests)."""
     settings = settings or Settings()
-    text = source.decode("latin-1") if isinstance(source, bytes) else source
     # CPython's own parser first: ~12x faster than libcst, the grammar the user's Python runs, and
     # a guard: libcst's native parser overflows its stack (SIGSEGV) on nesting CPython refuses
     _syntax_check(source, path)
-    if not might_hold_findings(text):
+    if prefilter and not might_hold_findings(source, settings, path):
         return []
     return check_module(parse(source), path, settings, noqa)
 
 
-def check_file(path: str, settings: Optional[Settings] = None) -> FileReport:
-    """Check one file; every failure becomes a ``FileError``, never an exception."""
+def check_file(path: str, settings: Optional[Settings] = None, cache=None, prefilter: bool = True) -> FileReport:
+    """Check one file; every failure becomes a ``FileError``, never an exception. ``cache``: a
+    ``cache.Cache`` that answers for content it has seen checked and learns the rest."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
         return FileReport(path, error=FileError(path, f"cannot read: {exc.strerror or exc}"))
+    key = None
+    if cache is not None:
+        key = cache.key(data, path)
+        cached = cache.get(key, path)
+        if cached is not None:
+            return cached
     try:
-        return FileReport(path, tuple(check_source(data, path, settings)))
+        report = FileReport(path, tuple(check_source(data, path, settings, prefilter=prefilter)))
     except SourceError as exc:
-        return FileReport(path, error=FileError(path, str(exc)))
+        report = FileReport(path, error=FileError(path, str(exc)))
     except RecursionError:
         return FileReport(path, error=FileError(path, "too deeply nested to analyse"))
     except Exception as exc:  # an internal error on one file must not lose the others
         return FileReport(path, error=FileError(path, f"internal error: {type(exc).__name__}: {exc}"))
+    if key is not None:
+        cache.put(key, report)
+    return report

@@ -21,6 +21,7 @@ import libcst as cst
 
 if TYPE_CHECKING:  # pragma: no cover
     from .analysis.facts import FileFacts
+    from .prefilter import Requirement
 
 CODE_RE = re.compile(r"^INI\d{3}$")
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -58,6 +59,11 @@ class Rule:
     # "safe" (applied by --fix), "unsafe" (only with --unsafe-fixes: it changes the numbers the
     # model starts from), or None (no fix). Explained in the docstring's "## Fix safety".
     fix_safety: ClassVar[Optional[str]] = None
+    # What a file must mention for this rule to be able to fire, built from the catalogue with
+    # ``prefilter.initializers/layers/activations/words``: files that do not are never parsed.
+    # Rules that predate the field have theirs in ``prefilter.rule_requirements()``; a rule with
+    # neither runs on every file, and tests/test_prefilter.py fails.
+    requires: ClassVar[Optional["Requirement"]] = None
 
     def __init__(self, options: Mapping[str, object] | None = None) -> None:
         self.options = dict(options or {})

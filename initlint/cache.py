@@ -1,0 +1,229 @@
+"""A cache of results, so that an unchanged file is not checked again (``.initlint_cache``, like ruff's).
+
+What a file yields is a function of its bytes, of the two facts the engine reads from its path (the
+package its relative imports resolve against; whether it is a pytest file), of the rules that run
+with their options, and of initlint's own code. So:
+
+* the *run key* hashes initlint's version, the source of the package that decides findings
+  (engine, analysis, catalogue, rules, noqa, prefilter: a code change invalidates the cache even
+  without a version bump), the Python and libcst versions (they decide what parses), and the
+  enabled rules with their options. It names a folder: ``<cache dir>/<run key>/``;
+* the *entry key* hashes the file's content with those two path facts: ``<run key>/ab/cdef….json``.
+  An entry holds the findings without their path, or the error that made the file uncheckable;
+  the path is filled in when it is read back, so moving a file or checking it through another
+  path costs nothing.
+
+Entries are written to a temporary file in their own folder and renamed into place
+(``os.replace``, atomic on POSIX and Windows), so readers never see half an entry and parallel
+writers (worker processes, two runs at once) cannot corrupt one: they write the same bytes. Only
+a file the engine could check, or could not parse, is cached; unreadable files and internal errors
+are tried again next time. The cache never fails a run: an entry it cannot read is a miss, one it
+cannot write is skipped. Folders of run keys not used recently are removed beyond ``KEEP_RUNS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, List, Optional, Tuple
+
+from .ftypes import FileError, FileReport, Finding, Settings
+
+CACHE_DIR_NAME = ".initlint_cache"
+KEEP_RUNS = 8  # run-key folders kept (settings and versions in use side by side)
+_FORMAT = 1  # bump when the entry layout changes
+# initlint's code that does not decide static findings: editing it keeps the cache
+_NOT_CHECKING = ("verify", "cli.py", "formats.py", "fixer.py", "flake8_plugin.py", "docs.py", "__main__.py",
+                 "config.py", "runner.py", "cache.py")
+_CACHEDIR_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
+                 b"# This file is a cache directory tag created by initlint.\n"
+                 b"# For information about cache directory tags see https://bford.info/cachedir/\n")
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the source of the initlint modules that decide findings."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    digest = hashlib.blake2b(digest_size=16)
+    for directory, subdirs, names in os.walk(package):
+        relative = os.path.relpath(directory, package)
+        subdirs[:] = sorted(d for d in subdirs if d != "__pycache__" and not (relative == "." and d in _NOT_CHECKING))
+        for name in sorted(names):
+            if not name.endswith(".py") or (relative == "." and name in _NOT_CHECKING):
+                continue
+            path = os.path.join(directory, name)
+            digest.update(os.path.relpath(path, package).replace(os.sep, "/").encode() + b"\0")
+            with open(path, "rb") as handle:
+                digest.update(handle.read() + b"\0")
+    return digest.hexdigest()
+
+
+def _libcst_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("libcst")
+    except Exception:  # pragma: no cover - an unusual install
+        return "unknown"
+
+
+def run_key(settings: Settings) -> str:
+    """The part of the cache key shared by every file of a run (see the module docstring)."""
+    from . import __version__
+    from .engine import _enabled_rules
+
+    rules = _enabled_rules(settings)
+    parts = {
+        "format": _FORMAT,
+        "initlint": __version__,
+        "code": code_fingerprint(),
+        "python": list(sys.version_info[:2]),
+        "libcst": _libcst_version(),
+        "rules": [rule.code for rule in rules],
+        "options": sorted((str(k), repr(v)) for k, v in settings.options),
+        "skip_test_files": sorted(rule.code for rule in rules if rule.skip_test_files),
+    }
+    return hashlib.blake2b(json.dumps(parts, sort_keys=True).encode(), digest_size=12).hexdigest()
+
+
+def default_directory(config_source: Optional[str] = None) -> str:
+    """``.initlint_cache`` beside the ``pyproject.toml`` the settings came from, else in the
+    working directory (as ruff places ``.ruff_cache``)."""
+    base = os.path.dirname(os.path.abspath(config_source)) if config_source else os.getcwd()
+    return os.path.join(base, CACHE_DIR_NAME)
+
+
+@dataclass(frozen=True)
+class Cache:
+    """The results of one run's settings in one cache directory. Cheap to pickle (worker processes
+    get a copy)."""
+
+    directory: str
+    run: str
+
+    @classmethod
+    def open(cls, directory: str, settings: Settings) -> "Cache":
+        cache = cls(os.path.abspath(directory), run_key(settings))
+        cache._prepare()
+        return cache
+
+    @property
+    def folder(self) -> str:
+        return os.path.join(self.directory, self.run)
+
+    # -- keys and entries ------------------------------------------------------------------------
+
+    def key(self, data: bytes, path: str) -> str:
+        from .engine import is_test_file, package_of
+
+        digest = hashlib.blake2b(data, digest_size=20)
+        digest.update(b"\0" + (package_of(path) or "").encode("utf-8", "surrogateescape"))
+        digest.update(b"\0" + (b"test" if is_test_file(path) else b""))
+        return digest.hexdigest()
+
+    def _entry(self, key: str) -> str:
+        return os.path.join(self.folder, key[:2], key[2:] + ".json")
+
+    def get(self, key: str, path: str) -> Optional[FileReport]:
+        """The report cached under ``key``, for the file at ``path``; None when there is none."""
+        try:
+            with open(self._entry(key), "rb") as handle:
+                entry = json.loads(handle.read())
+            if "error" in entry:
+                return FileReport(path, error=FileError(path, entry["error"]))
+            return FileReport(path, tuple(Finding(path, *fields) for fields in entry["findings"]))
+        except (OSError, ValueError, TypeError, KeyError):  # absent, or not an entry we wrote
+            return None
+
+    def put(self, key: str, report: FileReport) -> None:
+        """Remember ``report`` (a file that was checked, or that did not parse) under ``key``."""
+        if report.error is not None:
+            entry = {"error": report.error.message}
+        else:
+            entry = {"findings": [[f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message, f.framework]
+                                  for f in report.findings]}
+        target = self._entry(key)
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(json.dumps(entry, separators=(",", ":")).encode())
+                os.replace(temporary, target)
+            except BaseException:
+                _remove(temporary)
+                raise
+        except OSError:  # read-only tree, disk full, a folder pruned by another run: stay uncached
+            pass
+
+    def lookup(self, path: str) -> Optional[FileReport]:
+        """The cached report of the file at ``path`` as it is now; None if it has none (or it is
+        not a regular file, which only ``check_file`` may open)."""
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return None
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        return self.get(self.key(data, path), path)
+
+    def lookup_all(self, paths: Iterable[str]) -> Tuple[dict, List[str]]:
+        """``({path: report}, [paths not in the cache])``."""
+        paths = list(paths)
+        if not os.path.isdir(self.folder) or not os.listdir(self.folder):
+            return {}, paths  # a cold cache: nothing to read
+        found, missing = {}, []
+        for path in paths:
+            report = self.lookup(path)
+            if report is None:
+                missing.append(path)
+            else:
+                found[path] = report
+        return found, missing
+
+    # -- the directory -----------------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        """Create the directory with its tag and ``.gitignore``, mark this run key as used, prune."""
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+            for name, content in (("CACHEDIR.TAG", _CACHEDIR_TAG), (".gitignore", b"# created by initlint\n*\n")):
+                marker = os.path.join(self.directory, name)
+                if not os.path.exists(marker):
+                    with open(marker, "wb") as handle:
+                        handle.write(content)
+            now = time.time()
+            os.utime(self.folder, (now, now))
+            self._prune()
+        except OSError:
+            pass
+
+    def _prune(self) -> None:
+        runs = []
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False) and entry.name != self.run:
+                    runs.append((entry.stat(follow_symlinks=False).st_mtime, entry.path))
+        for _mtime, folder in sorted(runs, reverse=True)[KEEP_RUNS - 1:]:
+            _remove_tree(folder)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _remove_tree(folder: str) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,441 @@
+"""Which files can hold a finding, decided from the raw text before anything is parsed.
+
+A libcst parse costs about 12x CPython's, and the analysis as much again, while most files of a
+deep-learning code base initialise nothing. So every rule states what a file must *mention* for the
+rule to be able to fire, as a ``Requirement``: all of a few clauses, each met when any one of its
+words appears in the text as a whole word. Files that meet no selected rule's requirement are
+never parsed by libcst.
+
+The words are derived from the catalogue, never listed by hand:
+
+* the *final symbol* of every catalogue name a rule can match (``xavier_uniform_``,
+  ``TruncatedNormal``, ``Linear``). Resolution only ever appends attribute names to imported
+  names, and canonical spellings rewrite module paths only, so the final symbol of a resolved name
+  is always written in the file: ``from torch.nn.init import xavier_uniform_ as xu`` still spells
+  it in the import. Module roots are not: ``from .weight_init import trunc_normal_`` inside timm
+  gets ``timm.layers`` from the file's path, so no clause asks for ``timm`` or ``torch``;
+* the string names the catalogue accepts (Keras ``'glorot_uniform'``, ``activation='relu'``),
+  matched without regard to case, as the catalogue lowers them before looking them up.
+
+A rule's requirement is a set of predicates over the catalogue (``initializers(...)``,
+``layers(...)``, ``activations(...)``); ``words(...)`` names the few identifiers an analysis step
+tests literally (``type(m) == ...``, ``jax.random``). A rule declares it as ``Rule.requires``;
+rules written before the field existed have theirs in ``rule_requirements()`` below. A rule with
+neither keeps every file (slower, never wrong) and fails ``tests/test_prefilter.py``.
+
+Soundness is tested, not assumed: on the rules' fixtures and examples and on the installed sources
+of timm, transformers, keras, flax and torch.nn, every finding of every rule run on every file lies
+in a file that meets that rule's requirement (``tests/test_prefilter.py``).
+
+Known limit: a string name put together from implicitly concatenated literals (``'he_' 'normal'``)
+or spelled with escape sequences is not seen in the text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Dict, FrozenSet, Iterable, Optional, Sequence, Tuple, Union
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a file mentions, as far as the prefilter looks: the vocabulary words it contains (as
+    written, and in lower case) and the top-level package it lies in (relative imports resolve
+    against it)."""
+
+    words: FrozenSet[bytes]
+    folded: FrozenSet[bytes]
+    package_root: Optional[bytes] = None
+    source: bytes = b""
+
+
+class Requirement:
+    """A condition on what a file mentions. ``a & b``: both; ``a | b``: either."""
+
+    why = ""
+
+    def met_by(self, found: Found) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def vocabulary(self) -> Tuple[FrozenSet[bytes], FrozenSet[bytes]]:
+        """(case-sensitive words, lower-case words) the condition looks at."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def __and__(self, other: "Requirement") -> "Requirement":
+        return All((self, other))
+
+    def __or__(self, other: "Requirement") -> "Requirement":
+        return Any((self, other))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.why}>"
+
+
+@dataclass(frozen=True, repr=False)
+class Words(Requirement):
+    """Any of ``words`` (as written) or of ``folded`` (in any case) appears as a whole word."""
+
+    words: FrozenSet[bytes] = frozenset()
+    folded: FrozenSet[bytes] = frozenset()
+    why: str = ""
+
+    def met_by(self, found: Found) -> bool:
+        return not self.words.isdisjoint(found.words) or not self.folded.isdisjoint(found.folded)
+
+    def vocabulary(self):
+        return self.words, self.folded
+
+
+@dataclass(frozen=True, repr=False)
+class Quoted(Requirement):
+    """One of ``strings`` (lower case) is a whole string literal, in any case: ``'glorot_uniform'``,
+    ``"HE_NORMAL"``."""
+
+    strings: FrozenSet[bytes] = frozenset()
+    why: str = ""
+
+    def met_by(self, found: Found) -> bool:
+        for string in self.strings & found.folded:  # the word is there: is it a whole string?
+            if re.search(b"['\"]" + re.escape(string) + b"['\"]", found.source, re.IGNORECASE):
+                return True
+        return False
+
+    def vocabulary(self):
+        return frozenset(), self.strings
+
+
+@dataclass(frozen=True, repr=False)
+class Root(Requirement):
+    """A name from one of these top-level packages can be resolved in the file: the package's name
+    is written in it (every absolute import spells its root), or the file lies inside it (a
+    relative import takes its root from the file's path)."""
+
+    roots: FrozenSet[bytes] = frozenset()
+    why: str = ""
+
+    def met_by(self, found: Found) -> bool:
+        return not self.roots.isdisjoint(found.words) or found.package_root in self.roots
+
+    def vocabulary(self):
+        return self.roots, frozenset()
+
+
+@dataclass(frozen=True, repr=False)
+class All(Requirement):
+    terms: Tuple[Requirement, ...] = ()
+
+    def met_by(self, found: Found) -> bool:
+        return all(term.met_by(found) for term in self.terms)
+
+    def vocabulary(self):
+        return _union(self.terms)
+
+    @property
+    def why(self) -> str:
+        return " and ".join(f"({t.why})" if isinstance(t, Any) else t.why for t in self.terms)
+
+
+@dataclass(frozen=True, repr=False)
+class Any(Requirement):
+    terms: Tuple[Requirement, ...] = ()
+
+    def met_by(self, found: Found) -> bool:
+        return any(term.met_by(found) for term in self.terms)
+
+    def vocabulary(self):
+        return _union(self.terms)
+
+    @property
+    def why(self) -> str:
+        return " or ".join(f"({t.why})" if isinstance(t, All) else t.why for t in self.terms)
+
+
+def _union(terms) -> Tuple[FrozenSet[bytes], FrozenSet[bytes]]:
+    words, folded = set(), set()
+    for term in terms:
+        w, f = term.vocabulary()
+        words |= w
+        folded |= f
+    return frozenset(words), frozenset(folded)
+
+
+ANYTHING: Requirement = All(())  # met by every file
+
+
+def _ascii(names: Iterable[str]) -> FrozenSet[bytes]:
+    return frozenset(n.encode("ascii") for n in names if n.isascii())
+
+
+def _final(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+# -- where a catalogue name can come from ------------------------------------------------------------
+
+_LITERAL_PREFIX = re.compile(r"^\^((?:[A-Za-z_][A-Za-z0-9_]*\\\.)+)")
+_LITERAL_REPLACEMENT = re.compile(r"^((?:[A-Za-z_][A-Za-z0-9_]*\.)+)")
+
+
+@lru_cache(maxsize=None)
+def _rewrites() -> Optional[Tuple[Tuple[str, str], ...]]:
+    """``(source prefix, replacement prefix)`` of every canonical-spelling rewrite, as literal
+    dotted prefixes; None when one cannot be read that way (then no clause asks for a root)."""
+    from .catalogue.names import _REWRITES
+
+    out = []
+    for pattern, replacement in _REWRITES:
+        source = _LITERAL_PREFIX.match(pattern)
+        target = _LITERAL_REPLACEMENT.match(replacement)
+        if source is None or target is None:
+            return None
+        out.append((source.group(1).replace("\\", ""), target.group(1)))
+    return tuple(out)
+
+
+def roots_of(canonical_name: str) -> Optional[FrozenSet[str]]:
+    """Every top-level package a user's qualified name can start with and still be spelled
+    ``canonical_name`` by the catalogue: undoes the rewrites of ``catalogue.names`` (each applied at
+    most once, in order) backwards. None: not known (the rewrites could not be read)."""
+    rewrites = _rewrites()
+    if rewrites is None:
+        return None
+    sources = {canonical_name}
+    for source, target in reversed(rewrites):
+        sources |= {source + s[len(target):] for s in sources if s.startswith(target)}
+    return frozenset(s.split(".", 1)[0] for s in sources)
+
+
+def _named(entries: Iterable, what: str) -> Requirement:
+    """One of ``entries`` by a name: a final symbol of its names, with a root it can be imported
+    from. Tensor methods (``w.data.normal_()``) are recognised by their name alone."""
+    from .analysis.inits import TENSOR_METHODS
+    from .catalogue.names import canonical
+
+    methods = {f"torch.Tensor.{method}" for method in TENSOR_METHODS}
+    groups: Dict[Optional[FrozenSet[str]], set] = {}
+    for entry in entries:
+        for name in entry.names:
+            roots = None if canonical(name) in methods else roots_of(canonical(name))
+            groups.setdefault(roots, set()).add(_final(name))
+    terms = []
+    for roots, symbols in sorted(groups.items(), key=lambda item: sorted(item[0] or ())):
+        term = Words(_ascii(symbols), why=what)
+        terms.append(term if roots is None else term & Root(_ascii(roots), why="/".join(sorted(roots))))
+    if not terms:
+        raise ValueError(f"a requirement that no file can meet: {what}")
+    return terms[0] if len(terms) == 1 else Any(tuple(terms))
+
+
+# -- what a rule can declare ------------------------------------------------------------------------
+
+
+def initializers(where: Callable[[object], bool] = lambda entry: True, why: str = "") -> Requirement:
+    """Some catalogue initialiser for which ``where(entry)`` holds: one of its names, or a string
+    name (Keras ``'he_normal'``, MXNet ``'xavier'``) that resolves to it. String names need no
+    import: layers, ``add_weight`` and ``initialize`` take them."""
+    from . import catalogue
+
+    why = why or "an initialiser"
+    entries = [e for e in catalogue.INITIALIZERS if where(e)]
+    chosen = {id(e) for e in entries}
+    strings = set()
+    for (_framework, key), (entry_name, _args) in catalogue._STRING_INITS.items():
+        entry = catalogue.initializer(entry_name)
+        if entry is not None and id(entry) in chosen:
+            strings.add(key)
+    named = _named(entries, why)
+    return named | Quoted(_ascii(strings), why=f"{why} named by a string") if strings else named
+
+
+def layers(where: Callable[[object], bool] = lambda entry: True, why: str = "") -> Requirement:
+    """Some catalogue layer for which ``where(entry)`` holds, by one of its names."""
+    from . import catalogue
+
+    return _named([e for e in catalogue.LAYERS if where(e)], why or "a layer")
+
+
+def activations(kinds: Iterable[object], why: str = "") -> Requirement:
+    """An activation of one of ``kinds``: a catalogue activation's final symbol, a string name
+    (``activation='relu'``), or a layer that applies one by default (Keras LSTM: tanh). Matched in
+    any case and without asking for an import: the analysis also reads methods (``x.relu()``)."""
+    from . import catalogue
+
+    kinds = frozenset(kinds)
+    folded = {_final(n) for a in catalogue.ACTIVATIONS if a.activation in kinds for n in a.names}
+    folded |= {key for (_fw, key), (activation, _slope) in catalogue._STRING_ACTS.items() if activation in kinds}
+    for layer in catalogue.LAYERS:
+        default = layer.default_activation
+        if default is None:
+            continue
+        by_name = catalogue.activation(default)
+        by_string = catalogue.activation_from_string(layer.framework, default)
+        applied = by_name.activation if by_name is not None else by_string[0] if by_string else None
+        if applied in kinds:
+            folded |= {_final(n) for n in layer.names}
+    why = why or "an activation: " + ", ".join(sorted(k.value for k in kinds))
+    return Words(folded=_ascii(w.lower() for w in folded), why=why)
+
+
+def words(*names: str, why: str = "") -> Requirement:
+    """One of these identifiers, for names an analysis step tests literally rather than through
+    the catalogue."""
+    return Words(_ascii(names), why=why or " or ".join(names))
+
+
+def module(*roots: str, why: str = "") -> Requirement:
+    """A name imported from one of these top-level packages (see ``Root``)."""
+    return Root(_ascii(roots), why=why or "/".join(roots))
+
+
+# -- the rules that predate Rule.requires ----------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def rule_requirements() -> Dict[str, Requirement]:
+    """Requirements of the rules that do not declare ``requires`` themselves, by code. Each mirrors
+    the first test its rule makes on an initialiser (or layer), widened where that test depends on
+    argument values the text does not show."""
+    from .catalogue import RELU_FAMILY, Activation, Family, Framework, Style
+    from .catalogue.model import KaimingLaw, NormalLaw, UniformLaw
+    from .catalogue.names import canonical
+
+    def truncated_before(e):
+        return e.family is Family.TRUNCATED_NORMAL and e.truncation is not None and e.truncation.std_is == "before"
+
+    def absolute_bounds(e):
+        return e.style is Style.INPLACE and e.truncation is not None and e.truncation.units == "absolute"
+
+    def scheme_bearing(e):  # Glorot/He/LeCun by name, or by the arguments of a variance-scaling law
+        return e.fan_based or e.scheme is not None
+
+    def kaiming(e):
+        return isinstance(e.law, KaimingLaw)
+
+    def constant(e):  # a sampler (torch.zeros) reaches no layer: it is judged by INI401/INI403
+        return e.family is Family.CONSTANT and e.style is not Style.SAMPLER
+
+    def keras_factory(e):
+        return e.framework is Framework.KERAS and e.style is Style.FACTORY \
+            and canonical(e.name).startswith("keras.initializers.")
+
+    def jax_factory(e):
+        return e.framework is Framework.JAX and e.style is Style.FACTORY
+
+    def normal_sampler(e):
+        return e.style is Style.SAMPLER and e.family is Family.NORMAL
+
+    def default_can_harm(e):
+        return e.style is not Style.SAMPLER and isinstance(e.law, (NormalLaw, UniformLaw))
+
+    def non_sampler(e):
+        return e.style is not Style.SAMPLER
+
+    def raises_on_vectors(e):
+        return e.raises_below_2d
+
+    def applied_in_place(e):
+        return e.style is Style.INPLACE
+
+    relu = activations(RELU_FAMILY)
+    any_layer = layers()
+    return {
+        "INI101": initializers(truncated_before, "a truncated normal whose std is taken before truncation"),
+        "INI102": initializers(absolute_bounds, "a truncated normal with absolute bounds"),
+        "INI201": initializers(scheme_bearing, "a fan-based initialiser") & any_layer & relu,
+        "INI202": initializers(scheme_bearing, "a fan-based initialiser") & any_layer
+        & activations((Activation.TANH, Activation.SIGMOID, Activation.SELU)),
+        "INI203": initializers(kaiming, "a Kaiming initialiser") & any_layer & relu,
+        "INI204": layers(lambda e: e.default_weight_init is not None, "a layer with a default init") & relu,
+        "INI301": initializers(constant, "a constant initialiser") & any_layer,
+        "INI302": initializers(constant, "a constant initialiser") & any_layer,
+        "INI303": initializers(keras_factory, "a Keras initialiser object") & layers(
+            lambda e: e.framework is Framework.KERAS, "a Keras layer"),
+        # jax.random.* is matched by module path in the rule: the text says `random` (`jax.random`,
+        # `from jax import random`); or an initialiser returned by a JAX factory consumes the key
+        "INI304": (words("random", why="random") & module("jax")) | initializers(jax_factory, "a JAX initialiser factory"),
+        "INI401": initializers(normal_sampler, "a standard-normal sampler"),
+        "INI402": initializers(default_can_harm, "a normal/uniform initialiser"),
+        # a literal scale on a layer whose fan-in the code shows; custom initialisers are judged by
+        # the sampler inside them
+        "INI403": initializers(why="an initialiser") & any_layer,
+        "INI404": initializers(kaiming, "a Kaiming initialiser"),
+        "INI501": initializers(raises_on_vectors, "an initialiser that raises on vectors"),
+        "INI502": initializers(applied_in_place, "an in-place initialiser") & layers(
+            lambda e: e.lazy, "a lazy layer"),
+        # only in init functions: those applying an in-place init, or passed to .apply()
+        "INI503": layers(why="a layer type") & words("type", "__class__", why="type(m) or m.__class__")
+        & (initializers(applied_in_place, "an in-place initialiser") | words("apply")),
+    }
+
+
+def requirement_of(rule) -> Optional[Requirement]:
+    """What a file must mention for ``rule`` (a Rule class or instance) to fire; None when the rule
+    declares nothing (it then runs on every file)."""
+    cls = rule if isinstance(rule, type) else type(rule)
+    declared = cls.__dict__.get("requires")
+    if declared is not None:
+        return declared
+    return rule_requirements().get(cls.code)
+
+
+# -- matching -----------------------------------------------------------------------------------------
+
+# bytes.translate table: identifier characters stay, everything else (non-ASCII bytes too) splits words
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_SPLIT_WORDS = bytes(c if c in _WORD_BYTES else 0x20 for c in range(256))
+
+
+class Prefilter:
+    """``prefilter(source, package)``: can ``source`` hold a finding of any of these rules?
+
+    The text is cut into words at C speed (``bytes.translate`` + ``split``), then the requirements
+    are evaluated on the vocabulary words found: about 10 ms per MB, against ~3 s per MB to parse."""
+
+    def __init__(self, requirements: Sequence[Optional[Requirement]]) -> None:
+        self.requirements = tuple(ANYTHING if r is None else r for r in requirements)
+        self.keeps_everything = any(r is ANYTHING for r in self.requirements)
+        self.words, self.folded = _union(self.requirements)
+
+    def found(self, source: Union[str, bytes], package: Optional[str] = None) -> Found:
+        data = source_bytes(source)
+        tokens = set(data.translate(_SPLIT_WORDS).split())
+        root = package.split(".", 1)[0].encode("ascii", "replace") if package else None
+        return Found(frozenset(tokens & self.words), frozenset({t.lower() for t in tokens} & self.folded), root, data)
+
+    def __call__(self, source: Union[str, bytes], package: Optional[str] = None) -> bool:
+        if self.keeps_everything:
+            return True
+        if not self.requirements:
+            return False  # no rule selected: nothing to find
+        found = self.found(source, package)
+        return any(r.met_by(found) for r in self.requirements)
+
+
+@lru_cache(maxsize=64)
+def prefilter_for(rules: Tuple[type, ...]) -> Prefilter:
+    """The prefilter of a selection of rules (Rule classes)."""
+    return Prefilter([requirement_of(rule) for rule in rules])
+
+
+_ASCII_COMPATIBLE = frozenset(codecs.lookup(name).name for name in ("utf-8", "utf-8-sig", "latin-1", "ascii"))
+
+
+def source_bytes(source: Union[str, bytes]) -> bytes:
+    """The source as bytes in which every ASCII word reads as itself: UTF-8 and every other
+    ASCII-compatible encoding as they are; a coding cookie naming another codec (``utf-7`` spells
+    ``_`` as ``+AF8-``) is decoded and re-encoded."""
+    if isinstance(source, str):
+        return source.encode("utf-8", "surrogatepass")
+    if b"coding" in source[:1024]:
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+            if codecs.lookup(encoding).name not in _ASCII_COMPATIBLE:
+                return source.decode(encoding, "replace").encode("utf-8", "surrogatepass")
+        except (SyntaxError, LookupError, UnicodeError):
+            pass
+    return source
