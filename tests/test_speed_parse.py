@@ -1,0 +1,74 @@
+"""What each file costs, as behaviour: a file the prefilter rejects is never parsed; a kept file is
+parsed once and analysed in one pass; positions (libcst metadata) are computed only for a file
+with something to report; every file is syntax-checked by CPython first, whatever its words."""
+
+from __future__ import annotations
+
+import pytest
+
+import initlint.engine as engine
+from initlint import SourceError, check_source
+from initlint.ftypes import Settings
+
+WITH_FINDING = """\
+import torch
+from torch import nn
+net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+nn.init.xavier_uniform_(net[0].weight)
+"""
+KEPT_BUT_CLEAN = """\
+import torch
+from torch import nn
+net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+nn.init.kaiming_uniform_(net[0].weight, nonlinearity="relu")
+"""
+NOTHING_TO_FIND = "import numpy as np\nw = np.random.randn(4, 4) * 0.1\n"
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    counts = {"parse": 0, "analyse": 0, "positions": 0}
+
+    def counting(name, function):
+        def wrapper(*args, **kwargs):
+            counts[name] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(engine, "parse", counting("parse", engine.parse))
+    monkeypatch.setattr(engine, "analyse", counting("analyse", engine.analyse))
+
+    class CountingWrapper(engine.MetadataWrapper):
+        def resolve(self, provider):
+            counts["positions"] += 1
+            return super().resolve(provider)
+
+    monkeypatch.setattr(engine, "MetadataWrapper", CountingWrapper)
+    return counts
+
+
+def test_a_file_with_a_finding_is_parsed_and_analysed_once(calls):
+    assert [f.code for f in check_source(WITH_FINDING)] == ["INI201"]
+    assert calls == {"parse": 1, "analyse": 1, "positions": 1}
+
+
+def test_positions_only_when_something_is_reported(calls):
+    assert check_source(KEPT_BUT_CLEAN) == []
+    assert calls == {"parse": 1, "analyse": 1, "positions": 0}
+
+
+def test_a_rejected_file_is_not_parsed(calls):
+    assert check_source(NOTHING_TO_FIND) == []
+    assert calls == {"parse": 0, "analyse": 0, "positions": 0}
+
+
+def test_one_analysis_serves_every_rule(calls):
+    everything = Settings(select=frozenset({"INI"}), extend_select=frozenset({"INI204"}))
+    check_source(WITH_FINDING, settings=everything)
+    assert calls["parse"] == 1 and calls["analyse"] == 1
+
+
+def test_a_rejected_file_is_still_syntax_checked(calls):
+    with pytest.raises(SourceError):
+        check_source("import numpy as np\ndef f(:\n")
+    assert calls["parse"] == 0
