@@ -55,8 +55,12 @@ def _fmt(value: float) -> str:
 
 
 def _declared(result: TensorResult) -> str:
-    decl = result.info.declared
-    return decl.label() if decl is not None else "its initialiser"
+    label = getattr(result, "_label", None)
+    if label is None:
+        decl = result.info.declared
+        label = decl.label() if decl is not None else "its initialiser"
+        result._label = label
+    return label
 
 
 def _identical_units(result: TensorResult, rng: np.random.Generator) -> Optional[str]:

@@ -4,6 +4,7 @@ drawn by the tool. matplotlib is imported here only, with the Agg backend."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import List
 
@@ -63,12 +64,13 @@ def plot(report: Report, path: str) -> int:
             if density is not None:
                 axis.plot(grid, density, color="tab:orange", lw=2,
                           label=f"declared {expect.family} (std {expect.std:.3g})")
-            if expect.intended_std:
-                from scipy import stats
-
-                axis.plot(grid, stats.norm(expect.mean, expect.intended_std).pdf(grid), color="tab:green", lw=1.5,
-                          ls="--", label=f"{expect.intended_label.split(' target')[0]} target (std {expect.intended_std:.3g})")
-        if result.target_std:
+            if expect.intended_std:  # the same family, at the std the code evidently meant (Keras' he_normal)
+                meant = _density(dataclasses.replace(expect, std=expect.intended_std), grid)
+                if meant is not None:
+                    axis.plot(grid, meant, color="tab:green", lw=1.5, ls="--",
+                              label=f"{expect.intended_label.split(' target')[0]} target (std {expect.intended_std:.3g})")
+        shown = expect.intended_std if expect is not None else None
+        if result.target_std and not (shown and math.isclose(shown, result.target_std, rel_tol=0.01)):
             from scipy import stats
 
             axis.plot(grid, stats.norm(0.0, result.target_std).pdf(grid), color="tab:red", lw=1.2, ls=":",

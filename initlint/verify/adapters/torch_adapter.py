@@ -22,7 +22,15 @@ from ... import catalogue
 from ...catalogue import Activation, LayerKind, fans
 from ..recording import Declaration, Patcher, candidate_modules, patch_aliases, plain_args, user_stack
 from ..results import LayerSignal, Moments, TensorInfo
-from ..stats import EXACT_LIMIT, MOMENT_SAMPLE, SAMPLE_SIZE, TensorHandle, coordinates, sample_moments
+from ..stats import (
+    EXACT_LIMIT,
+    MOMENT_SAMPLE,
+    SAMPLE_SIZE,
+    TensorHandle,
+    array_moments,
+    coordinates,
+    sample_moments,
+)
 from .base import Adapter, VerifyError, forward_batch
 
 INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
@@ -275,6 +283,13 @@ class TorchHandle(TensorHandle):
         n = flat.numel()
         if n == 0:
             return Moments(0, math.nan, math.nan, math.nan, math.nan), np.zeros(0)
+        if n <= EXACT_LIMIT:  # small: one copy to the host (at most 512 KB), everything exact from it
+            values = flat.double().cpu().numpy()
+            moments = array_moments(values)
+            finite = values[np.isfinite(values)] if not moments.finite else values
+            if finite.size > SAMPLE_SIZE:
+                finite = finite[rng.integers(0, finite.size, SAMPLE_SIZE)]
+            return moments, finite
         nonfinite = 0
         low, high = (float(v) for v in torch.aminmax(flat))
         if not (math.isfinite(low) and math.isfinite(high)):  # NaN and inf reach the min or the max
