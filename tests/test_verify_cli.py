@@ -247,3 +247,12 @@ def test_verify_help_and_no_framework_at_check_startup():
              "assert callable(initlint.verify) and 'numpy' not in sys.modules; print('ok')")
     result = __import__("subprocess").run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_flax_nnx_is_a_clear_error():
+    nnx = pytest.importorskip("flax.nnx")
+    import initlint
+
+    with pytest.raises(initlint.verify.VerifyError) as info:
+        initlint.verify(nnx.Linear(2, 3, rngs=nnx.Rngs(0)))
+    assert "Flax NNX modules are not supported yet" in info.value.message

@@ -96,7 +96,7 @@ def looks_like_model(obj: Any) -> bool:
         return "torch.nn.modules.module.Module" in names
     if framework == "keras":
         return any(n.endswith(".Layer") and n.startswith("keras") for n in names)
-    return "flax.linen.module.Module" in names
+    return "flax.linen.module.Module" in names or any(n.startswith("flax.nnx") for n in names)
 
 
 def find_entry(module, entry: Optional[str], path: str) -> Tuple[str, Any]:

@@ -71,7 +71,8 @@ def _table(rows: List[List[str]], header: List[str]) -> List[str]:
 
 def report_text(report: Report, max_rows: int = 400) -> str:
     lines = [f"initlint verify: {report.model} ({report.framework}, {report.device})", ""]
-    header = ["parameter", "shape", "fans (in/out)", "declared init", "expected", "measured", "ratio", "verdict"]
+    header = ["parameter", "shape", "fans (in/out)", "declared init", "expected", "measured", "ratio", "kurt",
+              "range (σ)", "verdict"]
     rows = []
     shown = report.tensors
     if len(shown) > max_rows:  # a big model: flagged tensors first, then as many as fit
@@ -89,7 +90,10 @@ def report_text(report: Report, max_rows: int = 400) -> str:
         verdict = result.verdict
         if result.notes and not result.codes:
             verdict = result.notes[0] if verdict in ("ok", "too few values") else verdict
-        rows.append([info.name, _shape(info.shape), fans, declared, expected, measured, ratio, verdict])
+        kurt = f"{result.kurtosis:+.2f}" if result.kurtosis is not None else "-"
+        spread = result.range_in_std
+        spread = f"{spread[0]:+.2f}/{spread[1]:+.2f}" if spread else "-"
+        rows.append([info.name, _shape(info.shape), fans, declared, expected, measured, ratio, kurt, spread, verdict])
     lines += _table(rows, header)
     if len(shown) < len(report.tensors):
         lines.append(f"... {len(report.tensors) - len(shown)} more tensors without findings (--format json lists all)")

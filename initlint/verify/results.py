@@ -107,6 +107,14 @@ class TensorResult:
     target_std: Optional[float] = None
 
     @property
+    def range_in_std(self) -> Optional[Tuple[float, float]]:
+        """Where the values stop, in std units about the mean: about (-2.27, 2.27) for Keras' he_normal."""
+        m = self.moments
+        if m is None or not m.finite or not m.std or m.n < 2:
+            return None
+        return (m.min - m.mean) / m.std, (m.max - m.mean) / m.std
+
+    @property
     def ratio(self) -> Optional[float]:
         if self.moments is None or self.expect is None or not self.expect.std:
             return None

@@ -18,6 +18,7 @@ from .discovery import call_entry, find_entry, frameworks_in_source, load_module
 from .expect import expectation
 from .recording import LineTracer, Recording
 from .results import Report, TensorResult
+from .stats import sample_kurtosis
 
 Progress = Callable[[str], None]
 LARGE_TENSORS, LARGE_VALUES = 100, 5_000_000
@@ -98,7 +99,10 @@ class Run:
                               f"keras Model/Layer, a flax Module or a (module, variables) pair)")
         adapter = self.adapter(adapter_class(framework).framework)
         if not adapter.is_model(obj):
-            raise VerifyError(f"{label} is a {type(obj).__name__}, not a {adapter.framework} model")
+            hint = ""
+            if any(c.__module__.startswith("flax.nnx") for c in type(obj).__mro__):
+                hint = " (Flax NNX modules are not supported yet: a linen module or (module, variables) is)"
+            raise VerifyError(f"{label} is a {type(obj).__name__}, not a {adapter.framework} model{hint}")
         return adapter
 
     # --- after the build -------------------------------------------------------------------------
@@ -138,6 +142,8 @@ class Run:
             result = TensorResult(info, expectation(info.declared, info, adapter.layout), moments)
             if moments.n and moments.finite:
                 result.sample, result.sample_size = sample, int(sample.size)
+                if sample.size >= 100 and moments.max > moments.min:
+                    result.kurtosis = sample_kurtosis(sample)
             more_facts, more_tests = checks.tensor_checks(result, rng)
             facts += more_facts
             tests += more_tests
