@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .engine import check_file
+from .engine import check_file, might_hold_findings
 from .ftypes import FileError, FileReport, Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,6 +38,7 @@ START_METHOD: Optional[str] = None
 # below this many files per process, starting processes costs more than it saves
 MIN_FILES_PER_JOB = 8
 MAX_CHUNK = 64
+CHUNKS_PER_JOB = 8  # more chunks balance the load better; each costs a round trip to a worker
 
 
 def _norm(path: str) -> str:
@@ -142,9 +143,32 @@ def _check_chunk(paths: Sequence[str], settings: Settings, cache=None, prefilter
     return [_check_one(path, settings, cache, prefilter) for path in paths]
 
 
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
 def _chunks(paths: Sequence[str], jobs: int) -> List[Sequence[str]]:
-    size = max(1, min(MAX_CHUNK, -(-len(paths) // (jobs * 4))))
-    return [paths[i:i + size] for i in range(0, len(paths), size)]
+    """Work for the pool, largest files first and in chunks of about equal bytes, so that no
+    worker is left with a 10,000-line file while the others idle (the cost of a file grows with
+    its size; a file the prefilter rejects costs next to nothing, but is small enough not to
+    matter). The order of the results does not depend on this: they are sorted by path."""
+    sized = sorted(((_size(p), p) for p in paths), key=lambda item: -item[0])
+    budget = max(1, sum(size for size, _ in sized) // (jobs * CHUNKS_PER_JOB))
+    chunks: List[List[str]] = []
+    current: List[str] = []
+    filled = 0
+    for size, path in sized:
+        current.append(path)
+        filled += size
+        if filled >= budget or len(current) >= MAX_CHUNK:
+            chunks.append(current)
+            current, filled = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def _crashed(path: str) -> FileReport:
@@ -202,7 +226,8 @@ def _check_in_workers(paths: Sequence[str], settings: Settings, jobs: int, conte
                       prefilter: bool = True) -> List[FileReport]:
     from .rule import all_rules
 
-    all_rules()  # import the rules once here, before the workers fork
+    all_rules()  # import the rules (and build the prefilter) once here, before the workers fork
+    might_hold_findings("", settings)
     reports: Dict[str, FileReport] = {}
     suspects: List[str] = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
