@@ -111,7 +111,9 @@ class Run:
         started = time.perf_counter()
         if adapter not in self.adapters:
             self.adapters.append(adapter)
-        with self.recording_context(build=False):  # a Flax init or a lazy layer's first input declares too
+        recording = self.recording_context(build=False) if adapter.declares_in_prepare(obj) else \
+            contextlib.nullcontext()  # a Flax init or a lazy layer's first input declares too
+        with recording, adapter.device_context():
             model = adapter.prepare(obj, self.input_shape)
         infos = adapter.tensors(model)
         if not infos:

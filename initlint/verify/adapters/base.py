@@ -66,6 +66,10 @@ class Adapter:
     def is_model(self, obj: Any) -> bool:
         raise NotImplementedError
 
+    def declares_in_prepare(self, obj: Any) -> bool:
+        """Whether ``prepare`` runs initialisers (lazy layers, a Flax init), so must run under recording."""
+        return True
+
     def prepare(self, obj: Any, input_shape: Optional[Sequence[int]]) -> Any:
         """The model ready to read (lazy layers materialised, Flax initialised, on the device)."""
         return obj

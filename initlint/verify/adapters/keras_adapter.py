@@ -223,6 +223,9 @@ class KerasAdapter(Adapter):
         self.ensure()
         return isinstance(obj, self.keras.layers.Layer)
 
+    def declares_in_prepare(self, obj: Any) -> bool:
+        return isinstance(obj, self.keras.layers.Layer) and (not obj.weights or not getattr(obj, "built", True))
+
     def prepare(self, obj: Any, input_shape: Optional[Sequence[int]]) -> Any:
         keras = self.keras
         if not isinstance(obj, keras.layers.Layer):

@@ -426,6 +426,10 @@ class TorchAdapter(Adapter):
         self.ensure()
         return isinstance(obj, self.torch.nn.Module)
 
+    def declares_in_prepare(self, obj: Any) -> bool:
+        lazy = self.torch.nn.parameter.UninitializedParameter
+        return isinstance(obj, self.torch.nn.Module) and any(isinstance(p, lazy) for p in obj.parameters())
+
     def prepare(self, obj: Any, input_shape: Optional[Sequence[int]]) -> Any:
         torch = self.torch
         if not isinstance(obj, torch.nn.Module):
