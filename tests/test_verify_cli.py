@@ -126,7 +126,8 @@ def test_build_error_exits_2_with_the_users_traceback(tmp_path, capsys, torch_re
 @pytest.mark.parametrize("source,message", [
     ("import torch\n\ndef helper(x):\n    return x\n\nCONSTANT = 3\n",
      "no build_model/make_model/create_model/get_model function and no model object"),
-    ("from torch import nn\n\na = nn.Linear(2, 2)\nb = nn.Linear(2, 2)\n", "2 model objects (a, b); choose one with --entry"),
+    ("from torch import nn\n\na = nn.Linear(2, 2)\nb = nn.Linear(2, 2)\n",
+     "2 model objects (a, b); choose one with --entry"),
 ])
 def test_no_single_model_is_a_clear_error(tmp_path, capsys, torch_required, source, message):
     path = write(tmp_path / "model.py", source)

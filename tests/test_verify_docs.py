@@ -44,7 +44,7 @@ def test_rules_command_lists_and_explains_runtime_codes():
     listing = run_cli("rules", "--runtime").stdout.splitlines()
     assert len(listing) == len(CODES)
     for code in CODES:
-        (line,) = [l for l in listing if l.startswith(code.code)]
+        (line,) = [entry for entry in listing if entry.startswith(code.code)]
         assert line.split()[:3] == [code.code, code.name, "run"]
     explained = run_cli("rules", "ini603")
     assert explained.returncode == 0 and explained.stdout == docs.rule_markdown(code_by_name("INI603"))

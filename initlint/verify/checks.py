@@ -107,7 +107,8 @@ def declaration_tests(result: TensorResult) -> List[Test]:
     if expect.family == "constant":
         if moments.min != moments.max or not math.isclose(moments.min, expect.constant, rel_tol=1e-6, abs_tol=1e-12):
             tests.append(Test(info.name, "INI601", None,
-                              f"{_declared(result)} promises the constant {_fmt(expect.constant)}, but the values range "
+                              f"{_declared(result)} promises the constant {_fmt(expect.constant)}, but the values "
+                              f"range "
                               f"from {_fmt(moments.min)} to {_fmt(moments.max)} (changed after initialisation?)"))
         return tests
     if not expect.std:
@@ -119,7 +120,8 @@ def declaration_tests(result: TensorResult) -> List[Test]:
     ratio = moments.std / expect.std
     p = std_test(n, moments.std, expect.std, kurt0)
     tests.append(Test(info.name, "INI601", p,
-                      f"std {_fmt(moments.std)} is {ratio:.3g}× the {_fmt(expect.std)} that {_declared(result)} promises"
+                      f"std {_fmt(moments.std)} is {ratio:.3g}× the {_fmt(expect.std)} that {_declared(result)} "
+                      f"promises"
                       f" for fan_in {_fmt(info.fan_in or 0)}, fan_out {_fmt(info.fan_out or 0)}{_p(p)}",
                       effect=abs(math.log(max(ratio, 1e-30))) > math.log1p(STD_EFFECT)))
     if expect.mean is not None:
@@ -158,7 +160,8 @@ def declaration_tests(result: TensorResult) -> List[Test]:
             result.kurtosis = kurt
             if kurt is not None:
                 tests.append(Test(info.name, "INI602", p,
-                                  f"excess kurtosis {kurt:.3f} where {_family(expect)} has {expect.kurtosis:.3f}{_p(p)}",
+                                  f"excess kurtosis {kurt:.3f} where {_family(expect)} has "
+                                  f"{expect.kurtosis:.3f}{_p(p)}",
                                   effect=abs(kurt - expect.kurtosis) > KURTOSIS_EFFECT))
     elif sample is not None and sample.size < MIN_SHAPE_VALUES and n >= MIN_VALUES:
         result.notes.append(f"too few values to test the distribution's shape ({sample.size} < {MIN_SHAPE_VALUES})")
@@ -257,7 +260,8 @@ def signal_tests(signals: Sequence[LayerSignal]) -> List[Test]:
             verb = "grows" if slope > 0 else "shrinks"
             tests.append(Test(last.param, "INI606", None,
                               f"the activation std {verb} geometrically with depth: {_fmt(first.std)} after "
-                              f"{first.name}, {_fmt(last.std)} after {last.name} ({math.exp(slope):.2f}× per layer over "
+                              f"{first.name}, {_fmt(last.std)} after {last.name} ({math.exp(slope):.2f}× per layer "
+                              f"over "
                               f"{len(positive)} layers) on a standard-normal input"))
     return tests
 

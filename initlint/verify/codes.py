@@ -14,6 +14,7 @@ from typing import ClassVar, Optional, Tuple
 
 
 class RuntimeCode:
+    """A runtime code: the face of a static rule (code, name, docs) without its ``check``."""
     code: ClassVar[str]
     name: ClassVar[str]
     frameworks: ClassVar[Tuple[str, ...]] = ("torch", "keras", "jax")
@@ -157,7 +158,8 @@ class IdenticalUnits(RuntimeCode):
     constant or duplicated rows or filters.
 
     A constant comes from `constant_(w, 1)`, Keras `Constant(42)` or Flax `constant(1)`; duplicates
-    from a custom initialiser or an edit after it. Units are read along the framework's output axis (rows of a torch `Linear`, the last
+    from a custom initialiser or an edit after it. Units are read along the framework's output axis
+    (rows of a torch `Linear`, the last
     axis of a Keras or Flax kernel, the embedding dimensions of an embedding table).
 
     Zero weights are never reported here (a zero classifier head, LoRA's B matrix or a gate are
@@ -421,10 +423,12 @@ CODES: Tuple[type, ...] = (StdDiffersFromDeclared, DistributionDiffersFromDeclar
 
 
 def all_codes() -> Tuple[type, ...]:
+    """INI601-INI607, in order."""
     return CODES
 
 
 def code_by_name(code: str) -> Optional[type]:
+    """The runtime code ``code`` (any case), or None."""
     for entry in CODES:
         if entry.code == code.upper():
             return entry
@@ -432,5 +436,6 @@ def code_by_name(code: str) -> Optional[type]:
 
 
 def name_of(code: str) -> str:
+    """The kebab-case name of a runtime code ('' if unknown)."""
     entry = code_by_name(code)
     return entry.name if entry is not None else ""

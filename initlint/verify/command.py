@@ -15,6 +15,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``verify`` subcommand's options (argparse only: nothing heavy is imported)."""
     parser.add_argument("path", metavar="MODEL.py", help="the Python file that builds the model")
     parser.add_argument("--entry", metavar="NAME",
                         help="a function returning the model, or a model object, in the file (default: build_model, "
@@ -42,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``initlint verify`` for parsed arguments; returns the exit status."""
     from . import VerifyError
     from .runner import verify_file
 
@@ -75,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
         from .plot import plot
 
         shown = plot(report, args.plot)
-        progress(f"wrote {args.plot} ({shown} tensors)" if shown else f"nothing flagged to plot; {args.plot} not written")
+        progress(f"wrote {args.plot} ({shown} tensors)" if shown
+                 else f"nothing flagged to plot; {args.plot} not written")
     build = report.seconds.get("build")
     progress(f"verified in {time.perf_counter() - started:.1f} s" + (f" (build {build:.1f} s)" if build else ""))
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN

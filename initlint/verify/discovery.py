@@ -38,8 +38,6 @@ def frameworks_in_source(source: str) -> List[str]:
             framework = _IMPORT_ROOTS.get(name.split(".")[0])
             if framework and framework not in found:
                 found.append(framework)
-    if "keras" in found and "flax" in found and "torch" not in found:
-        pass  # both really used; each adapter records its own
     return found
 
 
@@ -156,6 +154,7 @@ def call_entry(name: str, target: Any) -> Any:
 
 
 def describe(obj: Any) -> str:
+    """The qualified name of ``obj``'s type."""
     return f"{type(obj).__module__}.{type(obj).__qualname__}"
 
 

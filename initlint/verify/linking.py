@@ -88,7 +88,8 @@ def _judge_band(results, finding) -> Verdict:
         if scale is not None and result.info.activation == "tanh":
             value = scale[0] * scale[1]
             if not band[1] <= value <= band[2]:
-                return CONFIRMED, f"{result.info.name}: std·sqrt(fan) = {value:.3g}, outside tanh's [{band[1]:.3g}, {band[2]:.3g}]"
+                return CONFIRMED, (f"{result.info.name}: std·sqrt(fan) = {value:.3g}, outside tanh's "
+                                   f"[{band[1]:.3g}, {band[2]:.3g}]")
     result = usable[0]
     scale = _scale(result)
     return REFUTED, (f"{result.info.name}: std·sqrt(fan) is {scale[0]:.2f}× the {scale[2]} gain, within the "
@@ -102,7 +103,8 @@ def _judge_far_scale(results, finding) -> Verdict:
     for result in usable:
         scale = _scale(result, rms=True)
         if scale is not None and (scale[0] > 10 or scale[0] < 0.1):
-            return CONFIRMED, f"{result.info.name}: root mean square · sqrt(fan_in) is {scale[0]:.3g}× the {scale[2]} gain"
+            return CONFIRMED, (f"{result.info.name}: root mean square · sqrt(fan_in) is {scale[0]:.3g}× the "
+                               f"{scale[2]} gain")
     scale = _scale(usable[0], rms=True)
     return REFUTED, (f"{usable[0].info.name}: within 10× of the {scale[2]} target ({scale[0]:.3g}×)" if scale
                      else "no fan-in to judge by")
@@ -224,8 +226,9 @@ def link(findings: Sequence[Finding], results: Sequence[TensorResult], recording
             around = [s for s in spans if s[0] <= finding.line <= s[2]]
             if around:
                 first, def_line, _ = max(around, key=lambda s: s[0])
-                linked = [r for r in results if any(os.path.realpath(f.path) == real and f.first_line in (first, def_line)
-                                                    for stack in r.info.stacks() for f in stack)]
+                linked = [r for r in results
+                          if any(os.path.realpath(f.path) == real and f.first_line in (first, def_line)
+                                 for stack in r.info.stacks() for f in stack)]
         executed = recording.executed_lines(finding.path)
         reached = bool(linked) or (executed is not None and any(line in executed for line in lines))
         if not reached:

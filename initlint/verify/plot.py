@@ -68,7 +68,8 @@ def plot(report: Report, path: str) -> int:
                 meant = _density(dataclasses.replace(expect, std=expect.intended_std), grid)
                 if meant is not None:
                     axis.plot(grid, meant, color="tab:green", lw=1.5, ls="--",
-                              label=f"{expect.intended_label.split(' target')[0]} target (std {expect.intended_std:.3g})")
+                              label=f"{expect.intended_label.split(' target')[0]} target "
+                                    f"(std {expect.intended_std:.3g})")
         shown = expect.intended_std if expect is not None else None
         if result.target_std and not (shown and math.isclose(shown, result.target_std, rel_tol=0.01)):
             from scipy import stats

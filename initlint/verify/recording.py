@@ -8,6 +8,7 @@ them in reverse order, whatever the build raised. A wrapper that survives in the
 
 from __future__ import annotations
 
+import numbers
 import os
 import site
 import sys
@@ -142,7 +143,7 @@ class Declaration:
 
 
 def plain_args(bound: Dict[str, Any]) -> Dict[str, Any]:
-    """Only the JSON-friendly arguments (numbers, strings, tuples of them): never a tensor."""
+    """Only the JSON-friendly arguments (numbers, strings, tuples of numbers): never a tensor."""
     out: Dict[str, Any] = {}
     for key, value in bound.items():
         if isinstance(value, bool) or value is None:
@@ -151,14 +152,8 @@ def plain_args(bound: Dict[str, Any]) -> Dict[str, Any]:
             out[key] = value
         elif isinstance(value, tuple) and all(isinstance(v, (int, float)) for v in value):
             out[key] = value
-        else:
-            try:  # numpy / 0-d framework scalars
-                import numbers
-
-                if isinstance(value, numbers.Number):
-                    out[key] = float(value)
-            except Exception:  # pragma: no cover
-                pass
+        elif isinstance(value, numbers.Number):  # numpy and 0-d framework scalars
+            out[key] = float(value)
     return out
 
 
@@ -293,16 +288,19 @@ class Recording:
         self.extra: Dict[str, Any] = {}  # per-adapter data
 
     def site_of(self, obj: Any) -> Tuple[Frame, ...]:
+        """Where the user's code made ``obj`` (an initialiser), innermost user frame first."""
         hit = self.sites.get(id(obj))
         if hit is not None and hit[0] is obj:
             return hit[1]
         return ()
 
     def remember_site(self, obj: Any, stack: Tuple[Frame, ...]) -> None:
+        """Remember where ``obj`` was made."""
         if stack:
             self.sites[id(obj)] = (obj, stack)  # the reference keeps the id from being reused
 
     def executed_lines(self, path: str) -> Optional[Set[int]]:
+        """The lines of ``path`` that ran while building (None: no tracer was active)."""
         if self.tracer is None or not self.tracer.active:
             return None
         return self.tracer.lines.get(os.path.realpath(path))

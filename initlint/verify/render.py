@@ -24,6 +24,7 @@ def _fan(value) -> Optional[float]:
 
 
 def parameter_json(result: TensorResult) -> Dict[str, Any]:
+    """One entry of the JSON ``parameters`` list (exactly the SPEC's keys)."""
     info, moments, expect = result.info, result.moments, result.expect
     return {
         "name": info.name,
@@ -41,6 +42,7 @@ def parameter_json(result: TensorResult) -> Dict[str, Any]:
 
 
 def report_json(report: Report) -> Dict[str, Any]:
+    """The SPEC's JSON object of a verification."""
     return {
         "version": JSON_VERSION,
         "model": report.model,
@@ -70,6 +72,7 @@ def _table(rows: List[List[str]], header: List[str]) -> List[str]:
 
 
 def report_text(report: Report, max_rows: int = 400) -> str:
+    """The readable report: the table, the findings, the static findings' fate, the forward pass."""
     lines = [f"initlint verify: {report.model} ({report.framework}, {report.device})", ""]
     header = ["parameter", "shape", "fans (in/out)", "declared init", "expected", "measured", "ratio", "kurt",
               "range (σ)", "verdict"]

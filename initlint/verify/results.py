@@ -94,6 +94,7 @@ class Moments:
 
 @dataclass
 class TensorResult:
+    """One tensor's measurements, expectation, verdict and codes."""
     info: TensorInfo
     expect: Optional[Expectation]
     moments: Optional[Moments]
@@ -105,6 +106,7 @@ class TensorResult:
     sample: Any = None  # the float64 sample (kept only when a plot is wanted)
     scale_ratio: Optional[float] = None  # std * sqrt(fan_in) / gain, INI605's measure
     target_std: Optional[float] = None
+    _label: Optional[str] = field(default=None, repr=False)  # the declaration's label, computed once
 
     @property
     def range_in_std(self) -> Optional[Tuple[float, float]]:
@@ -152,10 +154,12 @@ class RuntimeFinding:
     p_value: Optional[float] = None
 
     def to_json(self) -> Dict[str, Any]:
+        """The SPEC's JSON object."""
         return {"code": self.code, "parameter": self.parameter, "message": self.message,
                 "source": self.source, "confirms": self.confirms}
 
     def text(self) -> str:
+        """The text report."""
         where = f"{self.source}: " if self.source else ""
         what = f" [{self.parameter}]" if self.parameter else ""
         tail = f" ({self.confirms})" if self.confirms else ""
@@ -179,10 +183,12 @@ class Report:
 
     @property
     def codes(self) -> List[str]:
+        """The runtime codes found, sorted and unique."""
         return sorted({f.code for f in self.findings})
 
     @property
     def exit_code(self) -> int:
+        """0 nothing found, 1 findings (as the command exits)."""
         return 1 if self.findings else 0
 
     def to_json(self) -> Dict[str, Any]:
@@ -194,4 +200,3 @@ class Report:
         from .render import report_text
 
         return report_text(self)
-

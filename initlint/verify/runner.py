@@ -7,7 +7,7 @@ import contextlib
 import math
 import re
 import time
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
@@ -62,6 +62,7 @@ class Run:
         self.seconds = {}
 
     def adapter(self, framework: str) -> Adapter:
+        """The run's adapter for ``framework``, made ready (imported, device checked, seeded) once."""
         for adapter in self.adapters:
             if adapter.framework == framework:
                 return adapter
@@ -92,6 +93,7 @@ class Run:
                 self.recording.active = False
 
     def choose(self, obj: Any, label: str) -> Adapter:
+        """The adapter that owns ``obj``; VerifyError when ``obj`` is no model of a supported framework."""
         framework = self.framework or framework_of(obj)
         if framework is None:
             kind = type(obj).__name__
@@ -108,6 +110,7 @@ class Run:
     # --- after the build -------------------------------------------------------------------------
 
     def verify_model(self, obj: Any, adapter: Adapter, label: str) -> Report:
+        """Prepare, read, run forward, measure and conclude: the report (static links added by the caller)."""
         started = time.perf_counter()
         if adapter not in self.adapters:
             self.adapters.append(adapter)
@@ -131,6 +134,7 @@ class Run:
                       notes=notes, input_shape=used_shape, seconds=self.seconds)
 
     def measure(self, infos, adapter: Adapter):
+        """Measure every tensor once (a bounded sample each) and collect its facts and round-one tests."""
         rng = np.random.default_rng(self.seed)
         total = sum(info.numel for info in infos)
         loud = len(infos) >= LARGE_TENSORS or total >= LARGE_VALUES

@@ -71,6 +71,7 @@ def coordinates(rest: int) -> Optional[np.ndarray]:
 
 
 def sample_moments(n: int, low: float, high: float, values: np.ndarray, nonfinite: int = 0) -> Moments:
+    """Moments whose mean and std come from a sample (min, max, non-finite count from every value)."""
     finite = values[np.isfinite(values)]
     mean = float(finite.mean()) if finite.size else math.nan
     std = float(finite.std()) if finite.size else math.nan
@@ -243,6 +244,7 @@ def one_sided_std_below(n: int, std: float, bound: float, kurtosis: float = 0.0)
 
 
 def one_sided_std_above(n: int, std: float, bound: float, kurtosis: float = 0.0) -> float:
+    """p-value of H0: std <= bound (small when the std is convincingly above ``bound``)."""
     if n < 2 or bound <= 0:
         return 1.0
     if std <= 0:
@@ -253,6 +255,7 @@ def one_sided_std_above(n: int, std: float, bound: float, kurtosis: float = 0.0)
 
 
 def mean_test(n: int, mean: float, expected_mean: float, expected_std: float) -> float:
+    """Two-sided p-value of H0: the population mean is ``expected_mean``."""
     if expected_std <= 0 or n < 2:
         return 1.0
     z = (mean - expected_mean) / (expected_std / math.sqrt(n))
@@ -260,6 +263,7 @@ def mean_test(n: int, mean: float, expected_mean: float, expected_std: float) ->
 
 
 def sample_kurtosis(values: np.ndarray) -> Optional[float]:
+    """The sample's excess kurtosis (None when it has no spread)."""
     if values.size < 4:
         return None
     centred = values - values.mean()

@@ -13,6 +13,7 @@ ALIASES = {"torch": "torch", "pytorch": "torch", "keras": "keras", "tensorflow":
 
 
 def adapter_class(framework: str) -> Type[Adapter]:
+    """The adapter class for a framework name or alias (its module is imported only now)."""
     framework = ALIASES.get(framework.lower(), framework.lower())
     if framework == "torch":
         from .torch_adapter import TorchAdapter

@@ -8,13 +8,11 @@ probing an object costs no import.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, ContextManager, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, ContextManager, List, Optional, Sequence, Tuple
 
+from ..errors import VerifyError  # noqa: F401  (re-exported: adapters raise it)
 from ..recording import Recording
 from ..results import LayerSignal, TensorInfo
-
-
-from ..errors import VerifyError  # noqa: E402,F401  (re-exported: adapters raise it)
 
 
 def type_modules(obj: Any) -> Tuple[str, ...]:
@@ -43,6 +41,7 @@ class Adapter:
 
     @classmethod
     def owns(cls, obj: Any) -> bool:
+        """Whether ``obj``'s type comes from this framework's packages (imports nothing)."""
         return bool(set(type_modules(obj)) & set(cls.packages))
 
     def ensure(self) -> None:
@@ -57,6 +56,7 @@ class Adapter:
         return contextlib.nullcontext()
 
     def seed_everything(self) -> None:
+        """Seed the framework's (and Python's, numpy's) generators with ``self.seed``."""
         raise NotImplementedError
 
     def recorder(self) -> ContextManager:
@@ -64,6 +64,7 @@ class Adapter:
         return contextlib.nullcontext()
 
     def is_model(self, obj: Any) -> bool:
+        """Whether ``obj`` is a model this adapter can verify."""
         raise NotImplementedError
 
     def declares_in_prepare(self, obj: Any) -> bool:
@@ -75,9 +76,11 @@ class Adapter:
         return obj
 
     def describe(self, model: Any) -> str:
+        """A short name of the model for reports."""
         return type(model).__name__
 
     def tensors(self, model: Any) -> List[TensorInfo]:
+        """Every floating-point parameter tensor, with its layer, fans, units axis and declaration."""
         raise NotImplementedError
 
     def forward(self, model: Any, input_shape: Optional[Sequence[int]],
@@ -88,6 +91,7 @@ class Adapter:
         return [], [], None
 
     def device_name(self, model: Any) -> str:
+        """Where the model's parameters live (``cpu``, ``cuda:0``)."""
         return self.device
 
 

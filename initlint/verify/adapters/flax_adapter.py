@@ -42,7 +42,9 @@ def _jax_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()) -> Tuple[Optional[f
     shape = tuple(int(d) for d in shape)
     if len(shape) < 2:
         return None, None, 1
-    norm = lambda axes: tuple(a % len(shape) for a in (axes if isinstance(axes, (tuple, list)) else (axes,)))
+    def norm(axes):
+        return tuple(a % len(shape) for a in (axes if isinstance(axes, (tuple, list)) else (axes,)))
+
     ins, outs, batches = norm(in_axis), norm(out_axis), norm(batch_axis)
     receptive = math.prod(d for i, d in enumerate(shape) if i not in ins + outs + batches)
     return (math.prod(shape[i] for i in ins) * receptive, math.prod(shape[i] for i in outs) * receptive, receptive)
@@ -83,6 +85,7 @@ def jax_declaration(init_fn, shape, stack=()) -> Declaration:
 
 
 class FlaxAdapter(Adapter):
+    """Flax linen modules and (module, variables) pairs."""
     framework = "flax"
     layout = "flax"
     packages = ("flax", "jax", "jaxlib")
@@ -145,7 +148,6 @@ class FlaxAdapter(Adapter):
 
         nn = self.nn
         self._state = state = {"active": True}
-        params = self.params
         recording = self.recording
         original_param = nn.Module.param
 
@@ -296,7 +298,7 @@ class FlaxAdapter(Adapter):
     # --- forward ---------------------------------------------------------------------------------
 
     def forward(self, model, input_shape, tensors):
-        jax, nn = self.jax, self.nn
+        nn = self.nn
         module, variables = model
         input_shape = input_shape or self.infer_input_shape(variables)
         if not input_shape:

@@ -105,6 +105,7 @@ def initializer_declaration(initializer, stack=()) -> Optional[Declaration]:
 
 
 def activation_of(function) -> Tuple[Optional[Activation], Optional[float]]:
+    """(activation, slope) of a Keras activation function, None for linear or unknown."""
     name = getattr(function, "__name__", None)
     if not isinstance(name, str):
         return None, None
@@ -115,6 +116,7 @@ def activation_of(function) -> Tuple[Optional[Activation], Optional[float]]:
 
 
 class KerasAdapter(Adapter):
+    """Keras 3 / tf.keras models and layers."""
     framework = "keras"
     layout = "keras"
     packages = ("keras", "tensorflow", "tf_keras")
@@ -247,7 +249,8 @@ class KerasAdapter(Adapter):
         out: List[TensorInfo] = []
         seen = set()
         for layer in self._layers(model):
-            own = list(getattr(layer, "_trainable_variables", [])) + list(getattr(layer, "_non_trainable_variables", []))
+            own = list(getattr(layer, "_trainable_variables", []))
+            own += list(getattr(layer, "_non_trainable_variables", []))
             for variable in own:
                 if id(variable) in seen:
                     continue
@@ -336,7 +339,7 @@ class KerasAdapter(Adapter):
     def _make_input(self, model, shape, dtype: Optional[str] = None):
         rng = np.random.default_rng(self.seed)
         if dtype and "int" in dtype:
-            embedding = next((l for l in self._layers(model) if type(l).__name__ == "Embedding"), None)
+            embedding = next((layer for layer in self._layers(model) if type(layer).__name__ == "Embedding"), None)
             high = int(getattr(embedding, "input_dim", 100)) if embedding is not None else 100
             return rng.integers(0, high, size=shape).astype(dtype)
         return rng.standard_normal(shape).astype("float32")

@@ -376,6 +376,7 @@ def _is_default(decl: Optional[Declaration], layer: Optional[catalogue.Layer], p
 
 
 class TorchAdapter(Adapter):
+    """PyTorch ``nn.Module`` models."""
     framework = "torch"
     layout = "torch"
     packages = ("torch",)
