@@ -42,6 +42,7 @@ def _jax_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()) -> Tuple[Optional[f
     shape = tuple(int(d) for d in shape)
     if len(shape) < 2:
         return None, None, 1
+
     def norm(axes):
         return tuple(a % len(shape) for a in (axes if isinstance(axes, (tuple, list)) else (axes,)))
 
