@@ -8,6 +8,7 @@ choice there) and centred on 1 for SELU (LeCun normal, which is what SELU's deri
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Optional, Tuple
 
@@ -22,6 +23,7 @@ BAND = (0.8, 1.25)
 SCALE_SENSITIVE = {Activation.RELU, Activation.LEAKY_RELU, Activation.TANH, Activation.SIGMOID, Activation.SELU}
 
 
+@functools.lru_cache(maxsize=256)
 def _truncnorm_moments(a: float, b: float) -> Tuple[float, float, float]:
     """(mean, std, excess kurtosis) of N(0, 1) cut to [a, b]."""
     from scipy import stats
