@@ -329,7 +329,10 @@ class KerasAdapter(Adapter):
     # --- forward ---------------------------------------------------------------------------------
 
     def _input_spec(self, model) -> Tuple[Optional[Tuple[int, ...]], Optional[str]]:
-        inputs = getattr(model, "inputs", None)
+        try:  # a subclassed model may have no symbolic inputs at all
+            inputs = getattr(model, "inputs", None)
+        except Exception:
+            inputs = None
         if not inputs:
             return None, None
         first = inputs[0]
