@@ -33,13 +33,15 @@ def _enabled_rules(settings: Settings) -> Tuple[object, ...]:
     return tuple(rule(dict(settings.options)) for rule in all_rules() if settings.enabled(rule.code, rule.default_enabled))
 
 
-def might_hold_findings(source, settings: Optional[Settings] = None, path: str = "<string>") -> bool:
+def might_hold_findings(source, settings: Optional[Settings] = None, path: str = "<string>",
+                        tree: Optional[ast.AST] = None) -> bool:
     """Can ``source`` (``str`` or ``bytes``) hold a finding of the rules that run on ``path``?
-    Decided from the text alone; False means it certainly cannot (see ``prefilter.py``)."""
+    Decided from the text (and from CPython's ``tree`` of it, when given) without libcst; False
+    means it certainly cannot (see ``prefilter.py``)."""
     rules = _enabled_rules(settings or Settings())
     if is_test_file(path):
         rules = tuple(rule for rule in rules if not rule.skip_test_files)
-    return prefilter_for(tuple(type(rule) for rule in rules))(source, package_of(path))
+    return prefilter_for(tuple(type(rule) for rule in rules))(source, package_of(path), tree)
 
 
 def parse(source) -> cst.Module:
@@ -55,11 +57,11 @@ def parse(source) -> cst.Module:
         raise SourceError(f"cannot parse: {type(exc).__name__}: {exc}") from None
 
 
-def _syntax_check(source, path: str) -> None:
+def _syntax_check(source, path: str) -> ast.Module:
     try:
         with warnings.catch_warnings():  # the user's SyntaxWarnings are not ours to print
             warnings.simplefilter("ignore")
-            compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+            return compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         raise SourceError(f"syntax error at line {exc.lineno}, column {exc.offset}: {exc.msg}") from None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -130,9 +132,10 @@ def check_source(source, path: str = "<string>", settings: Optional[Settings] = 
     settings = settings or Settings()
     # CPython's own parser first: ~12x faster than libcst, the grammar the user's Python runs, and
     # a guard: libcst's native parser overflows its stack (SIGSEGV) on nesting CPython refuses
-    _syntax_check(source, path)
-    if prefilter and not might_hold_findings(source, settings, path):
+    tree = _syntax_check(source, path)
+    if prefilter and not might_hold_findings(source, settings, path, tree):
         return []
+    del tree
     return check_module(parse(source), path, settings, noqa)
 
 

@@ -152,9 +152,9 @@ def _size(path: str) -> int:
 
 def _chunks(paths: Sequence[str], jobs: int) -> List[Sequence[str]]:
     """Work for the pool, largest files first and in chunks of about equal bytes, so that no
-    worker is left with a 10,000-line file while the others idle (the cost of a file grows with
-    its size; a file the prefilter rejects costs next to nothing, but is small enough not to
-    matter). The order of the results does not depend on this: they are sorted by path."""
+    worker is left with a 10,000-line file while the others idle. Bytes stand for cost: a file
+    the prefilter rejects costs far less per byte, which only makes its chunk finish early. The
+    order of the results does not depend on this: they are sorted by path."""
     sized = sorted(((_size(p), p) for p in paths), key=lambda item: -item[0])
     budget = max(1, sum(size for size, _ in sized) // (jobs * CHUNKS_PER_JOB))
     chunks: List[List[str]] = []
