@@ -37,6 +37,7 @@ git, the list holds machine-specific paths), a JSON summary beside it, and a tab
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -90,8 +91,8 @@ class Corpus:
     def per_package(self) -> Dict[str, Tuple[int, int]]:
         out: Dict[str, Tuple[int, int]] = {}
         for f in self.files:
-            n, l = out.get(f.package, (0, 0))
-            out[f.package] = (n + 1, l + f.lines)
+            n, lines = out.get(f.package, (0, 0))
+            out[f.package] = (n + 1, lines + f.lines)
         return out
 
     def summary(self) -> dict:
@@ -122,8 +123,6 @@ class Corpus:
 # --- locating the packages -------------------------------------------------------------------
 
 def _locate_here(packages: Sequence[str]) -> Dict[str, dict]:
-    import importlib.metadata
-
     out = {}
     for name in packages:
         spec = importlib.util.find_spec(name)  # a top-level package: found, not imported

@@ -143,11 +143,12 @@ def build_report(corpus: corpus_mod.Corpus, result: dict, version: Optional[str]
         names[f["code"]] = f.get("name", "")
         files_with[f["package"]].add(f["path"])
 
+    git = git_state()
     out = [f"initlint findings report, {_dt.datetime.now().isoformat(timespec='seconds')}",
            f"{version or 'initlint (version unknown)'}; {result['how']}",
-           "tree: commit {commit}{dirty}".format(commit=(git_state().get("commit") or "?")[:12],
-                                                 dirty=" + local changes under initlint/" if git_state().get("initlint_dirty") else ""),
-           f"selection: default rules" + (f" + {','.join(extend)}" if extend else ""),
+           "tree: commit {}{}".format((git.get("commit") or "?")[:12],
+                                      " + local changes under initlint/" if git.get("initlint_dirty") else ""),
+           "selection: default rules" + (f" + {','.join(extend)}" if extend else ""),
            "The rules are still being developed: these numbers are a snapshot of the working tree.",
            f"checked {result['files_checked']:,} files ({corpus.lines:,} lines) in {seconds:.0f} s; "
            f"{len(findings):,} findings, {len(result['errors'])} file errors",
