@@ -1,9 +1,9 @@
 """The one core: source text in, findings out. Every front end (CLI, flake8, pre-commit, API) calls it.
 
 Per file: a cheap text prefilter (``prefilter.py``: can the text hold a finding of the rules that run
-on it?), one libcst parse, one analysis pass that extracts the facts every
-rule reads, each enabled rule over those facts, positions computed only when something was found,
-then ``# noqa`` (flake8's own syntax and matching) applied once, here.
+on it?), one libcst parse, one analysis pass that extracts the facts every rule reads, each enabled
+rule over those facts, positions computed only when something was found (and only as far into the
+file as the last finding), then ``# noqa`` (flake8's own syntax and matching) applied once, here.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from functools import lru_cache
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .analysis import analyse
+from .analysis.positions import node_ranges
 from .ftypes import FileError, FileReport, Finding, Settings
 from .noqa import NoqaFilter
 from .prefilter import prefilter_for
@@ -107,14 +107,15 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
     pending = [(rule, report) for rule in rules for report in rule.check(facts)]
     if not pending:
         return []
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = node_ranges(module, [report.node for _, report in pending])
     suppress = NoqaFilter(module.code).suppressed if noqa else (lambda line, code: False)
     located = []
     for rule, report in pending:
         where = positions.get(report.node)
-        if where is None or suppress(where.start.line, rule.code):
+        if where is None or suppress(where[0][0], rule.code):
             continue
-        finding = Finding(path, where.start.line, where.start.column + 1, where.end.line, where.end.column + 1,
+        (line, column), (end_line, end_column) = where
+        finding = Finding(path, line, column + 1, end_line, end_column + 1,
                           rule.code, rule.name, rule.format(report), report.framework)
         located.append((rule, report, finding))
     return located

@@ -1,6 +1,6 @@
 """What each file costs, as behaviour: a file the prefilter rejects is never parsed; a kept file is
-parsed once and analysed in one pass; positions (libcst metadata) are computed only for a file
-with something to report; every file is syntax-checked by CPython first, whatever its words."""
+parsed once and analysed in one pass; positions are computed only for a file with something
+to report; every file is syntax-checked by CPython first, whatever its words."""
 
 from __future__ import annotations
 
@@ -37,13 +37,7 @@ def calls(monkeypatch):
 
     monkeypatch.setattr(engine, "parse", counting("parse", engine.parse))
     monkeypatch.setattr(engine, "analyse", counting("analyse", engine.analyse))
-
-    class CountingWrapper(engine.MetadataWrapper):
-        def resolve(self, provider):
-            counts["positions"] += 1
-            return super().resolve(provider)
-
-    monkeypatch.setattr(engine, "MetadataWrapper", CountingWrapper)
+    monkeypatch.setattr(engine, "node_ranges", counting("positions", engine.node_ranges))
     return counts
 
 

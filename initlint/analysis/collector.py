@@ -8,6 +8,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from .scopes import Binding, Resolver, Scope, dotted
+from .traversal import dispatch
 
 
 @dataclass(frozen=True)
@@ -315,5 +316,5 @@ class Collector(cst.CSTVisitor):
 
 def collect(module: cst.Module, package: Optional[str] = None) -> Collected:
     collector = Collector(module, package)
-    module.visit(collector)
+    dispatch(collector, module)
     return collector.out

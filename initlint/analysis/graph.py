@@ -18,6 +18,7 @@ from ..catalogue import Activation, Framework, Layer, LayerKind
 from ..catalogue.containers import SEQUENTIALS, TRANSPARENT, TRANSPARENT_ROOTS
 from ..catalogue.names import canonical
 from .collector import Collected
+from .traversal import children
 from .values import UNKNOWN, Evaluator, is_number
 
 WEIGHT_KINDS = frozenset({LayerKind.DENSE, LayerKind.CONV, LayerKind.CONV_TRANSPOSE, LayerKind.EMBEDDING,
@@ -367,7 +368,7 @@ class Graph:
             return env.get(node.value)
         if not isinstance(node, cst.Call):
             if isinstance(node, (cst.BinaryOperation, cst.Tuple, cst.List)):
-                for child in node.children:
+                for child in children(node):
                     if isinstance(child, cst.BaseExpression):
                         self._produce(child, env)
             return None

@@ -9,7 +9,7 @@ import libcst as cst
 from ..catalogue import Family, LayerKind
 from ..catalogue.model import ConstantLaw
 from .graph import LayerUse
-from .scopes import walk
+from .traversal import walk
 from .values import UNKNOWN, is_number
 
 # names people give parameters that are zero- or constant-initialised on purpose (SPEC: LoRA's B

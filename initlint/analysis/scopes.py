@@ -11,7 +11,7 @@ same scope, plus any conditional ones in between). ``qualified_names`` returns *
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 import libcst as cst
 
@@ -141,12 +141,3 @@ class Resolver:
             else:
                 return []  # a parameter, loop variable or import among the candidates: not a value
         return out
-
-
-def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every node below ``node`` (depth-first, pre-order), iteratively: no recursion limit."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))

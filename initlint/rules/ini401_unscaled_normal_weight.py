@@ -7,7 +7,7 @@ import libcst as cst
 from ..analysis.inits import InitUse
 from ..analysis.inits import PARAMETER_WRAPPERS
 from ..analysis.queries import filled_in_place, stored_parameters, used_as_weight
-from ..analysis.scopes import walk
+from ..analysis.traversal import walk
 from ..analysis.shapes import shape_of
 from .. import catalogue
 from ..catalogue import Family, Style

@@ -6,7 +6,7 @@ import libcst as cst
 
 from ..analysis.describe import layer_label
 from ..analysis.fans import fan_in
-from ..analysis.scopes import walk
+from ..analysis.traversal import walk
 from ..analysis.values import is_number
 from ..catalogue import Style, activation_gain
 from ..rule import Report, Rule

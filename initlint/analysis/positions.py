@@ -1,0 +1,107 @@
+"""Line and column of the few nodes a file's findings point at.
+
+libcst's ``PositionProvider`` regenerates the whole module and records a ``CodeRange`` for every
+node, splitting every token with a regular expression and entering a context manager per node: on
+real model code that cost about twice the parse of the file. Findings need the positions of a
+handful of nodes, so this is the same computation (``PositionProvider``'s semantics: syntactic
+start and end, whitespace excluded where libcst excludes it) with cheaper bookkeeping, and it stops
+generating code as soon as the last node asked for is done.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Collection, Dict, List, Optional, Tuple
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+Position = Tuple[int, int]  # line (1-based), column (0-based), as libcst's CodePosition
+Range = Tuple[Position, Position]
+
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
+class _AllFound(Exception):
+    """Raised from inside the code generation once every wanted node has its range."""
+
+
+class _Syntactic:
+    """``record_syntactic_position`` without contextlib's generator: one small object per use."""
+
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: "_PositionState", node, start_node, end_node) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.start = (self.state.line, self.state.column)
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is not None:  # _AllFound on its way out: the nodes still open are not wanted
+            return
+        state = self.state
+        computed = state.computed
+        start = computed[self.start_node][0] if self.start_node is not None else self.start
+        end = computed[self.end_node][1] if self.end_node is not None else (state.line, state.column)
+        computed[self.node] = (start, end)
+
+
+class _PositionState(CodegenState):
+    """libcst's ``PositionProvidingCodegenState``, keeping plain tuples."""
+
+    def __init__(self, module: cst.Module, wanted: Collection[cst.CSTNode]) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.line, self.column = 1, 0
+        self.computed: Dict[cst.CSTNode, Range] = {}
+        self.stack: List[Position] = []
+        self.missing = set(wanted)
+
+    def _advance(self, value: str) -> None:
+        if "\n" in value or "\r" in value:
+            segments = _NEWLINE.split(value)
+            self.line += len(segments) - 1
+            self.column = len(segments[-1])
+        else:
+            self.column += len(value)
+
+    def add_indent_tokens(self) -> None:
+        self.tokens.extend(self.indent_tokens)
+        for token in self.indent_tokens:
+            self._advance(token)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self._advance(value)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self.stack.append((self.line, self.column))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self.stack.pop()
+        computed = self.computed
+        if node not in computed:  # a syntactic range, recorded just before, wins
+            computed[node] = (start, (self.line, self.column))
+        missing = self.missing
+        if node in missing:
+            missing.discard(node)
+            if not missing:
+                raise _AllFound
+
+    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: Optional[cst.CSTNode] = None,
+                                  end_node: Optional[cst.CSTNode] = None) -> _Syntactic:
+        return _Syntactic(self, node, start_node, end_node)
+
+
+def node_ranges(module: cst.Module, nodes: Collection[cst.CSTNode]) -> Dict[cst.CSTNode, Range]:
+    """``{node: ((line, column), (end_line, end_column))}`` for each of ``nodes`` found in ``module``
+    (lines 1-based, columns 0-based, as ``PositionProvider`` gives them)."""
+    wanted = set(nodes)
+    if not wanted:
+        return {}
+    state = _PositionState(module, wanted)
+    try:
+        module._codegen(state)
+    except _AllFound:
+        pass
+    return {node: state.computed[node] for node in wanted if node in state.computed}
