@@ -16,6 +16,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``verify`` subcommand's options (argparse only: nothing heavy is imported)."""
+    parser.epilog = EPILOG
     parser.add_argument("path", metavar="MODEL.py", help="the Python file that builds the model")
     parser.add_argument("--entry", metavar="NAME",
                         help="a function returning the model, or a model object, in the file (default: build_model, "
@@ -39,7 +40,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true",
                         help="also judge framework-default initialisers against the activation (INI605)")
     parser.add_argument("--no-static", action="store_true", help="do not run the static rules on MODEL.py")
+    parser.add_argument("--timeout", metavar="SECONDS", type=_seconds,
+                        help="stop with exit 2 when importing MODEL.py, building, initialising and running the model "
+                             "forward take longer than this in all (default: no limit)")
+    parser.add_argument("--max-memory", metavar="SIZE", type=_size, default=-1,
+                        help="the memory the model's build may allocate, e.g. 8GiB or 512MiB; an allocation that "
+                             "would exceed it stops the build (exit 2) before it is made (default: what the machine "
+                             "has available, MemAvailable; none: no check)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
+
+
+EPILOG = ("verify imports MODEL.py and runs its code, as pytest runs a test file: run it only on code you "
+          "trust. It never loads a checkpoint itself. The model's writes to stdout go to stderr, so stdout holds "
+          "only the report (one JSON document with --format json); sys.exit(), os._exit() and exceptions in the "
+          "model's code end in exit 2 with its traceback.")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds, e.g. 60")
+    return value
+
+
+def _size(text: str):
+    from .memory import parse_size  # stdlib only
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
         report = verify_file(args.path, entry=args.entry, input_shape=args.input_shape, framework=args.framework,
                              device=args.device, seed=args.seed, alpha=args.alpha, correction=args.correction,
                              strict=args.strict, keep_samples=bool(args.plot), static=not args.no_static,
-                             progress=progress)
+                             progress=progress, timeout=args.timeout, max_memory=args.max_memory,
+                             protect_stdout=True)
     except VerifyError as exc:
         if exc.user_traceback:
             sys.stderr.write(exc.user_traceback)

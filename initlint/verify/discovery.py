@@ -14,8 +14,10 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from .adapters import framework_of
 from .adapters.base import VerifyError
+from .errors import Interrupted, Stop, UserExit
 from .recording import is_user_file
 
+_OWN = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # the initlint package
 BUILDERS = ("build_model", "make_model", "create_model", "get_model")
 _IMPORT_ROOTS = {"torch": "torch", "tensorflow": "keras", "keras": "keras", "tf_keras": "keras", "flax": "flax",
                  "jax": "flax"}
@@ -46,10 +48,34 @@ def user_traceback(exc: BaseException) -> str:
     frames of initlint and importlib that led there are noise)."""
     frames = traceback.extract_tb(exc.__traceback__)
     start = next((i for i, f in enumerate(frames) if is_user_file(f.filename)), 0)
+    end = len(frames)
+    while end > start + 1 and frames[end - 1].filename.startswith(_OWN):  # initlint's interception of os._exit
+        end -= 1
     lines = ["Traceback (most recent call last):\n"]
-    lines += traceback.format_list(frames[start:])
-    lines += traceback.format_exception_only(type(exc), exc)
+    lines += traceback.format_list(frames[start:end])
+    if isinstance(exc, UserExit):
+        lines.append(f"{exit_call(exc)} was called\n")
+    else:
+        lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)
+
+
+def exit_call(exc: SystemExit) -> str:
+    """``sys.exit(3)`` / ``os._exit(0)``: what the user's code called, as they wrote it."""
+    how = getattr(exc, "how", "sys.exit")
+    return f"{how}()" if exc.code is None else f"{how}({exc.code!r})"
+
+
+def raised(exc: BaseException) -> str:
+    """``ValueError: bad shape``, or only ``KeyboardInterrupt`` when there is no message."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def has_user_frame(exc: BaseException) -> bool:
+    """Whether the user's own code is on the exception's traceback (else the error is initlint's or a
+    framework's own, and must not be blamed on the model)."""
+    return any(is_user_file(f.filename) for f in traceback.extract_tb(exc.__traceback__))
 
 
 def load_module(path: str):
@@ -66,12 +92,12 @@ def load_module(path: str):
     sys.path.insert(0, directory)
     try:
         spec.loader.exec_module(module)
+    except (Stop, Interrupted):  # a timeout, the memory limit, Ctrl-C: the runner's to report
+        raise
     except SystemExit as exc:
-        raise VerifyError(f"{path}: importing it called sys.exit({exc.code})", user_traceback(exc))
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        raise VerifyError(f"{path}: importing it raised {type(exc).__name__}: {exc}", user_traceback(exc))
+        raise VerifyError(f"{path}: importing it called {exit_call(exc)}", user_traceback(exc))
+    except BaseException as exc:  # KeyboardInterrupt too: raised by the user's code, not by Ctrl-C
+        raise VerifyError(f"{path}: importing it raised {raised(exc)}", user_traceback(exc))
     finally:
         try:
             sys.path.remove(directory)
@@ -146,10 +172,12 @@ def call_entry(name: str, target: Any) -> Any:
     if inspect.isclass(target) or callable(target):
         try:
             return target()
+        except (Stop, Interrupted):
+            raise
+        except SystemExit as exc:
+            raise VerifyError(f"{name}() called {exit_call(exc)}", user_traceback(exc))
         except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            raise VerifyError(f"{name}() raised {type(exc).__name__}: {exc}", user_traceback(exc))
+            raise VerifyError(f"{name}() raised {raised(exc)}", user_traceback(exc))
     return target
 
 

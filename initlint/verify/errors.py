@@ -13,3 +13,32 @@ class VerifyError(Exception):
         super().__init__(message)
         self.message = message
         self.user_traceback = user_traceback
+
+
+class Stop(BaseException):
+    """initlint stopping the user's code (a timeout, a memory limit). A BaseException, so that the user's own
+    ``except Exception:`` cannot swallow it; the runner turns it into a VerifyError."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(message)
+        self.message = message
+
+
+class BuildTimeout(Stop):
+    """``--timeout`` ran out while the user's code ran."""
+
+
+class OverMemory(Stop):
+    """An allocation the memory limit does not allow, raised before it is made."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C at the terminal (SIGINT), as opposed to the user's code raising KeyboardInterrupt itself: only
+    this one stops initlint with 130; the other is the model's error (exit 2)."""
+
+
+class UserExit(SystemExit):
+    """``os._exit(code)`` called by the user's code (intercepted while it runs, so that it cannot end the
+    process with no report and a status that means "clean")."""
+
+    how = "os._exit"

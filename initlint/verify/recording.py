@@ -286,6 +286,7 @@ class Recording:
         # construction sites of objects that declare initialisers (Keras initialisers, JAX closures)
         self.sites: Dict[int, Tuple[Any, Tuple[Frame, ...]]] = {}
         self.extra: Dict[str, Any] = {}  # per-adapter data
+        self.budget: Any = None  # a memory.MemoryBudget the adapters ask before large allocations (None: no check)
 
     def site_of(self, obj: Any) -> Tuple[Frame, ...]:
         """Where the user's code made ``obj`` (an initialiser), innermost user frame first."""

@@ -14,8 +14,19 @@ import numpy as np
 from . import checks
 from .adapters import adapter_class, framework_of
 from .adapters.base import Adapter, VerifyError
-from .discovery import call_entry, find_entry, frameworks_in_source, load_module, looks_like_model
+from .discovery import (
+    call_entry,
+    find_entry,
+    frameworks_in_source,
+    has_user_frame,
+    load_module,
+    looks_like_model,
+    raised,
+    user_traceback,
+)
 from .expect import expectation
+from .guard import UserCode
+from .memory import MemoryBudget
 from .recording import LineTracer, Recording
 from .results import Report, TensorResult
 from .stats import sample_kurtosis
@@ -45,7 +56,7 @@ class Run:
 
     def __init__(self, *, input_shape=None, framework: Optional[str] = None, device: str = "cpu", seed: int = 0,
                  alpha: float = 1e-3, correction: str = "holm", strict: bool = False, keep_samples: bool = False,
-                 progress: Optional[Progress] = None):
+                 progress: Optional[Progress] = None, max_memory: Optional[int] = -1):
         if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
             raise VerifyError(f"--device {device!r}: choose cpu or cuda")
         if not 0 < alpha < 1:
@@ -58,6 +69,9 @@ class Run:
         self.strict, self.keep_samples = strict, keep_samples
         self.progress = progress or (lambda message: None)
         self.recording = Recording()
+        # -1: the default, what the machine has available; None: no check; else the bytes the build may add
+        if max_memory is not None:
+            self.recording.budget = MemoryBudget(None if max_memory == -1 else int(max_memory))
         self.adapters: List[Adapter] = []
         self.seconds = {}
 
@@ -109,22 +123,45 @@ class Run:
 
     # --- after the build -------------------------------------------------------------------------
 
-    def verify_model(self, obj: Any, adapter: Adapter, label: str) -> Report:
-        """Prepare, read, run forward, measure and conclude: the report (static links added by the caller)."""
+    def verify_model(self, obj: Any, adapter: Adapter, label: str, guard: Optional[UserCode] = None) -> Report:
+        """Prepare, read, run forward (the user's code, inside ``guard``), then measure and conclude: the
+        report (static links added by the caller)."""
+        with guard or UserCode(label):
+            model, infos, forwarded = self.run_model(obj, adapter, label, guard)
+        return self.conclude(model, adapter, label, infos, forwarded)
+
+    def run_model(self, obj: Any, adapter: Adapter, label: str, guard: Optional[UserCode] = None):
+        """What runs the model's code after its build: prepare (lazy layers, a Flax init), read the tensors,
+        the forward pass. Returns (model, tensors, (signals, notes, input shape used))."""
         started = time.perf_counter()
         if adapter not in self.adapters:
             self.adapters.append(adapter)
+        if guard is not None:
+            guard.phase = "initialising the model"
         recording = self.recording_context(build=False) if adapter.declares_in_prepare(obj) else \
             contextlib.nullcontext()  # a Flax init or a lazy layer's first input declares too
-        with recording, adapter.device_context():
-            model = adapter.prepare(obj, self.input_shape)
+        try:
+            with recording, adapter.device_context():
+                model = adapter.prepare(obj, self.input_shape)
+        except Exception as exc:  # the model's own code failed (else initlint's: an internal error)
+            if isinstance(exc, VerifyError) or not has_user_frame(exc):
+                raise
+            raise VerifyError(f"{label}: initialising the model raised {raised(exc)}",
+                              user_traceback(exc))
         infos = adapter.tensors(model)
         if not infos:
             raise VerifyError(f"{label} has no floating-point parameters to verify")
         self.seconds["prepare"] = time.perf_counter() - started
         started = time.perf_counter()
-        signals, notes, used_shape = adapter.forward(model, self.input_shape, infos)
+        if guard is not None:
+            guard.phase = "running the model forward"
+        forwarded = adapter.forward(model, self.input_shape, infos)
         self.seconds["forward"] = time.perf_counter() - started
+        return model, infos, forwarded
+
+    def conclude(self, model: Any, adapter: Adapter, label: str, infos, forwarded) -> Report:
+        """Measure every tensor and decide (initlint's own code only: outside the user's bounds)."""
+        signals, notes, used_shape = forwarded
         mark_last_layer(infos, signals)
         started = time.perf_counter()
         results, facts, tests = self.measure(infos, adapter)
@@ -177,27 +214,36 @@ def mark_last_layer(infos, signals) -> None:
 
 def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, device: str = "cpu", seed: int = 0,
            alpha: float = 1e-3, correction: str = "holm", strict: bool = False, keep_samples: bool = False,
-           name: Optional[str] = None, progress: Optional[Progress] = None) -> Report:
+           name: Optional[str] = None, progress: Optional[Progress] = None, timeout: Optional[float] = None,
+           max_memory: Optional[int] = -1) -> Report:
     """Verify a model's initialisation. ``model``: a torch ``nn.Module``, a Keras model or layer, a Flax
     module (with ``input_shape``) or ``(module, variables)`` pair, or a zero-argument callable that
     builds one, in which case the initialisers it runs are recorded (declared initialisers, and their
-    sources for linking). Raises ``VerifyError`` for what the user must fix."""
+    sources for linking). ``timeout``: seconds the build, initialisation and forward pass may take (main
+    thread only); ``max_memory``: bytes the build may allocate (default: what the machine has available;
+    None: no check). Raises ``VerifyError`` for what the user must fix."""
     run = Run(input_shape=input_shape, framework=framework, device=device, seed=seed, alpha=alpha,
-              correction=correction, strict=strict, keep_samples=keep_samples, progress=progress)
+              correction=correction, strict=strict, keep_samples=keep_samples, progress=progress,
+              max_memory=max_memory)
     started = time.perf_counter()
     if looks_like_model(model) or not callable(model):
         label = name or type(model[0] if isinstance(model, tuple) else model).__name__
         adapter = run.choose(model, label)
-        return run.verify_model(model, adapter, label)
+        return run.verify_model(model, adapter, label, UserCode(label, timeout))
     label = name or getattr(model, "__qualname__", None) or type(model).__name__
     frameworks = [framework] if framework else _imported_frameworks()
     for fw in frameworks:
         run.adapter(adapter_class(fw).framework)
-    with run.recording_context():
-        obj = call_entry(label, model)
-    run.seconds["build"] = time.perf_counter() - started
-    adapter = run.choose(obj, f"{label}() returned an object that")
-    return run.verify_model(obj, adapter, label)
+    guard = UserCode(f"{label}()", timeout)
+    if run.recording.budget is not None:
+        run.recording.budget.restart()
+    with guard:
+        with run.recording_context():
+            obj = call_entry(label, model)
+        run.seconds["build"] = time.perf_counter() - started
+        adapter = run.choose(obj, f"{label}() returned an object that")
+        built = run.run_model(obj, adapter, label, guard)
+    return run.conclude(built[0], adapter, label, *built[1:])
 
 
 def _imported_frameworks() -> List[str]:
@@ -233,13 +279,17 @@ def static_findings(path: str, source: str):
 def verify_file(path: str, *, entry: Optional[str] = None, input_shape=None, framework: Optional[str] = None,
                 device: str = "cpu", seed: int = 0, alpha: float = 1e-3, correction: str = "holm",
                 strict: bool = False, keep_samples: bool = False, static: bool = True,
-                progress: Optional[Progress] = None) -> Report:
+                progress: Optional[Progress] = None, timeout: Optional[float] = None,
+                max_memory: Optional[int] = -1, protect_stdout: bool = False) -> Report:
     """``initlint verify model.py``: import the file, build its model, verify it, and say for each static
-    finding in the file whether the numbers confirm it."""
+    finding in the file whether the numbers confirm it. ``timeout``, ``max_memory``: as for ``verify``;
+    ``protect_stdout``: the model's writes to stdout go to stderr (the command's output stays its own)."""
     from .linking import link
 
     run = Run(input_shape=input_shape, framework=framework, device=device, seed=seed, alpha=alpha,
-              correction=correction, strict=strict, keep_samples=keep_samples, progress=progress)
+              correction=correction, strict=strict, keep_samples=keep_samples, progress=progress,
+              max_memory=max_memory)
+    guard = UserCode(path, timeout, protect_stdout)  # checks the timeout before anything is imported
     try:
         with open(path, encoding="utf-8") as handle:
             source = handle.read()
@@ -249,18 +299,24 @@ def verify_file(path: str, *, entry: Optional[str] = None, input_shape=None, fra
     findings = static_findings(path, source) if static else []
     run.seconds["static"] = time.perf_counter() - started
     frameworks = [framework] if framework else frameworks_in_source(source)
-    for fw in frameworks:
+    for fw in frameworks:  # the frameworks' own import is not the model's time: before the clock starts
         run.adapter(adapter_class(fw).framework)
     tracer = LineTracer([path]) if findings else None
     started = time.perf_counter()
-    with run.recording_context(tracer):
-        module = load_module(path)
-        name, target = find_entry(module, entry, path)
-        obj = call_entry(name, target)
-    run.seconds["build"] = time.perf_counter() - started
-    label = f"{path}:{name}"
-    built = looks_like_model(target) or not callable(target)
-    adapter = run.choose(obj, f"{'--entry ' if entry else ''}{name}" if built else f"what {name}() returned")
-    report = run.verify_model(obj, adapter, label)
+    if run.recording.budget is not None:
+        run.recording.budget.restart()
+    with guard:
+        with run.recording_context(tracer):
+            guard.phase = f"importing {path}"
+            module = load_module(path)
+            name, target = find_entry(module, entry, path)
+            guard.phase = f"building the model ({name}())"
+            obj = call_entry(name, target)
+        run.seconds["build"] = time.perf_counter() - started
+        label = f"{path}:{name}"
+        built = looks_like_model(target) or not callable(target)
+        adapter = run.choose(obj, f"{'--entry ' if entry else ''}{name}" if built else f"what {name}() returned")
+        model, infos, forwarded = run.run_model(obj, adapter, label, guard)
+    report = run.conclude(model, adapter, label, infos, forwarded)
     report.static = link(findings, report.tensors, run.recording, report.findings)
     return report

@@ -216,7 +216,14 @@ class FlaxAdapter(Adapter):
                 raise VerifyError("a Flax module has no parameters until it is initialised on an input: pass "
                                   "--input-shape (e.g. --input-shape 2,4), or return (module, variables)")
             module = obj
-            variables = module.init(jax.random.PRNGKey(self.seed), self._make_input(tuple(input_shape)))
+            x = self._make_input(tuple(input_shape))
+            if self.recording.budget is not None:  # the size of every variable first, for no memory at all
+                shapes = jax.eval_shape(lambda: module.init(jax.random.PRNGKey(self.seed), x))
+                leaves = jax.tree_util.tree_leaves(shapes)
+                nbytes = sum(int(math.prod(leaf.shape)) * leaf.dtype.itemsize for leaf in leaves)
+                self.recording.budget.claim(nbytes, f"initialising its {type(module).__name__} (the variables of "
+                                                    f"jax.eval_shape of module.init)")
+            variables = module.init(jax.random.PRNGKey(self.seed), x)
         else:
             raise VerifyError(f"expected a Flax module or (module, variables), got {type(obj).__name__}")
         if not isinstance(variables, dict) and not hasattr(variables, "keys"):

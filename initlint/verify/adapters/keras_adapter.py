@@ -10,6 +10,7 @@ the spellings users write, not by these implementation classes).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -73,6 +74,23 @@ def quiet_native_stderr():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def weight_bytes(layer, args, kwargs) -> Optional[int]:
+    """The bytes ``layer.add_weight(shape, initializer, dtype, ...)`` (Keras 3's signature) will allocate."""
+    shape = kwargs.get("shape", args[0] if args and isinstance(args[0], (tuple, list)) else None)
+    if shape is None:
+        return None
+    try:
+        numel = math.prod(int(d) for d in shape)
+        dtype = kwargs.get("dtype") or getattr(layer, "variable_dtype", None) or "float32"
+        itemsize = np.dtype(str(getattr(dtype, "name", dtype))).itemsize
+    except (TypeError, ValueError):  # a symbolic dimension, a dtype numpy does not know (bfloat16): 4 bytes
+        try:
+            numel, itemsize = math.prod(int(d) for d in shape), 4
+        except (TypeError, ValueError):
+            return None
+    return numel * itemsize
 
 
 def _class_name(obj) -> str:
@@ -192,6 +210,11 @@ class KerasAdapter(Adapter):
         keras = self.keras
 
         def recorded_add_weight(layer, *args, **kwargs):
+            if state["active"] and recording.budget is not None:  # before the variable exists
+                nbytes = weight_bytes(layer, args, kwargs)
+                if nbytes:
+                    weight = f" {kwargs['name']!r}" if isinstance(kwargs.get("name"), str) else ""
+                    recording.budget.claim(nbytes, f"the weight{weight} of layer {getattr(layer, 'name', '?')!r}")
             variable = original_add_weight(layer, *args, **kwargs)
             if state["active"]:
                 initializer = kwargs.get("initializer")

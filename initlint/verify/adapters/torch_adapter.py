@@ -77,6 +77,57 @@ def _key(tensor) -> Optional[Tuple[int, int]]:
     return ptr, tensor.numel()
 
 
+SIZED = ("empty", "zeros", "ones", "rand", "randn", "full")  # a size first (full: then its fill value)
+
+
+def _size_of(function: str, args, kwargs):
+    size = kwargs.get("size")
+    if size is None and args:
+        if function == "full" or not isinstance(args[0], int):
+            size = args[0]
+        else:
+            size = args
+    return size
+
+
+def requested_bytes(torch, function: str, args, kwargs) -> Optional[int]:
+    """The bytes a factory call (``torch.empty(3, 4)``, ``zeros((3, 4), dtype=...)``, ``randn_like(t)``) will
+    allocate in host memory; None when it cannot tell or the tensor goes elsewhere (meta, a GPU)."""
+    try:
+        device = kwargs.get("device")
+        if function.endswith("_like"):
+            source = args[0] if args else kwargs.get("input")
+            if not isinstance(source, torch.Tensor):
+                return None
+            numel, dtype = source.numel(), kwargs.get("dtype") or source.dtype
+            device = device if device is not None else source.device
+        elif function in SIZED:
+            size = _size_of(function, args, kwargs)
+            if size is None:
+                return None
+            numel = math.prod(int(d) for d in size)
+            dtype = kwargs.get("dtype") or torch.get_default_dtype()
+        else:
+            return None
+        if device is None:  # under `with torch.device("meta")` too
+            device = torch.get_default_device() if hasattr(torch, "get_default_device") else torch.device("cpu")
+        if torch.device(device).type != "cpu":
+            return None
+        return int(numel) * int(getattr(dtype, "itemsize", 4))
+    except (TypeError, ValueError, RuntimeError):  # a size torch itself will reject: let it say so
+        return None
+
+
+def _shape_text(args, kwargs, function: str) -> str:
+    if function.endswith("_like"):
+        source = args[0] if args else kwargs.get("input")
+        return "x".join(str(int(d)) for d in getattr(source, "shape", ())) or "()"
+    try:
+        return "x".join(str(int(d)) for d in _size_of(function, args, kwargs))
+    except TypeError:  # pragma: no cover
+        return "?"
+
+
 class TorchRecorder:
     """The torch half of a recording: histories of declarations keyed by tensor."""
 
@@ -86,6 +137,7 @@ class TorchRecorder:
         self.depth = 0
         self.histories: Dict[Tuple[int, int], List[Declaration]] = {}
         self.torch_root = os.path.dirname(torch.__file__) + os.sep
+        self.budget = None  # the run's memory.MemoryBudget
 
     def history(self, tensor) -> List[Declaration]:
         key = _key(tensor)
@@ -168,12 +220,18 @@ class TorchRecorder:
 
     def wrap_sampler(self, original, name: str):
         entry = catalogue.initializer(name)
+        function = name.rsplit(".", 1)[-1]
         recorder = self
 
         @functools.wraps(original)
         def recorded_sampler(*args, **kwargs):
             if not recorder.active or recorder.depth:
                 return original(*args, **kwargs)
+            budget = recorder.budget
+            if budget is not None:  # before the allocation: a model too large must not reach the OOM killer
+                nbytes = requested_bytes(recorder.torch, function, args, kwargs)
+                if nbytes:
+                    budget.claim(nbytes, f"{name}() of shape {_shape_text(args, kwargs, function)}")
             recorder.depth += 1
             try:
                 result = original(*args, **kwargs)
@@ -420,6 +478,7 @@ class TorchAdapter(Adapter):
         self.ensure()
         if self._recorder is None:  # one history for the build and for prepare (a lazy layer's first input)
             self._recorder = TorchRecorder(self.torch)
+        self._recorder.budget = self.recording.budget
         with self._recorder.patched():
             yield self._recorder
 
