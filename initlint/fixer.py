@@ -4,8 +4,12 @@ A fix replaces one node (found by identity, so formatting and comments elsewhere
 and may schedule imports through libcst's ``AddImportsVisitor``. After each round the result must
 parse (libcst and CPython) or nothing is written. Rounds repeat until no fixable finding is left,
 so a second ``--fix`` changes nothing. Writing goes to a temporary file in the same directory,
-fsynced, given the original's mode, then ``os.replace``d over it: a crash at any point leaves
-either the original or the fixed file, never half of one.
+fsynced, given the original's mode (and owner, where we may), then ``os.replace``d over it: a
+failure or a crash at any point leaves either the original or the fixed file, never half of one.
+A failed write removes its temporary file; only a process killed while writing can leave one, a
+``.initlint-*.tmp`` beside the file (never walked, never read: it does not end in ``.py``). A
+symbolic link is written through (its target is replaced, the link kept), and a file that changed
+on disk after it was read is left alone.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import ast
 import difflib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
@@ -23,6 +28,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 
 from .engine import SourceError, located_reports, parse
 from .ftypes import Finding, Settings
+from .runner import too_large
 
 MAX_ROUNDS = 4
 
@@ -124,17 +130,27 @@ def _verify(code: str) -> None:
         raise SourceError(f"a fix produced invalid code: {exc}") from None
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Replace ``path``'s content with ``text`` so that no reader ever sees half of it."""
-    directory = os.path.dirname(os.path.abspath(path))
-    mode = os.stat(path).st_mode & 0o7777
-    descriptor, temporary = tempfile.mkstemp(prefix=".initlint-", suffix=".tmp", dir=directory)
+def write_atomically(path: str, text: str, expected: Optional[os.stat_result] = None) -> None:
+    """Replace ``path``'s content with ``text`` so that no reader ever sees half of it. A symbolic
+    link is followed: its target is replaced and the link stays a link. ``expected``: the status of
+    the file when it was read; if it has changed since (an editor saved it meanwhile), nothing is
+    written and ``OSError`` says so."""
+    path = os.path.realpath(path)
+    status = os.stat(path)
+    if expected is not None and _identity(status) != _identity(expected):
+        raise OSError(f"{path} changed on disk while it was being fixed; run --fix again")
+    descriptor, temporary = tempfile.mkstemp(prefix=".initlint-", suffix=".tmp", dir=os.path.dirname(path))
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
+        if hasattr(os, "chown"):
+            try:  # keep owner and group where we may (root fixing another user's file)
+                os.chown(temporary, status.st_uid, status.st_gid)
+            except OSError:
+                pass
+        os.chmod(temporary, status.st_mode & 0o7777)
         os.replace(temporary, path)
     except BaseException:
         try:
@@ -144,10 +160,23 @@ def write_atomically(path: str, text: str) -> None:
         raise
 
 
+def _identity(status: os.stat_result) -> Tuple[int, int, int, int]:
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
+
+
+def _unfixable(status: os.stat_result) -> Optional[str]:
+    return too_large(status.st_size) if stat.S_ISREG(status.st_mode) else "not a regular file"
+
+
 def fix_file(path: str, settings: Optional[Settings] = None, unsafe: bool = False, write: bool = True) -> FixResult:
     """Fix one file in place (``write=False``: only compute the result, e.g. for ``--diff``)."""
     try:
+        # stat before opening: opening a FIFO would block for ever (the check reports these files)
+        reason = _unfixable(os.stat(path))
+        if reason:
+            return FixResult(path, "", "", error=f"cannot read: {reason}")
         with open(path, "rb") as handle:
+            status = os.fstat(handle.fileno())
             data = handle.read()
         code = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -155,7 +184,7 @@ def fix_file(path: str, settings: Optional[Settings] = None, unsafe: bool = Fals
     result = fix_source(code, path, settings, unsafe)
     if write and result.changed and result.error is None:
         try:
-            write_atomically(path, result.fixed)
+            write_atomically(path, result.fixed, expected=status)
         except OSError as exc:
             result.error = f"cannot write: {exc}"
             result.fixed = result.original
