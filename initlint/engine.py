@@ -96,8 +96,10 @@ def is_test_file(path: str) -> bool:
     return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
 
 
-def located_reports(module: cst.Module, path: str, settings: Settings, noqa: bool = True) -> list:
-    """``(rule, report, finding)`` for every report that survives ``# noqa``, positioned."""
+def located_reports(module: cst.Module, path: str, settings: Settings, noqa: bool = True,
+                    code: Optional[str] = None) -> list:
+    """``(rule, report, finding)`` for every report that survives ``# noqa``, positioned. ``code``:
+    the module's text, when the caller has it (``module.code`` regenerates it from the tree)."""
     rules = _enabled_rules(settings)
     if is_test_file(path):
         rules = tuple(rule for rule in rules if not rule.skip_test_files)
@@ -108,7 +110,7 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
     if not pending:
         return []
     positions = node_ranges(module, [report.node for _, report in pending])
-    suppress = NoqaFilter(module.code).suppressed if noqa else (lambda line, code: False)
+    suppress = NoqaFilter(module.code if code is None else code).suppressed if noqa else (lambda line, rule: False)
     located = []
     for rule, report in pending:
         where = positions.get(report.node)
@@ -121,8 +123,20 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
     return located
 
 
-def check_module(module: cst.Module, path: str, settings: Settings, noqa: bool = True) -> List[Finding]:
-    return sorted({finding for _, _, finding in located_reports(module, path, settings, noqa)})
+def check_module(module: cst.Module, path: str, settings: Settings, noqa: bool = True,
+                 code: Optional[str] = None) -> List[Finding]:
+    return sorted({finding for _, _, finding in located_reports(module, path, settings, noqa, code)})
+
+
+def _text(source, module: cst.Module) -> str:
+    """The module's text as ``module.code`` would give it, decoded from the source instead."""
+    if isinstance(source, str):
+        return source
+    try:
+        text = source.decode(module.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return module.code
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 def check_source(source, path: str = "<string>", settings: Optional[Settings] = None,
@@ -137,7 +151,8 @@ def check_source(source, path: str = "<string>", settings: Optional[Settings] = 
     if prefilter and not might_hold_findings(source, settings, path, tree):
         return []
     del tree
-    return check_module(parse(source), path, settings, noqa)
+    module = parse(source)
+    return check_module(module, path, settings, noqa, _text(source, module) if noqa else None)
 
 
 def check_file(path: str, settings: Optional[Settings] = None, cache=None, prefilter: bool = True) -> FileReport:

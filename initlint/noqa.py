@@ -65,12 +65,16 @@ class NoqaFilter:
     def __init__(self, code: str) -> None:
         self.lines = physical_lines(code)
         self.ignore_file = file_is_ignored(self.lines)
+        # no "# noqa" anywhere: nothing to look up, and no need to tokenize the file
+        self._none = NOQA_INLINE_RE.search(code) is None
         self._code = code
         self._mapping = None
 
     def suppressed(self, line: int, code: str) -> bool:
         if self.ignore_file:
             return True
+        if self._none:
+            return False
         if self._mapping is None:
             self._mapping = line_mapping(self._code, self.lines)
         text = self._mapping.get(line)
