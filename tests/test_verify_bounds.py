@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import signal
 import subprocess
 import sys
@@ -398,8 +397,8 @@ def build_model():
 
 
 def test_a_model_within_max_memory_is_verified(tmp_path, capsys, torch_required):
-    path = write(tmp_path / "model.py", "from torch import nn\n\n\ndef build_model():\n"
-                                        "    return nn.Sequential(nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 2))\n")
+    path = write(tmp_path / "model.py", "from torch import nn\n\n\ndef build_model():\n    return nn.Sequential("
+                                        "nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 2))\n")
     code, out, err = verify(capsys, path, "--max-memory", "512MiB", "--format", "json", "-q")
     assert code in (0, 1), err
     assert json.loads(out)["parameters"][0]["shape"] == [1024, 1024]
@@ -487,7 +486,8 @@ def build_model():
 
 # --- security ------------------------------------------------------------------------------------
 
-UNSAFE_LOAD = re.compile(r"\b(pickle|cPickle|dill|joblib|cloudpickle)\.loads?\(|\btorch\.load\((?![^)]*weights_only=True)"
+UNSAFE_LOAD = re.compile(r"\b(pickle|cPickle|dill|joblib|cloudpickle)\.loads?\("
+                         r"|\btorch\.load\((?![^)]*weights_only=True)"
                          r"|allow_pickle\s*=\s*True|\b(np|numpy)\.load\((?![^)]*allow_pickle=False)")
 
 
