@@ -74,6 +74,9 @@ class Resolver:
     def __init__(self) -> None:
         self.scope_of: Dict[cst.CSTNode, Scope] = {}  # every Name/Call/Attribute we care about -> its scope
         self.seq_of: Dict[cst.CSTNode, int] = {}
+        # node -> its qualified names; asked only once the collecting pass is over, when every
+        # binding is known, so an answer never changes; the rules ask about the same callee often
+        self._qualified: Dict[cst.CSTNode, FrozenSet[str]] = {}
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -113,6 +116,14 @@ class Resolver:
 
     def qualified_names(self, node: cst.CSTNode, depth: int = 0) -> FrozenSet[str]:
         """Every fully qualified name ``node`` may refer to (empty when unknown)."""
+        if depth == 0:
+            known = self._qualified.get(node)
+            if known is None:
+                known = self._qualified[node] = self._qualified_names(node, 0)
+            return known
+        return self._qualified_names(node, depth)
+
+    def _qualified_names(self, node: cst.CSTNode, depth: int) -> FrozenSet[str]:
         if depth > self.MAX_DEPTH:
             return frozenset()
         if isinstance(node, cst.Name):

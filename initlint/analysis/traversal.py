@@ -131,10 +131,16 @@ def _entered(cls: type) -> bool:
 
 def _field_children(value) -> List[cst.CSTNode]:
     cls = type(value)
+    entered = _ENTERED
     if cls is tuple or cls is list:
-        entered = _ENTERED
-        return [item for item in value if entered.get(type(item)) or _entered(type(item))]
-    return [value] if _ENTERED.get(cls) or _entered(cls) else []  # strings, None, MaybeSentinel: []
+        out = []
+        for item in value:
+            wanted = entered.get(type(item))
+            if wanted or (wanted is None and _entered(type(item))):
+                out.append(item)
+        return out
+    wanted = entered.get(cls)
+    return [value] if wanted or (wanted is None and _entered(cls)) else []  # str, None, MaybeSentinel: []
 
 
 def children(node: cst.CSTNode) -> List[cst.CSTNode]:
@@ -155,8 +161,8 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         extend(reversed(children(current)))
 
 
+# (visit_X, leave_X, ((field, visit_X_field, leave_X_field), ...) in reverse source order)
 _Plan = Tuple[Optional[Callable], Optional[Callable], Tuple[Tuple[str, Optional[Callable], Optional[Callable]], ...]]
-_ENTER, _CALL = 0, 1
 
 
 class Dispatcher:
@@ -178,17 +184,20 @@ class Dispatcher:
         name, method = cls.__name__, self._method
         fields = tuple((field, method(f"visit_{name}_{field}"), method(f"leave_{name}_{field}"))
                        for field in field_names(node))
-        plan = (method(f"visit_{name}"), method(f"leave_{name}"), fields)
+        plan = (method(f"visit_{name}"), method(f"leave_{name}"), tuple(reversed(fields)))
         self._plans[cls] = plan
         return plan
 
     def run(self, root: cst.CSTNode) -> None:
-        plans = self._plans
-        stack: List[tuple] = [(_ENTER, root, None)]
+        # the stack holds nodes to enter and (method, node) pairs to call: most entries are nodes,
+        # so they go on bare, and a pair is told apart by its type
+        plans, entered, learn = self._plans, _ENTERED, _entered
+        stack: list = [root]
         pop, push = stack.pop, stack.append
         while stack:
-            op, node, function = pop()
-            if op == _CALL:
+            node = pop()
+            if type(node) is tuple:
+                function, node = node
                 function(node)
                 continue
             plan = plans.get(type(node)) or self._plan(node)
@@ -198,14 +207,23 @@ class Dispatcher:
                     leave(node)
                 continue
             if leave is not None:
-                push((_CALL, node, leave))
-            for field, visit_field, leave_field in reversed(fields):
+                push((leave, node))
+            for field, visit_field, leave_field in fields:  # reversed: the stack pops them in order
                 if leave_field is not None:
-                    push((_CALL, node, leave_field))
-                for child in reversed(_field_children(getattr(node, field))):
-                    push((_ENTER, child, None))
+                    push((leave_field, node))
+                value = getattr(node, field)
+                kind = type(value)
+                if kind is tuple or kind is list:
+                    for child in reversed(value):
+                        wanted = entered.get(type(child))
+                        if wanted or (wanted is None and learn(type(child))):
+                            push(child)
+                else:
+                    wanted = entered.get(kind)
+                    if wanted or (wanted is None and learn(kind)):
+                        push(value)
                 if visit_field is not None:
-                    push((_CALL, node, visit_field))
+                    push((visit_field, node))
 
 
 def dispatch(visitor: cst.CSTVisitor, root: cst.CSTNode) -> None:
