@@ -237,6 +237,16 @@ def test_a_failing_noisy_model_prints_nothing_on_stdout(tmp_path, torch_required
     assert "make_broken() raised ValueError: no such layer" in result.stderr and "{half a document" in result.stderr
 
 
+def test_output_at_exit_of_the_models_code_does_not_follow_the_json(tmp_path, torch_required):
+    path = write(tmp_path / "model.py", NOISY + "\n\nimport atexit\n"
+                 "atexit.register(lambda: print('garbage printed by atexit'))\n"
+                 "atexit.register(lambda: os.write(1, b'garbage written by atexit\\n'))\n")
+    result = run_cli("verify", str(path), "--format", "json", "-q")
+    assert result.returncode in (0, 1), result.stderr
+    json.loads(result.stdout)
+    assert "garbage printed by atexit" in result.stderr and "garbage written by atexit" in result.stderr
+
+
 EXITS = {
     "sys.exit at import": ("import sys\nfrom torch import nn\n\nsys.exit(0)\n",
                            "importing it called sys.exit(0)", 4),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -75,6 +76,16 @@ def _size(text: str):
         raise argparse.ArgumentTypeError(str(exc))
 
 
+def _stdout_to_stderr() -> None:
+    """After the report: whatever the model's code still prints (its ``atexit`` handlers, a thread
+    it left running) goes to stderr, so stdout holds the report and nothing else."""
+    try:
+        os.dup2(sys.stderr.fileno(), 1)
+    except (OSError, ValueError, AttributeError):  # no real descriptors (an embedding host)
+        pass
+    sys.stdout = sys.stderr
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``initlint verify`` for parsed arguments; returns the exit status."""
     from . import VerifyError
@@ -107,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report.text())
     sys.stdout.flush()
+    _stdout_to_stderr()
     if args.plot:
         from .plot import plot
 
