@@ -341,6 +341,7 @@ def test_sigkill_at_any_time_damages_nothing(tmp_path, reference, delay):
     writes = fixable(layout, reference)
     done = [name for name in writes if found[name] == "fixed"]
     assert done == writes[:len(done)], "files are fixed in order, each completely"
+    print(f"SIGKILL after {delay} s: {len(done)} of {len(writes)} fixable files fixed")  # where it landed (-s)
 
 
 @pytest.mark.parametrize("at, nth", [("mid-write", 1), ("mid-write", 6), ("mid-write", 23), ("before-replace", 4),
@@ -436,3 +437,19 @@ def fixer_limit() -> int:
     from initlint.runner import MAX_FILE_BYTES
 
     return MAX_FILE_BYTES
+
+
+def test_a_file_deleted_while_being_fixed_is_not_brought_back(tmp_path, monkeypatch):
+    target = tmp_path / "model.py"
+    target.write_text(BAD, encoding="utf-8")
+    real_fix_source = fixer.fix_source
+
+    def fix_and_delete(*args, **kwargs):
+        result = real_fix_source(*args, **kwargs)
+        target.unlink()
+        return result
+
+    monkeypatch.setattr(fixer, "fix_source", fix_and_delete)
+    result = fixer.fix_file(str(target), unsafe=True)
+    assert result.error and result.error.startswith("cannot write: ") and "No such file" in result.error
+    assert list(tmp_path.iterdir()) == []
