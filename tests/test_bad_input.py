@@ -402,7 +402,8 @@ def _shapes(depth: int) -> dict:
         "subscript_chain": "x = nn" + "[0]" * depth + "\n",
         "binary_operators": "x = nn.Linear(4, 4)" + " + 1" * depth + "\n",
         "string_concatenation": "x = " + " + ".join(["'a'"] * depth) + "\n",
-        "elif_chain": "if x:\n    pass\n" + "".join(f"elif x == {i}:\n    nn.init.xavier_uniform_(w)\n" for i in range(depth)),
+        "elif_chain": "if x:\n    pass\n" + "".join(
+            f"elif x == {i}:\n    nn.init.xavier_uniform_(w)\n" for i in range(depth)),
         "lambdas": "f = " + "lambda: " * depth + "nn.Linear(4, 4)\n",
         "nots": "x = " + "not " * depth + "nn\n",
         "unary_minus": "x = " + "-" * depth + "1\n",
@@ -416,7 +417,8 @@ def _shapes(depth: int) -> dict:
 DEEP_SHAPES = _shapes(DEEP)
 # as deep as CPython allows indentation (100 levels is an error): checked, with every finding
 DEEP_BUT_VALID = {
-    "nested_defs_99": "".join("    " * i + f"def f{i}():\n" for i in range(99)) + "    " * 99 + "return nn.Linear(4, 4)\n",
+    "nested_defs_99": "".join("    " * i + f"def f{i}():\n" for i in range(99))
+                      + "    " * 99 + "return nn.Linear(4, 4)\n",
     "nested_classes_99": "".join("    " * i + f"class C{i}(nn.Module):\n" for i in range(99)) + "    " * 99 + "w = 1\n",
     "nested_withs_99": "".join("    " * i + f"with a{i}:\n" for i in range(99)) + "    " * 99 + "w = nn.Linear(4, 4)\n",
     "nested_lists_200": "x = " + "[" * 200 + "]" * 200 + "\n",
