@@ -89,14 +89,14 @@ def kept_by_prefilter(paths: Sequence[str]) -> List[str]:
     here: not timed)."""
     if REPO not in sys.path:
         sys.path.insert(0, REPO)
-    from initlint.engine import SourceError, _syntax_check, might_hold_findings
+    from initlint.engine import SourceError, might_hold_findings, syntax_check
 
     kept = []
     for path in paths:
         with open(path, "rb") as handle:
             data = handle.read()
         try:
-            tree = _syntax_check(data, path)  # both stages, as the engine runs them
+            tree = syntax_check(data, path)  # both stages, as the engine runs them
         except SourceError:
             continue  # initlint reports it and parses nothing
         if might_hold_findings(data, path=path, tree=tree):

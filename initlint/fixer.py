@@ -26,7 +26,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from .engine import SourceError, located_reports, parse
+from .engine import SourceError, located_reports, parse, syntax_check
 from .ftypes import Finding, Settings
 from .runner import too_large
 
@@ -104,6 +104,9 @@ def fix_source(code: str, path: str = "<string>", settings: Optional[Settings] =
     result = FixResult(path, code, code)
     current = code
     try:
+        # CPython's parser first, as for a check: the grammar the user's Python runs, and a guard
+        # for libcst's native parser, which overflows its stack on nesting CPython refuses
+        syntax_check(code, path)
         for _ in range(MAX_ROUNDS):
             fixed, applied = _one_round(current, path, settings, unsafe)
             if not applied:

@@ -66,3 +66,19 @@ def test_a_rejected_file_is_still_syntax_checked(calls):
     with pytest.raises(SourceError):
         check_source("import numpy as np\ndef f(:\n")
     assert calls["parse"] == 0
+
+
+def test_the_unvalidated_parse_is_libcsts_tree_and_validation_comes_back():
+    """engine.parse skips libcst's per-node validation; the tree must be the one libcst builds, and
+    nodes made afterwards (by the fixes) must be validated again, even after a parse that failed."""
+    import libcst as cst
+
+    from conftest import ROOT
+
+    for path in [*sorted((ROOT / "examples").glob("*.py")), ROOT / "initlint" / "engine.py"]:
+        source = path.read_bytes()
+        assert engine.parse(source).deep_equals(cst.parse_module(source)), path
+    with pytest.raises(SourceError):
+        engine.parse("def f(:\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("not an identifier")
