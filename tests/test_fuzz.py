@@ -1,7 +1,8 @@
 """No input crashes the engine: generated programs and mutated real model files.
 
-The counts here are bounded for CI; `INITLINT_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz.py` runs a
-long campaign.
+The counts here are bounded for CI (60 examples per strategy, 3 mutants per model file);
+`INITLINT_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz.py` runs a long campaign (5,000 examples per
+strategy, EXAMPLES // 20 mutants per file); `--hypothesis-show-statistics` prints the counts.
 """
 
 from __future__ import annotations
@@ -56,6 +57,43 @@ def test_generated_programs(source):
 @given(hypothesmith.from_node())
 def test_generated_syntax_trees(source):
     check_never_crashes(PRELUDE + source)
+
+
+COOKIES = [b"", b"# -*- coding: latin-1 -*-\n", b"# coding: utf-8\n", b"# coding=cp1252\n", b"# coding: utf-16\n",
+           b"# coding: utf-8-sig\n", b"# coding: no-such-codec\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf# coding: latin-1\n"]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(COOKIES), st.binary(max_size=400), st.sampled_from([b"\n", b"\r\n", b"\r"]))
+def test_random_bytes(cookie, data, newline):
+    """Bytes, not text: coding cookies (valid, unknown, contradicting a BOM), undecodable bytes,
+    NULs, stray line endings: findings or ``SourceError``, nothing else."""
+    source = cookie + PRELUDE.encode().replace(b"\n", newline) + data
+    try:
+        initlint.check_source(source, "fuzz.py", EVERYTHING)
+    except SourceError:
+        pass
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(MODEL_FILES), st.integers(min_value=0), st.binary(min_size=1, max_size=8),
+       st.sampled_from(COOKIES))
+def test_bytes_spliced_into_model_files(path, where, data, cookie):
+    """A few arbitrary bytes inside a real model file (a comment, a string, a name, a number),
+    under a coding cookie or a BOM: findings or ``SourceError``; and --fix of what still parses
+    keeps it parsing."""
+    original = path.read_bytes()
+    where %= len(original) + 1
+    source = cookie + original[:where] + data + original[where:]
+    try:
+        initlint.check_source(source, "fuzz.py", EVERYTHING)
+    except SourceError:
+        return
+    try:
+        text = source.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return  # --fix reads UTF-8 only
+    check_never_crashes(text)
 
 
 def _mutations(text: str, rng: random.Random, count: int):
