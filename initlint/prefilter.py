@@ -446,11 +446,20 @@ def code_words(tree: ast.AST) -> bytes:
     the AST folds ``'he_' 'normal'``. Comments and docstrings are left out."""
     out: List[str] = []
     add = out.append
-    for node in ast.walk(tree):
+    stack = [tree]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    fields_of = _AST_FIELDS
+    while stack:  # ast.walk's order does not matter here, and its generators cost more than the rest
+        node = pop()
         kind = type(node)
         if kind is ast.Name:
             add(node.id)
-        elif kind is ast.Attribute:
+            continue
+        if kind is ast.Constant:
+            if type(node.value) is str and node.value.isidentifier():
+                add(repr(node.value))
+            continue
+        if kind is ast.Attribute:
             add(node.attr)
         elif kind is ast.alias:
             add(node.name)
@@ -459,9 +468,19 @@ def code_words(tree: ast.AST) -> bytes:
         elif kind is ast.ImportFrom:
             if node.module:
                 add(node.module)
-        elif kind is ast.Constant and type(node.value) is str and node.value.isidentifier():
-            add(repr(node.value))
+        fields = fields_of.get(kind)
+        if fields is None:
+            fields = fields_of[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                push(value)
     return " ".join(out).encode("utf-8", "surrogatepass")
+
+
+_AST_FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
 _ASCII_COMPATIBLE = frozenset(codecs.lookup(name).name for name in ("utf-8", "utf-8-sig", "latin-1", "ascii"))
