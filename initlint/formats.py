@@ -105,8 +105,8 @@ def _artifact_location(path: str) -> dict:
     """A relative, percent-encoded URI against ``%SRCROOT%`` (the working directory) when the file is
     under it; else an absolute ``file:`` URI."""
     rel = _relative(path)
-    if rel is not None:
-        return {"uri": quote(rel, safe="/"), "uriBaseId": SRCROOT}
+    if rel is not None:  # the name's own bytes, percent-encoded: a non-UTF-8 name has surrogate escapes
+        return {"uri": quote(os.fsencode(rel), safe="/"), "uriBaseId": SRCROOT}
     return {"uri": Path(os.path.abspath(path)).as_uri()}
 
 

@@ -577,9 +577,6 @@ def test_hostile_file_names(tmp_path, form):
         assert sorted(os.listdir(tmp_path)) == sorted(names)
 
 
-@pytest.mark.xfail(strict=True, reason="formats.py: _artifact_location quotes the path as str, which fails on "
-                   "the surrogate escapes of a non-UTF-8 file name (UnicodeEncodeError, exit 2); "
-                   "quote(os.fsencode(rel), safe='/') would do")
 def test_hostile_file_names_in_sarif(tmp_path):
     names = _hostile_names(tmp_path)
     if not any("\udce9" in name for name in names):
@@ -588,3 +585,5 @@ def test_hostile_file_names_in_sarif(tmp_path):
     assert "Traceback" not in result.stderr and result.returncode == 1, result.stderr
     document = json.loads(result.stdout)
     assert len(document["runs"][0]["results"]) == 3 * len(names)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in document["runs"][0]["results"]}
+    assert any("%E9" in uri for uri in uris), uris  # the name's own byte 0xE9, percent-encoded
