@@ -37,7 +37,7 @@ TEMP_RE = re.compile(r"^\.initlint-.*\.tmp$")
 # Runs the CLI with one fault injected into fixer.write_atomically's file operations (argv[1]: the
 # fault as JSON; the rest: the CLI's arguments). Outside write_atomically nothing is patched.
 DRIVER = r'''
-import errno, io, json, os, sys, tempfile, time
+import errno, io, json, os, signal, sys, tempfile, time
 from initlint import cli, fixer
 
 fault = json.loads(sys.argv[1])
@@ -86,7 +86,9 @@ class Raw(io.RawIOBase):
                 fail(errno.ENOSPC)
             data = data[:state["budget"]]
             state["budget"] -= len(data)
-        if fault.get("at") == "mid-write" and state["writes"] == fault["nth"] and len(data) > 1:
+        if fault.get("at") == "mid-write" and state["writes"] == fault["nth"] and len(data) > 1 \
+                and not state.get("paused"):
+            state["paused"] = True  # once: after a Ctrl-C, closing the file flushes again
             os.write(self.fd, data[:len(data) // 2])
             os.fsync(self.fd)
             pause("mid-write")
@@ -141,6 +143,7 @@ def write_atomically(path, text, *args, **kwargs):
 
 
 os.fdopen, os.fsync, os.chmod, os.replace, tempfile.mkstemp = fdopen, fsync, chmod, replace, mkstemp
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started where SIGINT is ignored
 fixer.write_atomically = write_atomically
 sys.exit(cli.main(sys.argv[2:]))
 '''
@@ -378,6 +381,29 @@ def test_sigkill_inside_a_write_damages_nothing(tmp_path, driver, reference, at,
         assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
         found = states(tmp_path / "work", layout, reference, temp_files_allowed=1)
         assert set(found.values()) <= {"fixed", "unchanged"}
+
+
+def test_ctrl_c_inside_a_write_removes_the_temporary_file(tmp_path, driver, reference):
+    """SIGINT (Ctrl-C) half-way through a write: the temporary file is removed, the file is
+    original, the ones before are fixed, and the exit status is 130."""
+    layout = populate(tmp_path / "work", 30)
+    control = tmp_path / "control"
+    control.mkdir()
+    command = [sys.executable, str(driver), json.dumps({"at": "mid-write", "nth": 3, "control": str(control)}),
+               *FIX, str(tmp_path / "work")]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               cwd=tmp_path, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not (control / "mid-write").exists():
+        assert process.poll() is None and time.monotonic() < deadline, "the pause was never reached"
+        time.sleep(0.02)
+    assert len([p for p in (tmp_path / "work").iterdir() if TEMP_RE.match(p.name)]) == 1
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130 and "Traceback" not in stderr, stderr
+    found = states(tmp_path / "work", layout, reference, temp_files_allowed=0)
+    writes = fixable(layout, reference)
+    assert [name for name in writes if found[name] == "fixed"] == writes[:2]
 
 
 # --- the writer's own guarantees, in process ------------------------------------------------------
