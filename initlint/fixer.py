@@ -19,6 +19,7 @@ import difflib
 import os
 import stat
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -127,7 +128,9 @@ def fix_source(code: str, path: str = "<string>", settings: Optional[Settings] =
 def _verify(code: str) -> None:
     """The fixed text must parse for the Python that will run it and for libcst."""
     try:
-        ast.parse(code)
+        with warnings.catch_warnings():  # the user's invalid escapes are not ours to print
+            warnings.simplefilter("ignore")
+            ast.parse(code)
         cst.parse_module(code)
     except (SyntaxError, cst.ParserSyntaxError) as exc:
         raise SourceError(f"a fix produced invalid code: {exc}") from None
