@@ -44,7 +44,11 @@ BATCH = 1000  # files per CLI run: keeps the command line and each JSON document
 def locations(name: str) -> List[str]:
     """The package's directories, found without importing it (``find_spec`` of a top-level name
     runs nothing of the package)."""
-    spec = importlib.util.find_spec(name)
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):  # imported already by another test, without a spec
+        module = sys.modules.get(name)
+        return sorted(set(getattr(module, "__path__", ()) or ()))
     if spec is None or not spec.submodule_search_locations:
         return []
     return sorted(set(spec.submodule_search_locations))
