@@ -7,6 +7,7 @@ cannot be imported or built (with the user's own traceback on stderr).
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import sys
@@ -77,8 +78,8 @@ def _size(text: str):
 
 
 def _stdout_to_stderr() -> None:
-    """After the report: whatever the model's code still prints (its ``atexit`` handlers, a thread
-    it left running) goes to stderr, so stdout holds the report and nothing else."""
+    """At exit, before the model's ``atexit`` handlers: whatever they print goes to stderr, so
+    stdout holds the report and nothing else."""
     try:
         os.dup2(sys.stderr.fileno(), 1)
     except (OSError, ValueError, AttributeError):  # no real descriptors (an embedding host)
@@ -118,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report.text())
     sys.stdout.flush()
-    _stdout_to_stderr()
+    # registered after the model's own handlers, so it runs before them (atexit runs last-in first)
+    atexit.register(_stdout_to_stderr)
     if args.plot:
         from .plot import plot
 
