@@ -69,8 +69,9 @@ def parse(source) -> cst.Module:
     try:
         with _unvalidated_nodes():
             return cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        raise SourceError(f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}") from None
+    except cst.ParserSyntaxError as exc:  # CPython accepted it (syntax_check): libcst's own limit
+        raise SourceError(f"libcst cannot parse it (CPython can): at line {exc.raw_line}, "
+                          f"column {exc.raw_column + 1}") from None
     except (UnicodeDecodeError, LookupError) as exc:
         raise SourceError(f"cannot decode: {exc}") from None
     except RecursionError:
@@ -151,6 +152,40 @@ def check_module(module: cst.Module, path: str, settings: Settings, noqa: bool =
     return sorted({finding for _, _, finding in located_reports(module, path, settings, noqa, code)})
 
 
+# libcst nests an ``a and b and ...`` chain one level per term, and a dotted name one level per
+# dot, where CPython keeps one flat BoolOp and one string: from ~6,000 terms libcst's native parser
+# overflows its stack and the process dies (SIGSEGV)
+MAX_FLAT_TERMS = 4_000
+
+
+def _within_libcsts_reach(source, tree: ast.Module) -> None:
+    """``SourceError`` for what CPython accepts but would crash libcst's parser."""
+    data = source if isinstance(source, bytes) else source.encode("utf-8", "surrogatepass")
+    # the text first, at C speed: a file without thousands of and/or cannot hold such a chain
+    if data.count(b"and") + data.count(b"or") >= MAX_FLAT_TERMS:
+        for node in ast.walk(tree):
+            if type(node) is ast.BoolOp and len(node.values) > MAX_FLAT_TERMS:
+                word = "and" if type(node.op) is ast.And else "or"
+                _too_flat(f"an `{word}` chain of {len(node.values):,} terms", node.lineno)
+    # dotted names live in import statements: only statements are walked, not expressions
+    statements = list(tree.body)
+    while statements:
+        node = statements.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [alias.name for alias in node.names] + [getattr(node, "module", None) or ""]
+            longest = max(name.count(".") for name in names)
+            if longest > MAX_FLAT_TERMS:
+                _too_flat(f"a dotted name of {longest + 1:,} parts", node.lineno)
+        else:
+            statements.extend(child for child in ast.iter_child_nodes(node)
+                              if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)))
+
+
+def _too_flat(what: str, line: int) -> None:
+    raise SourceError(f"too deeply nested to parse: {what} at line {line} (libcst's parser takes up to "
+                      f"{MAX_FLAT_TERMS:,})")
+
+
 def _text(source, module: cst.Module) -> str:
     """The module's text as ``module.code`` would give it, decoded from the source instead."""
     if isinstance(source, str):
@@ -173,6 +208,7 @@ def check_source(source, path: str = "<string>", settings: Optional[Settings] = 
     tree = syntax_check(source, path)
     if prefilter and not might_hold_findings(source, settings, path, tree):
         return []
+    _within_libcsts_reach(source, tree)
     del tree
     module = parse(source)
     return check_module(module, path, settings, noqa, _text(source, module) if noqa else None)

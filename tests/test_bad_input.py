@@ -511,9 +511,6 @@ FLAT_FOR_CPYTHON = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="engine: libcst's native parser dies of SIGSEGV on `a and b and ...` / "
-                   "`a or b ...` / `import a.a...` of ~10,000 terms, which CPython's syntax check accepts "
-                   "(flat BoolOp, one dotted name); the worker dies and the file is an 'internal error' entry")
 def test_long_flat_chains_that_nest_in_libcst_are_checked_or_reported(tmp_path):
     for name, tail in FLAT_FOR_CPYTHON.items():
         write(tmp_path / f"{name}.py", BAD_SOURCE + tail)
@@ -528,8 +525,6 @@ def test_long_flat_chains_that_nest_in_libcst_are_checked_or_reported(tmp_path):
         assert f"{name}.py" in errors and "too deeply nested" in errors[f"{name}.py"] or got == wanted, name
 
 
-@pytest.mark.xfail(strict=True, reason="engine: libcst rejects 10,000 implicitly concatenated strings that "
-                   "CPython compiles, so the file is reported with a syntax error it does not have")
 def test_many_implicitly_concatenated_strings_are_not_a_syntax_error(tmp_path):
     source = BAD_SOURCE + "x = (" + " ".join(["'a'"] * 10_000) + ")\n"
     compile(source, "strings.py", "exec")
