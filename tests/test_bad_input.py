@@ -492,9 +492,6 @@ def test_check_source_below_the_recursion_limit_returns_findings_or_raises_sourc
     assert _findings_or_source_error(source) in (3, "SourceError")
 
 
-@pytest.mark.xfail(strict=True, reason="engine: past the recursion limit, analysis (facts.analyse) raises "
-                   "RecursionError out of check_source on 1,500 chained binary operators; check_file "
-                   "reports the file as 'too deeply nested to analyse' although CPython compiles it")
 @pytest.mark.parametrize("name", ["binary_operators", "string_concatenation"])
 def test_check_source_past_the_recursion_limit_returns_findings_or_raises_source_error(name):
     source = BAD_SOURCE + DEEP_SHAPES[name]

@@ -165,3 +165,14 @@ def test_positions_of_nothing_and_of_foreign_nodes():
     module = cst.parse_module("x = 1\n")
     assert node_ranges(module, []) == {}
     assert node_ranges(module, [cst.Name("elsewhere")]) == {}
+
+
+@pytest.mark.parametrize("chain", [" + ".join(["nn"] * 1_500), " and ".join(["nn"] * 4_000)])
+def test_a_finding_after_deep_code_is_positioned(chain):
+    """libcst generates code recursively, several frames a level: a finding after a 1,500-term sum
+    or a 4,000-term `and` (the engine's bound) is still found and positioned."""
+    from initlint import check_source
+
+    source = ("import torch.nn as nn\nx = (" + chain + ")\nlayer = nn.Linear(4, 4)\n"
+              "nn.init.xavier_uniform_(layer.weight)\nnet = nn.Sequential(layer, nn.ReLU())\n")
+    assert [(f.code, f.line) for f in check_source(source)] == [("INI201", 4)]

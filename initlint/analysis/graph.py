@@ -21,6 +21,9 @@ from .collector import Collected
 from .traversal import children
 from .values import UNKNOWN, Evaluator, is_number
 
+# expressions whose operands may each be a layer's output, for pairing
+_OPERANDS_OF = (cst.BinaryOperation, cst.Tuple, cst.List)
+
 WEIGHT_KINDS = frozenset({LayerKind.DENSE, LayerKind.CONV, LayerKind.CONV_TRANSPOSE, LayerKind.EMBEDDING,
                           LayerKind.RNN, LayerKind.ATTENTION})
 
@@ -367,10 +370,16 @@ class Graph:
         if isinstance(node, cst.Name):
             return env.get(node.value)
         if not isinstance(node, cst.Call):
-            if isinstance(node, (cst.BinaryOperation, cst.Tuple, cst.List)):
-                for child in children(node):
-                    if isinstance(child, cst.BaseExpression):
-                        self._produce(child, env)
+            if isinstance(node, _OPERANDS_OF):
+                # the operands, in source order, without recursion: `a + b + ... + z` nests one
+                # level per term, and generated code chains thousands
+                stack = [node]
+                while stack:
+                    current = stack.pop()
+                    if isinstance(current, _OPERANDS_OF):
+                        stack.extend(reversed([c for c in children(current) if isinstance(c, cst.BaseExpression)]))
+                    else:
+                        self._produce(current, env)
             return None
         inputs = [self._produce(a.value, env) for a in node.args if a.keyword is None]
         source = inputs[0] if inputs else None

@@ -11,6 +11,7 @@ generating code as soon as the last node asked for is done.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Collection, Dict, List, Optional, Tuple
 
 import libcst as cst
@@ -20,6 +21,10 @@ Position = Tuple[int, int]  # line (1-based), column (0-based), as libcst's Code
 Range = Tuple[Position, Position]
 
 _NEWLINE = re.compile(r"\r\n?|\n")
+# libcst generates code recursively, a few frames per level; what reaches it is at most ~3,000
+# levels deep (CPython's parser refuses deeper code, the engine longer flat chains), which needs
+# more than Python's default limit of 1,000 and, measured, stays well inside the C stack
+CODEGEN_RECURSION_LIMIT = 20_000
 
 
 class _AllFound(Exception):
@@ -100,8 +105,12 @@ def node_ranges(module: cst.Module, nodes: Collection[cst.CSTNode]) -> Dict[cst.
     if not wanted:
         return {}
     state = _PositionState(module, wanted)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, CODEGEN_RECURSION_LIMIT))
     try:
         module._codegen(state)
     except _AllFound:
         pass
+    finally:
+        sys.setrecursionlimit(limit)
     return {node: state.computed[node] for node in wanted if node in state.computed}
