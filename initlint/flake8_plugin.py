@@ -22,6 +22,7 @@ from . import __version__
 from .config import ConfigError, load_config, parse_selectors
 from .engine import SourceError, check_source
 from .ftypes import Settings
+from .runner import too_large
 
 # reported when the engine cannot check a file that flake8 itself could parse (flake8 reports E999
 # and runs no plugin when the stdlib parser fails, so this is rare)
@@ -59,8 +60,14 @@ class Plugin:
             raise SystemExit(f"initlint: {exc}") from None
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        source = "".join(self.lines)
+        # the CLI's size limit too: libcst would take gigabytes and many minutes on a generated file
+        large = too_large(len(source.encode("utf-8", "surrogatepass")))
+        if large:
+            yield 1, 0, f"{ERROR_CODE} initlint could not check this file: {large}", type(self)
+            return
         try:
-            findings = check_source("".join(self.lines), self.filename, self.settings, noqa=False)
+            findings = check_source(source, self.filename, self.settings, noqa=False)
         except SourceError as exc:
             yield 1, 0, f"{ERROR_CODE} initlint could not check this file: {exc}", type(self)
             return
