@@ -176,3 +176,16 @@ def test_a_finding_after_deep_code_is_positioned(chain):
     source = ("import torch.nn as nn\nx = (" + chain + ")\nlayer = nn.Linear(4, 4)\n"
               "nn.init.xavier_uniform_(layer.weight)\nnet = nn.Sequential(layer, nn.ReLU())\n")
     assert [(f.code, f.line) for f in check_source(source)] == [("INI201", 4)]
+
+
+def test_fields_set_only_on_some_instances_are_walked_on_those():
+    """libcst visits an f-string's format_spec only when it is set: a module whose first f-string
+    has none must still have the names inside a later one's format spec visited."""
+    module = cst.parse_module('a = f"{x}"\nb = f"{y:>{width}}"\n')
+    by_libcst, by_dispatch = _Events(), _Events()
+    module.visit(by_libcst)
+    dispatch(by_dispatch, module)
+    names = [node.value for name, node in by_dispatch.events if name == "visit_Name"]
+    assert "width" in names
+    assert [(n, id(x)) for n, x in by_dispatch.events] == [(n, id(x)) for n, x in by_libcst.events]
+    assert "width" in [n.value for n in walk(module) if isinstance(n, cst.Name)]

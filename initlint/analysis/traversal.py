@@ -161,7 +161,8 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         extend(reversed(children(current)))
 
 
-# (visit_X, leave_X, ((field, visit_X_field, leave_X_field), ...) in reverse source order)
+# (visit_X, leave_X, ((field, visit_X_field, leave_X_field), ...) in reverse source order, or None
+# where the fields depend on the instance)
 _Plan = Tuple[Optional[Callable], Optional[Callable], Tuple[Tuple[str, Optional[Callable], Optional[Callable]], ...]]
 
 
@@ -171,6 +172,7 @@ class Dispatcher:
     def __init__(self, visitor: cst.CSTVisitor) -> None:
         self.visitor = visitor
         self._plans: Dict[type, _Plan] = {}
+        self._want: Dict[type, bool] = {}
 
     def _method(self, name: str) -> Optional[Callable]:
         """The visitor's own method ``name``; libcst's typed base classes define every name as a no-op."""
@@ -179,19 +181,37 @@ class Dispatcher:
             return None
         return getattr(self.visitor, name)
 
+    def _fields_plan(self, node: cst.CSTNode) -> tuple:
+        name, method = type(node).__name__, self._method
+        return tuple(reversed([(field, method(f"visit_{name}_{field}"), method(f"leave_{name}_{field}"))
+                               for field in field_names(node)]))
+
     def _plan(self, node: cst.CSTNode) -> _Plan:
         cls = type(node)
         name, method = cls.__name__, self._method
-        fields = tuple((field, method(f"visit_{name}_{field}"), method(f"leave_{name}_{field}"))
-                       for field in field_names(node))
-        plan = (method(f"visit_{name}"), method(f"leave_{name}"), tuple(reversed(fields)))
+        field_names(node)  # learns the class
+        # a class whose fields depend on the instance (an f-string's format_spec) is planned per node
+        fields = None if _FIELDS[cls][1] else self._fields_plan(node)
+        plan = (method(f"visit_{name}"), method(f"leave_{name}"), fields)
         self._plans[cls] = plan
         return plan
+
+    def _wanted(self, node) -> bool:
+        """Is ``node`` worth a place on the stack: a node, not layout, and either with a method of
+        the visitor's or with code below it (literals and operators have neither)."""
+        cls = type(node)
+        if not _entered(cls):
+            wanted = False
+        else:
+            visit, leave, fields = self._plans.get(cls) or self._plan(node)
+            wanted = visit is not None or leave is not None or fields is None or bool(fields)
+        self._want[cls] = wanted
+        return wanted
 
     def run(self, root: cst.CSTNode) -> None:
         # the stack holds nodes to enter and (method, node) pairs to call: most entries are nodes,
         # so they go on bare, and a pair is told apart by its type
-        plans, entered, learn = self._plans, _ENTERED, _entered
+        plans, want, wanted_new = self._plans, self._want, self._wanted
         stack: list = [root]
         pop, push = stack.pop, stack.append
         while stack:
@@ -200,14 +220,15 @@ class Dispatcher:
                 function, node = node
                 function(node)
                 continue
-            plan = plans.get(type(node)) or self._plan(node)
-            visit, leave, fields = plan
+            visit, leave, fields = plans.get(type(node)) or self._plan(node)
             if visit is not None and visit(node) is False:
                 if leave is not None:
                     leave(node)
                 continue
             if leave is not None:
                 push((leave, node))
+            if fields is None:
+                fields = self._fields_plan(node)
             for field, visit_field, leave_field in fields:  # reversed: the stack pops them in order
                 if leave_field is not None:
                     push((leave_field, node))
@@ -215,12 +236,12 @@ class Dispatcher:
                 kind = type(value)
                 if kind is tuple or kind is list:
                     for child in reversed(value):
-                        wanted = entered.get(type(child))
-                        if wanted or (wanted is None and learn(type(child))):
+                        wanted = want.get(type(child))
+                        if wanted or (wanted is None and wanted_new(child)):
                             push(child)
                 else:
-                    wanted = entered.get(kind)
-                    if wanted or (wanted is None and learn(kind)):
+                    wanted = want.get(kind)
+                    if wanted or (wanted is None and wanted_new(value)):
                         push(value)
                 if visit_field is not None:
                     push((visit_field, node))
