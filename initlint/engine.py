@@ -13,7 +13,7 @@ import os
 import warnings
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 import libcst as cst
 from libcst._nodes.base import CSTNode
@@ -24,6 +24,19 @@ from .ftypes import FileError, FileReport, Finding, Settings
 from .noqa import NoqaFilter
 from .prefilter import prefilter_for
 from .rule import all_rules
+
+
+# a bigger file is not checked, only reported (the runner does not even read it): libcst takes
+# ~1 GB and over a minute per MB of model code, so a 20 MB generated file would take ~20 GB; the
+# largest source file of torch, tensorflow, keras, jax, flax, transformers and timm is 1.4 MB
+MAX_FILE_BYTES = 4 * 2**20
+
+
+def too_large(size: int) -> Optional[str]:
+    """Why a file of ``size`` bytes is not checked, or None."""
+    if size <= MAX_FILE_BYTES:
+        return None
+    return f"too large to check: {size / 2**20:.1f} MiB (the limit is {MAX_FILE_BYTES / 2**20:g} MiB)"
 
 
 class SourceError(Exception):
@@ -167,8 +180,9 @@ def _within_libcsts_reach(source, tree: ast.Module) -> None:
             if type(node) is ast.BoolOp and len(node.values) > MAX_FLAT_TERMS:
                 word = "and" if type(node.op) is ast.And else "or"
                 _too_flat(f"an `{word}` chain of {len(node.values):,} terms", node.lineno)
-    # dotted names live in import statements: only statements are walked, not expressions
-    statements = list(tree.body)
+    # dotted names live in import statements: only statements are walked, not expressions, and
+    # only in a file with thousands of dots
+    statements = list(tree.body) if data.count(b".") >= MAX_FLAT_TERMS else []
     while statements:
         node = statements.pop()
         if isinstance(node, (ast.Import, ast.ImportFrom)):

@@ -27,9 +27,8 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from .engine import SourceError, located_reports, parse, syntax_check
+from .engine import SourceError, located_reports, parse, syntax_check, too_large
 from .ftypes import Finding, Settings
-from .runner import too_large
 
 MAX_ROUNDS = 4
 
@@ -71,7 +70,7 @@ def _one_round(code: str, path: str, settings: Settings, unsafe: bool) -> Tuple[
     imports: List[Tuple[str, Optional[str]]] = []
     applied: List[Finding] = []
     taken: List[Tuple[int, int, int, int]] = []
-    for rule, report, finding in sorted(located_reports(module, path, settings), key=lambda item: item[2]):
+    for rule, report, finding in sorted(located_reports(module, path, settings, code=code), key=lambda item: item[2]):
         fix = report.fix
         if fix is None or not _allowed(rule, unsafe) or fix.node in chosen:
             continue

@@ -20,9 +20,8 @@ from typing import Iterator, List, Tuple
 
 from . import __version__
 from .config import ConfigError, load_config, parse_selectors
-from .engine import SourceError, check_source
+from .engine import SourceError, check_source, too_large
 from .ftypes import Settings
-from .runner import too_large
 
 # reported when the engine cannot check a file that flake8 itself could parse (flake8 reports E999
 # and runs no plugin when the stdlib parser fails, so this is rare)

@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .engine import check_file, might_hold_findings
+from .engine import check_file, might_hold_findings, too_large
 from .ftypes import FileError, FileReport, Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,10 +39,6 @@ START_METHOD: Optional[str] = None
 MIN_FILES_PER_JOB = 8
 MAX_CHUNK = 64
 CHUNKS_PER_JOB = 8  # more chunks balance the load better; each costs a round trip to a worker
-# a bigger file is an error entry, not read: libcst takes ~1 GB and over a minute per MB of model
-# code, so a 20 MB generated file would take ~20 GB; the largest source file of torch, tensorflow,
-# keras, jax, flax, transformers and timm is 1.4 MB
-MAX_FILE_BYTES = 4 * 2**20
 
 
 def _norm(path: str) -> str:
@@ -128,13 +124,6 @@ def _walk(root: str, exclude: Sequence[str]) -> Iterable[str]:
         yield exc.filename or root
 
 
-def too_large(size: int) -> Optional[str]:
-    """Why a file of ``size`` bytes is not checked, or None."""
-    if size <= MAX_FILE_BYTES:
-        return None
-    return f"too large to check: {size / 2**20:.1f} MiB (the limit is {MAX_FILE_BYTES / 2**20:g} MiB)"
-
-
 def _check_one(path: str, settings: Settings, cache: "Optional[Cache]" = None, prefilter: bool = True) -> FileReport:
     try:
         status = os.stat(path)
@@ -145,8 +134,9 @@ def _check_one(path: str, settings: Settings, cache: "Optional[Cache]" = None, p
         return FileReport(path, error=FileError(path, "cannot read: is a directory that cannot be listed"))
     if mode is not None and not stat.S_ISREG(mode):
         return FileReport(path, error=FileError(path, "cannot read: not a regular file"))
-    if status is not None and too_large(status.st_size):
-        return FileReport(path, error=FileError(path, too_large(status.st_size)))
+    large = too_large(status.st_size) if status is not None else None
+    if large:
+        return FileReport(path, error=FileError(path, large))
     options = {} if cache is None else {"cache": cache}
     if not prefilter:
         options["prefilter"] = False

@@ -243,7 +243,7 @@ sys.exit(result.returncode)
 def test_a_20_mb_file_is_reported_without_being_read(tmp_path):
     """20 MB of model code would take libcst ~18 GB and half an hour: it is an error entry with
     its size, checked in seconds and in bounded memory (peak RSS of every process measured)."""
-    from initlint.runner import MAX_FILE_BYTES
+    from initlint.engine import MAX_FILE_BYTES
 
     huge = tmp_path / "huge.py"
     block = BAD_SOURCE.split('"""', 2)[2]  # the model code without its docstring

@@ -463,7 +463,7 @@ def test_fix_neither_blocks_on_a_fifo_nor_reads_a_huge_file(tmp_path):
 
 
 def fixer_limit() -> int:
-    from initlint.runner import MAX_FILE_BYTES
+    from initlint.engine import MAX_FILE_BYTES
 
     return MAX_FILE_BYTES
 

@@ -165,11 +165,11 @@ def test_flake8_runs_off_by_default_rules_only_when_named(tmp_path):
 def test_the_plugin_keeps_the_clis_size_limit(monkeypatch):
     """A file over the CLI's limit is an INI000 line in flake8, as it is an error entry in the CLI,
     instead of gigabytes and minutes of libcst."""
-    from initlint import runner
+    from initlint import engine
     from initlint.flake8_plugin import Plugin
 
     lines = (ROOT / "tests/data/cli/bad.py").read_text().splitlines(keepends=True)
     assert [text.split()[0] for _, _, text, _ in Plugin(None, "bad.py", lines).run()] != ["INI000"]
-    monkeypatch.setattr(runner, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(engine, "MAX_FILE_BYTES", 100)
     reported = [text for _, _, text, _ in Plugin(None, "bad.py", lines).run()]
     assert len(reported) == 1 and reported[0].startswith("INI000 initlint could not check this file: too large")

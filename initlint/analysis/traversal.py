@@ -163,7 +163,8 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 
 # (visit_X, leave_X, ((field, visit_X_field, leave_X_field), ...) in reverse source order, or None
 # where the fields depend on the instance)
-_Plan = Tuple[Optional[Callable], Optional[Callable], Tuple[Tuple[str, Optional[Callable], Optional[Callable]], ...]]
+_Plan = Tuple[Optional[Callable], Optional[Callable],
+              Optional[Tuple[Tuple[str, Optional[Callable], Optional[Callable]], ...]]]
 
 
 class Dispatcher:
