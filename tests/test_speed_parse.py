@@ -82,3 +82,42 @@ def test_the_unvalidated_parse_is_libcsts_tree_and_validation_comes_back():
         engine.parse("def f(:\n")
     with pytest.raises(cst.CSTValidationError):
         cst.Name("not an identifier")
+
+
+def _live_modules() -> int:
+    import gc
+
+    import libcst as cst
+
+    return sum(1 for obj in gc.get_objects() if type(obj) is cst.Module)
+
+
+def test_a_checked_files_trees_are_freed_when_the_check_returns():
+    """The cycle collector is paused during a check and run once at its end: the analysis holds
+    the tree in cycles, so without that run each file's tree would outlive its check."""
+    import gc
+
+    from conftest import ROOT
+
+    gc.collect()
+    before = _live_modules()
+    model = (ROOT / "examples" / "torch_textbook.py").read_bytes()
+    for _ in range(3):
+        assert check_source(model)  # kept, parsed and analysed: it has findings
+        check_source(KEPT_BUT_CLEAN)
+        assert _live_modules() == before
+    assert gc.isenabled()
+
+
+def test_the_collector_comes_back_after_a_failed_check_and_stays_off_if_the_caller_had_it_off():
+    import gc
+
+    with pytest.raises(SourceError):
+        check_source("import torch\ndef f(:\n")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        check_source(WITH_FINDING)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
