@@ -8,6 +8,8 @@ to exit (start-up included, as a user sees it), with the CPU seconds of the tool
 =====================  ==========================================================================
 parse-only (all)       ``libcst.parse_module`` of every file over ``--jobs`` processes
 parse-only (kept)      the same, of the files initlint's prefilter keeps (the default rules)
+parse-only (kept, gc)  the same with Python's cycle collector paused per file as initlint's engine
+                       pauses it (``engine._one_collection``): the floor under initlint's own rules
 initlint cold, jobs N  ``initlint check --format json --isolated --jobs N --cache-dir EMPTY``
 initlint warm, jobs N  the same command again: every file answered by the cache
 initlint cold, jobs 1  with ``--jobs 1`` and its own empty cache
@@ -48,10 +50,11 @@ sys.path.insert(0, HERE)
 import bench_check  # noqa: E402  (benchmarks/ is not a package)
 import corpus as corpus_mod  # noqa: E402
 
-ROWS = ("parse-only", "parse-only-kept", "initlint", "initlint-warm", "initlint-j1", "initlint-j1-warm", "torchfix")
+ROWS = ("parse-only", "parse-only-kept", "parse-only-kept-paused", "initlint", "initlint-warm", "initlint-j1", "initlint-j1-warm", "torchfix")
 LABELS = {
     "parse-only": "libcst parse only, all files",
     "parse-only-kept": "libcst parse only, prefiltered files",
+    "parse-only-kept-paused": "the same, collector paused per file",
     "initlint": "initlint check, cold cache",
     "initlint-warm": "initlint check, warm cache",
     "initlint-j1": "initlint check, cold cache",
@@ -106,10 +109,26 @@ def kept_by_prefilter(paths: Sequence[str]) -> List[str]:
 
 # --- parse-only, scheduled as initlint schedules ------------------------------------------------------
 
-def parse_worker(list_file: str, jobs: int) -> int:
+def _parse_chunk_paused(paths: Sequence[str]):
+    """``bench_check._parse_chunk`` with the cycle collector paused around each file, as initlint's
+    engine does it (the same context manager), so that the two rows differ by that alone."""
+    from initlint.engine import _one_collection
+
+    ok, failed = 0, []
+    for path in paths:
+        with _one_collection():
+            n, bad = bench_check._parse_chunk([path])
+        ok += n
+        failed += bad
+    return ok, failed
+
+
+def parse_worker(list_file: str, jobs: int, paused: bool = False) -> int:
     if REPO not in sys.path:
         sys.path.insert(0, REPO)
     from initlint.runner import _chunks
+
+    parse_chunk = _parse_chunk_paused if paused else bench_check._parse_chunk
 
     with open(list_file, encoding="utf-8") as handle:
         paths = [line.rstrip("\n") for line in handle if line.strip()]
@@ -117,9 +136,9 @@ def parse_worker(list_file: str, jobs: int) -> int:
     chunks = _chunks(paths, jobs)
     if jobs > 1:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            results = list(pool.imap_unordered(bench_check._parse_chunk, chunks))
+            results = list(pool.imap_unordered(parse_chunk, chunks))
     else:
-        results = [bench_check._parse_chunk(chunk) for chunk in chunks]
+        results = [parse_chunk(chunk) for chunk in chunks]
     for n, bad in results:
         ok += n
         failed += bad
@@ -127,8 +146,10 @@ def parse_worker(list_file: str, jobs: int) -> int:
     return 0
 
 
-def run_parse_only(python: str, list_file: str, jobs: int, timeout: float) -> dict:
+def run_parse_only(python: str, list_file: str, jobs: int, timeout: float, paused: bool = False) -> dict:
     argv = [python, os.path.abspath(__file__), "--_parse-worker", list_file, "--jobs", str(jobs)]
+    if paused:
+        argv.append("--_collector-paused")
     wall, cpu, (out,) = bench_check._run_timed([(argv, HERE)], (0,), timeout)
     doc = json.loads(out)
     return {"wall_s": wall, "cpu_s": cpu, "files": doc["parsed"] + doc["failed"], "parse_failures": doc["failed"]}
@@ -169,6 +190,7 @@ def ratios(tools: Dict[str, dict]) -> Dict[str, Optional[float]]:
     return {
         "cold jobs N / TorchFix": ratio("initlint", "torchfix"),
         "cold jobs N / parse-only of kept files": ratio("initlint", "parse-only-kept"),
+        "cold jobs N / parse-only of kept files, collector paused": ratio("initlint", "parse-only-kept-paused"),
         "cold jobs N / parse-only of all files": ratio("initlint", "parse-only"),
         "warm jobs N, seconds": wall("initlint-warm"),
         "warm / cold, jobs N": ratio("initlint-warm", "initlint"),
@@ -215,9 +237,9 @@ def render(results: dict) -> str:
             shown += "  (target <= 1.5)"
         elif key == "warm jobs N, seconds" and value:
             shown += "  (target < 2 s)"
-        lines.append(f"{key:<42} {shown}")
+        lines.append(f"{key:<58} {shown}")
     same = results["same_output"]
-    lines.append(f"{'same findings and errors, cold/warm x jobs 1/N':<42} "
+    lines.append(f"{'same findings and errors, cold/warm x jobs 1/N':<58} "
                  + ("yes" if same is True else "NO: " + same if same else "not available"))
     return "\n".join(lines)
 
@@ -247,9 +269,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per tool invocation")
     parser.add_argument("--output", help="JSON results (default: benchmarks/results/speed-<date>.json)")
     parser.add_argument("--_parse-worker", dest="parse_worker", help=argparse.SUPPRESS)
+    parser.add_argument("--_collector-paused", dest="collector_paused", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.parse_worker:
-        return parse_worker(args.parse_worker, max(1, args.jobs))
+        return parse_worker(args.parse_worker, max(1, args.jobs), args.collector_paused)
     jobs = max(1, args.jobs)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if skip - set(ROWS):
@@ -282,7 +305,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     def attempt(name: str) -> dict:
         if name.startswith("parse-only"):
-            return run_parse_only(args.python, lists["kept" if name.endswith("kept") else "all"], jobs, args.timeout)
+            return run_parse_only(args.python, lists["all" if name == "parse-only" else "kept"], jobs, args.timeout,
+                                  paused=name.endswith("-paused"))
         if name.startswith("initlint"):
             if versions["initlint"] is None:
                 raise bench_check.ToolError(f"{' '.join(initlint_cmd)} --version failed")
