@@ -204,6 +204,7 @@ def _rewrites() -> Optional[Tuple[Tuple[str, str], ...]]:
     return tuple(out)
 
 
+@lru_cache(maxsize=None)  # every rule's requirement asks again for the same few hundred names
 def roots_of(canonical_name: str) -> Optional[FrozenSet[str]]:
     """Every top-level package a user's qualified name can start with and still be spelled
     ``canonical_name`` by the catalogue: undoes the rewrites of ``catalogue.names`` (each applied at
