@@ -204,14 +204,16 @@ def _rewrites() -> Optional[Tuple[Tuple[str, str], ...]]:
     return tuple(out)
 
 
-@lru_cache(maxsize=None)  # every rule's requirement asks again for the same few hundred names
 def roots_of(canonical_name: str) -> Optional[FrozenSet[str]]:
     """Every top-level package a user's qualified name can start with and still be spelled
     ``canonical_name`` by the catalogue: undoes the rewrites of ``catalogue.names`` (each applied at
     most once, in order) backwards. None: not known (the rewrites could not be read)."""
     rewrites = _rewrites()
-    if rewrites is None:
-        return None
+    return None if rewrites is None else _roots_under(canonical_name, rewrites)
+
+
+@lru_cache(maxsize=None)  # every rule's requirement asks again for the same few hundred names
+def _roots_under(canonical_name: str, rewrites: Tuple[Tuple[str, str], ...]) -> FrozenSet[str]:
     sources = {canonical_name}
     for source, target in reversed(rewrites):
         sources |= {source + s[len(target):] for s in sources if s.startswith(target)}
