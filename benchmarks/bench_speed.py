@@ -9,7 +9,7 @@ to exit (start-up included, as a user sees it), with the CPU seconds of the tool
 parse-only (all)       ``libcst.parse_module`` of every file over ``--jobs`` processes
 parse-only (kept)      the same, of the files initlint's prefilter keeps (the default rules)
 parse-only (kept, gc)  the same with Python's cycle collector paused per file as initlint's engine
-                       pauses it (``engine._one_collection``): the floor under initlint's own rules
+                       pauses it (``engine.one_collection``): the floor under initlint's own rules
 initlint cold, jobs N  ``initlint check --format json --isolated --jobs N --cache-dir EMPTY``
 initlint warm, jobs N  the same command again: every file answered by the cache
 initlint cold, jobs 1  with ``--jobs 1`` and its own empty cache
@@ -112,11 +112,11 @@ def kept_by_prefilter(paths: Sequence[str]) -> List[str]:
 def _parse_chunk_paused(paths: Sequence[str]):
     """``bench_check._parse_chunk`` with the cycle collector paused around each file, as initlint's
     engine does it (the same context manager), so that the two rows differ by that alone."""
-    from initlint.engine import _one_collection
+    from initlint.engine import one_collection
 
     ok, failed = 0, []
     for path in paths:
-        with _one_collection():
+        with one_collection():
             n, bad = bench_check._parse_chunk([path])
         ok += n
         failed += bad

@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 import traceback
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from . import __version__
 
@@ -106,9 +106,9 @@ def _check(args: argparse.Namespace) -> int:
         sys.stdout.reconfigure(errors="backslashreplace")
         sys.stderr.reconfigure(errors="backslashreplace")
     if args.fix or args.diff:
-        changed = _apply_fixes(args, config)
-        if args.diff:
-            return EXIT_FINDINGS if changed else EXIT_CLEAN
+        changed, failed = _apply_fixes(args, config)
+        if args.diff:  # no check follows: what would change, or could not be read, decides
+            return EXIT_FINDINGS if (changed or failed) and not args.exit_zero else EXIT_CLEAN
     result = CheckResult(check_paths(args.paths, config.settings, jobs=config.jobs, exclude=config.exclude,
                                      cache=_open_cache(args, config)))
     sys.stdout.write(FORMATTERS[args.format](result))
@@ -134,16 +134,22 @@ def _open_cache(args: argparse.Namespace, config):
     return Cache.open(args.cache_dir or default_directory(config.source), config.settings)
 
 
-def _apply_fixes(args: argparse.Namespace, config) -> int:
-    """Fix every file (or print the diff); returns how many files changed."""
+def _apply_fixes(args: argparse.Namespace, config) -> Tuple[int, int]:
+    """Fix every file (or print the diff); returns how many files changed and how many failed."""
     from .fixer import fix_file
     from .runner import discover
 
-    files, _errors = discover(args.paths, config.exclude)  # unreadable paths are reported by the check
+    files, errors = discover(args.paths, config.exclude)  # unreadable paths are reported by the check
     changed = fixed = 0
+    failed = len(errors) if args.diff else 0
+    if args.diff:
+        for error in errors:
+            print(f"{error.path}: error: {error.message}", file=sys.stderr)
     for path in files:
         result = fix_file(path, config.settings, unsafe=args.unsafe_fixes, write=not args.diff)
-        if result.error is not None and result.original:
+        failed += result.error is not None
+        # a file that does not parse is the check's to report; --diff runs no check
+        if result.error is not None and (args.diff or (result.original and not result.unparsable)):
             print(f"{path}: error: {result.error}", file=sys.stderr)
         if result.changed:
             changed += 1
@@ -153,7 +159,7 @@ def _apply_fixes(args: argparse.Namespace, config) -> int:
     if not args.quiet:
         verb = "Would fix" if args.diff else "Fixed"
         print(f"{verb} {fixed} finding{'s' * (fixed != 1)} in {changed} file{'s' * (changed != 1)}.", file=sys.stderr)
-    return changed
+    return changed, failed
 
 
 def _verify(args: argparse.Namespace) -> int:

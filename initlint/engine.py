@@ -213,7 +213,7 @@ def _text(source, module: cst.Module) -> str:
 
 
 @contextmanager
-def _one_collection():
+def one_collection():
     """Python's cycle collector paused while one file is checked, then run once over what the file
     left. Its automatic runs are triggered by allocations, and a kept file's check allocates
     millions of objects (CPython's tree, libcst's tree, the analysis): about 40 runs per file, each
@@ -237,18 +237,27 @@ def check_source(source, path: str = "<string>", settings: Optional[Settings] = 
     """Findings for one source text (``str`` or ``bytes``). Raises ``SourceError`` if it cannot be parsed.
     ``noqa=False`` leaves ``# noqa`` to the caller (flake8 applies it itself); ``prefilter=False``
     parses and analyses even a file whose text shows it cannot hold a finding (for tests)."""
-    with _one_collection():
+    with one_collection():
         return _check_source(source, path, settings or Settings(), noqa, prefilter)
 
 
-def _check_source(source, path: str, settings: Settings, noqa: bool, prefilter: bool) -> List[Finding]:
+def worth_parsing(source, path: str, settings: Settings, prefilter: bool = True) -> bool:
+    """The gates before libcst, for a check and for a fix alike: ``SourceError`` if CPython's
+    parser refuses ``source`` or libcst's would crash on it; False if its text and the names of its
+    code show it cannot hold a finding of the rules that run on ``path`` (``prefilter=False``: no
+    such shortcut); True: parse it."""
     # CPython's own parser first: ~12x faster than libcst, the grammar the user's Python runs, and
     # a guard: libcst's native parser overflows its stack (SIGSEGV) on nesting CPython refuses
     tree = syntax_check(source, path)
     if prefilter and not might_hold_findings(source, settings, path, tree):
-        return []
+        return False
     _within_libcsts_reach(source, tree)
-    del tree
+    return True
+
+
+def _check_source(source, path: str, settings: Settings, noqa: bool, prefilter: bool) -> List[Finding]:
+    if not worth_parsing(source, path, settings, prefilter):
+        return []
     module = parse(source)
     return check_module(module, path, settings, noqa, _text(source, module) if noqa else None)
 

@@ -27,7 +27,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from .engine import SourceError, located_reports, parse, syntax_check, too_large
+from .engine import SourceError, located_reports, one_collection, parse, too_large, worth_parsing
 from .ftypes import Finding, Settings
 
 MAX_ROUNDS = 4
@@ -40,6 +40,7 @@ class FixResult:
     fixed: str
     applied: List[Finding] = field(default_factory=list)
     error: Optional[str] = None
+    unparsable: bool = False  # the error is the source's own (a check reports it too), not the fix's
 
     @property
     def changed(self) -> bool:
@@ -100,22 +101,30 @@ def fix_source(code: str, path: str = "<string>", settings: Optional[Settings] =
                unsafe: bool = False) -> FixResult:
     """The fixed text of ``code`` (unchanged when nothing is fixable). Never raises on bad input:
     a source that does not parse, or a fix whose result would not parse, leaves the text as it was."""
-    settings = settings or Settings()
+    with one_collection():
+        return _fix_source(code, path, settings or Settings(), unsafe)
+
+
+def _fix_source(code: str, path: str, settings: Settings, unsafe: bool) -> FixResult:
     result = FixResult(path, code, code)
     current = code
+    produced = False  # has a fix been made yet: a SourceError before that is the source's own
     try:
-        # CPython's parser first, as for a check: the grammar the user's Python runs, and a guard
-        # for libcst's native parser, which overflows its stack on nesting CPython refuses
-        syntax_check(code, path)
+        # the check's gates: CPython's parser, libcst's limits (a chain its parser would crash
+        # on), and the prefilter (a file that cannot hold a finding has nothing to fix)
+        if not worth_parsing(code, path, settings):
+            return result
         for _ in range(MAX_ROUNDS):
             fixed, applied = _one_round(current, path, settings, unsafe)
             if not applied:
                 break
+            produced = True
             _verify(fixed)
             current = fixed
             result.applied.extend(applied)
     except SourceError as exc:
         result.error = str(exc)
+        result.unparsable = not produced
         return result
     except Exception as exc:  # a fix must never take the user's file down with it
         result.error = f"fix not applied: {type(exc).__name__}: {exc}"

@@ -232,3 +232,37 @@ def test_unparseable_and_crlf_sources():
     crlf = textwrap.dedent(PAIRS[-1][1]).replace("\n", "\r\n")
     out = fixer.fix_source(crlf, "model.py").fixed
     assert "zeros_(self.fc.bias)\r\n" in out and "\n" not in out.replace("\r\n", "")
+
+
+def test_fix_keeps_the_checks_gates_a_chain_libcst_would_crash_on_is_an_error_not_a_segfault(tmp_path):
+    """--fix runs in this process: a 20,000-term ``and`` chain once killed the whole run (SIGSEGV in
+    libcst's native parser) before any other file was fixed."""
+    deep = tmp_path / "deep.py"
+    deep.write_text("from torch import nn\nnn.init.xavier_uniform_(w)\ny = " + " and ".join(["x"] * 20_000) + "\n")
+    model = tmp_path / "model.py"
+    model.write_text(textwrap.dedent(PAIRS[-1][1]))
+    result = run_cli("check", str(deep), str(model), "--fix", "--no-cache")
+    assert result.returncode == 1, result.stderr
+    assert b"zeros_(self.fc.bias)" in model.read_bytes()
+    # reported once, by the check (the fix does not repeat what the check says)
+    assert result.stderr.count("deep.py: error: too deeply nested to parse") == 1, result.stderr
+
+
+def test_a_file_that_cannot_hold_a_finding_is_not_parsed_for_a_fix(monkeypatch):
+    parsed = []
+    monkeypatch.setattr(fixer, "parse", lambda code: parsed.append(code) or initlint.engine.parse(code))
+    assert fixer.fix_source("import numpy as np\nw = np.zeros((3, 3))\n", "util.py").fixed.startswith("import numpy")
+    assert parsed == []
+    fixer.fix_source(textwrap.dedent(PAIRS[-1][1]), "model.py")
+    assert len(parsed) >= 1
+
+
+def test_diff_reports_a_file_that_does_not_parse_and_exits_1(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("import torch\ndef f(:\n")
+    result = run_cli("check", str(bad), "--diff", "--no-cache")
+    assert result.returncode == 1
+    assert result.stderr.count("bad.py: error: syntax error") == 1, result.stderr
+    assert run_cli("check", str(bad), "--diff", "--exit-zero", "--no-cache").returncode == 0
+    fix = run_cli("check", str(bad), "--fix", "--no-cache")
+    assert fix.returncode == 1 and fix.stderr.count("bad.py: error: syntax error") == 1, fix.stderr
