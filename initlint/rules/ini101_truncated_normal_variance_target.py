@@ -8,8 +8,8 @@ from ..catalogue import Family, Framework, P, truncated_std_factor
 from ..rule import Fix, Report, Rule
 
 _FIX = {
-    Framework.KERAS: "VarianceScaling(scale={k:g}, mode='fan_in', distribution='truncated_normal'){alias}",
-    Framework.JAX: "nn.initializers.variance_scaling({k:g}, 'fan_in', 'truncated_normal'){alias}",
+    Framework.KERAS: "use VarianceScaling(scale={k:g}, mode='fan_in', distribution='truncated_normal'){alias}",
+    Framework.JAX: "use nn.initializers.variance_scaling({k:g}, 'fan_in', 'truncated_normal'){alias}",
     Framework.TORCH: "divide the std by .87962566103423978 (as timm's variance_scaling_ does)",
     Framework.MXNET: "divide the std by .87962566103423978",
 }
@@ -69,7 +69,7 @@ class TruncatedNormalVarianceTarget(Rule):
     code = "INI101"
     name = "truncated-normal-variance-target"
     message = ("{init} takes its std before truncation: stddev=sqrt({k:g}/fan) realises {factor:.2f}x that, "
-               "not the variance-scaling target; use {fix}")
+               "not the variance-scaling target; {fix}")
     frameworks = ("keras", "jax", "torch")
     fix_safety = "unsafe"
 
