@@ -1,9 +1,12 @@
 """The one core: source text in, findings out. Every front end (CLI, flake8, pre-commit, API) calls it.
 
-Per file: a cheap text prefilter (``prefilter.py``: can the text hold a finding of the rules that run
-on it?), one libcst parse, one analysis pass that extracts the facts every rule reads, each enabled
-rule over those facts, positions computed only when something was found (and only as far into the
-file as the last finding), then ``# noqa`` (flake8's own syntax and matching) applied once, here.
+Per file: CPython's syntax check and a cheap prefilter (``prefilter.py``: can the text, then the
+code's names, hold a finding of the rules that run on it?), one libcst parse, one analysis pass
+that extracts the facts every rule reads, each enabled rule over those facts, positions computed
+only when something was found (and only as far into the file as the last finding), then ``# noqa``
+(flake8's own syntax and matching) applied once, here. The gates before libcst
+(``worth_parsing``) serve ``--fix`` too; the cycle collector runs once per file
+(``one_collection``).
 """
 
 from __future__ import annotations
