@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Optional, Tuple
 
 import libcst as cst
@@ -125,22 +126,26 @@ def storage_keys(node) -> set:
     return set()
 
 
+def _record_stored(facts, wrapped, out: dict, value, keys) -> None:
+    if isinstance(value, cst.Dict):
+        for element in value.elements:
+            key = facts.value(element.key) if isinstance(element, cst.DictElement) else None
+            named = {("key", key)} if isinstance(key, str) else set()
+            _record_stored(facts, wrapped, out, element.value, keys | named)
+        return
+    for node in walk(value):
+        if isinstance(node, cst.Call) and wrapped(node):
+            out.setdefault(node, set()).update(keys)
+
+
 def stored_parameters(facts, wrapped) -> dict:
     """For each ``wrapped(node)`` call found inside a stored value (``self.w = nn.Parameter(...)``,
     ``w = tf.Variable(...)``, ``{'h1': tf.Variable(...)}``, ``register_parameter('W', ...)``,
     ``nn.ParameterList([...])``): the keys (see ``storage_keys``) it can be referred to by."""
     out: dict = {}
-
-    def record(value, keys):
-        if isinstance(value, cst.Dict):
-            for element in value.elements:
-                key = facts.value(element.key) if isinstance(element, cst.DictElement) else None
-                record(element.value, keys | ({("key", key)} if isinstance(key, str) else set()))
-            return
-        for node in walk(value):
-            if isinstance(node, cst.Call) and wrapped(node):
-                out.setdefault(node, set()).update(keys)
-
+    # a module-level function, not a nested one: a nested function that calls itself is a reference
+    # cycle (through its closure cell), which would keep ``facts`` and the whole tree alive
+    record = functools.partial(_record_stored, facts, wrapped, out)
     for (_cls, attr), values in facts.collected.self_attrs.items():
         for value, _ in values:
             record(value, {("attr", attr)})

@@ -10,6 +10,7 @@ same scope, plus any conditional ones in between). ``qualified_names`` returns *
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Tuple
 
@@ -38,9 +39,15 @@ class Binding:
     conditional: bool  # inside if/try/loop/with at its scope's level
     qualname: Optional[str] = None  # for imports
     value: Optional[cst.CSTNode] = None  # assigned expression / loop iterable / def node
-    scope: Optional["Scope"] = None
     index: Optional[int] = None  # position within a tuple-unpacking target (a, b = ...)
     node: Optional[cst.CSTNode] = None  # the binding site (param node, def node...)
+    # the scope holds its bindings; a binding points back through a weak reference, so that no
+    # cycle keeps a file's analysis (and its tree) alive once the check lets go of it
+    _scope: Optional["weakref.ReferenceType[Scope]"] = field(default=None, repr=False)
+
+    @property
+    def scope(self) -> Optional["Scope"]:
+        return self._scope() if self._scope is not None else None
 
 
 @dataclass(eq=False)
@@ -51,7 +58,7 @@ class Scope:
     bindings: Dict[str, List[Binding]] = field(default_factory=dict)
 
     def add(self, binding: Binding) -> None:
-        binding.scope = self
+        binding._scope = weakref.ref(self)
         self.bindings.setdefault(binding.name, []).append(binding)
 
     @property
