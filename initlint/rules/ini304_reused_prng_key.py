@@ -68,7 +68,7 @@ class ReusedPrngKey(Rule):
 
     code = "INI304"
     name = "reused-prng-key"
-    message = "key `{key}` was already consumed by {first}: {what} identical random numbers; split it first"
+    message = "key `{key}` was already consumed by {first}: {what}; split it first"
     frameworks = ("jax",)
 
     def check(self, facts):
@@ -92,13 +92,18 @@ class ReusedPrngKey(Rule):
             identity = frozenset(id(b) for b in bindings)
             earlier = [first for first in seen.get(identity, []) if not _exclusive(first[0], site)]
             if earlier:
+                # one key, one stream of bits: the same sampler repeats its numbers, another one
+                # (normal, then bernoulli; he_normal, then lecun_normal) turns them into correlated ones
+                what = ("both calls draw from the same random bits (the same numbers where the shapes match)"
+                        if earlier[0][1] == label and label != "initialiser" else
+                        "both calls draw from the same random bits, so their results are correlated")
                 yield Report(site.node, {"key": key.value, "first": f"an earlier {earlier[0][1]} call",
-                                         "what": "both calls draw"}, "jax")
+                                         "what": what}, "jax")
                 continue
             seen.setdefault(identity, []).append((site, label))
             if self._reused_in_loop(facts, site, key.value, bindings):
                 yield Report(site.node, {"key": key.value, "first": "this call in the previous iteration",
-                                         "what": "every iteration draws"}, "jax")
+                                         "what": "every iteration draws the same random numbers"}, "jax")
 
     @staticmethod
     def _consumer(facts, call: cst.Call) -> Optional[str]:
