@@ -136,8 +136,7 @@ def _open_cache(args: argparse.Namespace, config):
 
 def _apply_fixes(args: argparse.Namespace, config) -> Tuple[int, int]:
     """Fix every file (or print the diff); returns how many files changed and how many failed."""
-    from .fixer import fix_file
-    from .runner import discover
+    from .runner import discover, fix_paths
 
     files, errors = discover(args.paths, config.exclude)  # unreadable paths are reported by the check
     changed = fixed = 0
@@ -145,11 +144,11 @@ def _apply_fixes(args: argparse.Namespace, config) -> Tuple[int, int]:
     if args.diff:
         for error in errors:
             print(f"{error.path}: error: {error.message}", file=sys.stderr)
-    for path in files:
-        result = fix_file(path, config.settings, unsafe=args.unsafe_fixes, write=not args.diff)
+    results = fix_paths(files, config.settings, unsafe=args.unsafe_fixes, write=not args.diff, jobs=config.jobs)
+    for path, result in zip(files, results):
         failed += result.error is not None
-        # a file that does not parse is the check's to report; --diff runs no check
-        if result.error is not None and (args.diff or (result.original and not result.unparsable)):
+        # a file that does not parse or read is the check's to report; --diff runs no check
+        if result.error is not None and (args.diff or not result.error_is_the_checks):
             print(f"{path}: error: {result.error}", file=sys.stderr)
         if result.changed:
             changed += 1

@@ -41,6 +41,13 @@ class FixResult:
     applied: List[Finding] = field(default_factory=list)
     error: Optional[str] = None
     unparsable: bool = False  # the error is the source's own (a check reports it too), not the fix's
+    crashed: bool = False  # the process fixing it died
+
+    @property
+    def error_is_the_checks(self) -> bool:
+        """A check of the same file reports this error itself: the file could not be read or
+        parsed (a fix that failed, or a process that died fixing it, is the fix's to report)."""
+        return self.error is not None and not self.crashed and (self.unparsable or not self.original)
 
     @property
     def changed(self) -> bool:

@@ -20,7 +20,8 @@ import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
+from functools import partial
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .engine import check_file, might_hold_findings, too_large
 from .ftypes import FileError, FileReport, Settings
@@ -175,8 +176,8 @@ def _chunks(paths: Sequence[str], jobs: int) -> List[Sequence[str]]:
     return chunks
 
 
-def _crashed(path: str) -> FileReport:
-    return FileReport(path, error=FileError(path, "internal error: the process checking this file died"))
+def _crashed(path: str, why: str = "the process checking this file died") -> FileReport:
+    return FileReport(path, error=FileError(path, f"internal error: {why}"))
 
 
 def _single_threaded() -> bool:
@@ -206,50 +207,53 @@ def _pool_context():
     return context
 
 
-def _check_isolated(paths: Sequence[str], settings: Settings, context, cache=None,
-                    prefilter: bool = True) -> Dict[str, FileReport]:
-    """Re-check files after a worker died: one file at a time in one worker process, so a file
-    whose check kills the process is known, and a fresh process takes the rest."""
-    done: Dict[str, FileReport] = {}
+def _map_isolated(task: Callable, paths: Sequence[str], context, crashed: Callable) -> Dict[str, object]:
+    """Re-run files after a worker died: one file at a time in one worker process, so a file
+    whose handling kills the process is known (``crashed(path)`` stands for its result), and a
+    fresh process takes the rest."""
+    done: Dict[str, object] = {}
     remaining = list(paths)
     while remaining:
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
             while remaining:
                 path = remaining.pop(0)
                 try:
-                    done[path] = pool.submit(_check_one, path, settings, cache, prefilter).result()
+                    done[path] = pool.submit(task, [path]).result()[0]
                 except BrokenProcessPool:
-                    done[path] = _crashed(path)
+                    done[path] = crashed(path)
                     break
-                except Exception as exc:  # pragma: no cover - check_file catches everything it can
-                    done[path] = FileReport(path, error=FileError(path, f"internal error: {type(exc).__name__}: {exc}"))
+                except Exception as exc:  # pragma: no cover - the tasks catch everything they can
+                    done[path] = crashed(path, f"{type(exc).__name__}: {exc}")
     return done
 
 
-def _check_in_workers(paths: Sequence[str], settings: Settings, jobs: int, context, cache=None,
-                      prefilter: bool = True) -> List[FileReport]:
+def _map_in_workers(task: Callable, paths: Sequence[str], jobs: int, context, crashed: Callable,
+                    settings: Settings) -> list:
+    """``task(chunk)`` (one result with a ``.path`` per file of the chunk) over ``paths`` in ``jobs``
+    worker processes; the results in the order of ``paths``. The files of a worker that died are
+    re-run one at a time (``_map_isolated``)."""
     from .rule import all_rules
 
     all_rules()  # import the rules (and build the prefilter) once here, before the workers fork
     might_hold_findings("", settings)
-    reports: Dict[str, FileReport] = {}
+    results: Dict[str, object] = {}
     suspects: List[str] = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = {}
         for chunk in _chunks(paths, jobs):
             try:
-                futures[pool.submit(_check_chunk, chunk, settings, cache, prefilter)] = chunk
+                futures[pool.submit(task, chunk)] = chunk
             except BrokenProcessPool:  # a worker already died: what is not submitted is retried below
                 suspects.extend(chunk)
         for future in as_completed(futures):
             try:
-                for report in future.result():
-                    reports[report.path] = report
-            except Exception:  # BrokenProcessPool, or a report that would not pickle
+                for result in future.result():
+                    results[result.path] = result
+            except Exception:  # BrokenProcessPool, or a result that would not pickle
                 suspects.extend(futures[future])
     if suspects:
-        reports.update(_check_isolated(sorted(suspects), settings, context, cache, prefilter))
-    return [reports[path] for path in paths]
+        results.update(_map_isolated(task, sorted(suspects), context, crashed))
+    return [results[path] for path in paths]
 
 
 def resolve_jobs(jobs: Optional[int]) -> int:
@@ -274,17 +278,45 @@ def check_paths(paths: Iterable[str], settings: Optional[Settings] = None, jobs:
     known: Dict[str, FileReport] = {}
     if cache is not None:
         known, files = cache.lookup_all(files)
-    jobs = min(resolve_jobs(jobs), max(1, len(files) // MIN_FILES_PER_JOB))
-    reports = None
-    # isolation is worth a fork, not a spawn: where fork is unsafe, one job runs in this process
-    context = _pool_context() if jobs > 1 else _fork_context() if isolate else None
-    if files and (jobs > 1 or context is not None):
-        try:
-            reports = _check_in_workers(files, settings, jobs, context, cache, prefilter)
-        except (OSError, NotImplementedError):  # no processes here (no /dev/shm, a sandbox): do without
-            reports = None
-    if reports is None:
-        reports = _check_chunk(files, settings, cache, prefilter)
+    task = partial(_check_chunk, settings=settings, cache=cache, prefilter=prefilter)
+    reports = _run(task, files, settings, jobs, isolate, _crashed)
     reports.extend(known.values())
     reports.extend(FileReport(e.path, error=e) for e in errors)
     return sorted(reports, key=lambda r: r.path)
+
+
+def _run(task: Callable, paths: Sequence[str], settings: Settings, jobs: Optional[int], isolate: bool,
+         crashed: Callable) -> list:
+    """``task`` over ``paths``: in worker processes when there are enough files for ``jobs`` > 1,
+    in one forked worker when ``isolate`` (where forking is safe), else in this process."""
+    jobs = min(resolve_jobs(jobs), max(1, len(paths) // MIN_FILES_PER_JOB))
+    # isolation is worth a fork, not a spawn: where fork is unsafe, one job runs in this process
+    context = _pool_context() if jobs > 1 else _fork_context() if isolate else None
+    if paths and (jobs > 1 or context is not None):
+        try:
+            return _map_in_workers(task, paths, jobs, context, crashed, settings)
+        except (OSError, NotImplementedError):  # no processes here (no /dev/shm, a sandbox): do without
+            pass
+    return task(paths)
+
+
+def fix_paths(files: Sequence[str], settings: Settings, unsafe: bool = False, write: bool = True,
+              jobs: Optional[int] = 1) -> list:
+    """``fixer.fix_file`` over ``files`` (as ``discover`` found them): one ``FixResult`` each, in
+    their order. With ``jobs`` > 1 (0 or None: one per CPU) in worker processes as a check runs,
+    so a file that crashes the parser costs only itself (each write is atomic: a worker that dies
+    leaves its file whole); with one job in this process, writing the files in their order."""
+    task = partial(_fix_chunk, settings=settings, unsafe=unsafe, write=write)
+    return _run(task, list(files), settings, jobs, False, _crashed_fix)
+
+
+def _fix_chunk(paths: Sequence[str], settings: Settings, unsafe: bool, write: bool) -> list:
+    from .fixer import fix_file
+
+    return [fix_file(path, settings, unsafe=unsafe, write=write) for path in paths]
+
+
+def _crashed_fix(path: str, why: str = "the process fixing this file died"):
+    from .fixer import FixResult
+
+    return FixResult(path, "", "", error=f"internal error: {why}", crashed=True)

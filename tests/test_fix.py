@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import List
 
 import pytest
 
@@ -266,3 +267,56 @@ def test_diff_reports_a_file_that_does_not_parse_and_exits_1(tmp_path):
     assert run_cli("check", str(bad), "--diff", "--exit-zero", "--no-cache").returncode == 0
     fix = run_cli("check", str(bad), "--fix", "--no-cache")
     assert fix.returncode == 1 and fix.stderr.count("bad.py: error: syntax error") == 1, fix.stderr
+
+
+def _fixable_tree(root: Path, copies: int) -> List[Path]:
+    """``copies`` files with fixable findings (the examples, round-robin), enough for workers."""
+    examples = sorted((ROOT / "examples").glob("*.py"))
+    root.mkdir(parents=True)
+    paths = []
+    for i in range(copies):
+        target = root / f"m{i:02d}_{examples[i % len(examples)].name}"
+        shutil.copy(examples[i % len(examples)], target)
+        paths.append(target)
+    return paths
+
+
+def test_fix_with_workers_writes_what_one_job_writes(tmp_path):
+    """With more than one job (and enough files) the fixes run in worker processes; the files and
+    the summary are the same as with one job, which fixes in this process."""
+    one = _fixable_tree(tmp_path / "one", 20)
+    many = _fixable_tree(tmp_path / "many", 20)
+    first = run_cli("check", str(tmp_path / "one"), "--fix", "--unsafe-fixes", "--no-cache", "--jobs", "1")
+    second = run_cli("check", str(tmp_path / "many"), "--fix", "--unsafe-fixes", "--no-cache", "--jobs", "2")
+    assert first.returncode == second.returncode
+    summary = [line for line in first.stderr.splitlines() if line.startswith("Fixed ")]
+    assert summary and summary[0] != "Fixed 0 findings in 0 files."
+    assert summary == [line for line in second.stderr.splitlines() if line.startswith("Fixed ")]
+    assert [p.read_bytes() for p in one] == [p.read_bytes() for p in many]
+    assert any(p.read_bytes() != (ROOT / "examples" / p.name[4:]).read_bytes() for p in many)
+
+
+def test_a_worker_that_dies_fixing_a_file_costs_only_that_file(tmp_path):
+    paths = _fixable_tree(tmp_path / "work", 20)
+    victim = paths[7]
+    driver = textwrap.dedent(f"""
+        import os, sys
+        from initlint import cli, fixer
+        real = fixer.fix_file
+        def dying(path, *args, **kwargs):
+            if path.endswith({victim.name!r}):
+                os._exit(3)  # as a crash in native code would end the process
+            return real(path, *args, **kwargs)
+        fixer.fix_file = dying
+        sys.exit(cli.main(sys.argv[1:]))
+        """)
+    before = victim.read_bytes()
+    result = subprocess.run([sys.executable, "-c", driver, "check", str(tmp_path / "work"), "--fix", "--unsafe-fixes",
+                             "--no-cache", "--jobs", "2", "--format", "json"], capture_output=True, text=True)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.count(f"{victim.name}: error: internal error: the process fixing this file died") == 1
+    assert victim.read_bytes() == before
+    reference = _fixable_tree(tmp_path / "reference", 20)
+    run_cli("check", str(tmp_path / "reference"), "--fix", "--unsafe-fixes", "--no-cache", "--jobs", "1")
+    assert [p.read_bytes() for p in paths if p != victim] == [r.read_bytes() for r in reference if r.name != victim.name]
+    assert result.returncode == 1  # the victim's findings are still there
