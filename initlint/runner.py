@@ -1,6 +1,7 @@
-"""Finding the files to check and checking them, serially or across processes.
+"""Finding the files to check and checking (or fixing) them, serially or across processes.
 
-Every file goes through ``engine.check_file``, which never raises; the runner adds what only a run
+Every file goes through ``engine.check_file`` (``fixer.fix_file`` for ``fix_paths``), which never
+raises; both share one worker map (``_run``). The runner adds what only a run
 over many files can get wrong: paths that do not exist, files that are not regular files (a FIFO
 would block ``open`` for ever), excluded directories, and a process that dies while checking (files
 are checked in worker processes, one or more, so a crash costs only the file that caused it).
@@ -227,15 +228,10 @@ def _map_isolated(task: Callable, paths: Sequence[str], context, crashed: Callab
     return done
 
 
-def _map_in_workers(task: Callable, paths: Sequence[str], jobs: int, context, crashed: Callable,
-                    settings: Settings) -> list:
+def _map_in_workers(task: Callable, paths: Sequence[str], jobs: int, context, crashed: Callable) -> list:
     """``task(chunk)`` (one result with a ``.path`` per file of the chunk) over ``paths`` in ``jobs``
     worker processes; the results in the order of ``paths``. The files of a worker that died are
     re-run one at a time (``_map_isolated``)."""
-    from .rule import all_rules
-
-    all_rules()  # import the rules (and build the prefilter) once here, before the workers fork
-    might_hold_findings("", settings)
     results: Dict[str, object] = {}
     suspects: List[str] = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
@@ -293,8 +289,12 @@ def _run(task: Callable, paths: Sequence[str], settings: Settings, jobs: Optiona
     # isolation is worth a fork, not a spawn: where fork is unsafe, one job runs in this process
     context = _pool_context() if jobs > 1 else _fork_context() if isolate else None
     if paths and (jobs > 1 or context is not None):
+        from .rule import all_rules
+
+        all_rules()  # import the rules (and build the prefilter) once here, before the workers fork
+        might_hold_findings("", settings)
         try:
-            return _map_in_workers(task, paths, jobs, context, crashed, settings)
+            return _map_in_workers(task, paths, jobs, context, crashed)
         except (OSError, NotImplementedError):  # no processes here (no /dev/shm, a sandbox): do without
             pass
     return task(paths)
