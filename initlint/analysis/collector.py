@@ -96,11 +96,13 @@ class Collector(cst.CSTVisitor):
         if isinstance(target, cst.Name):
             self._bind(target.value, kind, value=value, index=index, node=target)
         elif isinstance(target, (cst.Tuple, cst.List)):
+            # a position is kept only where it says which element lands here: not after a starred one
+            starred = any(isinstance(e, cst.StarredElement) for e in target.elements)
             for i, element in enumerate(target.elements):
                 inner = element.value
-                if isinstance(inner, cst.StarredElement):
-                    inner = inner.value
-                self._bind_target(inner, kind, value, i if index is None else -1)
+                if isinstance(element, cst.StarredElement):
+                    inner = element.value
+                self._bind_target(inner, kind, value, i if index is None and not starred else -1)
         elif isinstance(target, cst.StarredElement):
             self._bind_target(target.value, kind, value, -1)
         elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \

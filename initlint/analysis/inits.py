@@ -17,6 +17,7 @@ import libcst as cst
 
 from .. import catalogue
 from ..catalogue import Framework, Initializer, Layer, LayerKind, Style
+from .classnames import class_name, class_name_test
 from .collector import CallSite, Collected, Guard
 from .graph import Graph, LayerUse, SequentialUse
 from .scopes import Binding
@@ -502,9 +503,14 @@ class InitIndex:
     def _filter(self, layers: List[LayerUse], name_node, guards: Tuple[Guard, ...]) -> List[LayerUse]:
         for guard in guards:
             types = self._types_tested(guard.test, name_node)
-            if types is None:
+            by_name = class_name_test(self.ev, guard.test, name_node.value) \
+                if types is None and isinstance(name_node, cst.Name) else None
+            if by_name is not None:  # classname.find('Conv') != -1: a type guard on the class name
+                admitted = [layer for layer in layers if by_name(class_name(layer.entry))]
+            elif types is None:
                 continue
-            admitted = [layer for layer in layers if any(catalogue.is_subtype(layer.entry, t) for t in types)]
+            else:
+                admitted = [layer for layer in layers if any(catalogue.is_subtype(layer.entry, t) for t in types)]
             if guard.negated:
                 layers = [layer for layer in layers if layer not in admitted]
             else:

@@ -73,6 +73,18 @@ class Scope:
         return None
 
 
+def unpacked(binding: Binding) -> Optional[cst.BaseExpression]:
+    """The element a tuple-unpacking assignment binds (``nz, ngf = 100, 64``: ``ngf`` is ``64``),
+    when the value is a literal tuple or list without starred elements."""
+    value = binding.value
+    if binding.index is None or binding.index < 0 or not isinstance(value, (cst.Tuple, cst.List)):
+        return None
+    elements = value.elements
+    if any(isinstance(e, cst.StarredElement) for e in elements) or binding.index >= len(elements):
+        return None
+    return elements[binding.index].value
+
+
 class Resolver:
     """Answers name questions after the collecting pass is complete."""
 
@@ -156,6 +168,8 @@ class Resolver:
         for binding in self.lookup(node):
             if binding.kind == "assign" and binding.value is not None and binding.index is None:
                 out.append((binding.value, binding))
+            elif binding.kind == "assign" and unpacked(binding) is not None:
+                out.append((unpacked(binding), binding))  # a, b = 64, 3
             else:
                 return []  # a parameter, loop variable or import among the candidates: not a value
         return out

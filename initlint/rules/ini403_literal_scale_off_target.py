@@ -123,7 +123,9 @@ class LiteralScaleOffTarget(Rule):
             if best is None or ratio < best[0]:
                 best = (ratio, target, gain, label)
         ratio, target, gain, label = best
-        if ratio <= threshold or (scale < target and not layer.feeds_layer):
+        # "more than 10x" as the message prints it: DCGAN's N(0, 0.02) on a 3-channel 4x4 conv is
+        # 10.02x below a LeakyReLU target, which the message would call "10x below"
+        if round(ratio) <= threshold or (scale < target and not layer.feeds_layer):
             return None  # a small last layer (a head starting near zero) is deliberate practice
         gain_text = {1.0: "1", math.sqrt(2): "sqrt(2)"}.get(gain, f"{gain:.3g}")
         name = use.entry.name.rsplit(".", 1)[-1] if use.entry is not None else "initialiser"
