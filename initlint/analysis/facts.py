@@ -8,6 +8,7 @@ from typing import List, Optional
 import libcst as cst
 
 from .collector import Collected, collect
+from .flow import ValueFlow
 from .graph import Graph
 from .inits import InitIndex, InitUse
 from .values import Evaluator
@@ -20,6 +21,7 @@ class FileFacts:
     evaluator: Evaluator
     graph: Graph
     inits: InitIndex
+    flow: ValueFlow
 
     @property
     def init_uses(self) -> List[InitUse]:
@@ -36,6 +38,7 @@ class FileFacts:
 def analyse(module: cst.Module, package: Optional[str] = None) -> FileFacts:
     collected = collect(module, package)
     evaluator = Evaluator(collected.resolver)
+    flow = evaluator.flow = ValueFlow(collected)
     graph = Graph(collected, evaluator)
     inits = InitIndex(collected, graph, evaluator)
-    return FileFacts(module, collected, evaluator, graph, inits)
+    return FileFacts(module, collected, evaluator, graph, inits, flow)

@@ -100,6 +100,10 @@ class Graph:
         self.sequentials: Dict[cst.Call, SequentialUse] = {}
         self.classes: Dict[cst.ClassDef, ClassInfo] = {}
         self.class_of_function: Dict[cst.FunctionDef, cst.ClassDef] = {}
+        # layers a helper returns (``def conv(n): return nn.Conv2d(...)``): one constructor call
+        # standing for every call of the helper; each place it is used may pair it differently,
+        # so its activation is the one every place agrees on (None otherwise)
+        self.made_by_helper: Dict[LayerUse, List[ActivationRef]] = {}
         self._build()
 
     # -- construction ------------------------------------------------------------------------------
@@ -126,6 +130,15 @@ class Graph:
         for function, _scope in self.c.functions:
             self._flow(function.body.body if isinstance(function.body, cst.IndentedBlock) else [])
         self._flow(self.c.module.body)
+        for layer, refs in self.made_by_helper.items():
+            layer.followed_by = refs[0] if refs and all(r == refs[0] for r in refs[1:]) else None
+
+    def _pair(self, layer: LayerUse, ref: ActivationRef) -> None:
+        """Record that ``layer``'s output goes through ``ref`` (the first pairing the code shows wins)."""
+        if layer in self.made_by_helper:
+            self.made_by_helper[layer].append(ref)
+        elif layer.followed_by is None:
+            layer.followed_by = ref
 
     def _construct(self, call: cst.Call) -> None:
         names = self.ev.names(call.func)
@@ -195,6 +208,13 @@ class Graph:
             if node in self.sequentials:
                 return self.sequentials[node]
             names = self.ev.names(node.func)
+            if not names and self.ev.flow is not None:
+                returned = self.ev.flow.returned(node)
+                if returned is not None:  # conv(64) with def conv(n): return nn.Conv2d(...)
+                    item = self.classify(returned, depth + 1)
+                    if isinstance(item, LayerUse) and item not in self.made_by_helper:
+                        self.made_by_helper[item] = [item.followed_by] if item.followed_by is not None else []
+                    return item
             for name in names:
                 act = catalogue.activation(name)
                 if act is not None and act.style == "module":
@@ -292,17 +312,18 @@ class Graph:
                 continue
             if any(isinstance(later, LayerUse) and later.kind in WEIGHT_KINDS for later in items[i + 1:]):
                 item.feeds_layer = True
-            item.fed_by = self._feeder(items, seq.elements, i)
+            if item not in self.made_by_helper:  # a helper's layer is fed differently where it is used
+                item.fed_by = self._feeder(items, seq.elements, i)
             if item.followed_by is not None:
                 continue
             for j in range(i + 1, len(items)):
                 later = items[j]
                 if isinstance(later, ActivationRef):
-                    item.followed_by = later
+                    self._pair(item, later)
                 elif isinstance(later, LayerUse) and later.kind is LayerKind.NORM:
                     continue
                 elif isinstance(later, LayerUse):
-                    item.followed_by = LINEAR
+                    self._pair(item, LINEAR)
                 elif later is None and self.is_transparent(seq.elements[j]):
                     continue
                 break
@@ -389,8 +410,8 @@ class Graph:
             receiver = self._produce(node.func.value, env)
             method = node.func.attr.value
             if method in ("relu", "relu_"):
-                if receiver is not None and receiver.followed_by is None:
-                    receiver.followed_by = ActivationRef(Activation.RELU)
+                if receiver is not None:
+                    self._pair(receiver, ActivationRef(Activation.RELU))
                 return receiver
             if method in ("view", "reshape", "flatten", "permute", "transpose", "contiguous", "squeeze",
                           "unsqueeze", "float", "to"):
@@ -398,17 +419,16 @@ class Graph:
             return None
         if isinstance(callee, ActivationRef):
             callee = self._with_call_slope(node, callee)
-            if source is not None and source.followed_by is None:
-                source.followed_by = callee
+            if source is not None:
+                self._pair(source, callee)
             return source  # still this layer's signal: a layer consuming it makes it a hidden layer
         if isinstance(callee, LayerUse):
             if callee.kind is LayerKind.NORM:
                 return source
             if source is not None:
                 source.feeds_layer = True
-                if source.followed_by is None:
-                    source.followed_by = LINEAR
-            if callee.fed_by is None and node.args:
+                self._pair(source, LINEAR)
+            if callee.fed_by is None and node.args and callee not in self.made_by_helper:
                 callee.fed_by = self._feeding_node(source, node.args[0].value, callee)
             return callee
         if callee is None and self.is_transparent(node.func):

@@ -79,6 +79,9 @@ class InitUse:
     wrapped_as_parameter: bool = False  # a sampler whose result is wrapped in nn.Parameter/tf.Variable
     preset: Dict[str, object] = field(default_factory=dict)  # arguments implied by a string name
     tensor_name: Optional[str] = None  # in-place inits: the attribute/variable filled (``pos_embed``)
+    # created anew by every call of a helper (``def make(): return HeNormal()``): the layers that
+    # each call's instance reaches are not one instance's
+    per_call: bool = False
 
     def given(self, name: str) -> bool:
         return name in self.args
@@ -208,6 +211,13 @@ class InitIndex:
             use = self.by_node.get(node)
             if use is not None and use.via == "factory":
                 return [use]
+            returned = self.ev.flow.returned(node) if self.ev.flow is not None else None
+            if returned is not None:  # def make_init(): return HeNormal()
+                uses = self.initializer_value(returned, framework, depth + 1)
+                fresh = isinstance(returned, cst.Call)
+                for use in uses:
+                    use.per_call = use.per_call or fresh
+                return uses
             custom = self._custom(node.func)
             if custom is not None:
                 return [self._add(InitUse(node, None, framework, "factory", {}, [], False, custom=custom))]
@@ -231,7 +241,29 @@ class InitIndex:
                 out = []
                 for value_node, _ in self.c.resolver.assigned_values(node):
                     out.extend(self.initializer_value(value_node, framework, depth + 1))
+                for value_node in self._flowed_values(node):
+                    out.extend(self.initializer_value(value_node, framework, depth + 1))
                 return out
+            values = self.ev.flow.attribute_values(node) if self.ev.flow is not None else None
+            if values is not None and len(values) == 1:  # self.init = HeNormal() in __init__
+                return self.initializer_value(values[0], framework, depth + 1)
+        return []
+
+    def _flowed_values(self, node: cst.Name) -> List[cst.BaseExpression]:
+        """What a parameter holds: the arguments of the file's call sites (and the default where a
+        call omits it). A function the file never calls gets its default: evaluated once when the
+        ``def`` runs, one instance for every call that omits the argument."""
+        flow = self.ev.flow
+        bindings = self.c.resolver.lookup(node)
+        if flow is None or len(bindings) != 1 or bindings[0].kind != "param":
+            return []
+        arguments = flow.parameter_arguments(bindings[0])
+        if arguments is not None:
+            return [a.value for a in arguments]
+        default = flow.parameter_default(bindings[0])
+        fn = bindings[0].scope.function if bindings[0].scope is not None else None
+        if default is not None and fn is not None and flow.call_sites(fn) == []:
+            return [default]
         return []
 
     def _custom(self, node: cst.BaseExpression) -> Optional[cst.CSTNode]:

@@ -43,6 +43,11 @@ class Evaluator:
     def __init__(self, resolver: Resolver) -> None:
         self.resolver = resolver
         self._cache = {}
+        # set by ``analyse``: parameters, attributes and helpers' returns (``flow.ValueFlow``)
+        self.flow = None
+        # while a helper's return is evaluated for one call: its parameters -> that call's arguments
+        self._bound: dict = {}
+        self._fans: frozenset = frozenset()  # while variance_target runs: the layer's known fan-ins
 
     def names(self, node) -> frozenset:
         return self.resolver.qualified_names(node)
@@ -50,6 +55,8 @@ class Evaluator:
     def evaluate(self, node: Optional[cst.CSTNode], depth: int = 0):
         if node is None or depth > MAX_DEPTH:
             return UNKNOWN
+        if self._bound:  # an answer that depends on the call being followed is not cached
+            return self._evaluate(node, depth)
         key = id(node)
         if key in self._cache:
             return self._cache[key]
@@ -57,6 +64,47 @@ class Evaluator:
         value = self._evaluate(node, depth)
         self._cache[key] = value
         return value
+
+    @staticmethod
+    def _agreed(values):
+        if values and all(v is not UNKNOWN for v in values) and all(v == values[0] for v in values[1:]):
+            return values[0]
+        return UNKNOWN
+
+    def _flowed_name(self, node: cst.Name, depth: int):
+        """A parameter: the argument of the helper call being followed, else what every call site
+        of the function in this file passes (they must agree)."""
+        bindings = self.resolver.lookup(node)
+        if len(bindings) != 1 or bindings[0].kind != "param":
+            return UNKNOWN
+        binding = bindings[0]
+        if binding in self._bound:
+            value_node = self._bound.pop(binding)  # the argument is evaluated where the call is
+            try:
+                return self.evaluate(value_node, depth + 1)
+            finally:
+                self._bound[binding] = value_node
+        if self.flow is None:
+            return UNKNOWN
+        arguments = self.flow.parameter_arguments(binding)
+        if not arguments:
+            return UNKNOWN
+        return self._agreed([self.evaluate(a.value, depth + 1) for a in arguments])
+
+    def _returned(self, node: cst.Call, depth: int):
+        """``scale(64)`` with ``def scale(n): return 1 / math.sqrt(n)``: the return, for this call."""
+        if self.flow is None:
+            return UNKNOWN
+        returned = self.flow.returned(node)
+        bound = self.flow.bind_call(node) if returned is not None else None
+        if bound is None:
+            return UNKNOWN
+        saved = dict(self._bound)
+        self._bound.update(bound)
+        try:
+            return self.evaluate(returned, depth + 1)
+        finally:
+            self._bound = saved
 
     def _evaluate(self, node, depth):
         ev = lambda n: self.evaluate(n, depth + 1)  # noqa: E731
@@ -75,15 +123,15 @@ class Evaluator:
             if node.value in ("True", "False", "None"):
                 return {"True": True, "False": False, "None": None}[node.value]
             candidates = self.resolver.assigned_values(node)
-            values = [ev(value) for value, _ in candidates]
-            if values and all(v is not UNKNOWN for v in values) and all(v == values[0] for v in values):
-                return values[0]
-            return UNKNOWN
+            if not candidates:
+                return self._flowed_name(node, depth)
+            return self._agreed([ev(value) for value, _ in candidates])
         if isinstance(node, cst.Attribute):
             for name in self.names(node):
                 if name in _CONSTANTS:
                     return _CONSTANTS[name]
-            return UNKNOWN
+            values = self.flow.attribute_values(node) if self.flow is not None else None
+            return self._agreed([ev(value) for value in values]) if values else UNKNOWN
         if isinstance(node, cst.UnaryOperation):
             inner = ev(node.expression)
             if is_number(inner):
@@ -116,6 +164,8 @@ class Evaluator:
 
     def _call(self, node: cst.Call, depth: int):
         names = self.names(node.func)
+        if not names and isinstance(node.func, cst.Name) and node.func.value not in ("float", "int", "abs"):
+            return self._returned(node, depth)
         if isinstance(node.func, cst.Name) and node.func.value in ("float", "int", "abs") and not names:
             names = frozenset({node.func.value})
         args = [self.evaluate(a.value, depth + 1) for a in node.args if a.keyword is None and not a.star]
@@ -158,20 +208,46 @@ class Evaluator:
 
     def substitute(self, node: cst.CSTNode, depth: int = 0) -> cst.CSTNode:
         """Follow a Name to the single expression it was assigned from (for shape matching)."""
-        while isinstance(node, cst.Name) and depth < MAX_DEPTH:
-            candidates = self.resolver.assigned_values(node)
-            if len(candidates) != 1:
+        while isinstance(node, (cst.Name, cst.Attribute)) and depth < MAX_DEPTH:
+            following = self._single_source(node)
+            if following is None:
                 return node
-            node = candidates[0][0]
+            node = following
             depth += 1
         return node
 
-    def variance_target(self, node: cst.CSTNode) -> Optional[Tuple[float, cst.CSTNode]]:
+    def _single_source(self, node) -> Optional[cst.CSTNode]:
+        """The one expression a name (assignment, or a parameter every call site fills with one
+        argument) or an attribute (one assignment in its class) stands for."""
+        if isinstance(node, cst.Name):
+            candidates = self.resolver.assigned_values(node)
+            if len(candidates) == 1:
+                return candidates[0][0]
+            if candidates or self.flow is None:
+                return None
+            bindings = self.resolver.lookup(node)
+            if len(bindings) == 1 and bindings[0].kind == "param":
+                arguments = self.flow.parameter_arguments(bindings[0])
+                if arguments and len({id(a.value) for a in arguments}) == 1:
+                    return arguments[0].value
+            return None
+        if self.flow is None or self.names(node):
+            return None
+        values = self.flow.attribute_values(node)
+        return values[0] if values and len(values) == 1 else None
+
+    def variance_target(self, node: cst.CSTNode, fans: frozenset = frozenset()) -> Optional[Tuple[float, cst.CSTNode]]:
         """``(k, fan)`` when ``node`` is spelled as sqrt(k / fan) (or k**.5 / sqrt(fan), ...).
 
-        ``fan`` must be an expression of the code (a name, attribute, product...), not a literal:
-        ``sqrt(2 / 9)`` is just a number, ``sqrt(2 / fan_in)`` says what it means."""
-        return self._target(self.substitute(node), 0)
+        ``fan`` must be an expression of the code (a name, attribute, product...), whatever value
+        it holds (``fan_in = 784`` at module level), or a literal equal to one of ``fans``, the
+        fan-ins the code shows for the initialised layer: ``sqrt(2 / 9)`` is just a number,
+        ``sqrt(2 / 784)`` on a ``Dense(..., input_shape=(784,))`` is a He target written out."""
+        self._fans = fans
+        try:
+            return self._target(self.substitute(node), 0)
+        finally:
+            self._fans = frozenset()
 
     def _is_sqrt_call(self, node) -> Optional[cst.CSTNode]:
         if isinstance(node, cst.Call) and len(node.args) == 1 and node.args[0].keyword is None:
@@ -191,12 +267,15 @@ class Evaluator:
         return float(value) if is_number(value) and 0 < value <= 16 else None
 
     def _is_fan(self, node) -> bool:
-        node = self.substitute(node)
-        if isinstance(node, (cst.Integer, cst.Float)):
-            return False
+        if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)):
+            return True  # the code names it: fan_in, self.dim, shape[0], prod(kernel)
+        if self._fans and not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide)):
+            value = self.evaluate(node)  # 784, or 3 * 3 * 64, equal to the layer's fan-in
+            if is_number(value) and any(abs(value - fan) < 1e-9 for fan in self._fans):
+                return True
         if isinstance(node, cst.BinaryOperation):
             return self._is_fan(node.left) or self._is_fan(node.right)
-        return isinstance(node, (cst.Name, cst.Attribute, cst.Subscript, cst.Call))
+        return False
 
     def _ratio(self, node) -> Optional[Tuple[float, cst.CSTNode]]:
         """k / fan"""

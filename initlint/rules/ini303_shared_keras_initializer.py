@@ -71,11 +71,17 @@ class SharedKerasInitializer(Rule):
                 continue  # deterministic by design: sharing Zeros/Ones/Constant/Identity changes nothing
             if _seeded_by_generator(facts, use):
                 continue  # a SeedGenerator advances on every call: each layer gets its own draw
+            if use.per_call:
+                continue  # def he(): return HeNormal(): every call of the helper makes a new one
             layers = list({id(t.layer): t.layer for t in use.targets if t.layer is not None}.values())
             if len(layers) >= 2:
                 where = ", ".join(layer_label(layer) for layer in layers[:3]) + (" ..." if len(layers) > 3 else "")
                 yield Report(use.node, {"init": entry.name.rsplit(".", 1)[-1], "where": f"{len(layers)} layers ({where})"},
                              "keras")
+                continue
+            shared_default = _default_shared_by_calls(facts, use, layers)
+            if shared_default is not None:
+                yield Report(use.node, {"init": entry.name.rsplit(".", 1)[-1], "where": shared_default}, "keras")
                 continue
             created = sites.get(use.node)
             for layer in layers:
@@ -96,3 +102,38 @@ def _seeded_by_generator(facts, use) -> bool:
         seed = values[0][0] if len(values) == 1 else seed
     return isinstance(seed, cst.Call) and any(canonical(n) == "keras.random.SeedGenerator"
                                               for n in facts.names(seed.func))
+
+
+def _default_shared_by_calls(facts, use, layers):
+    """A default argument (``def block(x, init=GlorotUniform(seed=0))``) is evaluated once, when the
+    ``def`` runs: every call that omits it builds its layer with that one instance."""
+    if len(layers) != 1:
+        return None
+    for function, _scope in facts.collected.functions:
+        defaults = [p for p in (*function.params.params, *function.params.kwonly_params, *function.params.posonly_params)
+                    if p.default is use.node]
+        if not defaults:
+            continue
+        sites = facts.flow.call_sites(function)
+        if not sites:
+            return None
+        keyword = defaults[0].name.value
+        omitting = [site for site in sites if _omits(function, site.node, defaults[0], keyword)]
+        if len(omitting) >= 2 or any(site.loops for site in omitting):
+            return (f"every call of {function.name.value}() that omits `{keyword}` "
+                    f"({len(omitting)} in this file{', one in a loop' if any(s.loops for s in omitting) else ''}), "
+                    f"each building {layer_label(layers[0])}: a default argument is created once")
+    return None
+
+
+def _omits(function, call, param, keyword) -> bool:
+    if any(a.star for a in call.args):
+        return False
+    if any(a.keyword is not None and a.keyword.value == keyword for a in call.args):
+        return False
+    positional = [*function.params.posonly_params, *function.params.params]
+    if param in positional:
+        given = len([a for a in call.args if a.keyword is None])
+        skip = 1 if isinstance(call.func, cst.Attribute) else 0  # self.block(...): self is not written
+        return given + skip <= positional.index(param)
+    return True

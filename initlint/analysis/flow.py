@@ -1,0 +1,386 @@
+"""Value flow inside a file: what a parameter, an attribute or a helper's call holds.
+
+``values.Evaluator`` folds local assignments; real code passes its values on indirectly: an
+initialiser stored in ``self.init`` in ``__init__`` and used in ``build``, ``std=init_std`` given by
+the caller, a default argument, ``conv(64)`` returning a layer. ``ValueFlow`` answers, from the
+code of this one file only (``facts.flow``, also ``evaluator.flow``):
+
+``attribute_values(node) -> Optional[List[expr]]``
+    for ``self.x`` (or ``net.x`` with ``net = Net()`` a class of this file): every expression the
+    class assigns to ``x``, in any method, together with its in-file base classes (reached through
+    ``super().__init__`` chains) and subclasses. None when the class is not of this file or the
+    attribute is also changed in a way not recorded (``self.x += 1``, ``setattr``).
+
+``parameter_arguments(binding) -> Optional[List[Argument]]``
+    for a parameter of a function of this file: what each call site in the file passes for it (its
+    default where the call omits it), plus the default itself for a public function, which callers
+    in other modules may call without it. None when a call site passes ``*args``/``**kwargs``, the
+    function is used otherwise than by calling it (``net.apply(fn)``, ``partial(fn)``), or the file
+    never calls it.
+
+``parameter_default(binding) -> Optional[expr]``
+    the default of a parameter: evaluated once, when the ``def`` runs, so an instance there is one
+    object shared by every call that omits the argument.
+
+``call_sites(fn) -> Optional[List[CallSite]]``
+    the calls of a function (a ``def`` by name, a method through ``self``/an instance of its
+    class, ``Class(...)`` and ``super().__init__(...)`` for ``__init__``); None when it escapes.
+
+``returned(call) -> Optional[expr]``
+    for a call of a small helper of this file (straight-line body ending in one ``return``), the
+    expression it returns. That expression belongs to the helper: a name in it that is one of the
+    helper's parameters resolves through ``parameter_arguments`` (all call sites agree, or unknown).
+
+Everything the flow cannot establish is None, and the callers stay silent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from .collector import CallSite, Collected
+from .scopes import Binding
+from .traversal import walk
+
+MAX_CALL_SITES = 64
+
+
+@dataclass(frozen=True)
+class Argument:
+    """What one call passes for a parameter: ``value`` (the argument, or the default), at ``site``
+    (None: the default, for callers outside this file)."""
+
+    value: cst.BaseExpression
+    site: Optional[CallSite]
+
+
+class ValueFlow:
+    def __init__(self, collected: Collected) -> None:
+        self.c = collected
+        self.resolver = collected.resolver
+        self._class_bindings: Optional[Dict[cst.ClassDef, List[cst.ClassDef]]] = None  # class -> in-file bases
+        self._method_class: Dict[cst.FunctionDef, cst.ClassDef] = {}
+        for function, scope in collected.functions:
+            owner = scope.enclosing_class
+            if owner is not None:
+                self._method_class[function] = owner
+        self._references: Optional[Tuple[Dict[str, List[cst.Name]], Dict[str, List[cst.Attribute]], Set[str]]] = None
+        self._sites: Dict[cst.FunctionDef, Optional[List[CallSite]]] = {}
+
+    # -- classes ---------------------------------------------------------------------------------
+
+    def _bases(self) -> Dict[cst.ClassDef, List[cst.ClassDef]]:
+        if self._class_bindings is None:
+            self._class_bindings = {}
+            for node, _scope in self.c.classes:
+                bases = []
+                for base in node.bases:
+                    if isinstance(base.value, cst.Name):
+                        for binding in self.resolver.lookup(base.value):
+                            if binding.kind == "class" and isinstance(binding.value, cst.ClassDef):
+                                bases.append(binding.value)
+                self._class_bindings[node] = bases
+        return self._class_bindings
+
+    def family(self, cls: cst.ClassDef) -> List[cst.ClassDef]:
+        """The class, its in-file ancestors and its in-file descendants (an attribute a base class
+        sets in ``__init__`` is the subclass's too, and a subclass may override it)."""
+        bases = self._bases()
+        out: List[cst.ClassDef] = []
+        stack = [cls]
+        while stack:  # ancestors
+            current = stack.pop()
+            if current in out:
+                continue
+            out.append(current)
+            stack.extend(bases.get(current, []))
+        changed = True
+        while changed:  # descendants of anything in the family
+            changed = False
+            for node, parents in bases.items():
+                if node not in out and any(p in out for p in parents):
+                    out.append(node)
+                    changed = True
+        return out
+
+    def class_of_method(self, function: Optional[cst.FunctionDef]) -> Optional[cst.ClassDef]:
+        return self._method_class.get(function) if function is not None else None
+
+    def instance_class(self, node: cst.BaseExpression, depth: int = 0) -> Optional[cst.ClassDef]:
+        """The class of this file ``node`` is an instance of: ``self`` in a method, ``Net()``."""
+        if depth > 4:
+            return None
+        if isinstance(node, cst.Name) and node.value == "self":
+            scope = self.resolver.scope_of.get(node)
+            while scope is not None:
+                if scope.enclosing_class is not None:
+                    return scope.enclosing_class
+                scope = scope.parent
+            return None
+        if isinstance(node, cst.Name):
+            values = self.resolver.assigned_values(node)
+            return self.instance_class(values[0][0], depth + 1) if len(values) == 1 else None
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            for binding in self.resolver.lookup(node.func):
+                if binding.kind == "class" and isinstance(binding.value, cst.ClassDef):
+                    return binding.value
+        return None
+
+    # -- attributes ------------------------------------------------------------------------------
+
+    def attribute_values(self, node: cst.BaseExpression) -> Optional[List[cst.BaseExpression]]:
+        if not isinstance(node, cst.Attribute):
+            return None
+        cls = self.instance_class(node.value)
+        if cls is None:
+            return None
+        attr = node.attr.value
+        if attr in self._references_index()[2]:
+            return None  # also changed by self.x += ..., setattr(self, 'x', ...), del self.x
+        values = []
+        for member in self.family(cls):
+            for value, _function in self.c.self_attrs.get((member, attr), []):
+                values.append(value)
+        return values or None
+
+    # -- parameters ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _param_node(binding: Binding) -> Optional[cst.Param]:
+        return binding.node if isinstance(binding.node, cst.Param) else None
+
+    def parameter_default(self, binding: Binding) -> Optional[cst.BaseExpression]:
+        param = self._param_node(binding)
+        return param.default if param is not None and binding.kind == "param" else None
+
+    def parameter_arguments(self, binding: Binding) -> Optional[List[Argument]]:
+        param = self._param_node(binding)
+        if param is None or binding.kind != "param":
+            return None
+        scope = binding.scope
+        fn = scope.function if scope is not None else None
+        if fn is None:
+            return None
+        params = fn.params
+        if param is params.star_arg or param is params.star_kwarg:
+            return None
+        sites = self.call_sites(fn)
+        if not sites:
+            return None
+        positional = list(params.posonly_params) + list(params.params)
+        position = positional.index(param) if param in positional else None
+        keyword = param.name.value if param not in params.posonly_params else None
+        out: List[Argument] = []
+        for site in sites:
+            call = site.node
+            if any(a.star for a in call.args):
+                return None  # f(*args, **kwargs): which argument lands where is not written
+            skip = self._skipped(fn, site)
+            given = None
+            if position is not None:
+                args = [a.value for a in call.args if a.keyword is None]
+                index = position - skip
+                if 0 <= index < len(args):
+                    given = args[index]
+            for arg in call.args:
+                if arg.keyword is not None and arg.keyword.value == keyword:
+                    given = arg.value
+            if given is None:
+                if param.default is None:
+                    return None  # the call would fail, or binds it some way we do not read
+                given = param.default
+            out.append(Argument(given, site))
+        if param.default is not None and self._public(fn):
+            out.append(Argument(param.default, None))
+        return out
+
+    def _public(self, fn: cst.FunctionDef) -> bool:
+        """Callable from other modules: a module-level function or a method of a module-level
+        class whose name does not start with an underscore (dunder methods count as public)."""
+        name = fn.name.value
+        if name.startswith("_") and not (name.startswith("__") and name.endswith("__")):
+            return False
+        scope = self.c.scope_of_function.get(fn)
+        parent = scope.parent if scope is not None else None
+        if parent is None:
+            return False
+        if parent.kind == "module":
+            return True
+        return parent.kind == "class" and parent.parent is not None and parent.parent.kind == "module"
+
+    def _skipped(self, fn: cst.FunctionDef, site: CallSite) -> int:
+        """Leading parameters a call does not pass positionally: ``self``/``cls`` for a bound call
+        (``self.m(...)``, ``Net(...)``, ``super().__init__(...)``), none for ``Base.__init__(self, ...)``."""
+        if self.class_of_method(fn) is None:
+            return 0
+        decorators = {d.decorator.value for d in fn.decorators if isinstance(d.decorator, cst.Name)}
+        if "staticmethod" in decorators:
+            return 0
+        func = site.node.func
+        if "classmethod" not in decorators and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
+                and any(b.kind == "class" for b in self.resolver.lookup(func.value)):
+            return 0
+        return 1
+
+    # -- call sites ------------------------------------------------------------------------------
+
+    def _references_index(self):
+        """Names by identifier, attribute reads by attribute name, and attributes changed other
+        than by assignment (augmented assignment, ``setattr``, ``del``)."""
+        if self._references is None:
+            names: Dict[str, List[cst.Name]] = {}
+            for node in self.resolver.scope_of:
+                if isinstance(node, cst.Name):
+                    names.setdefault(node.value, []).append(node)
+            attributes: Dict[str, List[cst.Attribute]] = {}
+            changed: Set[str] = set()
+            for node in walk(self.c.module):
+                if isinstance(node, cst.Attribute):
+                    attributes.setdefault(node.attr.value, []).append(node)
+                elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Attribute):
+                    changed.add(node.target.attr.value)
+                elif isinstance(node, cst.Del):
+                    target = node.target
+                    for element in (target.elements if isinstance(target, (cst.Tuple, cst.List)) else [target]):
+                        inner = getattr(element, "value", element)
+                        if isinstance(inner, cst.Attribute):
+                            changed.add(inner.attr.value)
+                elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name) \
+                        and node.func.value == "setattr" and len(node.args) >= 2:
+                    key = node.args[1].value
+                    if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
+                        changed.add(key.evaluated_value)
+                    else:
+                        changed.add("*")
+            if "*" in changed:  # setattr(self, name, ...) with a computed name: any attribute
+                changed |= set(attributes)
+            self._references = (names, attributes, changed)
+        return self._references
+
+    def call_sites(self, fn: cst.FunctionDef) -> Optional[List[CallSite]]:
+        if fn not in self._sites:
+            self._sites[fn] = self._find_call_sites(fn)
+        return self._sites[fn]
+
+    def _find_call_sites(self, fn: cst.FunctionDef) -> Optional[List[CallSite]]:
+        names, attributes, _ = self._references_index()
+        name = fn.name.value
+        cls = self.class_of_method(fn)
+        called = {site.node.func: site for site in self.c.calls}  # the func node of each call -> it
+        out: List[CallSite] = []
+        if cls is None:
+            for ref in names.get(name, []):
+                if ref is fn.name or not any(b.kind == "def" and b.value is fn for b in self.resolver.lookup(ref)):
+                    continue
+                site = called.get(ref)
+                if site is None:
+                    return None  # used as a value (net.apply(fn), partial(fn)): called where we cannot see
+                out.append(site)
+            return out if len(out) <= MAX_CALL_SITES else None
+        family = self.family(cls)
+        for ref in attributes.get(name, []):
+            mine = self._calls_family_method(ref, cls, family)
+            if mine is False:
+                continue
+            site = called.get(ref)
+            if mine is None or site is None:
+                return None  # an object we cannot place, or self.apply(self._init_weights): escapes
+            out.append(site)
+        if name == "__init__":
+            for ref in names.get(cls.name.value, []):
+                if any(b.kind == "class" and b.value is cls for b in self.resolver.lookup(ref)):
+                    site = called.get(ref)
+                    if site is not None:
+                        out.append(site)
+        return out if len(out) <= MAX_CALL_SITES else None
+
+    def _calls_family_method(self, ref: cst.Attribute, cls: cst.ClassDef, family) -> Optional[bool]:
+        """Whether ``receiver.name`` is this class family's method: True, False (another object's),
+        or None (a receiver the code does not place)."""
+        receiver = ref.value
+        if self._is_super_call(receiver):  # super().__init__(...) in a subclass of cls
+            scope = self.resolver.scope_of.get(receiver)
+            while scope is not None and scope.enclosing_class is None:
+                scope = scope.parent
+            caller = scope.enclosing_class if scope is not None else None
+            return caller is not None and cls in self._bases().get(caller, [])
+        if self.resolver.qualified_names(receiver):
+            return False  # nn.Module.__init__(self), np.random.normal: an import's
+        owner = self._receiver_class(receiver)
+        if owner is not None:
+            return owner in family
+        return None
+
+    def _receiver_class(self, node: cst.BaseExpression) -> Optional[cst.ClassDef]:
+        if isinstance(node, cst.Name):
+            for binding in self.resolver.lookup(node):
+                if binding.kind == "class" and isinstance(binding.value, cst.ClassDef):
+                    return binding.value  # Base.__init__(self, ...)
+        return self.instance_class(node)
+
+    @staticmethod
+    def _is_super_call(node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
+
+    # -- helpers' returns --------------------------------------------------------------------------
+
+    def helper_of(self, call: cst.Call) -> Optional[cst.FunctionDef]:
+        if not isinstance(call.func, cst.Name):
+            return None
+        for binding in self.resolver.lookup(call.func):
+            if binding.kind == "def" and isinstance(binding.value, cst.FunctionDef):
+                return binding.value
+        return None
+
+    def bind_call(self, call: cst.Call) -> Optional[Dict[Binding, cst.BaseExpression]]:
+        """A helper's parameters -> what this call passes for them (or their defaults); None when
+        the call passes ``*args``/``**kwargs`` or leaves a parameter without a value."""
+        fn = self.helper_of(call)
+        scope = self.c.scope_of_function.get(fn) if fn is not None else None
+        if scope is None or any(a.star for a in call.args):
+            return None
+        params = fn.params
+        if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
+            return None
+        positional = list(params.posonly_params) + list(params.params)
+        args = [a.value for a in call.args if a.keyword is None]
+        keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        out: Dict[Binding, cst.BaseExpression] = {}
+        for i, param in enumerate(positional + list(params.kwonly_params)):
+            given = args[i] if i < len(positional) and i < len(args) else keywords.get(param.name.value, param.default)
+            if given is None:
+                return None
+            for binding in scope.bindings.get(param.name.value, []):
+                if binding.kind == "param":
+                    out[binding] = given
+        return out
+
+    def returned(self, call: cst.Call) -> Optional[cst.BaseExpression]:
+        fn = self.helper_of(call)
+        return _single_return(fn) if fn is not None else None
+
+
+def _single_return(fn: cst.FunctionDef) -> Optional[cst.BaseExpression]:
+    """The expression a straight-line function returns: its body is simple statements (no branch,
+    loop or nested def) ending in ``return expr``, and it is no generator."""
+    body = fn.body
+    if not isinstance(body, cst.IndentedBlock) or not body.body or fn.asynchronous is not None:
+        return None
+    statements = body.body
+    for statement in statements:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return None
+        for small in statement.body:
+            if isinstance(small, (cst.Return,)) and statement is not statements[-1]:
+                return None
+            if isinstance(small, cst.Expr) and isinstance(small.value, (cst.Yield, cst.Await)):
+                return None
+    last = statements[-1].body[-1]
+    if not isinstance(last, cst.Return) or last.value is None:
+        return None
+    if any(isinstance(node, (cst.Yield, cst.Await)) for node in walk(last.value)):
+        return None
+    return last.value
