@@ -486,6 +486,9 @@ class InitIndex:
                 layers = self._applied.get(fn)
                 if layers is None:
                     layers = self._direct_calls(fn)
+                if layers is None:  # self._init_layer(self.fc1, std): the file's call sites, by parameter
+                    layers, known = self._passed_layers(binding)
+                    return (self._filter(layers, base, site.guards), known) if layers else (None, False)
                 if not layers:
                     return None, False
                 return self._filter(layers, base, site.guards), fn not in self._applied_unknown
@@ -513,6 +516,19 @@ class InitIndex:
         if isinstance(self.g.classify(iterable), SequentialUse):
             return self.g.layers_in(iterable)
         return []
+
+    def _passed_layers(self, binding: Binding) -> Tuple[List[LayerUse], bool]:
+        """The layers the file's call sites pass for a parameter, and whether every call passes one."""
+        arguments = self.ev.flow.parameter_arguments(binding) if self.ev.flow is not None else None
+        if not arguments:
+            return [], False
+        layers: List[LayerUse] = []
+        known = True
+        for argument in arguments:
+            found = self.g.layers_in(argument.value) if argument.site is not None else []
+            known = known and bool(found)
+            layers.extend(layer for layer in found if layer not in layers)
+        return layers, known
 
     def _direct_calls(self, fn: cst.FunctionDef) -> Optional[List[LayerUse]]:
         layers: List[LayerUse] = []

@@ -83,6 +83,10 @@ class SharedKerasInitializer(Rule):
             if shared_default is not None:
                 yield Report(use.node, {"init": entry.name.rsplit(".", 1)[-1], "where": shared_default}, "keras")
                 continue
+            across = _built_by_several_calls(facts, use, layers, sites)
+            if across is not None:
+                yield Report(use.node, {"init": entry.name.rsplit(".", 1)[-1], "where": across}, "keras")
+                continue
             created = sites.get(use.node)
             for layer in layers:
                 built = sites.get(layer.node)
@@ -137,3 +141,51 @@ def _omits(function, call, param, keyword) -> bool:
         skip = 1 if isinstance(call.func, cst.Attribute) else 0  # self.block(...): self is not written
         return given + skip <= positional.index(param)
     return True
+
+
+def _function_of(scope):
+    while scope is not None:
+        if isinstance(scope.node, cst.FunctionDef):
+            return scope.node
+        scope = scope.parent
+    return None
+
+
+def _built_by_several_calls(facts, use, layers, sites):
+    """One layer, built in a function the file calls several times, with an instance that comes from
+    outside it: a module-level or ``self`` instance, or the same instance passed by several calls."""
+    if len(layers) != 1:
+        return None
+    layer = layers[0]
+    built, created = sites.get(layer.node), sites.get(use.node)
+    fn = _function_of(built.scope) if built is not None else None
+    if fn is None or created is None:
+        return None
+    scope = created.scope
+    while scope is not None:
+        if scope.node is fn:
+            return None  # made by the function itself, on every call (or its default: see above)
+        scope = scope.parent
+    calls = facts.flow.call_sites(fn)
+    if not calls:
+        return None
+    route = _parameter_route(facts, fn, layer)
+    if route is not None:  # def conv(n, init): ... passed in: count the calls that pass this one
+        arguments = facts.flow.parameter_arguments(route) or []
+        calls = [a.site for a in arguments if a.site is not None
+                 and use in facts.inits.initializer_value(a.value, use.framework)]
+    if len(calls) >= 2 or any(site.loops for site in calls):
+        times = f"{len(calls)} calls" if len(calls) >= 2 else "a call in a loop"
+        return f"every {layer_label(layer)} built by {fn.name.value}() ({times} in this file)"
+    return None
+
+
+def _parameter_route(facts, fn, layer):
+    """The parameter of ``fn`` the layer's initialiser argument names, if it is one."""
+    for kwarg in (layer.entry.weight_init_kwarg, layer.entry.bias_init_kwarg):
+        node = layer.args.get(kwarg) if kwarg else None
+        if isinstance(node, cst.Name):
+            for binding in facts.collected.resolver.lookup(node):
+                if binding.kind == "param" and binding.scope is not None and binding.scope.node is fn:
+                    return binding
+    return None
