@@ -72,18 +72,35 @@ class ReusedPrngKey(Rule):
     frameworks = ("jax",)
 
     def check(self, facts):
-        consumers = []  # (site, key name node, label)
+        consumers = []  # (site, key node, label)
+        helpers = _drawing_helpers(facts)
         for site in facts.collected.calls:
             call = site.node
             label = self._consumer(facts, call)
             key = _key_argument(call) if label else None
-            if isinstance(key, cst.Name):
+            if label is None:
+                label, key = _helper_draw(facts, helpers, call)
+            if isinstance(key, cst.Name) or (isinstance(key, cst.Attribute) and _stored_key(facts, key) is not None):
                 consumers.append((site, key, label))
         if not consumers:
             return
         established = self._established_keys(facts, consumers)
         seen = {}
         for site, key, label in sorted(consumers, key=lambda c: c[0].seq):
+            if isinstance(key, cst.Attribute):  # self.key, set once in __init__/setup: one key for every use
+                identity = _stored_key(facts, key)
+                key_text = facts.module.code_for_node(key)
+                earlier = [first for first in seen.get(identity, []) if not _exclusive(first[0], site)]
+                if earlier:
+                    yield Report(site.node, {"key": key_text, "first": f"an earlier {earlier[0][1]} call",
+                                             "what": "both calls draw from the same random bits (the key is "
+                                                     "set once, when the object is made)"}, "jax")
+                    continue
+                seen.setdefault(identity, []).append((site, label))
+                if site.loops:
+                    yield Report(site.node, {"key": key_text, "first": "this call in the previous iteration",
+                                             "what": "every iteration draws the same random numbers"}, "jax")
+                continue
             if label.endswith(".init") and key.value not in established:
                 continue
             bindings = facts.collected.resolver.lookup(key)
@@ -154,3 +171,66 @@ def _exclusive(first, second) -> bool:
     """The two calls sit in opposite branches of one ``if``: at most one of them runs."""
     mine = {(id(g.test), g.negated) for g in first.guards}
     return any((id(g.test), not g.negated) in mine for g in second.guards)
+
+
+# methods that run once, when an object is made: a key they store is the object's one key
+_SETUP_METHODS = frozenset({"__init__", "setup", "build", "__post_init__"})
+
+
+def _stored_key(facts, node: cst.Attribute):
+    """``self.key`` set only in ``__init__``/``setup``/``build`` (of its class or an in-file base or
+    subclass) to a new key (``jax.random.PRNGKey(seed)``, ``split(...)``, a parameter): an identity
+    for it, or None when the code changes it elsewhere (``self.key, sub = split(self.key)``)."""
+    flow = facts.flow
+    cls = flow.instance_class(node.value)
+    if cls is None or flow.attribute_values(node) is None:
+        return None
+    family = flow.family(cls)
+    attr = node.attr.value
+    for member in family:
+        for value, function in facts.collected.self_attrs.get((member, attr), []):
+            if function.name.value not in _SETUP_METHODS:
+                return None
+            if isinstance(value, cst.Call) and _jax_random(facts, value.func) in _KEY_MAKERS:
+                continue
+            if isinstance(value, cst.Name) and any(b.kind == "param" for b in facts.collected.resolver.lookup(value)):
+                continue
+            return None
+    return ("attr", frozenset(id(c) for c in family), attr)
+
+
+def _drawing_helpers(facts) -> dict:
+    """Functions of this file that draw from one of their parameters as a key, unchanged
+    (``def dense(key, m, n): return jax.random.normal(key, (m, n)) * ...``): fn -> that parameter."""
+    out = {}
+    for site in facts.collected.calls:
+        fn = site.scope.function
+        if fn is None or fn in out:
+            continue
+        name = _jax_random(facts, site.node.func)
+        if name is None or name in _NON_CONSUMING:
+            continue
+        key = _key_argument(site.node)
+        if not isinstance(key, cst.Name):
+            continue
+        bindings = facts.collected.resolver.lookup(key)
+        if len(bindings) == 1 and bindings[0].kind == "param" and bindings[0].scope is site.scope \
+                and bindings[0].node in (*fn.params.posonly_params, *fn.params.params):
+            out[fn] = bindings[0].node
+    return out
+
+
+def _helper_draw(facts, helpers, call: cst.Call):
+    """``(label, key argument)`` for a call of a drawing helper, else ``(None, None)``."""
+    fn = facts.flow.helper_of(call) if helpers else None
+    param = helpers.get(fn) if fn is not None else None
+    if param is None or any(a.star for a in call.args):
+        return None, None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == param.name.value:
+            return f"{fn.name.value}()", arg.value
+    positional = [a.value for a in call.args if a.keyword is None]
+    index = [*fn.params.posonly_params, *fn.params.params].index(param)
+    if index < len(positional):
+        return f"{fn.name.value}()", positional[index]
+    return None, None
