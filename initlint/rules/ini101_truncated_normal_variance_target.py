@@ -4,6 +4,7 @@ from typing import Optional, Tuple
 
 import libcst as cst
 
+from ..analysis.fans import fan_in
 from ..catalogue import Family, Framework, P, truncated_std_factor
 from ..rule import Fix, Report, Rule
 
@@ -83,7 +84,7 @@ class TruncatedNormalVarianceTarget(Rule):
             std_node = use.args.get(entry.law.std_term.name)
             if std_node is None:
                 continue
-            target = facts.evaluator.variance_target(std_node)
+            target = facts.evaluator.variance_target(std_node, _layer_fans(facts, use))
             if target is None:
                 continue
             bounds = self._bounds(facts, use, entry, std_node)
@@ -115,6 +116,18 @@ class TruncatedNormalVarianceTarget(Rule):
                 return None
             multiples.append(multiple)
         return multiples[0], multiples[1]
+
+
+def _layer_fans(facts, use) -> frozenset:
+    """The fan-ins the code shows for the weights this initialiser reaches: a literal equal to one
+    of them (``sqrt(2 / 784)`` on ``Dense(..., input_shape=(784,))``) is a fan written out."""
+    out = set()
+    for target in use.targets:
+        if target.layer is not None and target.is_weight():
+            fan = fan_in(facts, target.layer)
+            if fan is not None:
+                out.add(fan)
+    return frozenset(out)
 
 
 def _corrected(std_node: cst.BaseExpression, factor: float) -> cst.BaseExpression:
