@@ -103,7 +103,8 @@ class Graph:
         # layers a helper returns (``def conv(n): return nn.Conv2d(...)``): one constructor call
         # standing for every call of the helper; each place it is used may pair it differently,
         # so its activation is the one every place agrees on (None otherwise)
-        self.made_by_helper: Dict[LayerUse, List[ActivationRef]] = {}
+        self.made_by_helper: Dict[LayerUse, Dict[object, ActivationRef]] = {}  # place used -> pairing
+        self._place: Dict[LayerUse, object] = {}  # where a helper's layer was last called, in data flow
         self._build()
 
     # -- construction ------------------------------------------------------------------------------
@@ -130,13 +131,16 @@ class Graph:
         for function, _scope in self.c.functions:
             self._flow(function.body.body if isinstance(function.body, cst.IndentedBlock) else [])
         self._flow(self.c.module.body)
-        for layer, refs in self.made_by_helper.items():
+        for layer, places in self.made_by_helper.items():
+            refs = list(places.values())
             layer.followed_by = refs[0] if refs and all(r == refs[0] for r in refs[1:]) else None
 
-    def _pair(self, layer: LayerUse, ref: ActivationRef) -> None:
-        """Record that ``layer``'s output goes through ``ref`` (the first pairing the code shows wins)."""
+    def _pair(self, layer: LayerUse, ref: ActivationRef, place: object = None) -> None:
+        """Record that ``layer``'s output goes through ``ref`` (the first pairing the code shows wins;
+        for a helper's layer, the first at each place it is used)."""
         if layer in self.made_by_helper:
-            self.made_by_helper[layer].append(ref)
+            key = place if place is not None else self._place.get(layer)
+            self.made_by_helper[layer].setdefault(key, ref)
         elif layer.followed_by is None:
             layer.followed_by = ref
 
@@ -213,7 +217,7 @@ class Graph:
                 if returned is not None:  # conv(64) with def conv(n): return nn.Conv2d(...)
                     item = self.classify(returned, depth + 1)
                     if isinstance(item, LayerUse) and item not in self.made_by_helper:
-                        self.made_by_helper[item] = [item.followed_by] if item.followed_by is not None else []
+                        self.made_by_helper[item] = {None: item.followed_by} if item.followed_by is not None else {}
                     return item
             for name in names:
                 act = catalogue.activation(name)
@@ -319,11 +323,11 @@ class Graph:
             for j in range(i + 1, len(items)):
                 later = items[j]
                 if isinstance(later, ActivationRef):
-                    self._pair(item, later)
+                    self._pair(item, later, seq.elements[i])
                 elif isinstance(later, LayerUse) and later.kind is LayerKind.NORM:
                     continue
                 elif isinstance(later, LayerUse):
-                    self._pair(item, LINEAR)
+                    self._pair(item, LINEAR, seq.elements[i])
                 elif later is None and self.is_transparent(seq.elements[j]):
                     continue
                 break
@@ -430,6 +434,8 @@ class Graph:
                 self._pair(source, LINEAR)
             if callee.fed_by is None and node.args and callee not in self.made_by_helper:
                 callee.fed_by = self._feeding_node(source, node.args[0].value, callee)
+            if callee in self.made_by_helper:
+                self._place[callee] = node
             return callee
         if callee is None and self.is_transparent(node.func):
             return source
