@@ -23,6 +23,7 @@ import libcst as cst
 from libcst._nodes.base import CSTNode
 
 from .analysis import analyse
+from .analysis.callsites import reports_of
 from .analysis.positions import node_ranges
 from .ftypes import FileError, FileReport, Finding, Settings
 from .noqa import NoqaFilter
@@ -147,7 +148,7 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
     if not rules:
         return []
     facts = analyse(module, package_of(path))
-    pending = [(rule, report) for rule in rules for report in rule.check(facts)]
+    pending = [(rule, report) for rule in rules for report in reports_of(facts, rule)]
     if not pending:
         return []
     positions = node_ranges(module, [report.node for _, report in pending])

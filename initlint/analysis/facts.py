@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import List, Optional
 
 import libcst as cst
 
+from .callsites import call_site_variants
 from .collector import Collected, collect
 from .flow import ValueFlow
 from .graph import Graph
@@ -26,6 +28,12 @@ class FileFacts:
     @property
     def init_uses(self) -> List[InitUse]:
         return self.inits.uses
+
+    @functools.cached_property
+    def variants(self):
+        """``(use, variant)``: initialiser uses restated for each call site that fills their
+        parameters differently (``callsites.py``); the engine runs rules on them too."""
+        return call_site_variants(self)
 
     def names(self, node: cst.CSTNode):
         """Every qualified name ``node`` may refer to."""

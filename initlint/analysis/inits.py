@@ -82,6 +82,9 @@ class InitUse:
     # created anew by every call of a helper (``def make(): return HeNormal()``): the layers that
     # each call's instance reaches are not one instance's
     per_call: bool = False
+    # a restatement of ``variant_of`` for one call site of its function (``callsites.py``): ``node``
+    # is that call, where the instance is not created
+    variant_of: Optional["InitUse"] = None
 
     def given(self, name: str) -> bool:
         return name in self.args

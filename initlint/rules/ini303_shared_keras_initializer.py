@@ -71,6 +71,8 @@ class SharedKerasInitializer(Rule):
                 continue  # deterministic by design: sharing Zeros/Ones/Constant/Identity changes nothing
             if _seeded_by_generator(facts, use):
                 continue  # a SeedGenerator advances on every call: each layer gets its own draw
+            if use.variant_of is not None:
+                continue  # one call's view of an instance made elsewhere: the instance is judged itself
             if use.per_call:
                 continue  # def he(): return HeNormal(): every call of the helper makes a new one
             layers = list({id(t.layer): t.layer for t in use.targets if t.layer is not None}.values())
