@@ -41,6 +41,7 @@ class Collected:
     self_attrs: Dict[Tuple[cst.ClassDef, str], List[Tuple[cst.BaseExpression, cst.FunctionDef]]] = field(
         default_factory=dict)
     scope_of_function: Dict[cst.FunctionDef, Scope] = field(default_factory=dict)
+    scope_of_class: Dict[cst.ClassDef, Scope] = field(default_factory=dict)  # a class's own body scope
     guards_of: Dict[cst.CSTNode, Tuple[Guard, ...]] = field(default_factory=dict)
     frozen: List[cst.BaseExpression] = field(default_factory=list)  # x in ``x.requires_grad = False``
     loop_span: Dict[cst.CSTNode, Tuple[int, int]] = field(default_factory=dict)  # loop -> (first, last) seq
@@ -117,7 +118,7 @@ class Collector(cst.CSTVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.out.classes.append((node, self.scope))
         self._bind(node.name.value, "class", value=node, node=node)
-        self._push("class", node)
+        self.out.scope_of_class[node] = self._push("class", node)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         self._pop()

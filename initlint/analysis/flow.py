@@ -141,10 +141,72 @@ class ValueFlow:
         if attr in self._references_index()[2]:
             return None  # also changed by self.x += ..., setattr(self, 'x', ...), del self.x
         values = []
-        for member in self.family(cls):
+        family = self.family(cls)
+        for member in family:
             for value, _function in self.c.self_attrs.get((member, attr), []):
                 values.append(value)
+            scope = self.c.scope_of_class.get(member)
+            for binding in scope.bindings.get(attr, []) if scope is not None else []:
+                if binding.kind != "assign" or binding.index is not None:
+                    return None  # a method, a nested class, an unpacked name: not a value we follow
+                values.append(binding.value)  # a class attribute, or a dataclass field's default
+                if self._is_field_class(member, family):
+                    given = self._field_arguments(member, attr)
+                    if given is None:
+                        return None
+                    values.extend(given)
         return values or None
+
+    _FIELD_BASES = frozenset({"flax.linen.Module", "flax.linen.module.Module", "equinox.Module"})
+    _FIELD_DECORATORS = frozenset({"dataclasses.dataclass", "flax.struct.dataclass", "chex.dataclass"})
+
+    def _is_field_class(self, cls: cst.ClassDef, family) -> bool:
+        """A dataclass (or a Flax/Equinox module): its class attributes are fields the constructor sets."""
+        for member in family:
+            if member is not cls and cls not in self._ancestors(member):
+                continue  # only cls and its ancestors make cls a dataclass
+            for decorator in member.decorators:
+                node = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+                if self.resolver.qualified_names(node) & self._FIELD_DECORATORS:
+                    return True
+            for base in member.bases:
+                if self.resolver.qualified_names(base.value) & self._FIELD_BASES:
+                    return True
+        return False
+
+    def _ancestors(self, cls: cst.ClassDef) -> List[cst.ClassDef]:
+        bases, out, stack = self._bases(), [], [cls]
+        while stack:
+            current = stack.pop()
+            for base in bases.get(current, []):
+                if base not in out:
+                    out.append(base)
+                    stack.append(base)
+        return out
+
+    def _field_arguments(self, cls: cst.ClassDef, attr: str) -> Optional[List[cst.BaseExpression]]:
+        """What the file's constructions of a field class (or its subclasses) pass for ``attr``; None
+        when one passes arguments by position or unpacking, or the file constructs none (another
+        module may, with any value)."""
+        names, _, _ = self._references_index()
+        called = {site.node.func: site for site in self.c.calls}
+        constructed = [c for c in self.family(cls) if c is cls or cls in self._ancestors(c)]
+        out: List[cst.BaseExpression] = []
+        count = 0
+        for member in constructed:
+            for ref in names.get(member.name.value, []):
+                if not any(b.kind == "class" and b.value is member for b in self.resolver.lookup(ref)):
+                    continue
+                site = called.get(ref)
+                if site is None:
+                    continue
+                count += 1
+                for arg in site.node.args:
+                    if arg.star or arg.keyword is None:
+                        return None
+                    if arg.keyword.value == attr:
+                        out.append(arg.value)
+        return out if count else None
 
     # -- parameters ------------------------------------------------------------------------------
 

@@ -101,7 +101,7 @@ class LiteralScaleOffTarget(Rule):
                 # a hand-written initialiser: the literal scale of the sampler it draws from
                 for node in walk(use.custom):
                     sampled = facts.inits.by_node.get(node) if isinstance(node, cst.Call) else None
-                    if sampled is not None and sampled.via == "sampler":
+                    if sampled is not None and sampled.via == "sampler" and not _rescaled(use.custom, node):
                         scale = literal_scale(facts, sampled)
                         if scale is not None:
                             sampled.targets = use.targets
@@ -133,3 +133,18 @@ class LiteralScaleOffTarget(Rule):
                                  "ratio": ratio, "direction": "above" if scale > target else "below",
                                  "target": target, "gain_text": gain_text, "activation": label},
                       use.framework.value)
+
+
+def _rescaled(function, sample) -> bool:
+    """The custom initialiser multiplies or divides what it samples (``normal(key, shape) *
+    sqrt(2 / fan_in)``, directly or through a variable): the sampler's own scale is not the result's."""
+    names = set()
+    for node in walk(function):
+        if isinstance(node, cst.Assign) and node.value is sample:
+            names |= {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
+    for node in walk(function):
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Divide)):
+            for operand in (node.left, node.right):
+                if operand is sample or (isinstance(operand, cst.Name) and operand.value in names):
+                    return True
+    return False
