@@ -61,7 +61,8 @@ def class_name_test(ev: Evaluator, test: cst.BaseExpression, subject: str, depth
     return None
 
 
-def _name_reader(ev: Evaluator, node: cst.BaseExpression, subject: str, depth: int = 0) -> Optional[Callable[[str], str]]:
+def _name_reader(ev: Evaluator, node: cst.BaseExpression, subject: str,
+                 depth: int = 0) -> Optional[Callable[[str], str]]:
     """How ``node`` reads ``subject``'s class name: identity, or lower/upper-cased; None if it does not."""
     if depth > 4:
         return None
@@ -135,7 +136,8 @@ _FLIPPED = {cst.GreaterThan: cst.LessThan, cst.LessThan: cst.GreaterThan,
 
 def _comparison_test(ev: Evaluator, left, operator, right, subject: str) -> Optional[Predicate]:
     # <name>.find(s) <op> k, or k <op> <name>.find(s)
-    for found, other, op in ((left, right, type(operator)), (right, left, _FLIPPED.get(type(operator), type(operator)))):
+    flipped = _FLIPPED.get(type(operator), type(operator))
+    for found, other, op in ((left, right, type(operator)), (right, left, flipped)):
         position = _find_position(ev, found, subject)
         if position is None:
             continue

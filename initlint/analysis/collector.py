@@ -47,6 +47,8 @@ class Collected:
     loop_span: Dict[cst.CSTNode, Tuple[int, int]] = field(default_factory=dict)  # loop -> (first, last) seq
     matmul_operands: List[cst.BaseExpression] = field(default_factory=list)  # a and b in ``a @ b``
     matmul_right: List[cst.BaseExpression] = field(default_factory=list)  # b in ``a @ b``
+    # attributes changed other than by plain assignment: ``x.a += 1``, ``del x.a`` (value flow)
+    changed_attrs: List[str] = field(default_factory=list)
 
 
 _CONDITIONAL = (cst.If, cst.Try, cst.For, cst.While, cst.With, cst.Match if hasattr(cst, "Match") else cst.If)
@@ -282,6 +284,15 @@ class Collector(cst.CSTVisitor):
     def leave_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):
             self._bind(node.target.value, "other", node=node)
+        elif isinstance(node.target, cst.Attribute):
+            self.out.changed_attrs.append(node.target.attr.value)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        targets = node.target.elements if isinstance(node.target, (cst.Tuple, cst.List)) else [node.target]
+        for target in targets:
+            inner = getattr(target, "value", target)
+            if isinstance(inner, cst.Attribute):
+                self.out.changed_attrs.append(inner.attr.value)
 
     def leave_NamedExpr(self, node: cst.NamedExpr) -> None:
         self._bind_target(node.target, "assign", node.value)

@@ -37,7 +37,7 @@ Everything the flow cannot establish is None, and the callers stay silent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
@@ -67,7 +67,10 @@ class ValueFlow:
             owner = scope.enclosing_class
             if owner is not None:
                 self._method_class[function] = owner
-        self._references: Optional[Tuple[Dict[str, List[cst.Name]], Dict[str, List[cst.Attribute]], Set[str]]] = None
+        self._name_index: Optional[Dict[str, List[cst.Name]]] = None
+        self._attribute_index: Optional[Dict[str, List[cst.Attribute]]] = None
+        self._changed_attrs: Optional[Set[str]] = None
+        self._called_index: Optional[Dict[cst.CSTNode, CallSite]] = None
         self._sites: Dict[cst.FunctionDef, Optional[List[CallSite]]] = {}
 
     # -- classes ---------------------------------------------------------------------------------
@@ -138,7 +141,8 @@ class ValueFlow:
         if cls is None:
             return None
         attr = node.attr.value
-        if attr in self._references_index()[2]:
+        changed = self._changed()
+        if attr in changed or "*" in changed:
             return None  # also changed by self.x += ..., setattr(self, 'x', ...), del self.x
         values = []
         family = self.family(cls)
@@ -188,8 +192,8 @@ class ValueFlow:
         """What the file's constructions of a field class (or its subclasses) pass for ``attr``; None
         when one passes arguments by position or unpacking, or the file constructs none (another
         module may, with any value)."""
-        names, _, _ = self._references_index()
-        called = {site.node.func: site for site in self.c.calls}
+        names = self._names()
+        called = self._called()
         constructed = [c for c in self.family(cls) if c is cls or cls in self._ancestors(c)]
         out: List[cst.BaseExpression] = []
         count = 0
@@ -289,38 +293,46 @@ class ValueFlow:
 
     # -- call sites ------------------------------------------------------------------------------
 
-    def _references_index(self):
-        """Names by identifier, attribute reads by attribute name, and attributes changed other
-        than by assignment (augmented assignment, ``setattr``, ``del``)."""
-        if self._references is None:
-            names: Dict[str, List[cst.Name]] = {}
+    def _names(self) -> Dict[str, List[cst.Name]]:
+        """Every name in the file, by identifier (the collector registered each with its scope)."""
+        if self._name_index is None:
+            self._name_index = {}
             for node in self.resolver.scope_of:
                 if isinstance(node, cst.Name):
-                    names.setdefault(node.value, []).append(node)
-            attributes: Dict[str, List[cst.Attribute]] = {}
-            changed: Set[str] = set()
+                    self._name_index.setdefault(node.value, []).append(node)
+        return self._name_index
+
+    def _attributes(self) -> Dict[str, List[cst.Attribute]]:
+        """Every attribute read, by attribute name: a walk of the file, made only when a method's
+        call sites are asked for (its references other than calls mean it escapes)."""
+        if self._attribute_index is None:
+            self._attribute_index = {}
             for node in walk(self.c.module):
                 if isinstance(node, cst.Attribute):
-                    attributes.setdefault(node.attr.value, []).append(node)
-                elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Attribute):
-                    changed.add(node.target.attr.value)
-                elif isinstance(node, cst.Del):
-                    target = node.target
-                    for element in (target.elements if isinstance(target, (cst.Tuple, cst.List)) else [target]):
-                        inner = getattr(element, "value", element)
-                        if isinstance(inner, cst.Attribute):
-                            changed.add(inner.attr.value)
-                elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name) \
-                        and node.func.value == "setattr" and len(node.args) >= 2:
-                    key = node.args[1].value
+                    self._attribute_index.setdefault(node.attr.value, []).append(node)
+        return self._attribute_index
+
+    def _changed(self) -> Set[str]:
+        """Attributes changed other than by assignment: ``self.x += ...``, ``del self.x``,
+        ``setattr(obj, 'x', ...)`` (any attribute, for a computed name: ``"*"``)."""
+        if self._changed_attrs is None:
+            changed = set(self.c.changed_attrs)
+            for site in self.c.calls:
+                call = site.node
+                if isinstance(call.func, cst.Name) and call.func.value == "setattr" and len(call.args) >= 2:
+                    key = call.args[1].value
                     if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
                         changed.add(key.evaluated_value)
                     else:
                         changed.add("*")
-            if "*" in changed:  # setattr(self, name, ...) with a computed name: any attribute
-                changed |= set(attributes)
-            self._references = (names, attributes, changed)
-        return self._references
+            self._changed_attrs = changed
+        return self._changed_attrs
+
+    def _called(self) -> Dict[cst.CSTNode, CallSite]:
+        """The func node of each call -> its call site."""
+        if self._called_index is None:
+            self._called_index = {site.node.func: site for site in self.c.calls}
+        return self._called_index
 
     def call_sites(self, fn: cst.FunctionDef) -> Optional[List[CallSite]]:
         if fn not in self._sites:
@@ -328,10 +340,10 @@ class ValueFlow:
         return self._sites[fn]
 
     def _find_call_sites(self, fn: cst.FunctionDef) -> Optional[List[CallSite]]:
-        names, attributes, _ = self._references_index()
+        names = self._names()
         name = fn.name.value
         cls = self.class_of_method(fn)
-        called = {site.node.func: site for site in self.c.calls}  # the func node of each call -> it
+        called = self._called()
         out: List[CallSite] = []
         if cls is None:
             for ref in names.get(name, []):
@@ -343,7 +355,7 @@ class ValueFlow:
                 out.append(site)
             return out if len(out) <= MAX_CALL_SITES else None
         family = self.family(cls)
-        for ref in attributes.get(name, []):
+        for ref in self._attributes().get(name, []):
             mine = self._calls_family_method(ref, cls, family)
             if mine is False:
                 continue

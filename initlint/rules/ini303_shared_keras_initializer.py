@@ -116,8 +116,8 @@ def _default_shared_by_calls(facts, use, layers):
     if len(layers) != 1:
         return None
     for function, _scope in facts.collected.functions:
-        defaults = [p for p in (*function.params.params, *function.params.kwonly_params, *function.params.posonly_params)
-                    if p.default is use.node]
+        params = function.params
+        defaults = [p for p in (*params.posonly_params, *params.params, *params.kwonly_params) if p.default is use.node]
         if not defaults:
             continue
         sites = facts.flow.call_sites(function)
