@@ -14,8 +14,11 @@ class SharedKerasInitializer(Rule):
     ## What it does
     Flags a Keras initialiser object (`keras.initializers.HeNormal()`, `GlorotUniform(seed=0)`,
     `tf.keras.initializers.*`) that the code passes to more than one layer, or to a layer built
-    inside a loop while the initialiser was created outside it. Reported where the instance is
-    created.
+    inside a loop while the initialiser was created outside it. The instance is followed through
+    the file: stored on `self` in `__init__`/`build` and used in another method, passed as an
+    argument, returned by a helper; a default argument (`def block(x, init=GlorotUniform(seed=0))`)
+    or a module-level instance used in a function the file calls several times is one instance for
+    every call. Reported where the instance is created.
 
     ## Why is this bad?
     In Keras 3 every initialiser instance is deterministic: with `seed=None` it draws one seed when

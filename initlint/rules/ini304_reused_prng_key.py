@@ -37,7 +37,10 @@ class ReusedPrngKey(Rule):
     Flags a call that consumes a JAX key (`jax.random.normal/uniform/split/...`, a Flax
     `model.init(key, x)`, an initialiser `init_fn(key, shape)`) when the same key, with no new
     assignment in between, was already consumed by another such call, or when it is consumed inside
-    a loop although it was created outside it. Reported at the call that reuses the key.
+    a loop although it was created outside it. A key stored on `self` in `__init__`/`setup` (and
+    changed nowhere else) is one key for every method that draws from it, and a call of a helper
+    that draws from its key parameter consumes the key it is given. Reported at the call that
+    reuses the key.
 
     ## Why is this bad?
     JAX random numbers are a pure function of the key: the same key gives the same numbers. Two
