@@ -68,7 +68,8 @@ class ValueFlow:
             if owner is not None:
                 self._method_class[function] = owner
         self._name_index: Optional[Dict[str, List[cst.Name]]] = None
-        self._attribute_index: Optional[Dict[str, List[cst.Attribute]]] = None
+        self._attribute_call_index: Optional[Dict[cst.Name, cst.Attribute]] = None
+        self._definitions: Optional[Set[cst.Name]] = None
         self._changed_attrs: Optional[Set[str]] = None
         self._called_index: Optional[Dict[cst.CSTNode, CallSite]] = None
         self._sites: Dict[cst.FunctionDef, Optional[List[CallSite]]] = {}
@@ -294,7 +295,8 @@ class ValueFlow:
     # -- call sites ------------------------------------------------------------------------------
 
     def _names(self) -> Dict[str, List[cst.Name]]:
-        """Every name in the file, by identifier (the collector registered each with its scope)."""
+        """Every name in the file, by identifier, attribute names included (the collector registered
+        each with its scope)."""
         if self._name_index is None:
             self._name_index = {}
             for node in self.resolver.scope_of:
@@ -302,15 +304,12 @@ class ValueFlow:
                     self._name_index.setdefault(node.value, []).append(node)
         return self._name_index
 
-    def _attributes(self) -> Dict[str, List[cst.Attribute]]:
-        """Every attribute read, by attribute name: a walk of the file, made only when a method's
-        call sites are asked for (its references other than calls mean it escapes)."""
-        if self._attribute_index is None:
-            self._attribute_index = {}
-            for node in walk(self.c.module):
-                if isinstance(node, cst.Attribute):
-                    self._attribute_index.setdefault(node.attr.value, []).append(node)
-        return self._attribute_index
+    def _attribute_calls(self) -> Dict[cst.Name, cst.Attribute]:
+        """The attribute name of each ``x.name(...)`` call -> its ``x.name``."""
+        if self._attribute_call_index is None:
+            self._attribute_call_index = {site.node.func.attr: site.node.func for site in self.c.calls
+                                          if isinstance(site.node.func, cst.Attribute)}
+        return self._attribute_call_index
 
     def _changed(self) -> Set[str]:
         """Attributes changed other than by assignment: ``self.x += ...``, ``del self.x``,
@@ -355,13 +354,23 @@ class ValueFlow:
                 out.append(site)
             return out if len(out) <= MAX_CALL_SITES else None
         family = self.family(cls)
-        for ref in self._attributes().get(name, []):
-            mine = self._calls_family_method(ref, cls, family)
+        if self._definitions is None:
+            self._definitions = {node.name for node, _ in self.c.functions} | {node.name for node, _ in self.c.classes}
+        attribute_calls = self._attribute_calls()
+        # every mention of the method's name, as the collector indexed it (attribute names too): a
+        # mention that is not ``receiver.name(...)`` may hand the method to code we cannot see
+        for mention in names.get(name, []):
+            if mention in self._definitions:
+                continue
+            func = attribute_calls.get(mention)
+            if func is None:
+                return None  # self.apply(self._init_weights), partial(self.f), a namesake variable
+            mine = self._calls_family_method(func, cls, family)
             if mine is False:
                 continue
-            site = called.get(ref)
+            site = called.get(func)
             if mine is None or site is None:
-                return None  # an object we cannot place, or self.apply(self._init_weights): escapes
+                return None  # an object we cannot place
             out.append(site)
         if name == "__init__":
             for ref in names.get(cls.name.value, []):
