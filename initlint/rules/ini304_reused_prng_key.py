@@ -76,12 +76,12 @@ class ReusedPrngKey(Rule):
 
     def check(self, facts):
         consumers = []  # (site, key node, label)
-        helpers = _drawing_helpers(facts)
-        for site in facts.collected.calls:
+        labelled = [(site, self._consumer(facts, site.node)) for site in facts.collected.calls]
+        helpers = _drawing_helpers(facts, labelled)
+        for site, label in labelled:
             call = site.node
-            label = self._consumer(facts, call)
             key = _key_argument(call) if label else None
-            if label is None:
+            if label is None and helpers:
                 label, key = _helper_draw(facts, helpers, call)
             if isinstance(key, cst.Name) or (isinstance(key, cst.Attribute) and _stored_key(facts, key) is not None):
                 consumers.append((site, key, label))
@@ -202,16 +202,13 @@ def _stored_key(facts, node: cst.Attribute):
     return ("attr", frozenset(id(c) for c in family), attr)
 
 
-def _drawing_helpers(facts) -> dict:
+def _drawing_helpers(facts, labelled) -> dict:
     """Functions of this file that draw from one of their parameters as a key, unchanged
     (``def dense(key, m, n): return jax.random.normal(key, (m, n)) * ...``): fn -> that parameter."""
     out = {}
-    for site in facts.collected.calls:
+    for site, label in labelled:
         fn = site.scope.function
-        if fn is None or fn in out:
-            continue
-        name = _jax_random(facts, site.node.func)
-        if name is None or name in _NON_CONSUMING:
+        if fn is None or fn in out or label is None or not label.startswith("jax.random."):
             continue
         key = _key_argument(site.node)
         if not isinstance(key, cst.Name):
