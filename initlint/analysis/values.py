@@ -1,8 +1,11 @@
 """Values of expressions, as far as the code establishes them.
 
 ``evaluate`` folds constants through local assignments, arithmetic and the square-root spellings
-people use (``math.sqrt``, ``np.sqrt``, ``** 0.5``, ``torch.nn.init.calculate_gain``); anything it
-cannot establish is ``UNKNOWN``. ``variance_target`` recognises the *shape* of a fan-based std,
+people use (``math.sqrt``, ``np.sqrt``, ``** 0.5``, ``torch.nn.init.calculate_gain``), and, through
+``flow.ValueFlow`` (``Evaluator.flow``), through parameters (what the file's call sites pass, when
+they agree), ``self`` attributes and the returns of small helpers (with the call's own arguments);
+anything it cannot establish is ``UNKNOWN``. ``substitute`` follows a name or attribute to the one
+expression it stands for, for matching shapes. ``variance_target`` recognises the *shape* of a fan-based std,
 ``sqrt(k / fan)`` in its common spellings, even when ``fan`` is unknown.
 """
 
