@@ -42,6 +42,7 @@ class FixResult:
     error: Optional[str] = None
     unparsable: bool = False  # the error is the source's own (a check reports it too), not the fix's
     crashed: bool = False  # the process fixing it died
+    error_at: Tuple[Optional[int], Optional[int]] = (None, None)  # where the source stopped parsing, 1-based
 
     @property
     def error_is_the_checks(self) -> bool:
@@ -131,6 +132,7 @@ def _fix_source(code: str, path: str, settings: Settings, unsafe: bool) -> FixRe
             result.applied.extend(applied)
     except SourceError as exc:
         result.error = str(exc)
+        result.error_at = (exc.line, exc.column)
         result.unparsable = not produced
         return result
     except Exception as exc:  # a fix must never take the user's file down with it
