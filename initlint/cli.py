@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--runtime", action="store_true",
                        help="list the runtime checks of `initlint verify` (INI601-INI607) instead")
     rules.set_defaults(run=_rules)
+
+    server = commands.add_parser("server", help="run the language server (LSP over stdio) for editors",
+                                 description="A Language Server over stdio: check's findings on the editor's "
+                                             "buffer, quick fixes, and the rules' documentation on hover. "
+                                             "Needs `pip install 'initlint[server]'`.")
+    server.set_defaults(run=_server)
     return parser
 
 
@@ -317,6 +323,12 @@ def _hidden_unsafe_fixes(args: argparse.Namespace, config) -> int:
     reports = check_paths(args.paths, config.settings, jobs=config.jobs, exclude=config.exclude,
                           cache=_open_cache(args, config))
     return sum(f.fix == "unsafe" for report in reports for f in report.findings)
+
+
+def _server(args: argparse.Namespace) -> int:
+    from .server import main as serve
+
+    return serve()
 
 
 def _verify(args: argparse.Namespace) -> int:
