@@ -175,6 +175,9 @@ def _built_by_several_calls(facts, use, layers, sites):
     if not calls:
         return None
     route = _parameter_route(facts, fn, layer)
+    maker = _function_of(created.scope)
+    if route is None and maker is not None and facts.flow.class_of_method(maker) is not None:
+        return None  # self.init made in __init__: each object has its own, whichever calls build it
     if route is not None:  # def conv(n, init): ... passed in: count the calls that pass this one
         arguments = facts.flow.parameter_arguments(route) or []
         calls = [a.site for a in arguments if a.site is not None
