@@ -54,14 +54,14 @@ def _tensor_of(use: InitUse) -> Optional[cst.BaseExpression]:
         if arg.keyword is not None and arg.keyword.value == "tensor":
             return arg.value
     func = call.func
-    if isinstance(func, cst.Attribute) and not facts_names_known(use):  # w.data.normal_(...): the receiver
+    if isinstance(func, cst.Attribute) and _is_tensor_method(use):  # w.data.normal_(...): the receiver
         return func.value
     return call.args[0].value if call.args[0].keyword is None else None
 
 
-def facts_names_known(use: InitUse) -> bool:
-    """A catalogue initialiser call (``nn.init.normal_(w, ...)``) rather than a tensor method."""
-    return use.entry is not None and not use.entry.name.startswith("torch.Tensor.")
+def _is_tensor_method(use: InitUse) -> bool:
+    """``w.normal_(...)`` rather than an initialiser function taking the tensor (``nn.init.normal_(w)``)."""
+    return use.entry is not None and use.entry.name.startswith("torch.Tensor.")
 
 
 def _narrowed_targets(facts, use: InitUse, scope, site: cst.Call, tensor) -> Optional[List[ParamTarget]]:
