@@ -129,3 +129,38 @@ def test_a_test_on_another_variable_is_no_class_name_guard():
     facts = facts_of("def init(m, other):\n    if other.__class__.__name__.find('Conv') != -1:\n        pass\n")
     fn, _ = facts.collected.functions[0]
     assert class_name_test(facts.evaluator, fn.body.body[0].test, "m") is None
+
+
+def test_a_sibling_class_does_not_set_my_attribute():
+    facts = facts_of("class Base:\n    pass\n"
+                     "class A(Base):\n    def __init__(self):\n        self.s = 0.02\n"
+                     "    def g(self):\n        return self.s\n"
+                     "class B(Base):\n    def __init__(self):\n        self.s = 1.0\n")
+    g = [f for f, _ in facts.collected.functions if f.name.value == "g"][0]
+    assert facts.value(g.body.body[0].body[0].value) == 0.02
+
+
+FLAX_FIELDS = """
+import flax.linen as nn
+
+class MLP(nn.Module):
+    features: int = 128
+
+    @nn.compact
+    def __call__(self, x):
+        return self.features
+
+{constructions}
+"""
+
+
+@pytest.mark.parametrize("constructions, expected", [
+    ("m = MLP()", 128),  # every construction in the file keeps the default
+    ("m = MLP(features=64)\nn = MLP(features=64)", UNKNOWN),  # the default stays a candidate: it disagrees
+    ("m = MLP(64)", UNKNOWN),  # by position: not followed
+    ("", UNKNOWN),  # never constructed here: another module may set it
+])
+def test_dataclass_fields_take_what_constructions_pass(constructions, expected):
+    facts = facts_of(FLAX_FIELDS.format(constructions=constructions))
+    call = [f for f, _ in facts.collected.functions if f.name.value == "__call__"][0]
+    assert facts.value(call.body.body[0].body[0].value) == expected

@@ -73,6 +73,7 @@ class ValueFlow:
         self._changed_attrs: Optional[Set[str]] = None
         self._called_index: Optional[Dict[cst.CSTNode, CallSite]] = None
         self._sites: Dict[cst.FunctionDef, Optional[List[CallSite]]] = {}
+        self._families: Dict[cst.ClassDef, List[cst.ClassDef]] = {}
 
     # -- classes ---------------------------------------------------------------------------------
 
@@ -90,24 +91,24 @@ class ValueFlow:
         return self._class_bindings
 
     def family(self, cls: cst.ClassDef) -> List[cst.ClassDef]:
-        """The class, its in-file ancestors and its in-file descendants (an attribute a base class
-        sets in ``__init__`` is the subclass's too, and a subclass may override it)."""
+        """The class, its in-file ancestors and its in-file descendants: what a ``self.x`` of its
+        methods may be set by (a base class's ``__init__``, a subclass's override), and whose
+        ``self.m(...)`` calls may reach its method ``m``. Siblings are not in it."""
+        known = self._families.get(cls)
+        if known is not None:
+            return known
         bases = self._bases()
-        out: List[cst.ClassDef] = []
-        stack = [cls]
-        while stack:  # ancestors
-            current = stack.pop()
-            if current in out:
-                continue
-            out.append(current)
-            stack.extend(bases.get(current, []))
+        out: List[cst.ClassDef] = [cls] + [c for c in self._ancestors(cls) if c is not cls]
+        descendants = {cls}
         changed = True
-        while changed:  # descendants of anything in the family
+        while changed:
             changed = False
             for node, parents in bases.items():
-                if node not in out and any(p in out for p in parents):
+                if node not in descendants and any(p in descendants for p in parents):
+                    descendants.add(node)
                     out.append(node)
                     changed = True
+        self._families[cls] = out
         return out
 
     def class_of_method(self, function: Optional[cst.FunctionDef]) -> Optional[cst.ClassDef]:
@@ -155,7 +156,7 @@ class ValueFlow:
                 if binding.kind != "assign" or binding.index is not None:
                     return None  # a method, a nested class, an unpacked name: not a value we follow
                 values.append(binding.value)  # a class attribute, or a dataclass field's default
-                if self._is_field_class(member, family):
+                if self._is_field_class(member):
                     given = self._field_arguments(member, attr)
                     if given is None:
                         return None
@@ -165,11 +166,9 @@ class ValueFlow:
     _FIELD_BASES = frozenset({"flax.linen.Module", "flax.linen.module.Module", "equinox.Module"})
     _FIELD_DECORATORS = frozenset({"dataclasses.dataclass", "flax.struct.dataclass", "chex.dataclass"})
 
-    def _is_field_class(self, cls: cst.ClassDef, family) -> bool:
+    def _is_field_class(self, cls: cst.ClassDef) -> bool:
         """A dataclass (or a Flax/Equinox module): its class attributes are fields the constructor sets."""
-        for member in family:
-            if member is not cls and cls not in self._ancestors(member):
-                continue  # only cls and its ancestors make cls a dataclass
+        for member in [cls] + self._ancestors(cls):  # only cls and its ancestors make cls a dataclass
             for decorator in member.decorators:
                 node = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
                 if self.resolver.qualified_names(node) & self._FIELD_DECORATORS:
