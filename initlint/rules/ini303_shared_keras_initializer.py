@@ -129,9 +129,9 @@ def _default_shared_by_calls(facts, use, layers):
         keyword = defaults[0].name.value
         omitting = [site for site in sites if _omits(function, site.node, defaults[0], keyword)]
         if len(omitting) >= 2 or any(site.loops for site in omitting):
-            return (f"every call of {function.name.value}() that omits `{keyword}` "
-                    f"({len(omitting)} in this file{', one in a loop' if any(s.loops for s in omitting) else ''}), "
-                    f"each building {layer_label(layers[0])}: a default argument is created once")
+            loop = ", one in a loop" if any(s.loops for s in omitting) else ""
+            return (f"every call of {function.name.value}() that omits `{keyword}` ({len(omitting)} in this "
+                    f"file{loop}, each building a {layer_label(layers[0])}; a default is created once, by the def)")
     return None
 
 
