@@ -74,6 +74,7 @@ class Run:
             self.recording.budget = MemoryBudget(None if max_memory == -1 else int(max_memory))
         self.adapters: List[Adapter] = []
         self.seconds = {}
+        self._recording = None  # (ExitStack, build) while a recording is active
 
     def adapter(self, framework: str) -> Adapter:
         """The run's adapter for ``framework``, made ready (imported, device checked, seeded) once."""
@@ -90,21 +91,60 @@ class Run:
     @contextlib.contextmanager
     def recording_context(self, tracer: Optional[LineTracer] = None, build: bool = True):
         """Every adapter's recorder (and the line tracer) active: around the import and the build, and
-        around ``prepare`` (lazy layers, a Flax init), which only the build marks as recorded."""
+        around ``prepare`` (lazy layers, a Flax init), which only the build marks as recorded. An adapter
+        made while it is active (``join_imported``) joins it."""
         with contextlib.ExitStack() as stack:
             if tracer is not None:
                 self.recording.tracer = tracer
                 stack.enter_context(tracer)
+            self._recording = (stack, build)
             for adapter in self.adapters:
-                stack.enter_context(adapter.device_context())
-                stack.enter_context(adapter.recorder())
-                if build:
-                    adapter.built_under_recording = True
+                self._record_with(adapter)
             self.recording.active = True
             try:
                 yield
             finally:
                 self.recording.active = False
+                self._recording = None
+
+    def _record_with(self, adapter: Adapter) -> None:
+        stack, build = self._recording
+        stack.enter_context(adapter.device_context())
+        stack.enter_context(adapter.recorder())
+        if build:
+            adapter.built_under_recording = True
+
+    def join_imported(self) -> None:
+        """Adapters (recording, when a recording is active) for the frameworks imported by now: a model
+        file that imports only ``transformers`` or ``timm`` still builds torch modules, and its build
+        must be recorded like any other."""
+        if self.framework:
+            return
+        for fw in _imported_frameworks():
+            framework = adapter_class(fw).framework
+            if any(adapter.framework == framework for adapter in self.adapters):
+                continue
+            adapter = self.adapter(framework)
+            if self._recording is not None:
+                self._record_with(adapter)
+
+    def seed_all(self) -> None:
+        """Every generator a build can touch, seeded with ``seed`` (Python, NumPy, and each framework's:
+        torch including CUDA, TensorFlow/Keras), right before the build: whatever ran before it (an
+        import, another framework's start-up) leaves no trace in the model."""
+        import random
+
+        random.seed(self.seed)
+        np.random.seed(self.seed % 2**32)
+        for adapter in self.adapters:
+            adapter.seed_everything()
+
+    def build(self, name: str, target: Any) -> Any:
+        """Call the entry (a builder) under the active recording, every framework imported by now
+        recording and every generator seeded: the one way the command and the API build a model."""
+        self.join_imported()
+        self.seed_all()
+        return call_entry(name, target)
 
     def choose(self, obj: Any, label: str) -> Adapter:
         """The adapter that owns ``obj``; VerifyError when ``obj`` is no model of a supported framework."""
@@ -239,7 +279,7 @@ def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, dev
         run.recording.budget.restart()
     with guard:
         with run.recording_context():
-            obj = call_entry(label, model)
+            obj = run.build(label, model)
         run.seconds["build"] = time.perf_counter() - started
         adapter = run.choose(obj, f"{label}() returned an object that")
         built = run.run_model(obj, adapter, label, guard)
@@ -308,10 +348,11 @@ def verify_file(path: str, *, entry: Optional[str] = None, input_shape=None, fra
     with guard:
         with run.recording_context(tracer):
             guard.phase = f"importing {path}"
+            run.seed_all()  # a model made at import time is seeded as a built one is
             module = load_module(path)
             name, target = find_entry(module, entry, path)
             guard.phase = f"building the model ({name}())"
-            obj = call_entry(name, target)
+            obj = run.build(name, target)
         run.seconds["build"] = time.perf_counter() - started
         label = f"{path}:{name}"
         built = looks_like_model(target) or not callable(target)
