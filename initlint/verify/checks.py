@@ -281,6 +281,24 @@ def tensor_checks(result: TensorResult, rng: np.random.Generator) -> Tuple[List[
     return facts, declaration_tests(result)
 
 
+OVERWRITTEN_P = 1e-6
+
+
+def assumed_default(result: TensorResult, tests: List[Test]) -> List[Test]:
+    """A layer's default assumed because the build was not recorded (a model object handed over built)
+    cannot disagree with itself: values that its law rejects were written by something else, which is
+    unknown. Such a tensor loses the assumption (declared: unknown) and no test of it remains; one whose
+    values agree keeps it for INI605 (under --strict), its tests dropped (they could only be chance)."""
+    overwritten = any(t.code in ("INI601", "INI602") and (t.p is None or t.p < OVERWRITTEN_P) and
+                      t.effect for t in tests)
+    if overwritten:
+        result.expect = None
+        result.info.declared = None
+        result.info.is_default = False
+        result.notes.append("not the layer's default, which something overwrote: its initialiser is unknown")
+    return [t for t in tests if t.code not in ("INI601", "INI602")]
+
+
 def conclude(results: List[TensorResult], facts: List[Test], round_one: List[Test], signals: Sequence[LayerSignal],
              alpha: float, correction: str, strict: bool) -> List[RuntimeFinding]:
     """Every runtime finding of the model, in model order."""

@@ -143,6 +143,8 @@ class Run:
         """Call the entry (a builder) under the active recording, every framework imported by now
         recording and every generator seeded: the one way the command and the API build a model."""
         self.join_imported()
+        for adapter in self.adapters:
+            adapter.before_build()
         self.seed_all()
         return call_entry(name, target)
 
@@ -228,6 +230,8 @@ class Run:
                 if sample.size >= 100 and moments.max > moments.min:
                     result.kurtosis = sample_kurtosis(sample)
             more_facts, more_tests = checks.tensor_checks(result, rng)
+            if result.info.declared is not None and result.info.declared.assumed:
+                more_tests = checks.assumed_default(result, more_tests)
             facts += more_facts
             tests += more_tests
             if not self.keep_samples:
