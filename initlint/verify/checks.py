@@ -312,9 +312,16 @@ def conclude(results: List[TensorResult], facts: List[Test], round_one: List[Tes
         round_two += activation_tests(result, kept_declared=result.info.name not in flagged_std, strict=strict)
     rejected += correct(round_two, alpha)
     for first, later in identical_tensors(results):
+        decl = later.info.declared
+        if decl is not None and decl.copied:  # the recording saw the values copied (a module deep-copied)
+            why = ("one layer deep-copied into several, as nn.TransformerEncoder(layer, N), nn.TransformerDecoder and "
+                   "copy.deepcopy do, and nothing re-initialised the copies; call each copy's reset_parameters() "
+                   "or re-initialise after cloning")
+        else:
+            why = "one seeded initialiser shared, one PRNG key reused, or one layer copied"
         facts.append(Test(later.info.name, "INI604", None,
-                          f"identical to {first.info.name}: every value equal (one seeded initialiser shared, or one "
-                          f"PRNG key reused), so both layers start as copies"))
+                          f"identical to {first.info.name}: every value equal ({why}), so both layers start as copies "
+                          f"and stay identical through training"))
     facts += signal_tests(signals)
     chosen: Dict[Tuple[str, str], Test] = {}
     for test in facts + rejected:

@@ -114,6 +114,7 @@ class Declaration:
     explicit: Optional[bool] = None  # the user's (or a library's) code asked for it; None: cannot tell
     fans_override: Optional[Tuple[Optional[float], Optional[float], int]] = None  # (fan_in, fan_out, receptive)
     display: Optional[str] = None  # the name to show when it is not the catalogue's (a JAX preset's closure)
+    copied: bool = False  # the values are a copy of another tensor's (a deep-copied module), this its declaration
 
     def label(self) -> str:
         """``kaiming_normal_(mode='fan_out', nonlinearity='relu')``: the arguments that differ from defaults."""

@@ -9,6 +9,7 @@ its history afresh, so a freed temporary never lends its history to a later para
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import math
 import os
@@ -191,6 +192,17 @@ class TorchRecorder:
         history.append(Declaration(last.name, dict(last.args), user_stack(3), last.shape, last.scale, last.shift,
                                    unknown=True, modified=True, fans_override=last.fans_override))
 
+    def observed_copy(self, source, copy) -> None:
+        """``copy`` holds ``source``'s values (``clone``, a deep copy of a module): it inherits the
+        declaration, marked as a copy (INI604 then says where identical tensors come from)."""
+        source_key, key = _key(source), _key(copy)
+        history = self.histories.get(source_key) if source_key else None
+        if not history or key is None or key == source_key:
+            return
+        copied = [dataclasses.replace(decl, copied=True) for decl in history]
+        self.histories[key] = copied
+        self._remember_storage(copy, key)
+
     def observed_write(self, tensor, name: str, args) -> None:
         """An in-place write that no recorded initialiser, fill or arithmetic made (the WriteObserver's)."""
         if name in FILL_METHODS or name in ARITHMETIC:
@@ -357,7 +369,8 @@ class TorchRecorder:
             for function, name in SAMPLERS.items():
                 original = getattr(torch, function)
                 patcher.set(torch, function, self.wrap_sampler(original, name))
-            stack.enter_context(write_observer(torch, self.observed_write, lambda: self.depth > 0 or not self.active))
+            stack.enter_context(write_observer(torch, self.observed_write, self.observed_copy,
+                                               lambda: self.depth > 0 or not self.active))
             self.active = True
             try:
                 yield self

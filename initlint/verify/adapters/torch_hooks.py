@@ -88,9 +88,15 @@ def written_tensor(torch, func: Any, name: str, args: Sequence[Any]) -> Optional
     return None  # w.data = other: the parameter now holds other's storage, and other's history
 
 
-def write_observer(torch, on_write: Callable[[Any, str], None], busy: Callable[[], bool]):
-    """A TorchFunctionMode that tells ``on_write(tensor, call name, args)`` after every in-place write made
-    while ``busy()`` is false (inside a recorded initialiser, its own writes are its declaration)."""
+# calls whose result holds the same values as their first argument (a deep copy clones each parameter)
+COPIES = frozenset({"clone", "contiguous", "to", "cpu", "cuda", "float", "double", "half", "bfloat16", "type"})
+
+
+def write_observer(torch, on_write: Callable[[Any, str, Sequence[Any]], None], on_copy: Callable[[Any, Any], None],
+                   busy: Callable[[], bool]):
+    """A TorchFunctionMode that tells ``on_write(tensor, call name, args)`` after every in-place write,
+    and ``on_copy(source, copy)`` after every copy of a tensor's values, made while ``busy()`` is false
+    (inside a recorded initialiser, its own writes are its declaration)."""
 
     class WriteObserver(torch.overrides.TorchFunctionMode):
         def __torch_function__(self, func, types_, args=(), kwargs=None):
@@ -100,6 +106,9 @@ def write_observer(torch, on_write: Callable[[Any, str], None], busy: Callable[[
                 target = written_tensor(torch, func, name, args)
                 if target is not None:
                     on_write(target, name, args)
+                elif name in COPIES and args and isinstance(args[0], torch.Tensor) and \
+                        isinstance(result, torch.Tensor) and result is not args[0]:
+                    on_copy(args[0], result)
             return result
 
     return WriteObserver()
