@@ -4,6 +4,7 @@ conclude with multiple-testing control → link the static findings."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import re
 import time
@@ -173,6 +174,10 @@ class Run:
         return self.conclude(model, adapter, label, infos, forwarded)
 
     def run_model(self, obj: Any, adapter: Adapter, label: str, guard: Optional[UserCode] = None):
+        with collector_paused():
+            return self._run_model(obj, adapter, label, guard)
+
+    def _run_model(self, obj: Any, adapter: Adapter, label: str, guard: Optional[UserCode] = None):
         """What runs the model's code after its build: prepare (lazy layers, a Flax init), read the tensors,
         the forward pass. Returns (model, tensors, (signals, notes, input shape used))."""
         started = time.perf_counter()
@@ -202,6 +207,10 @@ class Run:
         return model, infos, forwarded
 
     def conclude(self, model: Any, adapter: Adapter, label: str, infos, forwarded) -> Report:
+        with collector_paused():
+            return self._conclude(model, adapter, label, infos, forwarded)
+
+    def _conclude(self, model: Any, adapter: Adapter, label: str, infos, forwarded) -> Report:
         """Measure every tensor and decide (initlint's own code only: outside the user's bounds)."""
         signals, notes, used_shape = forwarded
         mark_last_layer(infos, signals)
@@ -265,6 +274,23 @@ class Run:
                 last_report = time.perf_counter()
                 next_mark = math.floor(done / total * 4 + 1) / 4
         return results, facts, tests
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """What exists when verify's own phases start (the frameworks, the built model) is frozen out of the
+    cycle collector's reach while they run (after the build, which runs as the user's code would): in a
+    process holding torch, transformers and scipy a full automatic collection walks every object of
+    them (0.5-0.7 s measured, as long as ResNet-50's whole build), and the statistics' allocations
+    trigger one; frozen, a collection walks only what verify made since. Unfrozen afterwards."""
+    if not hasattr(gc, "freeze") or gc.get_freeze_count():  # already frozen: by the user, or an outer phase
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def mark_last_layer(infos, signals) -> None:
