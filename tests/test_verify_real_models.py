@@ -18,7 +18,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -32,8 +31,9 @@ RUN_SLOW = IN_CI or os.environ.get("INITLINT_SLOW", "") not in ("", "0")
 
 def slow(test):
     """Minutes of work (TensorFlow and JAX compile, every model built several times): INITLINT_SLOW=1, or CI."""
-    return pytest.mark.slow(pytest.mark.skipif(not RUN_SLOW, reason="minutes of real models: INITLINT_SLOW=1 "
-                                                                   "(always in CI)")(test))
+    skip = pytest.mark.skipif(not RUN_SLOW, reason="minutes of real models: INITLINT_SLOW=1 (always in CI)")
+    return pytest.mark.slow(skip(test))
+
 
 MODELS = ROOT / "tests" / "data" / "real_models"
 CLONED = {f"layers.{i}.{name}" for i in (1, 2) for name in

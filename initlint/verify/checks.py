@@ -289,8 +289,8 @@ def assumed_default(result: TensorResult, tests: List[Test]) -> List[Test]:
     cannot disagree with itself: values that its law rejects were written by something else, which is
     unknown. Such a tensor loses the assumption (declared: unknown) and no test of it remains; one whose
     values agree keeps it for INI605 (under --strict), its tests dropped (they could only be chance)."""
-    overwritten = any(t.code in ("INI601", "INI602") and (t.p is None or t.p < OVERWRITTEN_P) and
-                      t.effect for t in tests)
+    overwritten = any(t.code in ("INI601", "INI602") and t.effect and (t.p is None or t.p < OVERWRITTEN_P)
+                      for t in tests)
     if overwritten:
         result.expect = None
         result.info.declared = None

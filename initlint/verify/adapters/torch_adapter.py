@@ -353,7 +353,6 @@ class TorchRecorder:
     def patched(self) -> Iterator["TorchRecorder"]:
         torch = self.torch
         init = torch.nn.init
-        replacements: Dict[int, Any] = {}
         try:  # `with torch.device(...)` caches its factory functions by identity on first use: the originals
             from torch.utils._device import _device_constructors
 
