@@ -281,6 +281,24 @@ def tensor_checks(result: TensorResult, rng: np.random.Generator) -> Tuple[List[
     return facts, declaration_tests(result)
 
 
+OVERWRITTEN_P = 1e-6
+
+
+def assumed_default(result: TensorResult, tests: List[Test]) -> List[Test]:
+    """A layer's default assumed because the build was not recorded (a model object handed over built)
+    cannot disagree with itself: values that its law rejects were written by something else, which is
+    unknown. Such a tensor loses the assumption (declared: unknown) and no test of it remains; one whose
+    values agree keeps it for INI605 (under --strict), its tests dropped (they could only be chance)."""
+    overwritten = any(t.code in ("INI601", "INI602") and t.effect and (t.p is None or t.p < OVERWRITTEN_P)
+                      for t in tests)
+    if overwritten:
+        result.expect = None
+        result.info.declared = None
+        result.info.is_default = False
+        result.notes.append("not the layer's default, which something overwrote: its initialiser is unknown")
+    return [t for t in tests if t.code not in ("INI601", "INI602")]
+
+
 def conclude(results: List[TensorResult], facts: List[Test], round_one: List[Test], signals: Sequence[LayerSignal],
              alpha: float, correction: str, strict: bool) -> List[RuntimeFinding]:
     """Every runtime finding of the model, in model order."""
@@ -294,9 +312,16 @@ def conclude(results: List[TensorResult], facts: List[Test], round_one: List[Tes
         round_two += activation_tests(result, kept_declared=result.info.name not in flagged_std, strict=strict)
     rejected += correct(round_two, alpha)
     for first, later in identical_tensors(results):
+        decl = later.info.declared
+        if decl is not None and decl.copied:  # the recording saw the values copied (a module deep-copied)
+            why = ("one layer deep-copied into several, as nn.TransformerEncoder(layer, N), nn.TransformerDecoder and "
+                   "copy.deepcopy do, and nothing re-initialised the copies; call each copy's reset_parameters() "
+                   "or re-initialise after cloning")
+        else:
+            why = "one seeded initialiser shared, one PRNG key reused, or one layer copied"
         facts.append(Test(later.info.name, "INI604", None,
-                          f"identical to {first.info.name}: every value equal (one seeded initialiser shared, or one "
-                          f"PRNG key reused), so both layers start as copies"))
+                          f"identical to {first.info.name}: every value equal ({why}), so both layers start as copies "
+                          f"and stay identical through training"))
     facts += signal_tests(signals)
     chosen: Dict[Tuple[str, str], Test] = {}
     for test in facts + rejected:

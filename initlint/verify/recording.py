@@ -114,6 +114,7 @@ class Declaration:
     explicit: Optional[bool] = None  # the user's (or a library's) code asked for it; None: cannot tell
     fans_override: Optional[Tuple[Optional[float], Optional[float], int]] = None  # (fan_in, fan_out, receptive)
     display: Optional[str] = None  # the name to show when it is not the catalogue's (a JAX preset's closure)
+    copied: bool = False  # the values are a copy of another tensor's (a deep-copied module), this its declaration
 
     def label(self) -> str:
         """``kaiming_normal_(mode='fan_out', nonlinearity='relu')``: the arguments that differ from defaults."""
@@ -181,6 +182,8 @@ class Patcher:
                         owner.pop(name, None)
                     else:
                         owner[name] = original
+                elif original is _MISSING and name == "__new__" and isinstance(owner, type):
+                    setattr(owner, name, _inherited_new(owner))
                 elif original is _MISSING:
                     delattr(owner, name)
                 else:
@@ -193,6 +196,23 @@ class Patcher:
 
     def __exit__(self, *exc) -> None:
         self.restore()
+
+
+def _object_new(cls, *args, **kwargs):
+    return object.__new__(cls)
+
+
+def _inherited_new(owner: type):
+    """What ``owner.__new__`` was before a patch that ``del`` cannot undo: CPython keeps a deleted
+    ``__new__``'s slot, so ``object.__new__`` would then reject the constructor's arguments
+    (``TypeError: object.__new__() takes exactly one argument``, seen with Keras initialisers). The
+    inherited ``__new__`` is set explicitly; object's through a function that drops the arguments, as
+    object's own slot does."""
+    for base in owner.__mro__[1:]:
+        if "__new__" in base.__dict__:
+            found = base.__dict__["__new__"]
+            return staticmethod(_object_new) if found is object.__new__ else found
+    return staticmethod(_object_new)  # pragma: no cover - object is in every MRO
 
 
 def patch_aliases(patcher: Patcher, replacements: Dict[int, Callable], module_names: Sequence[str]) -> None:

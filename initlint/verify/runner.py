@@ -4,6 +4,7 @@ conclude with multiple-testing control → link the static findings."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import re
 import time
@@ -74,6 +75,7 @@ class Run:
             self.recording.budget = MemoryBudget(None if max_memory == -1 else int(max_memory))
         self.adapters: List[Adapter] = []
         self.seconds = {}
+        self._recording = None  # (ExitStack, build) while a recording is active
 
     def adapter(self, framework: str) -> Adapter:
         """The run's adapter for ``framework``, made ready (imported, device checked, seeded) once."""
@@ -90,21 +92,62 @@ class Run:
     @contextlib.contextmanager
     def recording_context(self, tracer: Optional[LineTracer] = None, build: bool = True):
         """Every adapter's recorder (and the line tracer) active: around the import and the build, and
-        around ``prepare`` (lazy layers, a Flax init), which only the build marks as recorded."""
+        around ``prepare`` (lazy layers, a Flax init), which only the build marks as recorded. An adapter
+        made while it is active (``join_imported``) joins it."""
         with contextlib.ExitStack() as stack:
             if tracer is not None:
                 self.recording.tracer = tracer
                 stack.enter_context(tracer)
+            self._recording = (stack, build)
             for adapter in self.adapters:
-                stack.enter_context(adapter.device_context())
-                stack.enter_context(adapter.recorder())
-                if build:
-                    adapter.built_under_recording = True
+                self._record_with(adapter)
             self.recording.active = True
             try:
                 yield
             finally:
                 self.recording.active = False
+                self._recording = None
+
+    def _record_with(self, adapter: Adapter) -> None:
+        stack, build = self._recording
+        stack.enter_context(adapter.device_context())
+        stack.enter_context(adapter.recorder())
+        if build:
+            adapter.built_under_recording = True
+
+    def join_imported(self) -> None:
+        """Adapters (recording, when a recording is active) for the frameworks imported by now: a model
+        file that imports only ``transformers`` or ``timm`` still builds torch modules, and its build
+        must be recorded like any other."""
+        if self.framework:
+            return
+        for fw in _imported_frameworks():
+            framework = adapter_class(fw).framework
+            if any(adapter.framework == framework for adapter in self.adapters):
+                continue
+            adapter = self.adapter(framework)
+            if self._recording is not None:
+                self._record_with(adapter)
+
+    def seed_all(self) -> None:
+        """Every generator a build can touch, seeded with ``seed`` (Python, NumPy, and each framework's:
+        torch including CUDA, TensorFlow/Keras), right before the build: whatever ran before it (an
+        import, another framework's start-up) leaves no trace in the model."""
+        import random
+
+        random.seed(self.seed)
+        np.random.seed(self.seed % 2**32)
+        for adapter in self.adapters:
+            adapter.seed_everything()
+
+    def build(self, name: str, target: Any) -> Any:
+        """Call the entry (a builder) under the active recording, every framework imported by now
+        recording and every generator seeded: the one way the command and the API build a model."""
+        self.join_imported()
+        for adapter in self.adapters:
+            adapter.before_build()
+        self.seed_all()
+        return call_entry(name, target)
 
     def choose(self, obj: Any, label: str) -> Adapter:
         """The adapter that owns ``obj``; VerifyError when ``obj`` is no model of a supported framework."""
@@ -131,6 +174,10 @@ class Run:
         return self.conclude(model, adapter, label, infos, forwarded)
 
     def run_model(self, obj: Any, adapter: Adapter, label: str, guard: Optional[UserCode] = None):
+        with collector_paused():
+            return self._run_model(obj, adapter, label, guard)
+
+    def _run_model(self, obj: Any, adapter: Adapter, label: str, guard: Optional[UserCode] = None):
         """What runs the model's code after its build: prepare (lazy layers, a Flax init), read the tensors,
         the forward pass. Returns (model, tensors, (signals, notes, input shape used))."""
         started = time.perf_counter()
@@ -160,6 +207,10 @@ class Run:
         return model, infos, forwarded
 
     def conclude(self, model: Any, adapter: Adapter, label: str, infos, forwarded) -> Report:
+        with collector_paused():
+            return self._conclude(model, adapter, label, infos, forwarded)
+
+    def _conclude(self, model: Any, adapter: Adapter, label: str, infos, forwarded) -> Report:
         """Measure every tensor and decide (initlint's own code only: outside the user's bounds)."""
         signals, notes, used_shape = forwarded
         mark_last_layer(infos, signals)
@@ -210,6 +261,8 @@ class Run:
                 if sample.size >= 100 and moments.max > moments.min:
                     result.kurtosis = sample_kurtosis(sample)
             more_facts, more_tests = checks.tensor_checks(result, rng)
+            if result.info.declared is not None and result.info.declared.assumed:
+                more_tests = checks.assumed_default(result, more_tests)
             facts += more_facts
             tests += more_tests
             if not self.keep_samples:
@@ -221,6 +274,23 @@ class Run:
                 last_report = time.perf_counter()
                 next_mark = math.floor(done / total * 4 + 1) / 4
         return results, facts, tests
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """What exists when verify's own phases start (the frameworks, the built model) is frozen out of the
+    cycle collector's reach while they run (after the build, which runs as the user's code would): in a
+    process holding torch, transformers and scipy a full automatic collection walks every object of
+    them (0.5-0.7 s measured, as long as ResNet-50's whole build), and the statistics' allocations
+    trigger one; frozen, a collection walks only what verify made since. Unfrozen afterwards."""
+    if not hasattr(gc, "freeze") or gc.get_freeze_count():  # already frozen: by the user, or an outer phase
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def mark_last_layer(infos, signals) -> None:
@@ -261,7 +331,7 @@ def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, dev
         run.recording.budget.restart()
     with guard:
         with run.recording_context():
-            obj = call_entry(label, model)
+            obj = run.build(label, model)
         run.seconds["build"] = time.perf_counter() - started
         adapter = run.choose(obj, f"{label}() returned an object that")
         built = run.run_model(obj, adapter, label, guard)
@@ -330,10 +400,11 @@ def verify_file(path: str, *, entry: Optional[str] = None, input_shape=None, fra
     with guard:
         with run.recording_context(tracer):
             guard.phase = f"importing {path}"
+            run.seed_all()  # a model made at import time is seeded as a built one is
             module = load_module(path)
             name, target = find_entry(module, entry, path)
             guard.phase = f"building the model ({name}())"
-            obj = call_entry(name, target)
+            obj = run.build(name, target)
         run.seconds["build"] = time.perf_counter() - started
         label = f"{path}:{name}"
         built = looks_like_model(target) or not callable(target)

@@ -63,6 +63,10 @@ class Adapter:
         """Patches that record declared initialisers while active; everything restored on exit."""
         return contextlib.nullcontext()
 
+    def before_build(self) -> None:
+        """Right before the entry is called, under the recording: hook what the model file's imports
+        brought (a library's own initialisers)."""
+
     def is_model(self, obj: Any) -> bool:
         """Whether ``obj`` is a model this adapter can verify."""
         raise NotImplementedError

@@ -9,6 +9,7 @@ the spellings users write, not by these implementation classes).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
 import os
@@ -144,6 +145,7 @@ class KerasAdapter(Adapter):
         self.keras = None
         self.weights: Dict[int, Tuple[Any, Any, Any, tuple]] = {}  # id(variable) -> (variable, layer, init, stack)
         self.constructed: Dict[int, Tuple[Any, frozenset]] = {}  # id(layer) -> (layer, keyword arguments given)
+        self._names = None  # this run's Keras name counter (see _fresh_names)
 
     def ensure(self) -> None:
         if self.keras is None:
@@ -234,7 +236,7 @@ class KerasAdapter(Adapter):
                 constructed[id(layer)] = (layer, frozenset(k for k, v in kwargs.items() if v is not None))
             return layer
 
-        with Patcher() as patcher:
+        with Patcher() as patcher, self._fresh_names():
             for base in self._initializer_bases():
                 patcher.set(base, "__new__", staticmethod(recorded_new))
             patcher.set(Layer, "__new__", staticmethod(recorded_layer_new))
@@ -243,6 +245,26 @@ class KerasAdapter(Adapter):
                 yield self
             finally:
                 state["active"] = False
+
+    @contextlib.contextmanager
+    def _fresh_names(self):
+        """Keras names unnamed layers and variables from one counter per process ("variable", then
+        "variable_18" when a model is built a second time): while this run records, the counter is its
+        own, from zero, so a model's tensors have the same names in the command, in ``initlint.verify``
+        and in every run; the process's counter is put back afterwards."""
+        try:
+            from keras.src.backend.common import global_state
+        except ImportError:  # pragma: no cover - another Keras layout: names as Keras gives them
+            yield
+            return
+        if self._names is None:
+            self._names = collections.defaultdict(int)
+        saved = global_state.get_global_attribute("object_name_uids")
+        global_state.set_global_attribute("object_name_uids", self._names)
+        try:
+            yield
+        finally:
+            global_state.set_global_attribute("object_name_uids", saved)
 
     def is_model(self, obj: Any) -> bool:
         self.ensure()

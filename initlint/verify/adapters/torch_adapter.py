@@ -9,6 +9,7 @@ its history afresh, so a freed temporary never lends its history to a later para
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import math
 import os
@@ -20,7 +21,7 @@ import numpy as np
 
 from ... import catalogue
 from ...catalogue import Activation, LayerKind, fans
-from ..recording import Declaration, Patcher, candidate_modules, patch_aliases, plain_args, user_stack
+from ..recording import Declaration, Patcher, plain_args, user_stack
 from ..results import LayerSignal, Moments, TensorInfo
 from ..stats import (
     EXACT_LIMIT,
@@ -32,6 +33,7 @@ from ..stats import (
     sample_moments,
 )
 from .base import Adapter, VerifyError, forward_batch
+from .torch_hooks import hooked, write_observer
 
 INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
                   "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
@@ -45,6 +47,8 @@ SAMPLERS = {"randn": "torch.randn", "rand": "torch.rand", "zeros": "torch.zeros"
             "empty": "torch.empty", "empty_like": "torch.empty_like"}
 ARITHMETIC = {"mul_": "scale", "__imul__": "scale", "div_": "divide", "__itruediv__": "divide",
               "add_": "shift", "__iadd__": "shift", "sub_": "unshift", "__isub__": "unshift", "copy_": "copy"}
+CLAMPS = ("clamp_", "clamp_min_", "clamp_max_", "clip_")
+PARTIAL = 0.01  # a write to less of a tensor than this leaves its statistics as declared
 SIGNAL_VALUES = 1 << 16
 BLOCK = 64
 ZOO_PREFIXES = ("transformers", "timm", "torchvision", "diffusers", "peft")
@@ -139,6 +143,9 @@ class TorchRecorder:
         self.active = False
         self.depth = 0
         self.histories: Dict[Tuple[int, int], List[Declaration]] = {}
+        self.storages: Dict[int, Dict[Tuple[int, int], int]] = {}  # storage -> recorded keys in it -> item size
+        self._hooks: Optional[contextlib.ExitStack] = None  # the active recording's hooks
+        self._hooked_libraries: set = set()
         self.torch_root = os.path.dirname(torch.__file__) + os.sep
         self.budget = None  # the run's memory.MemoryBudget
 
@@ -153,12 +160,82 @@ class TorchRecorder:
         if fresh:
             self.histories[key] = [decl]
         else:
+            if key not in self.histories:
+                self._partial(tensor, key, decl.name)
             self.histories.setdefault(key, []).append(decl)
+        self._remember_storage(tensor, key)
+
+    def _remember_storage(self, tensor, key) -> None:
+        try:
+            storage = tensor.untyped_storage().data_ptr()
+        except Exception:  # pragma: no cover - a tensor without storage has no key either
+            return
+        self.storages.setdefault(storage, {})[key] = tensor.element_size()
+
+    def _partial(self, tensor, key, what: str, count: Optional[int] = None) -> None:
+        """A write to part of recorded tensors (``w[:, :k].zero_()``, ``w[mask] = 0``): ``count`` values of
+        them (the view's, by default). A write to more than PARTIAL of a tensor leaves its declaration
+        unknown; one to less (transformers' and nn.Embedding's zero padding row) changes no statistic."""
+        try:
+            storage = tensor.untyped_storage().data_ptr()
+        except Exception:  # pragma: no cover
+            return
+        ptr, numel = key
+        count = numel if count is None else count
+        for base, itemsize in list(self.storages.get(storage, {}).items()):
+            base_ptr, base_numel = base
+            if base == key or not base_ptr <= ptr < base_ptr + base_numel * itemsize:
+                continue
+            history = self.histories.get(base)
+            if history and count > PARTIAL * base_numel:
+                self._overwritten(history, what)
+
+    def _overwritten(self, history: List[Declaration], what: str) -> None:
+        last = history[-1]
+        history.append(Declaration(last.name, dict(last.args), user_stack(3), last.shape, last.scale, last.shift,
+                                   unknown=True, modified=True, fans_override=last.fans_override))
+
+    def observed_copy(self, source, copy) -> None:
+        """``copy`` holds ``source``'s values (``clone``, a deep copy of a module): it inherits the
+        declaration, marked as a copy (INI604 then says where identical tensors come from)."""
+        source_key, key = _key(source), _key(copy)
+        history = self.histories.get(source_key) if source_key else None
+        if not history or key is None or key == source_key:
+            return
+        copied = [dataclasses.replace(decl, copied=True) for decl in history]
+        self.histories[key] = copied
+        self._remember_storage(copy, key)
+
+    def observed_write(self, tensor, name: str, args) -> None:
+        """An in-place write that no recorded initialiser, fill or arithmetic made (the WriteObserver's)."""
+        if name in FILL_METHODS or name in ARITHMETIC:
+            return  # recorded by their own patches
+        key = _key(tensor)
+        if key is None:
+            return
+        count = None
+        if name == "__setitem__" and len(args) > 1:
+            try:
+                count = int(tensor[args[1]].numel())
+            except Exception:  # an index torch rejects raised already; anything else: the whole tensor
+                count = None
+        history = self.histories.get(key)
+        if history is None:
+            self._partial(tensor, key, name, count)
+        elif name in CLAMPS:  # the declared values, cut: still compared (INI602 says they are no longer normal)
+            last = history[-1]
+            history.append(Declaration(last.name, dict(last.args), user_stack(2) or last.stack, last.shape, last.scale,
+                                       last.shift, last.unknown, last.assumed, True, last.explicit,
+                                       last.fans_override))
+        elif count is None or count > PARTIAL * key[1]:
+            self._overwritten(history, name)
 
     def _transform(self, tensor, kind: str, other) -> None:
         key = _key(tensor)
         history = self.histories.get(key) if key else None
         if not history:
+            if key is not None:
+                self._partial(tensor, key, kind)
             return
         last = history[-1]
         scalar = isinstance(other, (int, float)) and not isinstance(other, bool)
@@ -180,7 +257,9 @@ class TorchRecorder:
 
     # --- wrappers --------------------------------------------------------------------------------
 
-    def wrap_init(self, original, name: str):
+    def wrap_init(self, original, name: str, caller_depth: int = 1):
+        """``caller_depth``: frames between the wrapper and the initialiser's caller (2 behind a code hook's
+        trampoline)."""
         entry = catalogue.initializer(name)
         recorder = self
 
@@ -196,9 +275,10 @@ class TorchRecorder:
             tensor = args[0] if args else kwargs.get("tensor")
             bound = entry.bind(args, kwargs) if entry is not None else {}
             if tensor is not None:
-                caller = sys._getframe(1).f_code.co_filename
+                caller = sys._getframe(caller_depth).f_code.co_filename
                 explicit = not caller.startswith(recorder.torch_root)
-                recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(1), explicit=explicit))
+                recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(caller_depth),
+                                                      explicit=explicit))
             return result
 
         return recorded_init
@@ -254,12 +334,17 @@ class TorchRecorder:
         recorder = self
 
         def recorded_arithmetic(tensor, *args, **kwargs):
-            result = original(tensor, *args, **kwargs)
-            if recorder.active and not recorder.depth:
-                other = args[0] if args else kwargs.get("other", kwargs.get("src"))
-                alpha = kwargs.get("alpha", 1)
-                value = other * alpha if isinstance(other, (int, float)) and alpha != 1 else other
-                recorder._transform(tensor, kind, value)
+            if not recorder.active or recorder.depth:
+                return original(tensor, *args, **kwargs)
+            recorder.depth += 1  # a torch-function mode hands the call back here once more: record it once
+            try:
+                result = original(tensor, *args, **kwargs)
+            finally:
+                recorder.depth -= 1
+            other = args[0] if args else kwargs.get("other", kwargs.get("src"))
+            alpha = kwargs.get("alpha", 1)
+            value = other * alpha if isinstance(other, (int, float)) and alpha != 1 else other
+            recorder._transform(tensor, kind, value)
             return result
 
         return recorded_arithmetic
@@ -268,30 +353,17 @@ class TorchRecorder:
     def patched(self) -> Iterator["TorchRecorder"]:
         torch = self.torch
         init = torch.nn.init
-        replacements: Dict[int, Any] = {}
         try:  # `with torch.device(...)` caches its factory functions by identity on first use: the originals
             from torch.utils._device import _device_constructors
 
             _device_constructors()
         except ImportError:  # pragma: no cover - older torch
             pass
-        with Patcher() as patcher:
-            for name in INIT_FUNCTIONS:
-                original = getattr(init, name, None)
-                if original is None:
-                    continue
-                wrapper = self.wrap_init(original, f"torch.nn.init.{name}")
-                replacements[id(original)] = wrapper
-                patcher.set(init, name, wrapper)
-            timm_init = sys.modules.get("timm.layers.weight_init")
-            if timm_init is not None:
-                for name in TIMM_FUNCTIONS:
-                    original = getattr(timm_init, name, None)
-                    if original is not None and id(original) not in replacements:
-                        wrapper = self.wrap_init(original, f"timm.layers.{name}")
-                        replacements[id(original)] = wrapper
-                        patcher.set(timm_init, name, wrapper)
-            patch_aliases(patcher, replacements, candidate_modules(ZOO_PREFIXES))
+        with Patcher() as patcher, contextlib.ExitStack() as stack:
+            self._hooks, self._hooked_libraries = stack, set()
+            stack.enter_context(hooked({f"torch.nn.init.{name}": getattr(init, name) for name in INIT_FUNCTIONS
+                                        if hasattr(init, name)}, self._make_hook))
+            self.hook_libraries()
             for method, name in FILL_METHODS.items():
                 patcher.set(torch.Tensor, method, self.wrap_fill(getattr(torch.Tensor, method), name))
             for method, kind in ARITHMETIC.items():
@@ -299,11 +371,27 @@ class TorchRecorder:
             for function, name in SAMPLERS.items():
                 original = getattr(torch, function)
                 patcher.set(torch, function, self.wrap_sampler(original, name))
+            stack.enter_context(write_observer(torch, self.observed_write, self.observed_copy,
+                                               lambda: self.depth > 0 or not self.active))
             self.active = True
             try:
                 yield self
             finally:
                 self.active = False
+                self._hooks = None
+
+    def _make_hook(self, name: str, original):
+        return self.wrap_init(original, name, caller_depth=2)
+
+    def hook_libraries(self) -> None:
+        """Hook the initialisers of libraries imported by now (timm's), once: a model file imports them
+        after the recording started, before its build."""
+        timm_init = sys.modules.get("timm.layers.weight_init")
+        if timm_init is None or self._hooks is None or "timm" in self._hooked_libraries:
+            return
+        self._hooked_libraries.add("timm")
+        self._hooks.enter_context(hooked({f"timm.layers.{name}": getattr(timm_init, name) for name in TIMM_FUNCTIONS
+                                          if hasattr(timm_init, name)}, self._make_hook))
 
 
 class TorchHandle(TensorHandle):
@@ -492,6 +580,10 @@ class TorchAdapter(Adapter):
         with self._recorder.patched():
             yield self._recorder
 
+    def before_build(self) -> None:
+        if self._recorder is not None:
+            self._recorder.hook_libraries()
+
     def is_model(self, obj: Any) -> bool:
         self.ensure()
         return isinstance(obj, self.torch.nn.Module)
@@ -580,10 +672,12 @@ class TorchAdapter(Adapter):
         if pname == layer.weight and layer.default_weight_init:
             entry = catalogue.initializer(layer.default_weight_init)
             args = entry.bind(("<tensor>",), dict(layer.default_weight_args)) if entry else {}
+            args.pop("tensor", None)  # the placeholder bound to the tensor argument: no argument of the law
             return Declaration(layer.default_weight_init, plain_args(args), assumed=True)
         if pname == layer.bias and layer.default_bias_init:
             entry = catalogue.initializer(layer.default_bias_init)
             args = entry.bind(("<tensor>",), dict(layer.default_bias_args)) if entry else {}
+            args.pop("tensor", None)
             return Declaration(layer.default_bias_init, plain_args(args), assumed=True,
                                fans_override=(info.fan_in, info.fan_out, info.receptive))
         return None
