@@ -243,27 +243,46 @@ def signal_tests(signals: Sequence[LayerSignal]) -> List[Test]:
             tests.append(Test(signal.param, "INI606", None,
                               f"{signal.dead_fraction:.0%} of the ReLU units after {signal.name} are dead: zero for "
                               f"every input of the standard-normal batch, so they pass no gradient"))
-    chain = [s for s in signals if s.kind != "embedding"]
+    chain = [s for s in signals if s.kind not in ("embedding", "block")]
     for index, signal in enumerate(chain[:-1]):
         if signal.std == 0.0:
             tests.append(Test(signal.param, "INI606", None,
                               f"the output of {signal.name} is constant for every input (std 0): the signal stops "
                               f"there and no later layer sees the input"))
-    positive = [s for s in chain if s.std > 0 and math.isfinite(s.std)]
-    if len(positive) >= MIN_TREND_LAYERS:
-        y = np.log([s.std for s in positive])
-        x = np.arange(len(y), dtype=np.float64)
-        slope = float(np.polyfit(x, y, 1)[0])
-        total = float(y[-1] - y[0])
-        if abs(slope) > TREND_PER_LAYER and abs(total) > TREND_TOTAL and np.sign(slope) == np.sign(total):
-            first, last = positive[0], positive[-1]
-            verb = "grows" if slope > 0 else "shrinks"
-            tests.append(Test(last.param, "INI606", None,
-                              f"the activation std {verb} geometrically with depth: {_fmt(first.std)} after "
-                              f"{first.name}, {_fmt(last.std)} after {last.name} ({math.exp(slope):.2f}× per layer "
-                              f"over "
-                              f"{len(positive)} layers) on a standard-normal input"))
+    trend = _trend(chain, "layer")
+    if trend is not None:
+        tests.append(trend)
+    groups: Dict[str, List[LayerSignal]] = defaultdict(list)
+    for signal in signals:
+        if signal.kind == "block":
+            groups[signal.group or ""].append(signal)
+    for group, blocks in groups.items():
+        trend = _trend(blocks, f"block of {group}" if group else "block")
+        if trend is not None:
+            tests.append(trend)
     return tests
+
+
+def _trend(chain: Sequence[LayerSignal], unit: str) -> Optional[Test]:
+    """INI606 when the output std of a chain in depth changes geometrically: by more than 15% per step on a
+    log-linear fit and by more than 10x from first to last."""
+    positive = [s for s in chain if s.std > 0 and math.isfinite(s.std)]
+    if len(positive) < MIN_TREND_LAYERS:
+        return None
+    y = np.log([s.std for s in positive])
+    x = np.arange(len(y), dtype=np.float64)
+    slope = float(np.polyfit(x, y, 1)[0])
+    total = float(y[-1] - y[0])
+    if not (abs(slope) > TREND_PER_LAYER and abs(total) > TREND_TOTAL and np.sign(slope) == np.sign(total)):
+        return None
+    first, last = positive[0], positive[-1]
+    verb = "grows" if slope > 0 else "shrinks"
+    what = "activation std" if unit == "layer" else "output std of the repeated blocks"
+    step = "layer" if unit == "layer" else "block"
+    return Test(last.param, "INI606", None,
+                f"the {what} {verb} geometrically with depth: {_fmt(first.std)} after {first.name}, "
+                f"{_fmt(last.std)} after {last.name} ({math.exp(slope):.2f}× per {step} over {len(positive)} "
+                f"{step}s) in the forward pass at init")
 
 
 def tensor_checks(result: TensorResult, rng: np.random.Generator) -> Tuple[List[Test], List[Test]]:

@@ -125,15 +125,25 @@ class TensorResult:
 
 @dataclass
 class LayerSignal:
-    """One weight layer in the forward pass on a standard-normal input."""
+    """One weight layer (or one of a model's repeated blocks) in the forward pass at init."""
 
     name: str
     std: float
-    kind: Optional[str] = None  # the layer kind (dense, conv, embedding, ...)
+    kind: Optional[str] = None  # the layer kind (dense, conv, embedding, ...; "block": a repeated block's output)
     param: str = ""  # the layer's weight tensor, which findings about the layer name
     activation: Optional[str] = None
     dead_fraction: Optional[float] = None  # ReLU family: units that are zero for every input
     saturated_fraction: Optional[float] = None  # tanh/sigmoid: outputs within 1% of the asymptote
+    group: Optional[str] = None  # a block's container (its ModuleList): each container is one chain in depth
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "parameter": self.param or None, "std": _finite(self.std),
+                "activation": self.activation, "dead_fraction": self.dead_fraction,
+                "saturated_fraction": self.saturated_fraction, "group": self.group}
+
+
+def _finite(value: Optional[float]) -> Optional[float]:
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
 @dataclass

@@ -203,8 +203,9 @@ class Run:
 
 def mark_last_layer(infos, signals) -> None:
     """The last weight layer the forward pass ran (else the last in the model's order)."""
-    if signals:
-        last = signals[-1].name
+    layers = [signal for signal in signals if signal.kind != "block"]
+    if layers:
+        last = layers[-1].name
     else:
         weights = [info for info in infos if info.semantic_fan_in is not None]
         last = weights[-1].layer_path if weights else None
