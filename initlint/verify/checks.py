@@ -18,6 +18,8 @@ import numpy as np
 
 from . import codes as code_registry
 from .expect import activation_band, judged_fan
+from .labels import readable
+from .recording import display_path
 from .results import LayerSignal, RuntimeFinding, TensorResult
 from .stats import (
     CORRECTIONS,
@@ -58,7 +60,7 @@ def _declared(result: TensorResult) -> str:
     label = getattr(result, "_label", None)
     if label is None:
         decl = result.info.declared
-        label = decl.label() if decl is not None else "its initialiser"
+        label = readable(decl) if decl is not None else "its initialiser"
         result._label = label
     return label
 
@@ -181,7 +183,7 @@ def activation_tests(result: TensorResult, kept_declared: bool, strict: bool) ->
     fan = judged_fan(info, info.declared)
     if band is None or fan is None or moments is None or not moments.finite or moments.min == moments.max:
         return []
-    if (info.is_default and not strict) or info.last_layer:
+    if ((info.is_default or result.default_like) and not strict) or info.last_layer:
         return []
     gain, low, high = band
     name = info.activation.replace("_", " ")
@@ -331,7 +333,9 @@ def conclude(results: List[TensorResult], facts: List[Test], round_one: List[Tes
         if result is not None and code not in result.codes:
             result.codes.append(code)
         findings.append(RuntimeFinding(code, code_registry.name_of(code), tensor, test.message,
-                                       frame.where() if frame else None, p_value=test.p))
+                                       frame.where() if frame else None, p_value=test.p,
+                                       path=display_path(frame.path) if frame else None,
+                                       line=frame.line if frame else None, column=frame.column if frame else None))
     for result in results:
         result.codes.sort()
         if result.codes:

@@ -24,6 +24,7 @@ from .discovery import (
     raised,
     user_traceback,
 )
+from .defaults import holds_layer_default
 from .expect import expectation
 from .guard import UserCode
 from .memory import MemoryBudget
@@ -168,7 +169,8 @@ class Run:
         findings = checks.conclude(results, facts, tests, signals, self.alpha, self.correction, self.strict)
         self.seconds["statistics"] = time.perf_counter() - started
         return Report(label, adapter.framework, adapter.device_name(model), results, findings, signal=list(signals),
-                      notes=notes, input_shape=used_shape, seconds=self.seconds)
+                      notes=notes, input_shape=used_shape, seconds=self.seconds,
+                      input=getattr(adapter, "input_description", None))
 
     def measure(self, infos, adapter: Adapter):
         """Measure every tensor once (a bounded sample each) and collect its facts and round-one tests."""
@@ -183,6 +185,7 @@ class Run:
         for info in infos:
             moments, sample = info.handle.measure(rng)
             result = TensorResult(info, expectation(info.declared, info, adapter.layout), moments)
+            result.default_like = holds_layer_default(info, moments, adapter.layout)
             if moments.n and moments.finite:
                 result.sample, result.sample_size = sample, int(sample.size)
                 if sample.size >= 100 and moments.max > moments.min:
