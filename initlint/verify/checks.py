@@ -251,7 +251,10 @@ def signal_tests(signals: Sequence[LayerSignal]) -> List[Test]:
             tests.append(Test(signal.param, "INI606", None,
                               f"the output of {signal.name} is constant for every input (std 0): the signal stops "
                               f"there and no later layer sees the input"))
-    trend = _trend(chain, "layer")
+    # inside a repeated block a layer's output is a branch (a residual network's depth is its blocks' outputs,
+    # which are judged below): the layers' chain in depth is the layers outside every block
+    blocks = tuple(s.name + "." for s in signals if s.kind == "block")
+    trend = _trend([s for s in chain if not s.name.startswith(blocks)] if blocks else chain, "layer")
     if trend is not None:
         tests.append(trend)
     groups: Dict[str, List[LayerSignal]] = defaultdict(list)

@@ -404,7 +404,7 @@ class KerasAdapter(Adapter):
 
         normalising = [layer for layer in self._layers(model) if uses_batch_statistics(layer)]
         # training runs them on batch statistics; their moving averages are put back afterwards
-        saved = [(variable, np.array(variable)) for layer in normalising
+        saved = [(variable, np.array(variable.numpy())) for layer in normalising
                  for variable in getattr(layer, "non_trainable_variables", ())]
         normalising_ids = {id(layer) for layer in normalising}
 

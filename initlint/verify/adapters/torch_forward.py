@@ -105,7 +105,19 @@ class TrainingModes:
 def weight_owners(torch, model) -> Dict[int, Tuple[str, Any]]:
     """id(parameter) -> (module name, module) for every weight (a float parameter of 2+ dimensions)."""
     owners: Dict[int, Tuple[str, Any]] = {}
-    for name, module in model.named_modules():
+    modules = dict(model.named_modules())
+    for name, module in modules.items():
+        if type(module).__name__ == "ParametrizationList" and ".parametrizations." in f".{name}":
+            # weight_norm and other parametrizations: the weight is computed from these parameters for the
+            # module that owns the parametrization (its output is the layer's output)
+            owner = name.rsplit(".parametrizations.", 1)[0] if ".parametrizations." in name else ""
+            if owner in modules:
+                for param in module.parameters():
+                    if param.dim() >= 2 and torch.is_floating_point(param):
+                        owners.setdefault(id(param), (owner, modules[owner]))
+            continue
+        if name.endswith(".parametrizations") or ".parametrizations." in name:
+            continue
         for param in module.parameters(recurse=False):
             if param.dim() >= 2 and torch.is_floating_point(param) and id(param) not in owners:
                 owners[id(param)] = (name, module)
@@ -152,13 +164,18 @@ def output_std(torch, tensor) -> Optional[float]:
     return float(flat.float().std(correction=0)) if flat.numel() > 1 else 0.0
 
 
-def _params_in(torch, args, kwargs):
+# a weight seen through one of these is still the weight (``x @ self.weight.t()``)
+WEIGHT_VIEWS = {"t", "transpose", "permute", "view", "reshape", "contiguous", "to", "float", "half", "bfloat16",
+                "type_as", "__get__", "squeeze", "unsqueeze", "flatten", "expand", "expand_as"}
+
+
+def _tensors_in(torch, args, kwargs):
     for value in list(args) + list(kwargs.values()):
-        if isinstance(value, torch.nn.Parameter):
+        if isinstance(value, torch.Tensor):
             yield value
         elif isinstance(value, (list, tuple)):  # einsum's operands
             for item in value:
-                if isinstance(item, torch.nn.Parameter):
+                if isinstance(item, torch.Tensor):
                     yield item
 
 
@@ -187,7 +204,10 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
     activations: Dict[str, Tuple[Activation, Optional[float]]] = {}
 
     def weight_name(name: str) -> str:
-        return next((t.name for t in by_layer.get(name, ()) if t.role == "weight"), name)
+        own = next((t.name for t in by_layer.get(name, ()) if t.role == "weight"), None)
+        if own is None:  # a parametrized module: its weight lives in its parametrizations
+            own = next((t.name for t in tensors if t.role == "weight" and t.name.startswith(name + ".")), name)
+        return own
 
     def label(tensor, name):
         try:
@@ -200,6 +220,16 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
         if hit is not None and hit[0]() is tensor:
             return hit[1]
         return None
+
+    views: Dict[int, Tuple[Any, str]] = {}  # id(a view of a weight) -> (weakref, its owner's name)
+
+    def owner_of(tensor) -> Optional[str]:
+        """The layer whose weight ``tensor`` is (or is a view of)."""
+        if isinstance(tensor, torch.nn.Parameter):
+            owner = owners.get(id(tensor))
+            return owner[0] if owner is not None and owner[0] in kinds else None
+        hit = views.get(id(tensor))
+        return hit[1] if hit is not None and hit[0]() is tensor else None
 
     def record(name: str, tensor, kind: str) -> None:
         if name in signals:
@@ -247,12 +277,20 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
             return
         name = getattr(func, "__name__", "")
         if name in WEIGHT_OPS:
-            for param in _params_in(torch, args, kwargs):
-                owner = owners.get(id(param))
-                if owner is not None and owner[0] in kinds:
-                    record(owner[0], result, WEIGHT_OPS[name])
-                    label(result, owner[0])
+            for tensor in _tensors_in(torch, args, kwargs):
+                owner = owner_of(tensor)
+                if owner is not None:
+                    record(owner, result, WEIGHT_OPS[name])
+                    label(result, owner)
                     return
+        if name in WEIGHT_VIEWS and args and isinstance(args[0], torch.Tensor):
+            owner = owner_of(args[0])
+            if owner is not None:
+                try:
+                    views[id(result)] = (weakref.ref(result), owner)
+                except TypeError:  # pragma: no cover
+                    pass
+                return
         base = name[:-1] if name.endswith("_") and not name.startswith("_") else name
         source = args[0] if args and isinstance(args[0], torch.Tensor) else None
         origin = label_of(source) if source is not None else None

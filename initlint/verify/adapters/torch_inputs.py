@@ -111,13 +111,12 @@ def transformers_input(torch, adapter, model, given: Optional[Tuple[int, ...]]) 
         return None
     if shape is None:
         return None
-    if getattr(config, "is_encoder_decoder", False) and main == "input_features" \
-            and accepts(model, "decoder_input_ids"):
-        extra["decoder_input_ids"] = ("token ids", TOKENS[:1] + (4,))
-    fitted = FittedInput(tuple(shape), kind, main, high=_vocab(config, torch, model) if kind == "token ids" or
-                         extra else None)
-    for name, (what, extra_shape) in extra.items():
-        fitted.kwargs[name] = (what, extra_shape)
+    if getattr(config, "is_encoder_decoder", False) and main != "input_ids" and accepts(model, "decoder_input_ids"):
+        extra["decoder_input_ids"] = ("token ids", (shape[0], 4))  # a speech model's decoder: a few tokens
+    fitted = FittedInput(tuple(shape), kind, main)
+    if kind == "token ids" or any(what == "token ids" for what, _ in extra.values()):
+        fitted.high = _vocab(config, torch, model)
+    fitted.kwargs.update(extra)
     return fitted
 
 
