@@ -16,8 +16,9 @@ import numpy as np
 from .labels import readable
 from .results import Report, TensorResult
 
-PLOTTED = {"INI601", "INI602", "INI603", "INI605"}
+PLOTTED = {"INI601", "INI602", "INI603", "INI604", "INI605", "INI606", "INI607"}  # every runtime code
 PER_PAGE, COLUMNS = 12, 3
+UNSEEN = {"INI603", "INI604", "INI606", "INI607"}
 
 
 def _density(expect, grid):
@@ -60,6 +61,12 @@ def plot(report: Report, path: str) -> List[str]:
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
+    # what a histogram cannot show (a copy of another tensor, duplicated units, the signal): the finding's
+    # first clause under the panel's title
+    reasons = {}
+    for finding in report.findings:
+        if finding.code in UNSEEN and finding.parameter not in reasons:
+            reasons[finding.parameter] = finding.message.split(":")[0]
     pages = [chosen[i:i + PER_PAGE] for i in range(0, len(chosen), PER_PAGE)]
     paths = page_paths(path, len(pages))
     for number, (page, target) in enumerate(zip(pages, paths), 1):
@@ -67,18 +74,18 @@ def plot(report: Report, path: str) -> List[str]:
         if len(pages) > 1:
             title += f" (page {number} of {len(pages)}: tensors {(number - 1) * PER_PAGE + 1}-" \
                      f"{(number - 1) * PER_PAGE + len(page)} of {len(chosen)})"
-        _page(plt, page, title, target)
+        _page(plt, page, title, target, reasons)
     return paths
 
 
-def _page(plt, chosen: List[TensorResult], title: str, path: str) -> None:
+def _page(plt, chosen: List[TensorResult], title: str, path: str, reasons) -> None:
     columns = min(COLUMNS, len(chosen))
     rows = math.ceil(len(chosen) / columns)
     # constrained layout keeps the figure's title above the panels' titles (tight_layout ignores suptitle)
     figure, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.8 * rows + 0.6), squeeze=False,
                                 layout="constrained")
     for axis, result in zip(axes.flat, chosen):
-        _panel(axis, result)
+        _panel(axis, result, reasons.get(result.info.name))
     for axis in list(axes.flat)[len(chosen):]:
         axis.axis("off")
     figure.suptitle(title, fontsize=11)
@@ -90,7 +97,7 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _panel(axis, result: TensorResult) -> None:
+def _panel(axis, result: TensorResult, reason=None) -> None:
     values = result.sample
     low, high = float(values.min()), float(values.max())
     expect = result.expect
@@ -120,8 +127,10 @@ def _panel(axis, result: TensorResult) -> None:
         axis.plot(grid, stats.norm(0.0, result.target_std).pdf(grid), color="tab:red", lw=1.2, ls=":",
                   label=f"{result.info.activation or 'activation'} target (std {result.target_std:.3g})")
     declared = readable(result.info.declared, "no declared initialiser")
-    axis.set_title(f"{_short(result.info.name, 48)}  [{' '.join(result.codes)}]\n{_short(declared, 56)}",
-                   fontsize=9)
+    title = f"{_short(result.info.name, 48)}  [{' '.join(result.codes)}]\n{_short(declared, 56)}"
+    if reason:
+        title += f"\n{_short(reason, 60)}"
+    axis.set_title(title, fontsize=9)
     axis.set_xlabel("value", fontsize=8)
     axis.set_ylabel("density", fontsize=8)
     axis.tick_params(labelsize=7)
