@@ -241,6 +241,7 @@ def build_model():
 
 
 def test_plot_writes_every_flagged_tensor_over_several_files(tmp_path, capsys):
+    """14 Xavier layers under ReLU: 14 INI605 and the head's INI606 (the signal halves in variance at each)."""
     pytest.importorskip("matplotlib")
     from initlint.cli import main
 
@@ -250,5 +251,5 @@ def test_plot_writes_every_flagged_tensor_over_several_files(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1, err
     pages = [tmp_path / "hist-1.png", tmp_path / "hist-2.png"]
-    assert f"wrote 2 files: {pages[0]}, {pages[1]} (14 tensors, 12 a page)" in err
+    assert f"wrote 2 files: {pages[0]}, {pages[1]} (15 tensors, 12 a page)" in err
     assert all(page.read_bytes()[:4] == b"\x89PNG" for page in pages) and not image.exists()
