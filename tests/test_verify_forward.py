@@ -253,3 +253,71 @@ def test_plot_writes_every_flagged_tensor_over_several_files(tmp_path, capsys):
     pages = [tmp_path / "hist-1.png", tmp_path / "hist-2.png"]
     assert f"wrote 2 files: {pages[0]}, {pages[1]} (15 tensors, 12 a page)" in err
     assert all(page.read_bytes()[:4] == b"\x89PNG" for page in pages) and not image.exists()
+
+
+FLAX_STACKS = '''
+import flax.linen as nn
+import jax.numpy as jnp
+
+
+class Tiny(nn.Module):
+    std: float
+
+    @nn.compact
+    def __call__(self, x):
+        w = self.param("w", nn.initializers.normal(self.std), (32, 32))
+        return jnp.tanh(x @ w)
+
+
+class Stack(nn.Module):
+    std: float
+
+    @nn.compact
+    def __call__(self, x):
+        for _ in range(20):
+            x = Tiny(self.std)(x)
+        return x
+
+
+class Block(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+        return x + nn.Dense(32)(nn.gelu(nn.Dense(32)(nn.LayerNorm()(x))))
+
+
+class Residual(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+        for index in range(4):
+            x = Block(name=f"block_{index}")(x)
+        return x
+
+
+def vanishing():
+    return Stack(0.05)
+
+
+def healthy():
+    return Stack(1.0 / 32 ** 0.5 * 5 / 3)
+
+
+def residual():
+    return Residual()
+'''
+
+
+def test_flax_custom_modules_and_repeated_blocks_are_followed(tmp_path):
+    pytest.importorskip("flax")
+    from initlint.verify import verify_file
+
+    path = write(tmp_path / "model.py", FLAX_STACKS)
+    vanishing = verify_file(str(path), entry="vanishing", input_shape=(8, 32), static=False)
+    (finding,) = _signal_findings(vanishing)
+    assert "shrinks geometrically" in finding.message and finding.parameter == "Tiny_19/w"
+    healthy = verify_file(str(path), entry="healthy", input_shape=(8, 32), static=False)
+    assert _signal_findings(healthy) == [] and len(healthy.signal) == 20
+    residual = verify_file(str(path), entry="residual", input_shape=(8, 32), static=False)
+    blocks = [s for s in residual.signal if s.kind == "block"]
+    assert [s.name for s in blocks] == [f"block_{i}" for i in range(4)] 
+    assert blocks[0].param.startswith("block_0/Dense_") and blocks[0].group == ""
+    assert _signal_findings(residual) == []

@@ -253,7 +253,7 @@ def signal_tests(signals: Sequence[LayerSignal]) -> List[Test]:
                               f"there and no later layer sees the input"))
     # inside a repeated block a layer's output is a branch (a residual network's depth is its blocks' outputs,
     # which are judged below): the layers' chain in depth is the layers outside every block
-    blocks = tuple(s.name + "." for s in signals if s.kind == "block")
+    blocks = tuple(s.name + sep for s in signals if s.kind == "block" for sep in "./")
     trend = _trend([s for s in chain if not s.name.startswith(blocks)] if blocks else chain, "layer")
     if trend is not None:
         tests.append(trend)

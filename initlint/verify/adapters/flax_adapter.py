@@ -378,10 +378,13 @@ class FlaxAdapter(Adapter):
                 if isinstance(target, nn.Sequential):
                     self._sequential_activations(target, path, structural)
                 weights = by_layer.get(path)
+                if not weights and path and path not in signals:
+                    block_candidate(target, path, output)
                 if weights and any(t.role == "weight" for t in weights) and hasattr(output, "shape"):
                     if path not in signals:
                         main = next(t for t in weights if t.role == "weight")
-                        if main.layer_kind in {k.value for k in WEIGHT_KINDS}:
+                        # a known weight layer, or a module of the user's own that owns a weight
+                        if main.layer_kind in {k.value for k in WEIGHT_KINDS} or main.layer_kind is None:
                             array = np.asarray(output, dtype=np.float32)
                             signals[path] = LayerSignal(path, float(array.std()), kind=main.layer_kind,
                                                         param=main.name)
@@ -393,6 +396,24 @@ class FlaxAdapter(Adapter):
             except Exception:  # pragma: no cover - observation never breaks the forward pass
                 pass
             return output
+
+        candidates: Dict[str, Tuple[str, str]] = {}  # block path -> (parent path, class name)
+
+        def block_candidate(target, path, output):
+            """A module without weights of its own but with layers inside: a block, when its parent holds
+            another of its class (``EncoderBlock_0``, ``EncoderBlock_1``...); decided after the pass."""
+            inside = path + "/"
+            first = next((t for t in tensors if t.role == "weight" and t.layer_path.startswith(inside)), None)
+            array = output[0] if isinstance(output, (tuple, list)) and output else output
+            if first is None or not hasattr(array, "shape"):
+                return
+            values = np.asarray(array, dtype=np.float32)
+            if not np.issubdtype(values.dtype, np.floating) or values.size < 2:
+                return
+            signals[path] = LayerSignal(path, float(values.std()), kind="block", param=first.name,
+                                        group=path.rsplit("/", 1)[0] if "/" in path else "")
+            candidates[path] = (signals[path].group, type(target).__name__)
+            order.append(path)
 
         def wrap_activation(original, act):
             def observed(x, *args, **kwargs):
@@ -432,6 +453,10 @@ class FlaxAdapter(Adapter):
                 notes.append(f"no forward pass (INI606): the model raised {type(exc).__name__}: {exc} on a "
                              f"standard-normal input of shape {shape}")
                 order = []
+        siblings: Dict[Tuple[str, str], int] = {}
+        for key in candidates.values():
+            siblings[key] = siblings.get(key, 0) + 1
+        order = [p for p in order if p not in candidates or siblings[candidates[p]] >= 2]
         for path, act in structural.items():
             found.setdefault(path, (act, None))
         for path, (act, slope) in found.items():
