@@ -321,3 +321,50 @@ def test_flax_custom_modules_and_repeated_blocks_are_followed(tmp_path):
     assert [s.name for s in blocks] == [f"block_{i}" for i in range(4)] 
     assert blocks[0].param.startswith("block_0/Dense_") and blocks[0].group == ""
     assert _signal_findings(residual) == []
+
+
+KERAS_BLOCKS = '''
+import keras
+
+
+class Block(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.norm = keras.layers.LayerNormalization()
+        self.up = keras.layers.Dense(64, activation="gelu")
+        self.down = keras.layers.Dense(32)
+
+    def call(self, x):
+        return x + self.down(self.up(self.norm(x)))
+
+
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.embed = keras.layers.Embedding(100, 32)
+        self.blocks = [Block() for _ in range(4)]
+
+    def call(self, ids):
+        x = self.embed(ids)
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+
+def build_model():
+    net = Net()
+    net(keras.ops.zeros((2, 8), dtype="int32"))
+    return net
+'''
+
+
+def test_keras_subclassed_blocks_are_followed_on_token_ids(tmp_path):
+    pytest.importorskip("keras")
+    from initlint.verify import verify_file
+
+    path = write(tmp_path / "model.py", KERAS_BLOCKS)
+    report = verify_file(str(path), input_shape=(2, 16), static=False)
+    assert report.input_shape == (2, 16) and "token ids" in report.input
+    blocks = [s for s in report.signal if s.kind == "block"]
+    assert [s.name for s in blocks] == ["net/block", "net/block_1", "net/block_2", "net/block_3"]
+    assert {s.group for s in blocks} == {"net"} and _signal_findings(report) == []

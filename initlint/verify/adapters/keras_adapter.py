@@ -433,6 +433,8 @@ class KerasAdapter(Adapter):
                     order.append(path)
                 labels[id(output)] = (output, path)
                 return
+            if not weights and layer is not model and path not in signals:
+                block_candidate(layer, path, output)
             origin = label_of(value)
             if origin is None:
                 return
@@ -445,6 +447,24 @@ class KerasAdapter(Adapter):
                         _effect(signal, act, np.asarray(output, dtype=np.float32))
             elif cls.startswith(_TRANSPARENT_PREFIXES):
                 labels[id(output)] = (output, origin)
+
+        candidates: Dict[str, Tuple[str, str]] = {}  # block path -> (parent path, class name)
+
+        def block_candidate(layer, path, output):
+            """A layer without weights of its own but with layers inside: a block, when its parent holds
+            another of its class (a subclassed model's list of blocks); decided after the pass."""
+            inside = path + "/"
+            first = next((t for t in tensors if t.role == "weight" and t.layer_path.startswith(inside)), None)
+            array = output[0] if isinstance(output, (tuple, list)) and output else output
+            if first is None or not hasattr(array, "shape"):
+                return
+            values = np.asarray(array, dtype=np.float32)
+            if values.size < 2:
+                return
+            group = path.rsplit("/", 1)[0] if "/" in path else ""
+            signals[path] = LayerSignal(path, float(values.std()), kind="block", param=first.name, group=group)
+            candidates[path] = (group, type(layer).__name__)
+            order.append(path)
 
         def _effect(signal, act, array):
             signal.activation = act.value
@@ -473,6 +493,10 @@ class KerasAdapter(Adapter):
             finally:
                 for variable, value in saved:
                     variable.assign(value)
+        siblings: Dict[Tuple[str, str], int] = {}
+        for key in candidates.values():
+            siblings[key] = siblings.get(key, 0) + 1
+        order = [p for p in order if p not in candidates or siblings[candidates[p]] >= 2]
         self.input_description = (f"random token ids of shape {'x'.join(map(str, shape))}" if dtype and "int" in dtype
                                   else f"a standard-normal input of shape {'x'.join(map(str, shape))}")
         for path, (act, slope) in found.items():
