@@ -27,7 +27,8 @@ PARAMETER_KEYS = ["name", "shape", "fan_in", "fan_out", "initializer", "expected
 FINDING_KEYS = ["code", "parameter", "message", "source", "confirms", "path", "line", "column", "linked", "name",
                 "p_value"]
 CONFIRMS = {"confirmed", "refuted", "not reached", "not measurable", None}
-SIGNAL_KEYS = ["name", "kind", "parameter", "std", "activation", "dead_fraction", "saturated_fraction", "group"]
+SIGNAL_KEYS = ["name", "kind", "parameter", "std", "activation", "dead_fraction", "saturated_fraction", "group",
+               "input_std"]
 
 XAVIER_RELU = '''
 from torch import nn

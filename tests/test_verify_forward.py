@@ -149,6 +149,44 @@ def test_transformer_encoder_default_linear_is_not_judged_without_strict():
     assert [s.name for s in blocks] == ["layers.0", "layers.1", "layers.2"] and {s.group for s in blocks} == {"layers"}
 
 
+def test_modules_with_several_inputs_get_the_input_for_each():
+    """nn.MultiheadAttention(query, key, value) and nn.Transformer(src, tgt): the forward pass runs; the
+    xavier_uniform_ nn.Transformer applies itself is torch's choice, judged against ReLU only under --strict."""
+    attention = initlint.verify(nn.MultiheadAttention(32, 2, batch_first=True), framework="torch",
+                                input_shape=(2, 8, 32))
+    assert not attention.notes and [s.name for s in attention.signal] == [""]
+    build = lambda: nn.Transformer(d_model=32, nhead=2, num_encoder_layers=2, num_decoder_layers=2,  # noqa: E731
+                                   dim_feedforward=64)
+    report = initlint.verify(build, framework="torch", input_shape=(6, 2, 32))
+    assert not report.notes and report.findings == []
+    assert [s.name for s in report.signal if s.kind == "block"] == [
+        "encoder.layers.0", "encoder.layers.1", "decoder.layers.0", "decoder.layers.1"]
+    strict = initlint.verify(build, framework="torch", input_shape=(6, 2, 32), strict=True)
+    assert {f.parameter for f in strict.findings if f.code == "INI605"} == {
+        f"{part}.layers.{i}.linear1.weight" for part in ("encoder", "decoder") for i in range(2)}
+
+
+class ZeroQueries(nn.Module):
+    """A decoder fed constant zeros (as DETR's decoder starts from zero queries): its first layer's output is
+    constant because its input is, which is no layer stopping the signal."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(16, 16)
+        self.decoder = nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 16))
+        nn.init.zeros_(self.decoder[0].bias)
+
+    def forward(self, x):
+        return self.encoder(x).sum() + self.decoder(torch.zeros_like(x)).sum()
+
+
+def test_a_layer_fed_a_constant_is_not_said_to_stop_the_signal():
+    report = initlint.verify(ZeroQueries(), framework="torch", input_shape=(8, 16))
+    first = next(s for s in report.signal if s.name == "decoder.0")
+    assert first.std == 0.0 and first.input_std == 0.0
+    assert not any("constant for every input" in f.message for f in report.findings)
+
+
 # --- transformers, built from tiny configs -----------------------------------------------------------------
 
 

@@ -136,11 +136,13 @@ class LayerSignal:
     dead_fraction: Optional[float] = None  # ReLU family: units that are zero for every input
     saturated_fraction: Optional[float] = None  # tanh/sigmoid: outputs within 1% of the asymptote
     group: Optional[str] = None  # a block's container (its ModuleList): each container is one chain in depth
+    input_std: Optional[float] = None  # the std of what the layer's weight was applied to (None: not seen)
 
     def to_json(self) -> Dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "parameter": self.param or None, "std": _finite(self.std),
                 "activation": self.activation, "dead_fraction": self.dead_fraction,
-                "saturated_fraction": self.saturated_fraction, "group": self.group}
+                "saturated_fraction": self.saturated_fraction, "group": self.group,
+                "input_std": _finite(self.input_std) if self.input_std is not None else None}
 
 
 def _finite(value: Optional[float]) -> Optional[float]:

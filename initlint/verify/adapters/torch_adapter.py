@@ -194,7 +194,10 @@ class TorchRecorder:
             finally:
                 recorder.depth -= 1
             bound = entry.bind(args, kwargs) if entry is not None else {}
-            recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(1)))
+            # torch's own code filling (an init function bound before the patches, as nn.Transformer's
+            # xavier_uniform_): the framework's choice, as for a recorded init
+            explicit = not sys._getframe(1).f_code.co_filename.startswith(recorder.torch_root)
+            recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(1), explicit=explicit))
             return result
 
         return recorded_fill

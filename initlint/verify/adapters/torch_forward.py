@@ -277,11 +277,16 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
             return
         name = getattr(func, "__name__", "")
         if name in WEIGHT_OPS:
-            for tensor in _tensors_in(torch, args, kwargs):
+            operands = list(_tensors_in(torch, args, kwargs))
+            for tensor in operands:
                 owner = owner_of(tensor)
                 if owner is not None:
+                    fresh = owner not in signals
                     record(owner, result, WEIGHT_OPS[name])
                     label(result, owner)
+                    data = next((t for t in operands if t is not tensor and owner_of(t) is None), None)
+                    if fresh and owner in signals and data is not None and data.is_floating_point():
+                        signals[owner].input_std = output_std(torch, data)
                     return
         if name in WEIGHT_VIEWS and args and isinstance(args[0], torch.Tensor):
             owner = owner_of(args[0])

@@ -27,6 +27,7 @@ class FittedInput:
     main: Optional[str] = None
     kwargs: Dict[str, Any] = field(default_factory=dict)
     high: Optional[int] = None  # token ids are below this
+    positional: int = 1  # how many required positional inputs the forward takes (each gets the main input)
 
     def describe(self) -> str:
         shape = "x".join(str(d) for d in self.shape)
@@ -83,6 +84,22 @@ def _image_shape(config, batch: int, adapter, model) -> Optional[Tuple[int, ...]
     return (batch, int(channels), int(size), int(size))
 
 
+def library_dummy(torch, model, main: str, given) -> Optional[FittedInput]:
+    """The model's own ``dummy_inputs`` for an input this module does not know, when they hold it: its
+    shape (or ``given``), its dtype (integers: token ids below the largest id it holds, plus one)."""
+    try:
+        dummy = model.dummy_inputs
+    except Exception:  # a property that cannot build them for this config
+        return None
+    value = dummy.get(main) if isinstance(dummy, dict) else None
+    if not isinstance(value, torch.Tensor):
+        return None
+    shape = given or tuple(int(d) for d in value.shape)
+    if value.is_floating_point():
+        return FittedInput(tuple(shape), "standard normal", main)
+    return FittedInput(tuple(shape), "token ids", main, high=int(value.max()) + 1 if value.numel() else 2)
+
+
 def transformers_input(torch, adapter, model, given: Optional[Tuple[int, ...]]) -> Optional[FittedInput]:
     """The input of a transformers model, from its ``main_input_name`` and config (None: not one)."""
     config = getattr(model, "config", None)
@@ -108,7 +125,7 @@ def transformers_input(torch, adapter, model, given: Optional[Tuple[int, ...]]) 
     elif main == "input_values":  # raw audio
         shape, kind = given or (1, AUDIO_SAMPLES), "standard normal"
     else:
-        return None
+        return library_dummy(torch, model, main, given)
     if shape is None:
         return None
     if getattr(config, "is_encoder_decoder", False) and main != "input_ids" and accepts(model, "decoder_input_ids"):
@@ -120,11 +137,37 @@ def transformers_input(torch, adapter, model, given: Optional[Tuple[int, ...]]) 
     return fitted
 
 
+# the names of inputs that one tensor can stand for together: attention's query, key and value (self-
+# attention), a transformer's source and target; a mask or lengths cannot, so a forward that requires one fails
+# with a note instead of running on nonsense
+SAME_SIGNAL = {"query", "key", "value", "src", "tgt", "memory", "x", "input", "inputs", "hidden_states"}
+
+
+def required_inputs(model) -> int:
+    """How many required positional inputs ``model.forward`` takes, when one tensor can stand for them all
+    (``SAME_SIGNAL``); else 1."""
+    try:
+        parameters = inspect.signature(model.forward).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [p.name for p in parameters if p.kind in kinds and p.default is inspect.Parameter.empty]
+    return len(required) if len(required) > 1 and set(required) <= SAME_SIGNAL else 1
+
+
 def fitted_input(torch, adapter, model, given: Optional[Tuple[int, ...]]) -> Optional[FittedInput]:
     """The model's input: ``given`` (``--input-shape``) exactly when there is one, else inferred."""
     fitted = transformers_input(torch, adapter, model, given)
     if fitted is not None:
         return fitted
+    fitted = plain_input(torch, model, given)
+    if fitted is not None:
+        fitted.positional = required_inputs(model)
+    return fitted
+
+
+def plain_input(torch, model, given: Optional[Tuple[int, ...]]) -> Optional[FittedInput]:
+    """The input of a module that is no transformers model."""
     vocab = embedding_size(torch, model)
     if given is not None:
         return FittedInput(tuple(given), "token ids" if vocab else "standard normal", high=vocab)
@@ -152,7 +195,7 @@ def materialise(torch, fitted: FittedInput, device, seed: int):
 
     main = draw(fitted.kind, fitted.shape)
     kwargs = {name: draw(kind, shape) for name, (kind, shape) in fitted.kwargs.items()}
-    if fitted.main is None:
-        return (main,), kwargs
+    if fitted.main is None:  # one tensor for every required input: attention's query, key and value,
+        return (main,) * fitted.positional, kwargs  # nn.Transformer's source and target
     kwargs[fitted.main] = main
     return (), kwargs
