@@ -170,7 +170,7 @@ class StaticLink:
 
 @dataclass
 class RuntimeFinding:
-    """A runtime finding (INI601-INI607), or a static finding with what the numbers say about it.
+    """A runtime finding (INI601-INI608), or a static finding with what the numbers say about it.
 
     ``path``/``line``/``column`` locate it as ``initlint check`` does (a runtime finding: where the user's code
     declared the tensor's initialiser; column 1-based; None when no user code did). ``confirms`` is one of
