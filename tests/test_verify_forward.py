@@ -154,7 +154,7 @@ def test_modules_with_several_inputs_get_the_input_for_each():
     xavier_uniform_ nn.Transformer applies itself is torch's choice, judged against ReLU only under --strict."""
     attention = initlint.verify(nn.MultiheadAttention(32, 2, batch_first=True), framework="torch",
                                 input_shape=(2, 8, 32))
-    assert not attention.notes and [s.name for s in attention.signal] == [""]
+    assert not attention.notes and [s.name for s in attention.signal] == ["(MultiheadAttention)"]
     build = lambda: nn.Transformer(d_model=32, nhead=2, num_encoder_layers=2, num_decoder_layers=2,  # noqa: E731
                                    dim_feedforward=64)
     report = initlint.verify(build, framework="torch", input_shape=(6, 2, 32))

@@ -237,7 +237,8 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
         std = output_std(torch, tensor)
         if std is None:
             return
-        signals[name] = LayerSignal(name, std, kind=kinds.get(name) or kind, param=weight_name(name))
+        shown = name or f"({type(model).__name__})"  # the model's own parameters: no path to show
+        signals[name] = LayerSignal(shown, std, kind=kinds.get(name) or kind, param=weight_name(name))
         order.append(name)
 
     def layer_hook(module, inputs, output):
@@ -333,7 +334,9 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
     module_names: Dict[int, str] = {}
     handles = []
     for name, module in model.named_modules():
-        if name in kinds:
+        # a layer is followed by its output when no weight operation shows it: a known layer or a leaf; a
+        # custom module with layers inside (a ViT's root holding its position embeddings) is not one layer
+        if name in kinds and (layer_entry(module) is not None or next(module.children(), None) is None):
             module_names[id(module)] = name
             handles.append(module.register_forward_hook(layer_hook))
     for group, blocks in repeated_blocks(model):
