@@ -355,14 +355,19 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
             try:
                 with Observer():
                     model(*args, **kwargs)
-            except (ValueError, RuntimeError) as exc:
-                # batch statistics need more than one value per channel: retry with the running statistics
-                if not modes.normalising or "more than 1 value" not in str(exc):
+            except Exception as exc:
+                # batch statistics need more than one value per channel (or a library's norm layer refused
+                # training mode): retry with the running statistics, and say so
+                if not modes.normalising:
                     raise
-                signals.clear(), order.clear(), activations.clear(), labels.clear()
+                signals.clear(), order.clear(), activations.clear(), labels.clear(), views.clear()
                 modes.eval_only()
-                notes.append("the batch is too small for batch statistics (one value per channel): the "
-                             "normalisation layers used their running statistics; pass a larger --input-shape")
+                if "more than 1 value" in str(exc):
+                    notes.append("the batch is too small for batch statistics (one value per channel): the "
+                                 "normalisation layers used their running statistics; pass a larger --input-shape")
+                else:
+                    notes.append(f"with batch statistics the model raised {type(exc).__name__}: {exc}; the "
+                                 f"normalisation layers used their running statistics")
                 with Observer():
                     model(*args, **kwargs)
     except Exception as exc:  # the model's own forward failed: report, never crash
