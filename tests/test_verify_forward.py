@@ -127,6 +127,13 @@ def test_input_shape_is_used_exactly_as_given():
     assert inferred.input_shape == (32, 64)
 
 
+def test_keras_input_shape_is_used_exactly_as_given():
+    keras = pytest.importorskip("keras")
+    net = keras.Sequential([keras.Input((64,)), keras.layers.Dense(64, activation="relu"), keras.layers.Dense(2)])
+    assert initlint.verify(net, framework="keras", input_shape=(2, 64)).input_shape == (2, 64)
+    assert initlint.verify(net, framework="keras").input_shape == (32, 64)
+
+
 def test_embedding_first_model_is_fed_token_ids():
     model = nn.Sequential(nn.Embedding(100, 32), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 4))
     report = initlint.verify(model, framework="torch", input_shape=(3, 10))
