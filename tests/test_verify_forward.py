@@ -134,6 +134,13 @@ def test_keras_input_shape_is_used_exactly_as_given():
     assert initlint.verify(net, framework="keras").input_shape == (32, 64)
 
 
+def test_recurrent_models_get_a_sequence_in_their_own_layout():
+    lstm = initlint.verify(nn.LSTM(8, 16, num_layers=2, batch_first=True), framework="torch")
+    gru = initlint.verify(nn.GRU(8, 16), framework="torch")
+    assert (lstm.input_shape, gru.input_shape) == ((2, 16, 8), (16, 2, 8))
+    assert [s.kind for s in lstm.signal] == ["rnn"] and not lstm.notes and not gru.notes
+
+
 def test_embedding_first_model_is_fed_token_ids():
     model = nn.Sequential(nn.Embedding(100, 32), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 4))
     report = initlint.verify(model, framework="torch", input_shape=(3, 10))

@@ -180,6 +180,10 @@ def plain_input(torch, model, given: Optional[Tuple[int, ...]]) -> Optional[Fitt
     if isinstance(first, (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)):
         dims = first.weight.dim() - 2
         return FittedInput((2, first.in_channels) + (32,) * dims, "standard normal")
+    if isinstance(first, torch.nn.RNNBase):  # 16 steps of a batch of 2, in the module's own layout
+        batch_first = bool(getattr(first, "batch_first", False))
+        shape = (2, 16, first.input_size) if batch_first else (16, 2, first.input_size)
+        return FittedInput(shape, "standard normal")
     return None
 
 
