@@ -330,10 +330,11 @@ class SignalExplodesOrVanishes(RuntimeCode):
     repeated blocks of a model (a `ModuleList`/`Sequential` of blocks of one type: a transformer's
     layers, a ResNet stage) are followed by their outputs. Reported: the activation std growing or
     shrinking geometrically with depth (more than 1.15× per step and 10× overall, fitted in forward
-    order) along the layers outside any repeated block, or along one container's blocks (inside a
-    block a layer is a residual branch); a layer whose output is constant although later layers use
-    it (a zero hidden layer); a layer after which more than half of the ReLU units are dead (zero for
-    every input of the batch).
+    order) along one container's blocks, or, in a model without repeated blocks, along its layers
+    (inside a block a layer is a residual branch, and outside them are a stem and heads, no chain);
+    a layer whose output is constant although its input is not (a zero hidden layer); a layer after
+    which more than half of the ReLU units are dead (zero for every input of the batch, judged only
+    where the batch's inputs to the layer differ: fed one vector, half the units look dead).
 
     The input fits the model: `--input-shape` exactly as given, else the model's own (`keras.Input`,
     the first layer's `in_features`/`in_channels`, a transformers model's `main_input_name` and
