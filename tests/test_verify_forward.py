@@ -201,24 +201,6 @@ def test_a_layer_fed_a_constant_is_not_said_to_stop_the_signal():
     assert not any("constant for every input" in f.message for f in report.findings)
 
 
-class AlikeQueries(nn.Module):
-    """Every row of the batch the same vector (as DETR's object queries are at init): a ReLU unit is then
-    positive for all rows or for none, so half the units would look dead without being so."""
-
-    def __init__(self):
-        super().__init__()
-        self.fc1, self.fc2 = nn.Linear(16, 64), nn.Linear(64, 4)
-
-    def forward(self, x):
-        return self.fc2(F.relu(self.fc1(x[:1].expand_as(x))))
-
-
-def test_dead_units_are_judged_only_on_inputs_that_vary():
-    report = initlint.verify(AlikeQueries(), framework="torch", input_shape=(32, 16))
-    assert report.signal[0].activation == "relu" and report.signal[0].dead_fraction is None
-    assert _signal_findings(report) == []
-
-
 # --- transformers, built from tiny configs -----------------------------------------------------------------
 
 

@@ -333,8 +333,7 @@ class SignalExplodesOrVanishes(RuntimeCode):
     order) along one container's blocks, or, in a model without repeated blocks, along its layers
     (inside a block a layer is a residual branch, and outside them are a stem and heads, no chain);
     a layer whose output is constant although its input is not (a zero hidden layer); a layer after
-    which more than half of the ReLU units are dead (zero for every input of the batch, judged only
-    where the batch's inputs to the layer differ: fed one vector, half the units look dead).
+    which more than half of the ReLU units are dead (zero for every input of the batch).
 
     The input fits the model: `--input-shape` exactly as given, else the model's own (`keras.Input`,
     the first layer's `in_features`/`in_channels`, a transformers model's `main_input_name` and

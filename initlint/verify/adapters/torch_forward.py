@@ -169,21 +169,6 @@ WEIGHT_VIEWS = {"t", "transpose", "permute", "view", "reshape", "contiguous", "t
                 "type_as", "__get__", "squeeze", "unsqueeze", "flatten", "expand", "expand_as"}
 
 
-DIVERSITY = 0.05  # a unit's spread over the batch, relative to the layer's scale, below which inputs are alike
-
-
-def varied(before, axis: int) -> bool:
-    """Whether the pre-activations vary over the batch: a unit that is never positive is dead only then. Fed
-    nearly one vector (DETR's decoder at init: every object query attends alike), every unit is positive
-    for all or negative for all, and half of them look dead."""
-    x = before.detach().float().movedim(axis, 0).reshape(before.shape[axis], -1)
-    if x.shape[1] < 2:
-        return False
-    spread = float(x.std(dim=1, correction=0).mean())
-    scale = float(x.pow(2).mean().sqrt())
-    return scale > 0 and spread > DIVERSITY * scale
-
-
 def _tensors_in(torch, args, kwargs):
     for value in list(args) + list(kwargs.values()):
         if isinstance(value, torch.Tensor):
@@ -329,19 +314,18 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
                     else:
                         slope = (1 / 8 + 1 / 3) / 2
                 activations[origin] = (act, float(slope) if slope is not None else None)
-                effect(signals.get(origin), act, result, source)
+                effect(signals.get(origin), act, result)
         elif base in TRANSPARENT:
             label(result, origin)
 
-    def effect(signal, act, result, before):
+    def effect(signal, act, result):
         if signal is None or result.numel() == 0:
             return
         r = result.detach().float()
         if act is Activation.RELU:
             axis = 1 if signal.kind in ("conv", "conv_transpose") and r.dim() >= 3 else r.dim() - 1
-            if varied(before, axis):
-                alive = (r > 0).movedim(axis, 0).reshape(r.shape[axis], -1).any(dim=1)
-                signal.dead_fraction = float(1.0 - alive.float().mean())
+            alive = (r > 0).movedim(axis, 0).reshape(r.shape[axis], -1).any(dim=1)
+            signal.dead_fraction = float(1.0 - alive.float().mean())
         elif act in (Activation.TANH, Activation.SIGMOID):
             magnitude = r.abs() if act is Activation.TANH else (2 * r - 1).abs()
             signal.saturated_fraction = float((magnitude > 0.99).float().mean())
