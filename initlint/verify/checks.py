@@ -166,7 +166,7 @@ def declaration_tests(result: TensorResult) -> List[Test]:
                                   f"{expect.kurtosis:.3f}{_p(p)}",
                                   effect=abs(kurt - expect.kurtosis) > KURTOSIS_EFFECT))
     elif sample is not None and sample.size < MIN_SHAPE_VALUES and n >= MIN_VALUES:
-        result.notes.append(f"too few values to test the distribution's shape ({sample.size} < {MIN_SHAPE_VALUES})")
+        result.notes.append(f"too few values to test the shape ({sample.size} < {MIN_SHAPE_VALUES})")
     return tests
 
 

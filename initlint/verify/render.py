@@ -95,8 +95,8 @@ def _clip(text: str, width: int, middle: bool = False) -> str:
 
 
 # how a table too wide narrows, step by step: (column, the width it may be cut to)
-NARROWING = (("verdict", 30), ("declared init", 24), ("parameter", 32), ("layer", 40), ("verdict", 16),
-             ("declared init", 16), ("parameter", 24), ("layer", 24), ("verdict", 12))
+NARROWING = (("declared init", 28), ("verdict", 46), ("parameter", 32), ("layer", 40), ("declared init", 20),
+             ("verdict", 30), ("parameter", 24), ("layer", 24), ("declared init", 16), ("verdict", 12))
 OPTIONAL = ("kurt", "range (σ)")  # dropped first when a table is too wide
 
 
