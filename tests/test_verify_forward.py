@@ -420,3 +420,24 @@ def test_keras_subclassed_blocks_are_followed_on_token_ids(tmp_path):
     blocks = [s for s in report.signal if s.kind == "block"]
     assert [s.name for s in blocks] == ["net/block", "net/block_1", "net/block_2", "net/block_3"]
     assert {s.group for s in blocks} == {"net"} and _signal_findings(report) == []
+
+
+class ResidualFFN(nn.Module):
+    """A pre-norm residual block whose feed-forward starts at LeCun's std before ReLU (as T5's does)."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.norm, self.up, self.down = nn.LayerNorm(width), nn.Linear(width, 2 * width), nn.Linear(2 * width, width)
+        nn.init.normal_(self.up.weight, std=width ** -0.5)
+
+    def forward(self, x):
+        return x + self.down(torch.relu(self.up(self.norm(x))))
+
+
+def test_scale_inside_a_residual_block_is_judged_only_under_strict():
+    """Inside a repeated block a layer is a residual branch: its scale off ReLU's gain does not compound."""
+    build = lambda: nn.Sequential(nn.Linear(32, 32), *[ResidualFFN(32) for _ in range(4)])  # noqa: E731
+    report = initlint.verify(build, framework="torch", input_shape=(8, 32))
+    assert "INI605" not in report.codes and len([s for s in report.signal if s.kind == "block"]) == 4
+    strict = initlint.verify(build, framework="torch", input_shape=(8, 32), strict=True)
+    assert {f.parameter for f in strict.findings if f.code == "INI605"} == {f"{i}.up.weight" for i in range(1, 5)}

@@ -305,7 +305,10 @@ class ScaleOffActivationTarget(RuntimeCode):
     ```
 
     ## Options
-    `--strict` (API: `strict=True`) also judges framework defaults.
+    `--strict` (API: `strict=True`) also judges framework defaults (a layer type's default, or an
+    initialiser the framework's own code applies) and the layers inside a model's repeated blocks (a
+    transformer's feed-forward is a residual branch: its scale does not compound with depth; INI606
+    judges the blocks' outputs).
 
     ## Frameworks
     PyTorch, Keras, Flax.

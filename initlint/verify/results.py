@@ -37,6 +37,7 @@ class TensorInfo:
     slope: Optional[float] = None
     layer_path: str = ""  # the owning layer's name in the model (links tensors to forward-pass layers)
     last_layer: bool = False  # the model's last weight layer in forward order: nothing after it compounds
+    in_block: bool = False  # inside one of the model's repeated blocks (a residual branch): its scale does not compound
 
     @property
     def numel(self) -> int:

@@ -164,6 +164,7 @@ class Run:
         """Measure every tensor and decide (initlint's own code only: outside the user's bounds)."""
         signals, notes, used_shape = forwarded
         mark_last_layer(infos, signals)
+        mark_in_block(infos, signals)
         started = time.perf_counter()
         results, facts, tests = self.measure(infos, adapter)
         findings = checks.conclude(results, facts, tests, signals, self.alpha, self.correction, self.strict)
@@ -236,6 +237,17 @@ def mark_last_layer(infos, signals) -> None:
         last = weights[-1].layer_path if weights else None
     for info in infos:
         info.last_layer = last is not None and info.layer_path == last
+
+
+def mark_in_block(infos, signals) -> None:
+    """The tensors of layers inside a repeated block the forward pass followed (a transformer's layers): a
+    branch whose output is added to the residual stream, where a scale off the activation's gain does not
+    compound with depth (the blocks' own outputs show whether the signal does)."""
+    blocks = tuple(signal.name + sep for signal in signals if signal.kind == "block" for sep in "./")
+    if not blocks:
+        return
+    for info in infos:
+        info.in_block = info.layer_path.startswith(blocks)
 
 
 def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, device: str = "cpu", seed: int = 0,

@@ -125,8 +125,8 @@ def weight_owners(torch, model) -> Dict[int, Tuple[str, Any]]:
 
 
 def repeated_blocks(model) -> List[Tuple[str, List[Tuple[str, Any]]]]:
-    """(container name, [(block name, block)]) for each ModuleList/Sequential of two or more blocks of one
-    type with layers inside (a transformer's layers, a ResNet stage)."""
+    """(container name, [(block name, block)]) for each ModuleList/Sequential holding two or more blocks of
+    one type with layers inside (a transformer's layers, a ResNet stage)."""
     import torch
 
     chains = []
@@ -134,13 +134,15 @@ def repeated_blocks(model) -> List[Tuple[str, List[Tuple[str, Any]]]]:
         if not isinstance(module, (torch.nn.ModuleList, torch.nn.Sequential)):
             continue
         children = list(module.named_children())
-        if len(children) < 2 or len({type(child) for _, child in children}) != 1:
-            continue
-        first = children[0][1]
-        if next(first.children(), None) is None or next(first.parameters(), None) is None:
-            continue
-        chains.append((name, [(f"{name}.{child_name}" if name else child_name, child)
-                              for child_name, child in children]))
+        counts: Dict[type, int] = {}
+        for _, child in children:
+            counts[type(child)] = counts.get(type(child), 0) + 1
+        # the children of a type that repeats (a stem or a head beside them is no block)
+        blocks = [(child_name, child) for child_name, child in children if counts[type(child)] >= 2
+                  and next(child.children(), None) is not None and next(child.parameters(), None) is not None]
+        if blocks:
+            chains.append((name, [(f"{name}.{child_name}" if name else child_name, child)
+                                  for child_name, child in blocks]))
     return chains
 
 
