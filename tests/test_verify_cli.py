@@ -21,10 +21,14 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 from initlint.cli import main  # noqa: E402
 
-TOP_KEYS = ["version", "model", "framework", "device", "parameters", "findings"]
+TOP_KEYS = ["version", "model", "framework", "device", "parameters", "findings", "forward"]
 PARAMETER_KEYS = ["name", "shape", "fan_in", "fan_out", "initializer", "expected_std", "mean", "std", "min", "max",
                   "codes"]
-FINDING_KEYS = ["code", "parameter", "message", "source", "confirms"]
+FINDING_KEYS = ["code", "parameter", "message", "source", "confirms", "path", "line", "column", "linked", "name",
+                "p_value"]
+CONFIRMS = {"confirmed", "refuted", "not reached", "not measurable", None}
+SIGNAL_KEYS = ["name", "kind", "parameter", "std", "activation", "dead_fraction", "saturated_fraction", "group",
+               "input_std"]
 
 XAVIER_RELU = '''
 from torch import nn
@@ -77,9 +81,19 @@ def test_json_schema_exactly_as_specified(tmp_path):
     assert all(list(f) == FINDING_KEYS for f in data["findings"])
     runtime = [f for f in data["findings"] if f["code"].startswith("INI6")]
     static = [f for f in data["findings"] if not f["code"].startswith("INI6")]
-    assert [f["code"] for f in runtime] == ["INI605"] and runtime[0]["source"].endswith("model.py:7")
-    assert [(f["code"], f["confirms"]) for f in static] == [("INI201", "confirmed")]
-    assert runtime[0]["confirms"].startswith("INI201 ")
+    assert all(f["confirms"] in CONFIRMS for f in data["findings"])
+    (finding,) = runtime
+    assert finding["code"] == "INI605" and finding["path"].endswith("model.py")
+    assert (finding["line"], finding["column"]) == (7, 5)  # nn.init.xavier_uniform_(...), as check counts
+    assert finding["source"] == f"{finding['path']}:7:5" and finding["name"] == "scale-off-activation-target"
+    assert [(f["code"], f["confirms"], f["line"], f["linked"]) for f in static] == [("INI201", "confirmed", 7, None)]
+    assert finding["confirms"] == "confirmed"
+    assert finding["linked"] == {"code": "INI201", "path": static[0]["path"], "line": 7, "column": static[0]["column"]}
+    forward = data["forward"]
+    assert forward["input_shape"] == [32, 64] and "standard-normal" in forward["input"]
+    assert [layer["name"] for layer in forward["layers"]] == ["0", "2", "4"]
+    assert all(list(layer) == SIGNAL_KEYS for layer in forward["layers"])
+    assert forward["layers"][0]["activation"] == "relu" and forward["layers"][0]["parameter"] == "0.weight"
     assert "Traceback" not in result.stderr
 
 
@@ -91,7 +105,12 @@ def test_text_table_and_exit_codes(tmp_path, capsys, torch_required):
     for column in ("parameter", "shape", "fans (in/out)", "declared init", "expected", "measured", "ratio", "verdict"):
         assert column in header
     assert "INI605 [0.weight] scale below the relu target" in out
-    assert "Forward pass on a standard-normal input of shape 32x64" in out
+    assert "Forward pass at init on a standard-normal input of shape 32x64" in out
+    lines = out.splitlines()
+    table = lines[2:lines.index("", 2)]
+    forward = lines[lines.index("Forward pass at init on a standard-normal input of shape 32x64 (output std of each "
+                                "layer, and of each repeated block):") + 1:]
+    assert len(table) == 7 and max(len(line) for line in table + forward[:4]) <= 120
     healthy = write(tmp_path / "healthy.py", HEALTHY)
     code, out, _ = verify(capsys, healthy)  # make_model is found too
     assert code == 0 and "No findings" in out and ":make_model" in out
@@ -221,7 +240,7 @@ def test_plot_draws_the_flagged_tensors(tmp_path, capsys, torch_required):
     path = write(tmp_path / "model.py", XAVIER_RELU)
     image = tmp_path / "hist.png"
     code, _, err = verify(capsys, path, "--plot", image)
-    assert code == 1 and f"wrote {image} (1 tensors)" in err
+    assert code == 1 and f"wrote {image} (1 tensor)" in err
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size > 10_000
     healthy = write(tmp_path / "healthy.py", HEALTHY)
     other = tmp_path / "none.png"

@@ -18,6 +18,8 @@ import numpy as np
 
 from . import codes as code_registry
 from .expect import activation_band, judged_fan
+from .labels import readable
+from .recording import display_path
 from .results import LayerSignal, RuntimeFinding, TensorResult
 from .stats import (
     CORRECTIONS,
@@ -58,7 +60,7 @@ def _declared(result: TensorResult) -> str:
     label = getattr(result, "_label", None)
     if label is None:
         decl = result.info.declared
-        label = decl.label() if decl is not None else "its initialiser"
+        label = readable(decl) if decl is not None else "its initialiser"
         result._label = label
     return label
 
@@ -164,7 +166,7 @@ def declaration_tests(result: TensorResult) -> List[Test]:
                                   f"{expect.kurtosis:.3f}{_p(p)}",
                                   effect=abs(kurt - expect.kurtosis) > KURTOSIS_EFFECT))
     elif sample is not None and sample.size < MIN_SHAPE_VALUES and n >= MIN_VALUES:
-        result.notes.append(f"too few values to test the distribution's shape ({sample.size} < {MIN_SHAPE_VALUES})")
+        result.notes.append(f"too few values to test the shape ({sample.size} < {MIN_SHAPE_VALUES})")
     return tests
 
 
@@ -181,7 +183,13 @@ def activation_tests(result: TensorResult, kept_declared: bool, strict: bool) ->
     fan = judged_fan(info, info.declared)
     if band is None or fan is None or moments is None or not moments.finite or moments.min == moments.max:
         return []
-    if (info.is_default and not strict) or info.last_layer:
+    # a framework's own choice (the layer type's default; nn.Transformer's xavier_uniform_, which torch's code
+    # applies; values that hold the layer's default law) is judged only under --strict
+    chosen_by_framework = info.is_default or result.default_like or (
+        info.declared is not None and info.declared.explicit is False)
+    # inside a repeated block (a residual branch: T5's and DETR's feed-forward) a scale off the gain does not
+    # compound with depth; --strict judges it too
+    if ((chosen_by_framework or info.in_block) and not strict) or info.last_layer:
         return []
     gain, low, high = band
     name = info.activation.replace("_", " ")
@@ -243,27 +251,51 @@ def signal_tests(signals: Sequence[LayerSignal]) -> List[Test]:
             tests.append(Test(signal.param, "INI606", None,
                               f"{signal.dead_fraction:.0%} of the ReLU units after {signal.name} are dead: zero for "
                               f"every input of the standard-normal batch, so they pass no gradient"))
-    chain = [s for s in signals if s.kind != "embedding"]
+    chain = [s for s in signals if s.kind not in ("embedding", "block")]
     for index, signal in enumerate(chain[:-1]):
-        if signal.std == 0.0:
+        # a layer fed a constant (DETR's decoder starts from zero queries) does not stop the signal itself
+        if signal.std == 0.0 and signal.input_std != 0.0:
             tests.append(Test(signal.param, "INI606", None,
                               f"the output of {signal.name} is constant for every input (std 0): the signal stops "
                               f"there and no later layer sees the input"))
-    positive = [s for s in chain if s.std > 0 and math.isfinite(s.std)]
-    if len(positive) >= MIN_TREND_LAYERS:
-        y = np.log([s.std for s in positive])
-        x = np.arange(len(y), dtype=np.float64)
-        slope = float(np.polyfit(x, y, 1)[0])
-        total = float(y[-1] - y[0])
-        if abs(slope) > TREND_PER_LAYER and abs(total) > TREND_TOTAL and np.sign(slope) == np.sign(total):
-            first, last = positive[0], positive[-1]
-            verb = "grows" if slope > 0 else "shrinks"
-            tests.append(Test(last.param, "INI606", None,
-                              f"the activation std {verb} geometrically with depth: {_fmt(first.std)} after "
-                              f"{first.name}, {_fmt(last.std)} after {last.name} ({math.exp(slope):.2f}× per layer "
-                              f"over "
-                              f"{len(positive)} layers) on a standard-normal input"))
+    # in a model with repeated blocks, depth is its blocks: inside one a layer's output is a branch (a residual
+    # network carries its signal in the blocks' outputs, judged below), and the layers outside them are a stem
+    # and heads side by side (DETR's class and box heads), no chain in depth
+    if not any(s.kind == "block" for s in signals):
+        trend = _trend(chain, "layer")
+        if trend is not None:
+            tests.append(trend)
+    groups: Dict[str, List[LayerSignal]] = defaultdict(list)
+    for signal in signals:
+        if signal.kind == "block":
+            groups[signal.group or ""].append(signal)
+    for group, blocks in groups.items():
+        trend = _trend(blocks, f"block of {group}" if group else "block")
+        if trend is not None:
+            tests.append(trend)
     return tests
+
+
+def _trend(chain: Sequence[LayerSignal], unit: str) -> Optional[Test]:
+    """INI606 when the output std of a chain in depth changes geometrically: by more than 15% per step on a
+    log-linear fit and by more than 10x from first to last."""
+    positive = [s for s in chain if s.std > 0 and math.isfinite(s.std)]
+    if len(positive) < MIN_TREND_LAYERS:
+        return None
+    y = np.log([s.std for s in positive])
+    x = np.arange(len(y), dtype=np.float64)
+    slope = float(np.polyfit(x, y, 1)[0])
+    total = float(y[-1] - y[0])
+    if not (abs(slope) > TREND_PER_LAYER and abs(total) > TREND_TOTAL and np.sign(slope) == np.sign(total)):
+        return None
+    first, last = positive[0], positive[-1]
+    verb = "grows" if slope > 0 else "shrinks"
+    what = "activation std" if unit == "layer" else "output std of the repeated blocks"
+    step = "layer" if unit == "layer" else "block"
+    return Test(last.param, "INI606", None,
+                f"the {what} {verb} geometrically with depth: {_fmt(first.std)} after {first.name}, "
+                f"{_fmt(last.std)} after {last.name} ({math.exp(slope):.2f}× per {step} over {len(positive)} "
+                f"{step}s) in the forward pass at init")
 
 
 def tensor_checks(result: TensorResult, rng: np.random.Generator) -> Tuple[List[Test], List[Test]]:
@@ -337,7 +369,9 @@ def conclude(results: List[TensorResult], facts: List[Test], round_one: List[Tes
         if result is not None and code not in result.codes:
             result.codes.append(code)
         findings.append(RuntimeFinding(code, code_registry.name_of(code), tensor, test.message,
-                                       frame.where() if frame else None, p_value=test.p))
+                                       frame.where() if frame else None, p_value=test.p,
+                                       path=display_path(frame.path) if frame else None,
+                                       line=frame.line if frame else None, column=frame.column if frame else None))
     for result in results:
         result.codes.sort()
         if result.codes:

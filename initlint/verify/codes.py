@@ -305,7 +305,10 @@ class ScaleOffActivationTarget(RuntimeCode):
     ```
 
     ## Options
-    `--strict` (API: `strict=True`) also judges framework defaults.
+    `--strict` (API: `strict=True`) also judges framework defaults (a layer type's default, or an
+    initialiser the framework's own code applies) and the layers inside a model's repeated blocks (a
+    transformer's feed-forward is a residual branch: its scale does not compound with depth; INI606
+    judges the blocks' outputs).
 
     ## Frameworks
     PyTorch, Keras, Flax.
@@ -321,18 +324,28 @@ class SignalExplodesOrVanishes(RuntimeCode):
     Flags a forward pass whose signal grows or shrinks geometrically with depth, stops at a constant
     layer, or leaves most ReLU units dead.
 
-    The model runs once on a standard-normal input (random token ids for a model that starts with an
-    embedding) with every dense, convolutional and embedding layer observed. Reported: the
-    activation std growing or shrinking geometrically with depth (more than 1.15× per layer and 10×
-    overall, fitted across the layers in forward order), a layer whose output is constant although
-    later layers use it (a zero hidden layer), or a layer after which more than half of the ReLU units
-    are dead (zero for every input of the batch).
+    The model runs once as the first training step would run it: normalisation layers with batch
+    statistics (BatchNorm in torch, Keras and Flax) normalise by the batch, dropout is off, and every
+    module's mode and running statistics are restored afterwards. Every module that owns a weight is
+    observed, known layer type or not: its signal is the output of the operation that uses the weight
+    (`F.linear`, a convolution, a matmul, an embedding), so a custom module whose `forward` is
+    `torch.tanh(F.linear(x, self.w, self.b))` is followed too, with its functional activation. The
+    repeated blocks of a model (a `ModuleList`/`Sequential` of blocks of one type: a transformer's
+    layers, a ResNet stage) are followed by their outputs. Reported: the activation std growing or
+    shrinking geometrically with depth (more than 1.15× per step and 10× overall, fitted in forward
+    order) along one container's blocks, or, in a model without repeated blocks, along its layers
+    (inside a block a layer is a residual branch, and outside them are a stem and heads, no chain);
+    a layer whose output is constant although its input is not (a zero hidden layer); a layer after
+    which more than half of the ReLU units are dead (zero for every input of the batch).
 
-    The input shape comes from `--input-shape`, else from the model (`keras.Input`, the first
-    layer's `in_features`/`in_channels`, a transformers config); without one this check is skipped
-    with a note. A (batch, features) input is run with 32 samples; images and sequences with their
-    own batch (a unit is a channel seen at every position); a vision transformer on 4×4 patches with
-    its position embeddings interpolated. The per-layer stds are in the text report.
+    The input fits the model: `--input-shape` exactly as given, else the model's own (`keras.Input`,
+    the first layer's `in_features`/`in_channels`, a transformers model's `main_input_name` and
+    config: token ids, images, audio, an encoder-decoder's decoder ids). A model that starts with an
+    embedding gets random token ids below its vocabulary size. An inferred (batch, features) input
+    is run with 32 samples; images and sequences with their own batch (a unit is a channel seen at
+    every position); a vision transformer on 4×4 patches with its position embeddings interpolated.
+    Without an input shape this check is skipped with a note. The per-layer and per-block stds are in
+    the text report and in the JSON (`forward`).
 
     ## Why is this bad?
     A signal that shrinks or grows geometrically leaves the last layers with noise-free zeros or

@@ -134,10 +134,10 @@ def run(args: argparse.Namespace) -> int:
     # registered after the model's own handlers, so it runs before them (atexit runs last-in first)
     atexit.register(_stdout_to_stderr)
     if args.plot:
-        from .plot import plot
+        from .plot import describe_plot, plot, plotted
 
-        shown = plot(report, args.plot)
-        progress(f"wrote {args.plot} ({shown} tensors)" if shown
+        written = plot(report, args.plot)
+        progress(describe_plot(written, len(plotted(report))) if written
                  else f"nothing flagged to plot; {args.plot} not written")
     build = report.seconds.get("build")
     progress(f"verified in {time.perf_counter() - started:.1f} s" + (f" (build {build:.1f} s)" if build else ""))

@@ -18,7 +18,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 from ..ftypes import Finding
 from .expect import BAND, activation_band, judged_fan
 from .recording import Recording, display_path
-from .results import RuntimeFinding, TensorResult
+from .results import RuntimeFinding, StaticLink, TensorResult
 from .stats import MIN_SHAPE_VALUES, MIN_VALUES
 
 CONFIRMED, REFUTED, NOT_REACHED, UNMEASURABLE = "confirmed", "refuted", "not reached", "not measurable"
@@ -239,13 +239,16 @@ def link(findings: Sequence[Finding], results: Sequence[TensorResult], recording
             verdict, reason = UNMEASURABLE, "the code ran, but no parameter tensor is linked to it"
         else:
             verdict, reason = JUDGES[finding.code](linked, finding)
-        where = f"{display_path(finding.path)}:{finding.line}:{finding.column}"
+        path = display_path(finding.path)
+        where = f"{path}:{finding.line}:{finding.column}"
         parameter = linked[0].info.name if linked else None
         out.append(RuntimeFinding(finding.code, finding.name, parameter, f"{finding.message} → {verdict}: {reason}",
-                                  source=where, confirms=verdict))
+                                  source=where, confirms=verdict, path=path, line=finding.line,
+                                  column=finding.column))
         if verdict == CONFIRMED:
             names = {r.info.name for r in linked}
             for item in runtime:
-                if item.parameter in names and item.code in CONFIRMING.get(finding.code, ()) and item.confirms is None:
-                    item.confirms = f"{finding.code} {where}"
+                if item.parameter in names and item.code in CONFIRMING.get(finding.code, ()) and item.linked is None:
+                    item.confirms = CONFIRMED
+                    item.linked = StaticLink(finding.code, path, finding.line, finding.column)
     return out

@@ -8,6 +8,7 @@ them in reverse order, whatever the build raised. A wrapper that survives in the
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import os
 import site
@@ -27,9 +28,10 @@ class Frame:
     line: int
     first_line: int
     function: str
+    column: Optional[int] = field(default=None, compare=False)  # 1-based, of the call running (innermost frame)
 
     def where(self) -> str:
-        return f"{display_path(self.path)}:{self.line}"
+        return f"{display_path(self.path)}:{self.line}" + (f":{self.column}" if self.column else "")
 
 
 def display_path(path: str) -> str:
@@ -79,6 +81,20 @@ def is_user_file(filename: str) -> bool:
     return result
 
 
+def _column(frame) -> Optional[int]:
+    """The 1-based column where the call the frame is running starts (Python 3.11+), as check reports one."""
+    positions = getattr(frame.f_code, "co_positions", None)
+    if positions is None or frame.f_lasti < 0:
+        return None
+    try:
+        start = next(itertools.islice(positions(), frame.f_lasti // 2, None), None)
+    except (TypeError, ValueError):  # pragma: no cover
+        return None
+    if not start or start[0] != frame.f_lineno or start[2] is None:
+        return None
+    return start[2] + 1
+
+
 def user_stack(skip: int = 1, limit: int = 12) -> Tuple[Frame, ...]:
     """The user's frames on the current stack, innermost first (at most ``limit``)."""
     frame = sys._getframe(skip + 1)
@@ -86,7 +102,8 @@ def user_stack(skip: int = 1, limit: int = 12) -> Tuple[Frame, ...]:
     while frame is not None and len(found) < limit:
         code = frame.f_code
         if is_user_file(code.co_filename):
-            found.append(Frame(code.co_filename, frame.f_lineno, code.co_firstlineno, code.co_name))
+            found.append(Frame(code.co_filename, frame.f_lineno, code.co_firstlineno, code.co_name,
+                               None if found else _column(frame)))
         frame = frame.f_back
     return tuple(found)
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, List, Optional
 
+from .labels import readable
 from .results import Report, TensorResult
 
 JSON_VERSION = 1
+WIDTH = 120  # the text table's width at most
 
 
 def _number(value: Optional[float]) -> Optional[float]:
@@ -31,7 +33,7 @@ def parameter_json(result: TensorResult) -> Dict[str, Any]:
         "shape": list(info.shape),
         "fan_in": _fan(info.fan_in) if info.role == "weight" else None,
         "fan_out": _fan(info.fan_out) if info.role == "weight" else None,
-        "initializer": info.declared.label() if info.declared is not None else None,
+        "initializer": readable(info.declared, None),
         "expected_std": _number(expect.std) if expect is not None else None,
         "mean": _number(moments.mean) if moments else None,
         "std": _number(moments.std) if moments else None,
@@ -42,7 +44,7 @@ def parameter_json(result: TensorResult) -> Dict[str, Any]:
 
 
 def report_json(report: Report) -> Dict[str, Any]:
-    """The SPEC's JSON object of a verification."""
+    """The SPEC's JSON object of a verification, with the forward pass (``forward``) after its keys."""
     return {
         "version": JSON_VERSION,
         "model": report.model,
@@ -50,6 +52,12 @@ def report_json(report: Report) -> Dict[str, Any]:
         "device": report.device,
         "parameters": [parameter_json(r) for r in report.tensors],
         "findings": [f.to_json() for f in report.findings] + [f.to_json() for f in report.static],
+        "forward": {
+            "input": report.input,
+            "input_shape": list(report.input_shape) if report.input_shape else None,
+            "layers": [signal.to_json() for signal in report.signal],
+            "notes": list(report.notes),
+        },
     }
 
 
@@ -63,11 +71,67 @@ def _shape(shape) -> str:
     return "x".join(str(d) for d in shape) or "scalar"
 
 
-def _table(rows: List[List[str]], header: List[str]) -> List[str]:
-    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) if rows else len(header[i]) for i in range(len(header))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
+def _clip(text: str, width: int, middle: bool = False) -> str:
+    """``text`` in at most ``width`` characters: cut at the end with "…", or in the middle (a dotted name's
+    head and its most specific tail survive)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return text[:width]
+    if not middle:
+        return text[: width - 1] + "…"
+    parts = text.split(".")
+    for keep in (3, 1):  # a dotted name: its leading components abbreviated, the indices and the tail kept
+        for index in sorted(range(len(parts) - 2), key=lambda i: -len(parts[i])):
+            if len(".".join(parts)) <= width:
+                return ".".join(parts)
+            if not parts[index].isdigit() and len(parts[index]) > keep:
+                parts[index] = parts[index][:keep]
+        if len(".".join(parts)) <= width:
+            return ".".join(parts)
+    text = ".".join(parts)
+    tail = (width - 1) * 3 // 5
+    return text[: width - 1 - tail] + "…" + text[len(text) - tail:]
+
+
+# how a table too wide narrows, step by step: (column, the width it may be cut to)
+NARROWING = (("declared init", 28), ("verdict", 46), ("parameter", 32), ("layer", 40), ("declared init", 20),
+             ("verdict", 30), ("parameter", 24), ("layer", 24), ("declared init", 16), ("verdict", 12))
+OPTIONAL = ("kurt", "range (σ)")  # dropped first when a table is too wide
+
+
+def _table(rows: List[List[str]], header: List[str], width: int = WIDTH) -> List[str]:
+    """Rows in columns, at most ``width`` characters a line: optional columns dropped, then the columns of
+    ``NARROWING`` cut in its order, until it fits."""
+    header, rows = list(header), [list(r) for r in rows]
+
+    def widths():
+        return [max([len(header[i])] + [len(r[i]) for r in rows]) for i in range(len(header))]
+
+    def total(ws):
+        return sum(ws) + 2 * (len(ws) - 1)
+
+    for name in OPTIONAL:
+        if total(widths()) <= width or name not in header:
+            continue
+        index = header.index(name)
+        del header[index]
+        for row in rows:
+            del row[index]
+    ws = widths()
+    for name, narrowest in NARROWING:
+        excess = total(ws) - width
+        if excess <= 0:
+            break
+        if name in header and ws[header.index(name)] > narrowest:
+            index = header.index(name)
+            ws[index] = max(narrowest, ws[index] - excess, len(name))
     for row in rows:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        for i, cell in enumerate(row):
+            row[i] = _clip(cell, ws[i], middle=header[i] in ("parameter", "layer"))
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, ws)).rstrip()]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, ws)).rstrip())
     return lines
 
 
@@ -84,9 +148,7 @@ def report_text(report: Report, max_rows: int = 400) -> str:
     for result in shown:
         info = result.info
         fans = f"{_g(info.fan_in, 6)}/{_g(info.fan_out, 6)}" if info.role == "weight" else "-"
-        declared = info.declared.label() if info.declared is not None else "-"
-        if len(declared) > 42:
-            declared = declared[:41] + "…"
+        declared = readable(info.declared)
         expected = _g(result.expect.std) if result.expect is not None else "-"
         measured = _g(result.moments.std) if result.moments is not None else "-"
         ratio = _g(result.ratio, 3)
@@ -111,19 +173,20 @@ def report_text(report: Report, max_rows: int = 400) -> str:
         lines.append("")
     if report.signal:
         shape = "x".join(str(d) for d in report.input_shape) if report.input_shape else "?"
-        lines.append(f"Forward pass on a standard-normal input of shape {shape} (output std per layer):")
-        parts = []
-        for signal in report.signal[:60]:
+        fed = report.input or f"a standard-normal input of shape {shape}"
+        lines.append(f"Forward pass at init on {fed} (output std of each layer, and of each repeated block):")
+        rows = []
+        for signal in report.signal[:80]:
             extra = ""
             if signal.dead_fraction is not None:
-                extra = f", {signal.dead_fraction:.0%} dead"
+                extra = f"{signal.dead_fraction:.0%} dead"
             elif signal.saturated_fraction is not None:
-                extra = f", {signal.saturated_fraction:.0%} saturated"
-            parts.append(f"{signal.name} {_g(signal.std, 3)}{' → ' + signal.activation if signal.activation else ''}"
-                         f"{extra}")
-        lines += [f"  {p}" for p in parts]
-        if len(report.signal) > 60:
-            lines.append(f"  ... {len(report.signal) - 60} more layers")
+                extra = f"{signal.saturated_fraction:.0%} saturated"
+            rows.append([signal.name, signal.kind or "-", _g(signal.std, 3), signal.activation or "-", extra])
+        lines += [f"  {line}" for line in _table(rows, ["layer", "kind", "output std", "activation", "units"],
+                                                 WIDTH - 2)]
+        if len(report.signal) > 80:
+            lines.append(f"  ... {len(report.signal) - 80} more (--format json lists all)")
         lines.append("")
     for note in report.notes:
         lines.append(f"note: {note}")

@@ -37,6 +37,7 @@ class TensorInfo:
     slope: Optional[float] = None
     layer_path: str = ""  # the owning layer's name in the model (links tensors to forward-pass layers)
     last_layer: bool = False  # the model's last weight layer in forward order: nothing after it compounds
+    in_block: bool = False  # inside one of the model's repeated blocks (a residual branch): its scale does not compound
 
     @property
     def numel(self) -> int:
@@ -106,6 +107,7 @@ class TensorResult:
     sample: Any = None  # the float64 sample (kept only when a plot is wanted)
     scale_ratio: Optional[float] = None  # std * sqrt(fan_in) / gain, INI605's measure
     target_std: Optional[float] = None
+    default_like: bool = False  # no known declaration, and the values hold the layer type's default law
     _label: Optional[str] = field(default=None, repr=False)  # the declaration's label, computed once
 
     @property
@@ -125,44 +127,82 @@ class TensorResult:
 
 @dataclass
 class LayerSignal:
-    """One weight layer in the forward pass on a standard-normal input."""
+    """One weight layer (or one of a model's repeated blocks) in the forward pass at init."""
 
     name: str
     std: float
-    kind: Optional[str] = None  # the layer kind (dense, conv, embedding, ...)
+    kind: Optional[str] = None  # the layer kind (dense, conv, embedding, ...; "block": a repeated block's output)
     param: str = ""  # the layer's weight tensor, which findings about the layer name
     activation: Optional[str] = None
     dead_fraction: Optional[float] = None  # ReLU family: units that are zero for every input
     saturated_fraction: Optional[float] = None  # tanh/sigmoid: outputs within 1% of the asymptote
+    group: Optional[str] = None  # a block's container (its ModuleList): each container is one chain in depth
+    input_std: Optional[float] = None  # the std of what the layer's weight was applied to (None: not seen)
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "parameter": self.param or None, "std": _finite(self.std),
+                "activation": self.activation, "dead_fraction": self.dead_fraction,
+                "saturated_fraction": self.saturated_fraction, "group": self.group,
+                "input_std": _finite(self.input_std) if self.input_std is not None else None}
+
+
+def _finite(value: Optional[float]) -> Optional[float]:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+CONFIRMS = ("confirmed", "refuted", "not reached", "not measurable")  # and None
+
+
+@dataclass
+class StaticLink:
+    """The static finding (``initlint check``'s) that a runtime finding confirms."""
+
+    code: str
+    path: str
+    line: int
+    column: int
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"code": self.code, "path": self.path, "line": self.line, "column": self.column}
+
+    def where(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
 
 
 @dataclass
 class RuntimeFinding:
     """A runtime finding (INI601-INI608), or a static finding with what the numbers say about it.
 
-    The JSON object has exactly the SPEC's keys: code, parameter, message, source, confirms. For a
-    runtime code ``confirms`` names the static finding it confirms (``"INI101 model.py:26"``) or is
-    null; for a static code it is ``"confirmed"``, ``"refuted"``, ``"not reached"`` or
-    ``"not measurable"``."""
+    ``path``/``line``/``column`` locate it as ``initlint check`` does (a runtime finding: where the user's code
+    declared the tensor's initialiser; column 1-based; None when no user code did). ``confirms`` is one of
+    ``CONFIRMS`` or None: a static finding's verdict against the numbers, or "confirmed" on a runtime finding
+    that confirms a static one, which ``linked`` then names."""
 
     code: str
     name: str
     parameter: Optional[str]
     message: str
-    source: Optional[str] = None
+    source: Optional[str] = None  # "path:line:column" (or "path:line"): the three fields below in one string
     confirms: Optional[str] = None
     p_value: Optional[float] = None
+    path: Optional[str] = None
+    line: Optional[int] = None
+    column: Optional[int] = None
+    linked: Optional[StaticLink] = None
 
     def to_json(self) -> Dict[str, Any]:
-        """The SPEC's JSON object."""
-        return {"code": self.code, "parameter": self.parameter, "message": self.message,
-                "source": self.source, "confirms": self.confirms}
+        """The JSON object: the SPEC's keys (code, parameter, message, source, confirms), then the location
+        in check's fields, the linked static finding, the rule's name and the p-value."""
+        return {"code": self.code, "parameter": self.parameter, "message": self.message, "source": self.source,
+                "confirms": self.confirms, "path": self.path, "line": self.line, "column": self.column,
+                "linked": self.linked.to_json() if self.linked is not None else None, "name": self.name,
+                "p_value": _finite(self.p_value)}
 
     def text(self) -> str:
         """The text report."""
         where = f"{self.source}: " if self.source else ""
         what = f" [{self.parameter}]" if self.parameter else ""
-        tail = f" ({self.confirms})" if self.confirms else ""
+        tail = f" (confirms {self.linked.code} at {self.linked.where()})" if self.linked is not None else ""
         return f"{where}{self.code}{what} {self.message}{tail}"
 
 
@@ -180,6 +220,7 @@ class Report:
     notes: List[str] = field(default_factory=list)
     input_shape: Optional[Tuple[int, ...]] = None
     seconds: Dict[str, float] = field(default_factory=dict)
+    input: Optional[str] = None  # what the forward pass fed, in words ("random token ids below 1000 of shape 2x16")
 
     @property
     def codes(self) -> List[str]:

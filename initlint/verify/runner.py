@@ -25,6 +25,7 @@ from .discovery import (
     raised,
     user_traceback,
 )
+from .defaults import holds_layer_default
 from .expect import expectation
 from .guard import UserCode
 from .memory import MemoryBudget
@@ -214,6 +215,7 @@ class Run:
         """Measure every tensor and decide (initlint's own code only: outside the user's bounds)."""
         signals, notes, used_shape = forwarded
         mark_last_layer(infos, signals)
+        mark_in_block(infos, signals)
         started = time.perf_counter()
         results, facts, tests = self.measure(infos, adapter)
         findings = checks.conclude(results, facts, tests, signals, self.alpha, self.correction, self.strict)
@@ -232,7 +234,8 @@ class Run:
                 result.verdict = " ".join(result.codes) if result.codes else result.verdict
         self.seconds["statistics"] = time.perf_counter() - started
         return Report(label, adapter.framework, adapter.device_name(model), results, findings, signal=list(signals),
-                      notes=notes, input_shape=used_shape, seconds=self.seconds)
+                      notes=notes, input_shape=used_shape, seconds=self.seconds,
+                      input=getattr(adapter, "input_description", None))
 
     @staticmethod
     def across_ranks(adapter: Adapter, infos) -> list:
@@ -256,6 +259,7 @@ class Run:
         for info in infos:
             moments, sample = info.handle.measure(rng)
             result = TensorResult(info, expectation(info.declared, info, adapter.layout), moments)
+            result.default_like = holds_layer_default(info, moments, adapter.layout)
             if moments.n and moments.finite:
                 result.sample, result.sample_size = sample, int(sample.size)
                 if sample.size >= 100 and moments.max > moments.min:
@@ -295,13 +299,25 @@ def collector_paused():
 
 def mark_last_layer(infos, signals) -> None:
     """The last weight layer the forward pass ran (else the last in the model's order)."""
-    if signals:
-        last = signals[-1].name
+    layers = [signal for signal in signals if signal.kind != "block"]
+    if layers:
+        last = layers[-1].name
     else:
         weights = [info for info in infos if info.semantic_fan_in is not None]
         last = weights[-1].layer_path if weights else None
     for info in infos:
         info.last_layer = last is not None and info.layer_path == last
+
+
+def mark_in_block(infos, signals) -> None:
+    """The tensors of layers inside a repeated block the forward pass followed (a transformer's layers): a
+    branch whose output is added to the residual stream, where a scale off the activation's gain does not
+    compound with depth (the blocks' own outputs show whether the signal does)."""
+    blocks = tuple(signal.name + sep for signal in signals if signal.kind == "block" for sep in "./")
+    if not blocks:
+        return
+    for info in infos:
+        info.in_block = info.layer_path.startswith(blocks)
 
 
 def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, device: str = "cpu", seed: int = 0,

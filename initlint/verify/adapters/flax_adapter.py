@@ -210,20 +210,21 @@ class FlaxAdapter(Adapter):
             if input_shape and not self.params:
                 x = self._make_input(tuple(input_shape))
                 # trace only (under the runner's recording): declarations and shapes, no values computed
-                jax.eval_shape(lambda: module.init(jax.random.PRNGKey(self.seed), x))
+                jax.eval_shape(lambda: module.init(jax.random.PRNGKey(self.seed), x, **self.call_kwargs(module)))
         elif isinstance(obj, nn.Module):
             if not input_shape:
                 raise VerifyError("a Flax module has no parameters until it is initialised on an input: pass "
                                   "--input-shape (e.g. --input-shape 2,4), or return (module, variables)")
             module = obj
-            x = self._make_input(tuple(input_shape))
+            x = self._init_input(module, tuple(input_shape))
             if self.recording.budget is not None:  # the size of every variable first, for no memory at all
-                shapes = jax.eval_shape(lambda: module.init(jax.random.PRNGKey(self.seed), x))
+                shapes = jax.eval_shape(lambda: module.init(jax.random.PRNGKey(self.seed), x,
+                                                            **self.call_kwargs(module)))
                 leaves = jax.tree_util.tree_leaves(shapes)
                 nbytes = sum(int(math.prod(leaf.shape)) * leaf.dtype.itemsize for leaf in leaves)
                 self.recording.budget.claim(nbytes, f"initialising its {type(module).__name__} (the variables of "
                                                     f"jax.eval_shape of module.init)")
-            variables = module.init(jax.random.PRNGKey(self.seed), x)
+            variables = module.init(jax.random.PRNGKey(self.seed), x, **self.call_kwargs(module))
         else:
             raise VerifyError(f"expected a Flax module or (module, variables), got {type(obj).__name__}")
         if not isinstance(variables, dict) and not hasattr(variables, "keys"):
@@ -254,8 +255,37 @@ class FlaxAdapter(Adapter):
             return "cpu" if device.platform == "cpu" else f"cuda:{device.id}"
         return self.device
 
-    def _make_input(self, shape):
+    def _make_input(self, shape, variables=None):
+        vocab = embedding_rows(variables) if variables is not None else None
+        if vocab:  # an embedding-first model takes token ids
+            self.input_description = f"random token ids below {vocab} of shape {'x'.join(map(str, shape))}"
+            return self.jax.random.randint(self.jax.random.PRNGKey(self.seed + 1), shape, 0, vocab)
+        self.input_description = f"a standard-normal input of shape {'x'.join(map(str, shape))}"
         return self.jax.random.normal(self.jax.random.PRNGKey(self.seed + 1), shape)
+
+    def _init_input(self, module, shape):
+        """The input ``module.init`` traces with: standard normal, or token ids (0 and 1, valid for any
+        vocabulary) when the module rejects floats (an ``nn.Embed`` first)."""
+        x = self._make_input(shape)
+        try:
+            self.jax.eval_shape(lambda: module.init(self.jax.random.PRNGKey(self.seed), x, **self.call_kwargs(module)))
+        except Exception as exc:  # the real init below reports any other failure with the user's traceback
+            if "integer" in str(exc).lower():
+                return self.jax.random.randint(self.jax.random.PRNGKey(self.seed + 1), shape, 0, 2)
+        return x
+
+    @staticmethod
+    def call_kwargs(module) -> Dict[str, bool]:
+        """The mode arguments a module's ``__call__`` takes, set as at evaluation (dropout off); batch norm is
+        switched to batch statistics by the interceptor whatever they say."""
+        import inspect
+
+        try:
+            names = inspect.signature(type(module).__call__).parameters
+        except (TypeError, ValueError):
+            return {}
+        modes = {"train": False, "training": False, "is_training": False, "deterministic": True}
+        return {name: value for name, value in modes.items() if name in names}
 
     def tensors(self, model: Any) -> List[TensorInfo]:
         _, variables = model
@@ -308,10 +338,12 @@ class FlaxAdapter(Adapter):
     def forward(self, model, input_shape, tensors):
         nn = self.nn
         module, variables = model
+        self.input_description = None
+        given = bool(input_shape)
         input_shape = input_shape or self.infer_input_shape(variables)
         if not input_shape:
             return [], ["no forward pass (INI606): pass --input-shape to run one on a Flax model"], None
-        shape = forward_batch(input_shape)
+        shape = tuple(input_shape) if given else forward_batch(input_shape)  # --input-shape exactly as given
         by_layer: Dict[str, List[TensorInfo]] = {}
         for info in tensors:
             by_layer.setdefault(info.layer_path, []).append(info)
@@ -332,7 +364,12 @@ class FlaxAdapter(Adapter):
                 signal.saturated_fraction = float((np.abs(2 * array - 1) > 0.99).mean())
 
         def interceptor(next_fun, args, kwargs, context):
-            output = next_fun(*args, **kwargs)
+            if context.method_name == "__call__" and isinstance(context.module, nn.Dropout):
+                return args[0] if args else kwargs.get("inputs")  # dropout off, as at evaluation
+            if context.method_name == "__call__" and isinstance(context.module, nn.BatchNorm):
+                output = batch_statistics(context.module, next_fun, args, kwargs)
+            else:
+                output = next_fun(*args, **kwargs)
             if context.method_name != "__call__":
                 return output
             try:
@@ -341,10 +378,13 @@ class FlaxAdapter(Adapter):
                 if isinstance(target, nn.Sequential):
                     self._sequential_activations(target, path, structural)
                 weights = by_layer.get(path)
+                if not weights and path and path not in signals:
+                    block_candidate(target, path, output)
                 if weights and any(t.role == "weight" for t in weights) and hasattr(output, "shape"):
                     if path not in signals:
                         main = next(t for t in weights if t.role == "weight")
-                        if main.layer_kind in {k.value for k in WEIGHT_KINDS}:
+                        # a known weight layer, or a module of the user's own that owns a weight
+                        if main.layer_kind in {k.value for k in WEIGHT_KINDS} or main.layer_kind is None:
                             array = np.asarray(output, dtype=np.float32)
                             signals[path] = LayerSignal(path, float(array.std()), kind=main.layer_kind,
                                                         param=main.name)
@@ -356,6 +396,24 @@ class FlaxAdapter(Adapter):
             except Exception:  # pragma: no cover - observation never breaks the forward pass
                 pass
             return output
+
+        candidates: Dict[str, Tuple[str, str]] = {}  # block path -> (parent path, class name)
+
+        def block_candidate(target, path, output):
+            """A module without weights of its own but with layers inside: a block, when its parent holds
+            another of its class (``EncoderBlock_0``, ``EncoderBlock_1``...); decided after the pass."""
+            inside = path + "/"
+            first = next((t for t in tensors if t.role == "weight" and t.layer_path.startswith(inside)), None)
+            array = output[0] if isinstance(output, (tuple, list)) and output else output
+            if first is None or not hasattr(array, "shape"):
+                return
+            values = np.asarray(array, dtype=np.float32)
+            if not np.issubdtype(values.dtype, np.floating) or values.size < 2:
+                return
+            signals[path] = LayerSignal(path, float(values.std()), kind="block", param=first.name,
+                                        group=path.rsplit("/", 1)[0] if "/" in path else "")
+            candidates[path] = (signals[path].group, type(target).__name__)
+            order.append(path)
 
         def wrap_activation(original, act):
             def observed(x, *args, **kwargs):
@@ -388,12 +446,17 @@ class FlaxAdapter(Adapter):
                     patcher.set(namespace, fn_name, wrapper)
             patch_aliases(patcher, replacements, candidate_modules(()))
             try:
-                with nn.intercept_methods(interceptor):
-                    module.apply(variables, self._make_input(shape), mutable=True)
+                with nn.intercept_methods(interceptor):  # mutable: the batch statistics go to a copy
+                    module.apply(variables, self._make_input(shape, variables), mutable=True,
+                                 **self.call_kwargs(module))
             except Exception as exc:
                 notes.append(f"no forward pass (INI606): the model raised {type(exc).__name__}: {exc} on a "
                              f"standard-normal input of shape {shape}")
                 order = []
+        siblings: Dict[Tuple[str, str], int] = {}
+        for key in candidates.values():
+            siblings[key] = siblings.get(key, 0) + 1
+        order = [p for p in order if p not in candidates or siblings[candidates[p]] >= 2]
         for path, act in structural.items():
             found.setdefault(path, (act, None))
         for path, (act, slope) in found.items():
@@ -411,6 +474,32 @@ class FlaxAdapter(Adapter):
                 if act is not None:
                     name = layer.name or f"layers_{index}"
                     structural["/".join(p for p in (path, name) if p)] = act
+
+
+def embedding_rows(variables) -> Optional[int]:
+    """The vocabulary size when the model's first parameter is an ``nn.Embed`` table (its input is token ids)."""
+    params = variables.get("params", {}) if hasattr(variables, "get") else {}
+    for path, leaf in _flatten(params):
+        if path and path[-1] == "embedding" and len(getattr(leaf, "shape", ())) == 2:
+            return int(leaf.shape[0])
+        return None
+    return None
+
+
+def batch_statistics(module, next_fun, args, kwargs):
+    """Call a BatchNorm as training calls it: normalised by the batch (``use_running_average=False``). The
+    flag may be the module's attribute or the call's argument, never both (flax's merge_param)."""
+    kwargs = dict(kwargs)
+    if module.use_running_average is None:
+        kwargs["use_running_average"] = False
+        return next_fun(*args, **kwargs)
+    kwargs.pop("use_running_average", None)
+    saved = module.use_running_average
+    object.__setattr__(module, "use_running_average", False)  # a frozen dataclass: restored right after
+    try:
+        return next_fun(*args, **kwargs)
+    finally:
+        object.__setattr__(module, "use_running_average", saved)
 
 
 def jax_default_declaration(entry, decl) -> bool:

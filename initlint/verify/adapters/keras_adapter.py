@@ -123,6 +123,12 @@ def initializer_declaration(initializer, stack=()) -> Optional[Declaration]:
     return Declaration(entry.name, plain_args(args), stack=stack)
 
 
+def uses_batch_statistics(layer) -> bool:
+    """A batch normalisation layer (Keras' own, or a library's subclass or look-alike): it normalises by the
+    batch in training and by its moving averages in inference."""
+    return any(cls.__name__ in ("BatchNormalization", "SyncBatchNormalization") for cls in type(layer).__mro__)
+
+
 def activation_of(function) -> Tuple[Optional[Activation], Optional[float]]:
     """(activation, slope) of a Keras activation function, None for linear or unknown."""
     name = getattr(function, "__name__", None)
@@ -395,12 +401,16 @@ class KerasAdapter(Adapter):
     def forward(self, model, input_shape, tensors):
         from keras.src.layers.layer import Layer
 
+        self.input_description = None
         shape, dtype = (tuple(input_shape), None) if input_shape else self._input_spec(model)
         if shape is None:
             return [], ["no forward pass (INI606): the input shape cannot be inferred; pass --input-shape"], None
         if dtype is None:
             dtype = self._input_spec(model)[1]
-        shape = forward_batch(shape, integer=bool(dtype and "int" in dtype))
+        if self._starts_with_embedding(model):
+            dtype = dtype if dtype and "int" in dtype else "int32"
+        if not input_shape:  # --input-shape is used exactly as given; an inferred one gets a batch of 32
+            shape = forward_batch(shape, integer=bool(dtype and "int" in dtype))
         by_layer: Dict[str, List[TensorInfo]] = {}
         for info in tensors:
             by_layer.setdefault(info.layer_path, []).append(info)
@@ -414,7 +424,15 @@ class KerasAdapter(Adapter):
             hit = labels.get(id(value))
             return hit[1] if hit is not None and hit[0] is value else None
 
+        normalising = [layer for layer in self._layers(model) if uses_batch_statistics(layer)]
+        # training runs them on batch statistics; their moving averages are put back afterwards
+        saved = [(variable, np.array(variable.numpy())) for layer in normalising
+                 for variable in getattr(layer, "non_trainable_variables", ())]
+        normalising_ids = {id(layer) for layer in normalising}
+
         def observed_call(layer, *args, **kwargs):
+            if id(layer) in normalising_ids:  # the model runs with training=False (dropout off), which a
+                kwargs["training"] = True  # functional model passes on to every layer explicitly
             output = original_call(layer, *args, **kwargs)
             try:
                 _observe(layer, args[0] if args else next(iter(kwargs.values()), None), output)
@@ -426,8 +444,7 @@ class KerasAdapter(Adapter):
             path = getattr(layer, "path", layer.name)
             cls = type(layer).__name__
             weights = by_layer.get(path)
-            if weights and any(t.role == "weight" and t.semantic_fan_in is not None or t.layer_kind == "embedding"
-                               for t in weights):
+            if weights and any(t.role == "weight" and t.layer_kind != "norm" for t in weights):
                 array = np.asarray(output, dtype=np.float32)
                 if path not in signals:
                     main = next((t for t in weights if t.role == "weight"), weights[0])
@@ -438,6 +455,8 @@ class KerasAdapter(Adapter):
                     order.append(path)
                 labels[id(output)] = (output, path)
                 return
+            if not weights and layer is not model and path not in signals:
+                block_candidate(layer, path, output)
             origin = label_of(value)
             if origin is None:
                 return
@@ -450,6 +469,24 @@ class KerasAdapter(Adapter):
                         _effect(signal, act, np.asarray(output, dtype=np.float32))
             elif cls.startswith(_TRANSPARENT_PREFIXES):
                 labels[id(output)] = (output, origin)
+
+        candidates: Dict[str, Tuple[str, str]] = {}  # block path -> (parent path, class name)
+
+        def block_candidate(layer, path, output):
+            """A layer without weights of its own but with layers inside: a block, when its parent holds
+            another of its class (a subclassed model's list of blocks); decided after the pass."""
+            inside = path + "/"
+            first = next((t for t in tensors if t.role == "weight" and t.layer_path.startswith(inside)), None)
+            array = output[0] if isinstance(output, (tuple, list)) and output else output
+            if first is None or not hasattr(array, "shape"):
+                return
+            values = np.asarray(array, dtype=np.float32)
+            if values.size < 2:
+                return
+            group = path.rsplit("/", 1)[0] if "/" in path else ""
+            signals[path] = LayerSignal(path, float(values.std()), kind="block", param=first.name, group=group)
+            candidates[path] = (group, type(layer).__name__)
+            order.append(path)
 
         def _effect(signal, act, array):
             signal.activation = act.value
@@ -475,11 +512,25 @@ class KerasAdapter(Adapter):
             except Exception as exc:
                 notes.append(self._failed(exc, shape))
                 order = []
+            finally:
+                for variable, value in saved:
+                    variable.assign(value)
+        siblings: Dict[Tuple[str, str], int] = {}
+        for key in candidates.values():
+            siblings[key] = siblings.get(key, 0) + 1
+        order = [p for p in order if p not in candidates or siblings[candidates[p]] >= 2]
+        self.input_description = (f"random token ids of shape {'x'.join(map(str, shape))}" if dtype and "int" in dtype
+                                  else f"a standard-normal input of shape {'x'.join(map(str, shape))}")
         for path, (act, slope) in found.items():
             for info in by_layer.get(path, ()):
                 if info.role == "weight" and info.activation is None:
                     info.activation, info.slope = act.value, slope
         return [signals[p] for p in order], notes, tuple(shape)
+
+    def _starts_with_embedding(self, model) -> bool:
+        first = next((layer for layer in self._layers(model)
+                      if layer is not model and getattr(layer, "_trainable_variables", None)), None)
+        return first is not None and type(first).__name__ == "Embedding"
 
     @staticmethod
     def _failed(exc, shape) -> str:

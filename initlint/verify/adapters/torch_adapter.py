@@ -14,15 +14,14 @@ import functools
 import math
 import os
 import sys
-import weakref
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ... import catalogue
-from ...catalogue import Activation, LayerKind, fans
+from ...catalogue import LayerKind, fans
 from ..recording import Declaration, Patcher, plain_args, user_stack
-from ..results import LayerSignal, Moments, TensorInfo
+from ..results import Moments, TensorInfo
 from ..stats import (
     EXACT_LIMIT,
     MOMENT_SAMPLE,
@@ -32,7 +31,7 @@ from ..stats import (
     coordinates,
     sample_moments,
 )
-from .base import Adapter, VerifyError, forward_batch
+from .base import Adapter, VerifyError
 from .torch_hooks import hooked, write_observer
 
 INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
@@ -49,26 +48,8 @@ ARITHMETIC = {"mul_": "scale", "__imul__": "scale", "div_": "divide", "__itruedi
               "add_": "shift", "__iadd__": "shift", "sub_": "unshift", "__isub__": "unshift", "copy_": "copy"}
 CLAMPS = ("clamp_", "clamp_min_", "clamp_max_", "clip_")
 PARTIAL = 0.01  # a write to less of a tensor than this leaves its statistics as declared
-SIGNAL_VALUES = 1 << 16
 BLOCK = 64
 ZOO_PREFIXES = ("transformers", "timm", "torchvision", "diffusers", "peft")
-
-_ACTIVATIONS = {
-    "relu": Activation.RELU, "relu6": Activation.RELU, "hardtanh": None,
-    "leaky_relu": Activation.LEAKY_RELU, "prelu": Activation.LEAKY_RELU, "rrelu": Activation.LEAKY_RELU,
-    "tanh": Activation.TANH, "sigmoid": Activation.SIGMOID, "selu": Activation.SELU, "gelu": Activation.GELU,
-    "silu": Activation.SILU, "mish": Activation.SILU, "hardswish": Activation.SILU, "elu": Activation.ELU,
-    "celu": Activation.ELU, "softmax": Activation.SOFTMAX, "log_softmax": Activation.SOFTMAX,
-    "softplus": Activation.SOFTPLUS, "softsign": Activation.SOFTSIGN,
-}
-_TRANSPARENT = {
-    "view", "reshape", "flatten", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
-    "feature_alpha_dropout", "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
-    "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d",
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
-    "adaptive_max_pool2d", "adaptive_max_pool3d", "permute", "transpose", "contiguous", "squeeze", "unsqueeze",
-    "clone", "pad", "flatten_", "view_as", "reshape_as",
-}
 
 
 def _key(tensor) -> Optional[Tuple[int, int]]:
@@ -296,7 +277,10 @@ class TorchRecorder:
             finally:
                 recorder.depth -= 1
             bound = entry.bind(args, kwargs) if entry is not None else {}
-            recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(1)))
+            # torch's own code filling (an init function bound before the patches, as nn.Transformer's
+            # xavier_uniform_): the framework's choice, as for a recorded init
+            explicit = not sys._getframe(1).f_code.co_filename.startswith(recorder.torch_root)
+            recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(1), explicit=explicit))
             return result
 
         return recorded_fill
@@ -690,41 +674,6 @@ class TorchAdapter(Adapter):
                 return module
         return None
 
-    def infer_input_shape(self, model) -> Optional[Tuple[int, ...]]:
-        torch = self.torch
-        config = getattr(model, "config", None)
-        if config is not None:  # transformers models say what they take
-            size = getattr(config, "image_size", None)
-            channels = getattr(config, "num_channels", None)
-            if channels and getattr(model, "main_input_name", "") == "pixel_values":
-                size = size if isinstance(size, int) else (size[0] if size else 64)
-                patch = getattr(config, "patch_size", None)
-                if isinstance(patch, int) and self._accepts(model, "interpolate_pos_encoding") and size > 4 * patch:
-                    # a vision transformer: 4x4 patches (position embeddings interpolated) keep the pass cheap
-                    self.forward_kwargs["interpolate_pos_encoding"] = True
-                    size = 4 * patch
-                return (1, int(channels), int(size), int(size))
-            if getattr(config, "vocab_size", None) and getattr(model, "main_input_name", "") == "input_ids":
-                return (2, 16)
-        first = self._first_layer(model)
-        if isinstance(first, torch.nn.Linear):
-            return (2, first.in_features)
-        if isinstance(first, (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)):
-            dims = first.weight.dim() - 2
-            return (2, first.in_channels) + (32,) * dims
-        if isinstance(first, (torch.nn.Embedding, torch.nn.EmbeddingBag)):
-            return (2, 16)
-        return None
-
-    @staticmethod
-    def _accepts(model, name: str) -> bool:
-        import inspect
-
-        try:
-            return name in inspect.signature(model.forward).parameters
-        except (TypeError, ValueError):
-            return False
-
     def _make_input(self, model, shape):
         torch = self.torch
         first = self._first_layer(model)
@@ -737,113 +686,6 @@ class TorchAdapter(Adapter):
         return torch.randn(shape, generator=generator, device=device)
 
     def forward(self, model, input_shape, tensors):
-        torch = self.torch
-        shape = tuple(input_shape) if input_shape else self.infer_input_shape(model)
-        if shape is None:
-            return [], ["no forward pass (INI606): the input shape cannot be inferred; pass --input-shape"], None
-        first = self._first_layer(model)
-        shape = forward_batch(shape, integer=isinstance(first, (torch.nn.Embedding, torch.nn.EmbeddingBag)))
-        by_layer: Dict[str, List[TensorInfo]] = {}
-        for info in tensors:
-            by_layer.setdefault(info.layer_path, []).append(info)
-        watched = {}
-        for name, module in model.named_modules():
-            layer = _layer_entry(module)
-            if layer is not None and layer.kind in (LayerKind.DENSE, LayerKind.CONV, LayerKind.CONV_TRANSPOSE,
-                                                    LayerKind.EMBEDDING):
-                watched[module] = (name, layer.kind)
-        signals: Dict[str, LayerSignal] = {}
-        order: List[str] = []
-        labels: Dict[int, Tuple[Any, str]] = {}  # id(tensor) -> (weakref, layer name)
+        from .torch_forward import run_forward
 
-        def label(tensor, name):
-            try:
-                labels[id(tensor)] = (weakref.ref(tensor), name)
-            except TypeError:  # pragma: no cover
-                pass
-
-        def label_of(tensor) -> Optional[str]:
-            hit = labels.get(id(tensor))
-            if hit is not None and hit[0]() is tensor:
-                return hit[1]
-            return None
-
-        def hook(module, inputs, output):
-            name, kind = watched[module]
-            if not isinstance(output, torch.Tensor) or not output.is_floating_point():
-                return
-            if name not in signals:
-                flat = output.detach().reshape(-1)
-                if flat.numel() > SIGNAL_VALUES:  # a strided view, no copy: plenty for a std
-                    flat = flat[:: flat.numel() // SIGNAL_VALUES]
-                std = float(flat.float().std(correction=0)) if flat.numel() > 1 else 0.0
-                signals[name] = LayerSignal(name, std, kind=kind.value,
-                                            param=next((t.name for t in by_layer.get(name, ()) if t.role == "weight"),
-                                                       name))
-                order.append(name)
-            label(output, name)
-
-        activations: Dict[str, Tuple[Activation, Optional[float]]] = {}
-
-        class Observer(torch.overrides.TorchFunctionMode):
-            def __torch_function__(self, func, types, args=(), kwargs=None):
-                kwargs = kwargs or {}
-                result = func(*args, **kwargs)
-                name = getattr(func, "__name__", "")
-                base = name[:-1] if name.endswith("_") and not name.startswith("_") else name
-                source = args[0] if args and isinstance(args[0], torch.Tensor) else None
-                origin = label_of(source) if source is not None else None
-                if origin is None or not isinstance(result, torch.Tensor):
-                    return result
-                if base in _ACTIVATIONS:
-                    act = _ACTIVATIONS[base]
-                    if act is not None and origin not in activations:
-                        slope = None
-                        if act is Activation.LEAKY_RELU:
-                            if base == "leaky_relu":
-                                slope = kwargs.get("negative_slope", args[1] if len(args) > 1 else 0.01)
-                            elif base == "prelu" and len(args) > 1:
-                                slope = float(args[1].detach().float().mean())
-                            else:
-                                slope = (1 / 8 + 1 / 3) / 2
-                        activations[origin] = (act, float(slope) if slope is not None else None)
-                        _observe(signals.get(origin), act, result, watched_kind.get(origin))
-                elif base in _TRANSPARENT:
-                    label(result, origin)
-                return result
-
-        watched_kind = {name: kind for name, kind in watched.values()}
-
-        def _observe(signal, act, result, kind):
-            if signal is None or result.numel() == 0:
-                return
-            r = result.detach().float()
-            if act is Activation.RELU:
-                axis = 1 if kind in (LayerKind.CONV, LayerKind.CONV_TRANSPOSE) and r.dim() >= 3 else r.dim() - 1
-                alive = (r > 0).movedim(axis, 0).reshape(r.shape[axis], -1).any(dim=1)
-                signal.dead_fraction = float(1.0 - alive.float().mean())
-            elif act in (Activation.TANH, Activation.SIGMOID):
-                edge = 0.99 if act is Activation.TANH else 0.99
-                magnitude = r.abs() if act is Activation.TANH else (2 * r - 1).abs()
-                signal.saturated_fraction = float((magnitude > edge).float().mean())
-            signal.activation = act.value
-
-        handles = [module.register_forward_hook(hook) for module in watched]
-        was_training = model.training
-        notes: List[str] = []
-        try:
-            model.eval()
-            with torch.no_grad(), Observer():
-                model(self._make_input(model, shape), **self.forward_kwargs)
-        except Exception as exc:  # the model's own forward failed: report, never crash
-            notes.append(f"no forward pass (INI606): the model raised {type(exc).__name__}: {exc} on a standard-normal "
-                         f"input of shape {tuple(shape)}; pass --input-shape")
-            order = []
-        finally:
-            for handle in handles:
-                handle.remove()
-            model.train(was_training)
-        for name, (act, slope) in activations.items():
-            for info in by_layer.get(name, ()):
-                info.activation, info.slope = act.value, slope
-        return [signals[name] for name in order], notes, tuple(shape)
+        return run_forward(self, model, input_shape, tensors, _layer_entry)
