@@ -1,0 +1,263 @@
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from .. import prefilter
+from ..analysis.clones import (COMPREHENSIONS, fresh_constructor, has_parameters, iteration_count, repeated_list,
+                               same_every_iteration, torch_containers)
+from ..analysis.graph import SequentialUse
+from ..analysis.reinit import reinitialises_modules
+from ..analysis.scopes import dotted
+from ..analysis.traversal import walk
+from ..catalogue.names import canonical
+from ..rule import Fix, Report, Rule
+
+_STACKS = ("TransformerEncoder", "TransformerDecoder")
+
+
+class ClonedModules(Rule):
+    """Modules cloned from one instance, so that every copy starts with the same weights.
+
+    ## What it does
+    Flags, in PyTorch code:
+
+    - `copy.deepcopy(layer)` in a loop or comprehension over the same `layer` (the Annotated
+      Transformer's `clones(module, N)` helper), when the copies are modules (they go into a
+      `ModuleList`/`Sequential`, or `layer` is a layer or module of this file);
+    - `nn.TransformerEncoder(layer, N)` / `nn.TransformerDecoder(layer, N)`, which deep-copy `layer`
+      N times (pytorch/pytorch#86274, #72253);
+
+    when nothing in the file re-initialises the copies afterwards: no init in a loop over
+    `parameters()`/`modules()`, no `.apply(fn)` or `named_apply`, no `post_init()` or
+    `reset_parameters()`, no call of an init method defined elsewhere. Also flags
+    `nn.ModuleList([layer] * N)`, `[layer for _ in range(N)]` and `append(layer)` in a loop: one
+    instance placed N times, so the layers *share* one set of weights (a re-init cannot help
+    there). Reported at the `deepcopy` call, the `TransformerEncoder` call, or the repeated list.
+
+    ## Why is this bad?
+    Deep copies of one module carry its weights: all N layers start identical. Their gradients
+    differ only through their inputs, so the stack starts with far less diversity than N
+    independently initialised layers (for an ensemble, none at all). `nn.TransformerEncoder` does
+    not re-initialise its copies (`nn.Transformer` does: it calls `_reset_parameters()` after
+    building its stacks). A list that repeats one instance is worse: `ModuleList` registers one
+    module N times, `parameters()` yields its weights once, and the "deep" network is one layer
+    applied N times.
+
+    Deliberate weight sharing, written as one layer called N times in `forward`, is not flagged.
+
+    ## Example
+    ```python
+    import copy
+
+    from torch import nn
+
+    class Encoder(nn.Module):
+        def __init__(self, layer, n):
+            super().__init__()
+            self.layers = nn.ModuleList([copy.deepcopy(layer) for _ in range(n)])
+
+    class Decoder(nn.Module):
+        def __init__(self, d_model=512, n=6):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(d_model, d_model)] * n)
+    ```
+
+    ## Use instead
+    ```python
+    import copy
+
+    from torch import nn
+
+    class Encoder(nn.Module):
+        def __init__(self, layer, n):
+            super().__init__()
+            self.layers = nn.ModuleList([copy.deepcopy(layer) for _ in range(n)])
+            for p in self.parameters():
+                if p.dim() > 1:
+                    nn.init.xavier_uniform_(p)  # every copy gets its own weights
+
+    class Decoder(nn.Module):
+        def __init__(self, d_model=512, n=6):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(d_model, d_model) for _ in range(n)])
+    ```
+
+    ## Fix safety
+    Unsafe, and offered only where it is correct: `[Layer(...)] * N` becomes `[Layer(...) for _ in
+    range(N)]`, and a copy (or repetition) of a local `layer = Layer(...)` built from literals and
+    names that mean the same where the copy is made, and not touched in between, becomes a fresh
+    `Layer(...)`. Each layer then starts from its own random weights, which changes the numbers the
+    model starts from. Deep copies of a module the code does not build in view (a function's
+    parameter) and `nn.TransformerEncoder` get no fix: add a re-initialisation loop yourself.
+    Applied with `--fix --unsafe-fixes`.
+
+    ## Known problems
+    A re-initialisation in another file (a training script that calls `model.apply(init_fn)`) is
+    not seen: such a finding is a false alarm (silence it with `# noqa: INI305`).
+
+    ## Frameworks
+    PyTorch.
+    """
+
+    code = "INI305"
+    name = "cloned-modules"
+    message = "{what}: {why}; {advice}"
+    frameworks = ("torch",)
+    fix_safety = "unsafe"
+    requires = prefilter.module("torch") & (
+        prefilter.words("deepcopy", why="deepcopy")
+        | prefilter.words(*_STACKS, why="TransformerEncoder/Decoder")
+        | prefilter.words("ModuleList", "Sequential", why="a ModuleList/Sequential"))
+
+    def check(self, facts):
+        reported = set()
+        for site in facts.collected.calls:
+            call = site.node
+            names = facts.names(call.func)
+            if "copy.deepcopy" in names:
+                report = self._deep_copy(facts, site)
+            elif any(n.rsplit(".", 1)[-1] in _STACKS and canonical(n).startswith("torch.nn.") for n in names):
+                report = self._stack(facts, call)
+            elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "append" and site.loops:
+                report = self._appended(facts, site)
+            else:
+                report = None
+            if report is not None:
+                reported.add(report.node)
+                yield report
+        for _seq, expression in torch_containers(facts):
+            report = self._repeated(facts, expression)
+            if report is not None and report.node not in reported:
+                reported.add(report.node)
+                yield report
+
+    # -- copies that start identical --------------------------------------------------------------
+
+    def _deep_copy(self, facts, site) -> Optional[Report]:
+        call = site.node
+        if not site.loops or len(call.args) != 1 or call.args[0].keyword is not None:
+            return None
+        loop = site.loops[-1]
+        original = call.args[0].value
+        if not same_every_iteration(facts, original, loop) or iteration_count(facts, loop) in (0, 1):
+            return None
+        params = has_parameters(facts, original)
+        if params is False or (params is None and not _into_container(facts, site, loop)):
+            return None
+        if reinitialises_modules(facts):
+            return None
+        text = facts.module.code_for_node(original)
+        fresh = fresh_constructor(facts, original, site.seq)
+        fix = Fix(call, fresh) if fresh is not None else None
+        return Report(call, {
+            "what": f"`copy.deepcopy({text})` in a loop makes copies of one module",
+            "why": "every copy starts with the same weights and nothing in this file re-initialises them",
+            "advice": "build a fresh instance per copy, or re-initialise the parameters after cloning"}, "torch", fix)
+
+    def _stack(self, facts, call: cst.Call) -> Optional[Report]:
+        layer = _argument(call, "encoder_layer", "decoder_layer", position=0)
+        count = _argument(call, "num_layers", position=1)
+        if layer is None or count is None:
+            return None
+        n = facts.value(count)
+        if isinstance(n, int) and not isinstance(n, bool) and n <= 1:
+            return None
+        if reinitialises_modules(facts):
+            return None
+        kind = dotted(call.func) or "TransformerEncoder"
+        return Report(call, {
+            "what": f"`{kind}` deep-copies its layer {facts.module.code_for_node(count)} times",
+            "why": "every layer starts with the same weights and nothing in this file re-initialises them "
+                   "(nn.Transformer does, TransformerEncoder/Decoder do not)",
+            "advice": "re-initialise its parameters after building it"}, "torch")
+
+    # -- one instance placed several times -------------------------------------------------------
+
+    def _appended(self, facts, site) -> Optional[Report]:
+        call = site.node
+        receiver = facts.graph.classify(call.func.value)
+        if not isinstance(receiver, SequentialUse) or receiver.framework.value != "torch" or len(call.args) != 1:
+            return None
+        element = call.args[0].value
+        loop = site.loops[-1]
+        if isinstance(element, cst.Call) or not same_every_iteration(facts, element, loop):
+            return None
+        if iteration_count(facts, loop) in (0, 1) or has_parameters(facts, element) is False:
+            return None
+        return self._shared(facts, call, facts.module.code_for_node(element), None)
+
+    def _repeated(self, facts, expression) -> Optional[Report]:
+        repeated = repeated_list(expression)
+        if repeated is not None:
+            elements, count = repeated
+            n = facts.value(count)
+            if isinstance(n, int) and not isinstance(n, bool) and n <= 1:
+                return None
+            modules = [e for e in elements if has_parameters(facts, e) is not False]
+            if not modules:
+                return None
+            fix = None
+            if len(elements) == 1 and isinstance(expression, cst.BinaryOperation):
+                fix = _comprehension_fix(facts, expression, elements[0], count)
+            return self._shared(facts, expression, facts.module.code_for_node(modules[0]), fix)
+        if isinstance(expression, COMPREHENSIONS):
+            element = expression.elt
+            if isinstance(element, cst.Call) or iteration_count(facts, expression) in (0, 1):
+                return None
+            if not same_every_iteration(facts, element, expression) or has_parameters(facts, element) is False:
+                return None
+            fresh = fresh_constructor(facts, element, facts.collected.resolver.seq_of.get(_first_name(element), 0))
+            return self._shared(facts, expression, facts.module.code_for_node(element),
+                                Fix(element, fresh) if fresh is not None else None)
+        return None
+
+    @staticmethod
+    def _shared(facts, node, text, fix) -> Report:
+        return Report(node, {
+            "what": f"one instance `{text}` placed several times in a container",
+            "why": "every position is the same module, so the layers share one set of weights",
+            "advice": "build a new instance for each position"}, "torch", fix)
+
+
+def _first_name(node) -> Optional[cst.Name]:
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return node if isinstance(node, cst.Name) else None
+
+
+def _argument(call: cst.Call, *keywords: str, position: int) -> Optional[cst.BaseExpression]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in keywords:
+            return arg.value
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    return positional[position] if position < len(positional) else None
+
+
+def _into_container(facts, site, loop) -> bool:
+    """The copies made in ``loop`` go into a torch ModuleList/Sequential: the comprehension is what
+    the container is built from, or the copy is appended to one."""
+    for _seq, expression in torch_containers(facts):
+        if expression is loop:
+            return True
+    for other in facts.collected.calls:
+        call = other.node
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "append" and call.args \
+                and call.args[0].value is site.node:
+            receiver = facts.graph.classify(call.func.value)
+            return isinstance(receiver, SequentialUse) and receiver.framework.value == "torch"
+    return False
+
+
+def _comprehension_fix(facts, expression, element, count) -> Optional[Fix]:
+    """``[Layer(...)] * n`` -> ``[Layer(...) for _ in range(n)]`` when the element is a layer's
+    constructor that does not mention ``_``."""
+    if not isinstance(element, cst.Call) or facts.graph.classify(element) is None \
+            and facts.graph.instance_class(element) is None:
+        return None
+    if any(isinstance(n, cst.Name) and n.value == "_" for n in walk(element)):
+        return None
+    code = facts.module.code_for_node
+    replacement = cst.parse_expression(f"[{code(element)} for _ in range({code(count)})]")
+    return Fix(expression, replacement.with_changes(lpar=expression.lpar, rpar=expression.rpar))
