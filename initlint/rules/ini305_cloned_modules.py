@@ -21,20 +21,19 @@ class ClonedModules(Rule):
     """Modules cloned from one instance, so that every copy starts with the same weights.
 
     ## What it does
-    Flags, in PyTorch code:
+    Flags PyTorch modules cloned from one instance with nothing re-initialising the copies:
+    `copy.deepcopy(layer)` in a loop or comprehension over the same `layer` (the Annotated
+    Transformer's `clones(module, N)` helper), `nn.TransformerEncoder(layer, N)` and
+    `nn.TransformerDecoder(layer, N)` (they deep-copy `layer` N times: pytorch/pytorch#86274,
+    #72253), and one instance placed N times in a container (`nn.ModuleList([layer] * N)`,
+    `[layer for _ in range(N)]`, `append(layer)` in a loop).
 
-    - `copy.deepcopy(layer)` in a loop or comprehension over the same `layer` (the Annotated
-      Transformer's `clones(module, N)` helper), when the copies are modules (they go into a
-      `ModuleList`/`Sequential`, or `layer` is a layer or module of this file);
-    - `nn.TransformerEncoder(layer, N)` / `nn.TransformerDecoder(layer, N)`, which deep-copy `layer`
-      N times (pytorch/pytorch#86274, #72253);
-
-    when nothing in the file re-initialises the copies afterwards: no init in a loop over
-    `parameters()`/`modules()`, no `.apply(fn)` or `named_apply`, no `post_init()` or
-    `reset_parameters()`, no call of an init method defined elsewhere. Also flags
-    `nn.ModuleList([layer] * N)`, `[layer for _ in range(N)]` and `append(layer)` in a loop: one
-    instance placed N times, so the layers *share* one set of weights (a re-init cannot help
-    there). Reported at the `deepcopy` call, the `TransformerEncoder` call, or the repeated list.
+    Deep copies count when they are modules (they go into a `ModuleList`/`Sequential`, or `layer`
+    is a layer or a module class of this file) and nothing in the file re-initialises them: no init
+    in a loop over `parameters()`/`modules()`, no `.apply(fn)` or `named_apply`, no `post_init()`
+    or `reset_parameters()`, no call of an init method defined elsewhere. A repeated instance is
+    flagged whatever follows: it is one module, and re-initialising it cannot make it several.
+    Reported at the `deepcopy` call, the `TransformerEncoder` call, or the repeated list.
 
     ## Why is this bad?
     Deep copies of one module carry its weights: all N layers start identical. Their gradients

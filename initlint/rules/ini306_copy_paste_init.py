@@ -162,7 +162,9 @@ def _exists(facts, fill, candidate: str, function) -> bool:
     if function is not None and _mentioned(facts, function, candidate):
         return True
     if parts[:-1] == original[:-1] and parts[-1] == "bias" and original[-1] in ("weight", "kernel"):
-        return _has_bias(facts, fill)
+        # the layer has a bias, and the second call draws what biases get (a constant): a weight
+        # drawn twice from two random schemes is a revision, not a slip meant for the bias
+        return _has_bias(facts, fill) and _is_constant(facts, fill.call)
     if parts[0] == "self" and len(parts) >= 2:
         graph = facts.graph
         cls = graph.instance_class(fill.tensor.value if len(parts) == 2 else _root(fill.tensor))
@@ -214,3 +216,10 @@ def _has_bias(facts, fill) -> bool:
         if layer is not None and any(facts.value(layer.args.get(k)) is False for k in _BIAS_OFF):
             return False
     return True
+
+
+def _is_constant(facts, call: cst.Call) -> bool:
+    use = facts.inits.by_node.get(call)
+    if use is not None and use.entry is not None:
+        return use.entry.family.value == "constant"
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value in ("fill_", "zero_")
