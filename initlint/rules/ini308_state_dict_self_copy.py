@@ -5,6 +5,7 @@ from typing import Optional
 import libcst as cst
 
 from .. import prefilter
+from ..analysis.traversal import walk
 from ..analysis.twins import evident_twin
 from ..rule import Fix, Report, Rule
 
@@ -20,7 +21,8 @@ class StateDictSelfCopy(Rule):
     ## What it does
     Flags `net.load_state_dict(net.state_dict())` (also through `copy.deepcopy(...)`/`dict(...)`),
     and Keras' `net.set_weights(net.get_weights())`: the weights are read from the very module they
-    are loaded into. Reported at the loading call.
+    are loaded into. Reported at the loading call. A soft update written into `target.state_dict()[k]`
+    and then "loaded" this way is the same no-op: `state_dict()` builds a new dict on every call.
 
     ## Why is this bad?
     It is a no-op. In reinforcement learning the target network is meant to start as (and be
@@ -62,7 +64,8 @@ class StateDictSelfCopy(Rule):
     the target's name with `target` dropped or replaced by a word RL code uses for the online side
     (`critic_target` -> `critic`, `qnetwork_target` -> `qnetwork_local`, `target_net` ->
     `policy_net`), an attribute of the same class or a name in scope, built by the same constructor
-    (or of which the target is a `copy.deepcopy`). Otherwise there is no fix. Applied with `--fix
+    (or of which the target is a `copy.deepcopy`). Otherwise there is no fix, and none for a soft
+    update written into `state_dict()` (loading the online network would make it a hard copy). Applied with `--fix
     --unsafe-fixes`.
 
     ## Known problems
@@ -94,6 +97,13 @@ class StateDictSelfCopy(Rule):
                 continue
             target = facts.module.code_for_node(func.value)
             how = f"{func.attr.value}({target}.{reader}())"
+            if _writes_into_fresh_copy(facts, site, target, reader):
+                # for k in ...: target.state_dict()[k] = tau * ... (a soft update written into a
+                # dict that state_dict() builds anew on every call, then "loaded")
+                yield Report(call, {"target": target, "how": how, "advice": (
+                    f"the items assigned into `{target}.{reader}()` above went into a new dict that was thrown away: "
+                    f"keep one `sd = {target}.{reader}()`, update it, and load `sd`")}, framework)
+                continue
             twin = evident_twin(facts, func.value)
             if twin is None:
                 yield Report(call, {"target": target, "how": how,
@@ -125,3 +135,22 @@ def _same(facts, a: cst.BaseExpression, b: cst.BaseExpression) -> bool:
             facts.module.code_for_node(b.with_changes(lpar=(), rpar=())):
         return False
     return not isinstance(a, cst.Call)  # f().state_dict(): two calls, two objects
+
+
+def _writes_into_fresh_copy(facts, site, target: str, reader: str) -> bool:
+    """The function holding ``site`` assigns items into ``target.state_dict()[...]``."""
+    scope = site.scope
+    while scope is not None and not isinstance(scope.node, cst.FunctionDef):
+        scope = scope.parent
+    if scope is None:
+        return False
+    code = facts.module.code_for_node
+    for node in walk(scope.node):
+        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else \
+            [node.target] if isinstance(node, (cst.AugAssign, cst.AnnAssign)) else []
+        for assigned in targets:
+            if isinstance(assigned, cst.Subscript) and isinstance(assigned.value, cst.Call) \
+                    and isinstance(assigned.value.func, cst.Attribute) and assigned.value.func.attr.value == reader \
+                    and code(assigned.value.func.value) == target:
+                return True
+    return False
