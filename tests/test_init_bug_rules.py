@@ -174,3 +174,55 @@ def test_ini306_the_names_a_sibling_is_found_by():
     assert codes("INI306", source.format("")) == ["INI306"]
     # the sibling initialised too: a redundant call, not a slip that leaves something out
     assert codes("INI306", source.format("nn.init.xavier_uniform_(self.k_proj.weight)")) == []
+
+
+CLONED_MODEL = '''
+import copy
+
+import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.fc = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        return x + torch.tanh(self.fc(x))
+
+
+class Stack(nn.Module):
+    def __init__(self, dim=16, depth=3):
+        super().__init__()
+        block = Block(dim)
+        self.blocks = nn.ModuleList([copy.deepcopy(block) for _ in range(depth)])
+
+    def forward(self, x):
+        for blk in self.blocks:
+            x = blk(x)
+        return x
+
+
+def build_model():
+    return Stack()
+'''
+
+
+def test_ini305_is_confirmed_at_run_time_by_identical_tensors(tmp_path):
+    """verify sees the clones as identical tensors (INI604) and links them to the static INI305."""
+    from conftest import require_module, write
+
+    require_module("torch", "verify builds the model")
+    from initlint.verify.runner import verify_file
+
+    report = verify_file(str(write(tmp_path / "model.py", CLONED_MODEL)), input_shape=(2, 16))
+    identical = [f for f in report.findings if f.code == "INI604"]
+    assert {f.parameter for f in identical} >= {"blocks.1.fc.weight", "blocks.2.fc.weight"}
+    static = [f for f in report.static if f.code == "INI305"]
+    assert [f.confirms for f in static] == ["confirmed"]
+    assert all(f.confirms and f.confirms.startswith("INI305 ") for f in identical)
+    # fresh instances: the static finding is gone and nothing is identical
+    fresh = CLONED_MODEL.replace("[copy.deepcopy(block) for _ in range(depth)]", "[Block(dim) for _ in range(depth)]")
+    report = verify_file(str(write(tmp_path / "fresh.py", fresh)), input_shape=(2, 16))
+    assert not [f for f in report.findings if f.code == "INI604"] and not report.static
