@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import libcst as cst
@@ -32,7 +33,9 @@ class ClonedModules(Rule):
     is a layer or a module class of this file) and nothing in the file re-initialises them: no init
     in a loop over `parameters()`/`modules()`, no `.apply(fn)` or `named_apply`, no `post_init()`
     or `reset_parameters()`, no call of an init method defined elsewhere. A repeated instance is
-    flagged whatever follows: it is one module, and re-initialising it cannot make it several.
+    flagged whatever follows (it is one module, and re-initialising it cannot make it several),
+    unless the code names the sharing: the module or list is called `shared_*`/`tied_*`, or it is
+    built under a test that mentions sharing or tying (`if config.share_bbox_head:`).
     Reported at the `deepcopy` call, the `TransformerEncoder` call, or the repeated list.
 
     ## Why is this bad?
@@ -126,7 +129,9 @@ class ClonedModules(Rule):
             if report is not None:
                 reported.add(report.node)
                 yield report
-        for _seq, expression in torch_containers(facts):
+        for seq, expression in torch_containers(facts):
+            if _shared_on_purpose(facts, seq.node, expression):
+                continue
             report = self._repeated(facts, expression)
             if report is not None and report.node not in reported:
                 reported.add(report.node)
@@ -184,6 +189,8 @@ class ClonedModules(Rule):
         if isinstance(element, cst.Call) or not same_every_iteration(facts, element, loop):
             return None
         if iteration_count(facts, loop) in (0, 1) or has_parameters(facts, element) is False:
+            return None
+        if _shared_on_purpose(facts, call, element):
             return None
         return self._shared(facts, call, facts.module.code_for_node(element), None)
 
@@ -260,3 +267,17 @@ def _comprehension_fix(facts, expression, element, count) -> Optional[Fix]:
     code = facts.module.code_for_node
     replacement = cst.parse_expression(f"[{code(element)} for _ in range({code(count)})]")
     return Fix(expression, replacement.with_changes(lpar=expression.lpar, rpar=expression.rpar))
+
+
+_SHARING = re.compile(r"shar|tie|tying|same", re.IGNORECASE)
+
+
+def _shared_on_purpose(facts, call: cst.Call, expression) -> bool:
+    """Sharing the code names as such: the repeated module or the list is called ``shared_*``/
+    ``tied_*``, or the container is built under a test that mentions sharing or tying
+    (``if config.share_bbox_head:``)."""
+    code = facts.module.code_for_node
+    if _SHARING.search(code(expression)):
+        return True
+    return any(not guard.negated and _SHARING.search(code(guard.test))
+               for guard in facts.collected.guards_of.get(call, ()))
