@@ -91,8 +91,9 @@ def test_ini305_fix_builds_fresh_instances(before, after):
     # the template is changed after it is built: a fresh instance would lose that
     "layer = nn.Linear(8, 8)\n            nn.init.zeros_(layer.bias)\n"
     "            self.layers = nn.ModuleList([copy.deepcopy(layer) for _ in range(n)])",
-    # a module the code does not build in view
-    "self.layers = nn.ModuleList([copy.deepcopy(template) for _ in range(n)])",
+    # a constructor whose argument is not a literal or a name
+    "self.layers = nn.ModuleList([copy.deepcopy(self.block) for _ in range(n)])\n"
+    "            self.block = nn.Linear(len(template), 8)",
 ])
 def test_ini305_no_fix_where_a_fresh_instance_would_differ(body):
     source = f"""
@@ -106,6 +107,25 @@ def test_ini305_no_fix_where_a_fresh_instance_would_differ(body):
     """
     assert codes("INI305", source) == ["INI305"]
     assert fix("INI305", source).fixed == textwrap.dedent(source)
+
+
+def test_ini305_a_clone_helper_is_judged_where_it_is_called():
+    source = """
+    import copy
+    from torch import nn
+
+    def clones(module, n):
+        return nn.ModuleList([copy.deepcopy(module) for _ in range(n)])
+
+    class Encoder(nn.Module):
+        def __init__(self, layer, n):
+            super().__init__()
+            self.layers = clones(layer, n)  # built by a caller, maybe in another file: silent
+            self.norms = clones(nn.LayerNorm(64), n)  # constant by design: identical anyway
+            self.proj = clones(nn.Linear(64, 64), 2)  # in view: reported here
+    """
+    found = initlint.check_source(textwrap.dedent(source), settings=only("INI305"))
+    assert [(f.line, f.code) for f in found] == [(13, "INI305")]
 
 
 def test_ini305_transformer_encoder_is_silent_once_the_file_reinitialises():

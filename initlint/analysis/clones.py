@@ -15,7 +15,7 @@ from typing import Iterator, List, Optional, Tuple
 import libcst as cst
 
 from ..catalogue.names import canonical
-from .graph import ActivationRef, LayerUse, SequentialUse
+from .graph import WEIGHT_KINDS as WEIGHTED_KINDS, ActivationRef, LayerUse, SequentialUse
 from .traversal import walk
 
 COMPREHENSIONS = (cst.ListComp, cst.GeneratorExp)
@@ -76,6 +76,41 @@ def has_parameters(facts, node: cst.BaseExpression) -> Optional[bool]:
                       for values in attrs.values() for v in values)
         return True if wrapped else None
     return None
+
+
+def random_parameters(facts, node: cst.BaseExpression) -> Optional[bool]:
+    """True: the code shows ``node`` is a module with randomly initialised parameters (a weight
+    layer, or a module class of this file holding one or a parameter not built from a constant);
+    False: none (no parameters, or only norms and constants, which are identical by design);
+    None: not established."""
+    params = has_parameters(facts, node)
+    if params is False:
+        return False
+    graph = facts.graph
+    item = graph.classify(node)
+    if isinstance(item, LayerUse):
+        return item.kind in WEIGHTED_KINDS
+    layers = graph.layers_in(node) if isinstance(item, SequentialUse) else []
+    cls = graph.instance_class(node) if item is None else None
+    if cls is not None and cls in graph.classes:
+        layers = graph.layers_of_class(cls)
+        raw = [v for values in graph.classes[cls].attrs.values() for v in values
+               if isinstance(v, cst.Call) and {canonical(n) for n in facts.names(v.func)}
+               & {"torch.nn.Parameter", "torch.nn.parameter.Parameter"}]
+        if any(not _constant_inside(facts, v) for v in raw):
+            return True
+        if not layers:
+            return False if raw else None
+    if not layers:
+        return None
+    return any(layer.kind in WEIGHTED_KINDS for layer in layers)
+
+
+def _constant_inside(facts, wrapped: cst.Call) -> bool:
+    """``nn.Parameter(torch.ones(d))``: a parameter built from a constant sampler."""
+    inner = wrapped.args[0].value if wrapped.args else None
+    use = facts.inits.by_node.get(inner) if inner is not None else None
+    return use is not None and use.entry is not None and use.entry.family.value == "constant"
 
 
 def torch_containers(facts) -> Iterator[Tuple[SequentialUse, cst.BaseExpression]]:
@@ -145,3 +180,22 @@ def _uses(facts, name: str, scope) -> Iterator[Tuple[cst.Name, int]]:
     for node, where in resolver.scope_of.items():
         if isinstance(node, cst.Name) and node.value == name and where is scope:
             yield node, resolver.seq_of.get(node, 0)
+
+
+def clone_helpers(facts) -> set:
+    """This file's functions that return deep copies of their first parameter made in a loop
+    (the Annotated Transformer's ``clones(module, N)``)."""
+    out = set()
+    for site in facts.collected.calls:
+        call = site.node
+        if not site.loops or len(call.args) != 1 or "copy.deepcopy" not in facts.names(call.func):
+            continue
+        argument = call.args[0].value
+        if not isinstance(argument, cst.Name):
+            continue
+        for binding in facts.collected.resolver.lookup(argument):
+            function = binding.scope.function if binding.scope is not None else None
+            if binding.kind == "param" and function is not None and function.params.params \
+                    and function.params.params[0].name.value == argument.value:
+                out.add(function)
+    return out

@@ -6,8 +6,8 @@ from typing import Optional
 import libcst as cst
 
 from .. import prefilter
-from ..analysis.clones import (COMPREHENSIONS, fresh_constructor, has_parameters, iteration_count, repeated_list,
-                               same_every_iteration, torch_containers)
+from ..analysis.clones import (COMPREHENSIONS, clone_helpers, fresh_constructor, has_parameters, iteration_count,
+                               random_parameters, repeated_list, same_every_iteration, torch_containers)
 from ..analysis.graph import SequentialUse
 from ..analysis.reinit import reinitialises_modules
 from ..analysis.scopes import dotted
@@ -16,6 +16,7 @@ from ..catalogue.names import canonical
 from ..rule import Fix, Report, Rule
 
 _STACKS = ("TransformerEncoder", "TransformerDecoder")
+
 
 
 class ClonedModules(Rule):
@@ -29,14 +30,21 @@ class ClonedModules(Rule):
     #72253), and one instance placed N times in a container (`nn.ModuleList([layer] * N)`,
     `[layer for _ in range(N)]`, `append(layer)` in a loop).
 
-    Deep copies count when they are modules (they go into a `ModuleList`/`Sequential`, or `layer`
-    is a layer or a module class of this file) and nothing in the file re-initialises them: no init
-    in a loop over `parameters()`/`modules()`, no `.apply(fn)` or `named_apply`, no `post_init()`
-    or `reset_parameters()`, no call of an init method defined elsewhere. A repeated instance is
+    Deep copies count when they are modules with random weights (they go into a
+    `ModuleList`/`Sequential`, or `layer` is a weight layer or a module class of this file; copies
+    of norms and constants are identical by design) and nothing in the file re-initialises them.
+    A clone helper (`clones(module, N)`, deep copies of its parameter) is judged where it is called
+    on a module built in view (`clones(nn.Linear(d, d), 4)`), not in its own body, where the
+    module and what is done to it later are out of sight; a helper imported from another file is
+    not followed (the make_model that re-initialises the copies is usually there too).
+    Re-initialisation means an init in a loop over
+    `parameters()`/`modules()`, `.apply(fn)` or `named_apply`, `post_init()` or
+    `reset_parameters()`, or a call of an init method defined elsewhere. A repeated instance is
     flagged whatever follows (it is one module, and re-initialising it cannot make it several),
     unless the code names the sharing: the module or list is called `shared_*`/`tied_*`, or it is
     built under a test that mentions sharing or tying (`if config.share_bbox_head:`).
-    Reported at the `deepcopy` call, the `TransformerEncoder` call, or the repeated list.
+    Reported at the `deepcopy` call, the helper's call, the `TransformerEncoder` call, or the
+    repeated list.
 
     ## Why is this bad?
     Deep copies of one module carry its weights: all N layers start identical. Their gradients
@@ -55,15 +63,18 @@ class ClonedModules(Rule):
 
     from torch import nn
 
-    class Encoder(nn.Module):
-        def __init__(self, layer, n):
+    def clones(module, n):
+        return nn.ModuleList([copy.deepcopy(module) for _ in range(n)])
+
+    class Attention(nn.Module):
+        def __init__(self, d_model=512):
             super().__init__()
-            self.layers = nn.ModuleList([copy.deepcopy(layer) for _ in range(n)])
+            self.linears = clones(nn.Linear(d_model, d_model), 4)  # q, k, v, out start identical
 
     class Decoder(nn.Module):
         def __init__(self, d_model=512, n=6):
             super().__init__()
-            self.layers = nn.ModuleList([nn.Linear(d_model, d_model)] * n)
+            self.layers = nn.ModuleList([nn.Linear(d_model, d_model)] * n)  # one layer, n times
     ```
 
     ## Use instead
@@ -72,10 +83,13 @@ class ClonedModules(Rule):
 
     from torch import nn
 
-    class Encoder(nn.Module):
-        def __init__(self, layer, n):
+    def clones(module, n):
+        return nn.ModuleList([copy.deepcopy(module) for _ in range(n)])
+
+    class Attention(nn.Module):
+        def __init__(self, d_model=512):
             super().__init__()
-            self.layers = nn.ModuleList([copy.deepcopy(layer) for _ in range(n)])
+            self.linears = clones(nn.Linear(d_model, d_model), 4)
             for p in self.parameters():
                 if p.dim() > 1:
                     nn.init.xavier_uniform_(p)  # every copy gets its own weights
@@ -115,6 +129,7 @@ class ClonedModules(Rule):
 
     def check(self, facts):
         reported = set()
+        helpers = clone_helpers(facts)
         for site in facts.collected.calls:
             call = site.node
             names = facts.names(call.func)
@@ -124,6 +139,8 @@ class ClonedModules(Rule):
                 report = self._stack(facts, call)
             elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "append" and site.loops:
                 report = self._appended(facts, site)
+            elif len(call.args) == 2 and _may_clone(facts, call, helpers):
+                report = self._helper_call(facts, call)
             else:
                 report = None
             if report is not None:
@@ -147,7 +164,9 @@ class ClonedModules(Rule):
         original = call.args[0].value
         if not same_every_iteration(facts, original, loop) or iteration_count(facts, loop) in (0, 1):
             return None
-        params = has_parameters(facts, original)
+        if _is_parameter(facts, original):
+            return None  # a clones(module, n) helper: judged where it is called, with the module in view
+        params = random_parameters(facts, original)
         if params is False or (params is None and not _into_container(facts, site, loop)):
             return None
         if reinitialises_modules(facts):
@@ -159,6 +178,25 @@ class ClonedModules(Rule):
             "what": f"`copy.deepcopy({text})` in a loop makes copies of one module",
             "why": "every copy starts with the same weights and nothing in this file re-initialises them",
             "advice": "build a fresh instance per copy, or re-initialise the parameters after cloning"}, "torch", fix)
+
+    def _helper_call(self, facts, call: cst.Call) -> Optional[Report]:
+        """``clones(nn.Linear(d, d), 4)``: a clone helper called on a module built in view."""
+        module, count = call.args[0].value, call.args[1].value
+        if isinstance(module, cst.Name):
+            values = facts.collected.resolver.assigned_values(module)
+            built = values[0][0] if len(values) == 1 else None
+        else:
+            built = module
+        if not isinstance(built, cst.Call) or random_parameters(facts, built) is not True:
+            return None
+        n = facts.value(count)
+        if isinstance(n, int) and not isinstance(n, bool) and n <= 1 or reinitialises_modules(facts):
+            return None
+        code = facts.module.code_for_node
+        return Report(call, {
+            "what": f"`{code(call.func)}` makes {code(count)} deep copies of `{code(module)}`",
+            "why": "every copy starts with the same weights and nothing in this file re-initialises them",
+            "advice": "build a fresh instance per copy, or re-initialise the parameters after cloning"}, "torch")
 
     def _stack(self, facts, call: cst.Call) -> Optional[Report]:
         layer = _argument(call, "encoder_layer", "decoder_layer", position=0)
@@ -281,3 +319,19 @@ def _shared_on_purpose(facts, call: cst.Call, expression) -> bool:
         return True
     return any(not guard.negated and _SHARING.search(code(guard.test))
                for guard in facts.collected.guards_of.get(call, ()))
+
+
+def _is_parameter(facts, node) -> bool:
+    return isinstance(node, cst.Name) and any(
+        b.kind == "param" for b in facts.collected.resolver.lookup(node))
+
+
+def _may_clone(facts, call: cst.Call, helpers) -> bool:
+    """A call of a clone helper this file defines (deep copies of its first parameter made in a
+    loop). One imported from another file is left alone: the Annotated Transformer's descendants
+    split it, the layers and ``make_model`` (whose Xavier loop re-initialises every copy) into
+    separate files, and this file cannot see that loop."""
+    func = call.func
+    if not isinstance(func, cst.Name):
+        return False
+    return any(b.kind == "def" and b.value in helpers for b in facts.collected.resolver.lookup(func))
