@@ -190,9 +190,16 @@ def _filled_in_place(facts):
             yield site, call, func.value, float(value), "torch"
 
 
+_STORING = frozenset({"Parameter", "Variable", "param", "add_weight"})
+
+
 def _stored(facts, value, key, record) -> None:
     if not isinstance(value, cst.Call):
         return
+    func = value.func
+    final = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+    if final not in _STORING:
+        return  # most assignments: a cheap test before resolving names
     names = facts.names(value.func)
     positional = [a.value for a in value.args if a.keyword is None and not a.star]
     keywords = {a.keyword.value: a.value for a in value.args if a.keyword is not None}

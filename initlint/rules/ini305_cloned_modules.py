@@ -16,6 +16,7 @@ from ..catalogue.names import canonical
 from ..rule import Fix, Report, Rule
 
 _STACKS = ("TransformerEncoder", "TransformerDecoder")
+_CALLEES = frozenset(("deepcopy", "append") + _STACKS)
 
 
 
@@ -132,7 +133,12 @@ class ClonedModules(Rule):
         helpers = clone_helpers(facts)
         for site in facts.collected.calls:
             call = site.node
-            names = facts.names(call.func)
+            func = call.func
+            # most calls are methods of something else (x.view, self.fc): test the spelling before
+            # resolving names; a bare name may be an alias (c = copy.deepcopy) and is resolved
+            if isinstance(func, cst.Attribute) and func.attr.value not in _CALLEES:
+                continue
+            names = facts.names(func)
             if "copy.deepcopy" in names:
                 report = self._deep_copy(facts, site)
             elif any(n.rsplit(".", 1)[-1] in _STACKS and canonical(n).startswith("torch.nn.") for n in names):
@@ -147,9 +153,9 @@ class ClonedModules(Rule):
                 reported.add(report.node)
                 yield report
         for seq, expression in torch_containers(facts):
-            if _shared_on_purpose(facts, seq.node, expression):
-                continue
             report = self._repeated(facts, expression)
+            if report is not None and _shared_on_purpose(facts, seq.node, expression):
+                continue
             if report is not None and report.node not in reported:
                 reported.add(report.node)
                 yield report

@@ -69,7 +69,9 @@ class CopyPasteInit(Rule):
     message = ("`{tensor}` is initialised again here, so `{first}` above is dead, while `{sibling}` gets no init "
                "at all: `{sibling}` was evidently meant")
     frameworks = ("torch",)
-    requires = prefilter.initializers(lambda e: e.style.value == "inplace", "an in-place initialiser")
+    # two in-place fills, on a layer's parameter or on a parameter made by hand
+    requires = prefilter.initializers(lambda e: e.style.value == "inplace", "an in-place initialiser") & (
+        prefilter.layers() | prefilter.words("Parameter", why="nn.Parameter"))
 
     def check(self, facts):
         fills = filled_tensors(facts)
