@@ -232,7 +232,7 @@ class ClonedModules(Rule):
         loop = site.loops[-1]
         if isinstance(element, cst.Call) or not same_every_iteration(facts, element, loop):
             return None
-        if iteration_count(facts, loop) in (0, 1) or has_parameters(facts, element) is False:
+        if iteration_count(facts, loop) in (0, 1) or not _may_hold_weights(facts, element):
             return None
         if _shared_on_purpose(facts, call, element):
             return None
@@ -245,7 +245,7 @@ class ClonedModules(Rule):
             n = facts.value(count)
             if isinstance(n, int) and not isinstance(n, bool) and n <= 1:
                 return None
-            modules = [e for e in elements if has_parameters(facts, e) is not False]
+            modules = [e for e in elements if _may_hold_weights(facts, e)]
             if not modules:
                 return None
             fix = None
@@ -256,7 +256,7 @@ class ClonedModules(Rule):
             element = expression.elt
             if isinstance(element, cst.Call) or iteration_count(facts, expression) in (0, 1):
                 return None
-            if not same_every_iteration(facts, element, expression) or has_parameters(facts, element) is False:
+            if not same_every_iteration(facts, element, expression) or not _may_hold_weights(facts, element):
                 return None
             fresh = fresh_constructor(facts, element, facts.collected.resolver.seq_of.get(_first_name(element), 0))
             return self._shared(facts, expression, facts.module.code_for_node(element),
@@ -269,6 +269,24 @@ class ClonedModules(Rule):
             "what": f"one instance `{text}` placed several times in a container",
             "why": "every position is the same module, so the layers share one set of weights",
             "advice": "build a new instance for each position"}, "torch", fix)
+
+
+# what a module without weights is usually called when its type is out of sight (act_layer=nn.GELU)
+_WEIGHTLESS_NAME = re.compile(r"act|nonlin|drop|identity|pool|relu|gelu|silu|sigmoid|tanh", re.IGNORECASE)
+
+
+def _may_hold_weights(facts, node) -> bool:
+    """A repeated element that may be a module with weights: not a literal (None), not a module the
+    code shows has none, and not a name of unknown type spelled like an activation or dropout."""
+    if not isinstance(node, (cst.Name, cst.Attribute, cst.Call)) or \
+            isinstance(node, cst.Name) and node.value in ("None", "True", "False"):
+        return False
+    params = has_parameters(facts, node)
+    if params is not None:
+        return params
+    named = node.func if isinstance(node, cst.Call) else node
+    leaf = named.attr.value if isinstance(named, cst.Attribute) else getattr(named, "value", "")
+    return not _WEIGHTLESS_NAME.search(leaf)
 
 
 def _first_name(node) -> Optional[cst.Name]:
