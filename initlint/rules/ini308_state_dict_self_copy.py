@@ -107,7 +107,7 @@ class StateDictSelfCopy(Rule):
             twin = evident_twin(facts, func.value)
             if twin is None:
                 yield Report(call, {"target": target, "how": how,
-                                    "advice": f"load the weights of the network it should copy"}, framework)
+                                    "advice": "load the weights of the network it should copy"}, framework)
                 continue
             text, replacement = twin
             yield Report(call, {"target": target, "how": how, "advice": f"load `{text}`'s weights"}, framework,
