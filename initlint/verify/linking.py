@@ -25,7 +25,7 @@ CONFIRMED, REFUTED, NOT_REACHED, UNMEASURABLE = "confirmed", "refuted", "not rea
 # the runtime codes whose findings confirm a static code
 CONFIRMING = {"INI101": {"INI601"}, "INI102": {"INI602"}, "INI201": {"INI605"}, "INI202": {"INI605"},
               "INI203": {"INI605"}, "INI204": {"INI605"}, "INI301": {"INI603"}, "INI302": {"INI606"},
-              "INI303": {"INI604"}, "INI304": {"INI604"}, "INI401": {"INI605"}, "INI402": {"INI605", "INI601"},
+              "INI303": {"INI604"}, "INI304": {"INI604"}, "INI305": {"INI604"}, "INI401": {"INI605"}, "INI402": {"INI605", "INI601"},
               "INI403": {"INI605"}, "INI404": {"INI605", "INI606"}}
 Verdict = Tuple[str, str]
 
@@ -187,6 +187,7 @@ JUDGES: Dict[str, Callable] = {
     "INI302": _judge_zero,
     "INI303": _judge_identical,
     "INI304": _judge_identical,
+    "INI305": _judge_identical,
     "INI401": _judge_unscaled,
     "INI402": _judge_unscaled,
     "INI403": _judge_far_scale,
@@ -229,6 +230,10 @@ def link(findings: Sequence[Finding], results: Sequence[TensorResult], recording
                 linked = [r for r in results
                           if any(os.path.realpath(f.path) == real and f.first_line in (first, def_line)
                                  for stack in r.info.stacks() for f in stack)]
+        if not linked and finding.code == "INI305":
+            # deep copies run no initialiser, so a clone has no declaration to link by: what marks
+            # them is the identity itself (INI604), or, when nothing is identical, every weight
+            linked = [r for r in results if "INI604" in r.codes] or [r for r in results if len(r.info.shape) >= 2]
         executed = recording.executed_lines(finding.path)
         reached = bool(linked) or (executed is not None and any(line in executed for line in lines))
         if not reached:
