@@ -1,0 +1,337 @@
+from __future__ import annotations
+
+from typing import Iterator, Optional, Set, Tuple
+
+import libcst as cst
+
+from .. import prefilter
+from ..analysis.inits import PARAMETER_WRAPPERS
+from ..analysis.queries import filled_in_place, stored_parameters, storage_keys
+from ..analysis.traversal import walk
+from ..analysis.values import is_number
+from ..rule import Report, Rule
+
+# calls that hand back memory nobody has written: the values are whatever was there before
+_EMPTY_TORCH = frozenset({"torch.empty", "torch.empty_like", "torch.empty_strided"})
+# the legacy constructors allocate without filling when given sizes (``torch.Tensor(out, in)``);
+# given a list or a tensor they copy it, so only evident sizes count
+_LEGACY_TORCH = frozenset({f"torch.{prefix}{kind}Tensor" for prefix in ("", "cuda.")
+                           for kind in ("", "Float", "Double", "Half", "BFloat16")}) - {"torch.cuda.Tensor"}
+_EMPTY_NUMPY = frozenset({"numpy.empty", "numpy.empty_like"})
+_EMPTY_METHODS = ("new_empty",)
+# what a numpy buffer goes through on its way into a parameter
+_CONVERTERS = frozenset({"torch.from_numpy", "torch.tensor", "torch.as_tensor", "torch.Tensor", "torch.FloatTensor",
+                         "tf.convert_to_tensor", "tensorflow.convert_to_tensor"})
+# names of sizes: torch.Tensor(out_features) allocates, torch.Tensor(values) copies
+_SIZE_WORDS = ("dim", "size", "features", "channels", "units", "num_", "n_", "hidden", "heads", "len", "width",
+               "classes", "embed", "depth", "out", "in_", "vocab", "tokens", "_d", "d_")
+# a class calling one of its own methods whose name says it initialises, that this file does not
+# define (an inherited ``self.init_weights()``): what it reaches is not in the code
+_INIT_METHOD_WORDS = ("init", "reset")
+_PARAM_ITERATORS = ("parameters", "named_parameters", "state_dict")
+_LOADERS = ("load_state_dict", "load_weights", "set_weights", "load_checkpoint")
+
+
+def _final(node: cst.BaseExpression) -> str:
+    return node.attr.value if isinstance(node, cst.Attribute) else node.value if isinstance(node, cst.Name) else ""
+
+
+class UninitialisedParameter(Rule):
+    """A parameter created from uninitialised memory that no initialiser reaches.
+
+    ## What it does
+    Flags a parameter wrapped around a tensor whose memory was allocated but never written —
+    `nn.Parameter(torch.empty(out, in))`, `nn.Parameter(torch.Tensor(out, in))`,
+    `torch.FloatTensor(n, m)`, `w.new_empty(...)`, `tf.Variable(np.empty(shape))` — when nothing in
+    the file reaches it afterwards: no initialiser or in-place fill (`nn.init.xavier_uniform_(self.w)`,
+    `self.w.data.normal_()`, `self.w.copy_(...)`), no helper it is passed to (`glorot(self.w)`), no
+    loop over `parameters()`, no `load_state_dict`, no inherited `reset_parameters`/`init_weights`
+    the class calls, no later assignment.
+
+    ## Why is this bad?
+    `torch.empty` and the legacy `torch.Tensor(sizes)` constructors return whatever bytes the
+    allocator had: often zeros (a symmetric layer that never trains), sometimes the remains of a freed
+    tensor, huge values, denormals or NaN. The model trains differently on every machine and run, and
+    a NaN appears at the first step with no error. The pattern is PyTorch's own (`nn.Linear` does it)
+    but always together with `reset_parameters()`; dropping or forgetting that call leaves the memory
+    as it was.
+
+    ## Example
+    ```python
+    import torch
+    from torch import nn
+
+    class Bilinear(nn.Module):
+        def __init__(self, d_in, d_out):
+            super().__init__()
+            self.weight = nn.Parameter(torch.Tensor(d_out, d_in, d_in))
+
+        def forward(self, x, y):
+            return torch.einsum("bi,oij,bj->bo", x, self.weight, y)
+    ```
+
+    ## Use instead
+    ```python
+    import torch
+    from torch import nn
+
+    class Bilinear(nn.Module):
+        def __init__(self, d_in, d_out):
+            super().__init__()
+            self.weight = nn.Parameter(torch.empty(d_out, d_in, d_in))
+            self.reset_parameters()
+
+        def reset_parameters(self):
+            nn.init.xavier_uniform_(self.weight)
+
+        def forward(self, x, y):
+            return torch.einsum("bi,oij,bj->bo", x, self.weight, y)
+    ```
+
+    ## Known problems
+    What reaches a parameter is read from this file only: a parameter that another file
+    initialises by name is flagged. Frozen parameters (`requires_grad=False`, usually loaded from a
+    checkpoint) are not flagged.
+
+    ## Frameworks
+    PyTorch (`torch.empty`, `torch.Tensor`/`FloatTensor` with sizes, `new_empty`, a NumPy `np.empty`
+    buffer), TensorFlow (`tf.Variable(np.empty(...))`).
+    """
+
+    code = "INI406"
+    name = "uninitialised-parameter"
+    message = ("parameter `{param}` is created from uninitialised memory ({source}) and nothing in this file "
+               "initialises it: it starts as whatever was in memory (zeros, denormals or NaN); "
+               "initialise it (e.g. in reset_parameters, called from __init__)")
+    frameworks = ("torch", "keras")
+    requires = prefilter.words("empty", "empty_like", "empty_strided", "new_empty", "Tensor", "FloatTensor",
+                               "DoubleTensor", "HalfTensor", "BFloat16Tensor", why="an uninitialised allocation") \
+        & (prefilter.words("Parameter", why="nn.Parameter") & prefilter.module("torch")
+           | prefilter.words("Variable", why="tf.Variable") & prefilter.module("tensorflow"))
+
+    def check(self, facts):
+        candidates = []
+        for wrapper, keys in stored_parameters(facts, lambda call: self._is_wrapper(facts, call)).items():
+            source = self._uninitialised_source(facts, wrapper)
+            if source is not None and keys and not self._frozen(facts, wrapper):
+                candidates.append((wrapper, keys, source))
+        if not candidates or self._reached_generically(facts):
+            return
+        reached = self._reached_names(facts)
+        for wrapper, keys, source in candidates:
+            if any(name in reached for _, name in keys):
+                continue
+            param = sorted(name for _, name in keys)[0]
+            yield Report(wrapper, {"param": param, "source": source},
+                         "keras" if "Variable" in _final(wrapper.func) else "torch")
+
+    # -- what is created --------------------------------------------------------------------------
+
+    @staticmethod
+    def _is_wrapper(facts, call: cst.Call) -> bool:
+        return bool(facts.names(call.func) & PARAMETER_WRAPPERS) and bool(call.args)
+
+    @staticmethod
+    def _frozen(facts, wrapper: cst.Call) -> bool:
+        for arg in wrapper.args:
+            if arg.keyword is not None and arg.keyword.value in ("requires_grad", "trainable") \
+                    and facts.value(arg.value) is False:
+                return True
+        return False
+
+    def _uninitialised_source(self, facts, wrapper: cst.Call) -> Optional[str]:
+        """The allocation the wrapper's data comes from (``torch.empty``), if it is uninitialised."""
+        inner = wrapper.args[0].value
+        if wrapper.args[0].keyword is not None and wrapper.args[0].keyword.value not in ("data", "initial_value"):
+            return None
+        return self._allocation(facts, inner, 0)
+
+    def _allocation(self, facts, node, depth) -> Optional[str]:
+        if depth > 3 or not isinstance(node, cst.Call):
+            return None
+        names = facts.names(node.func)
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        if any(a.star == "*" for a in node.args) and (names & (_EMPTY_TORCH | _EMPTY_NUMPY | _LEGACY_TORCH) or (
+                isinstance(node.func, cst.Attribute) and node.func.attr.value in _EMPTY_METHODS)):
+            return "torch.empty" if names & _EMPTY_TORCH else "np.empty" if names & _EMPTY_NUMPY else (
+                sorted(names & _LEGACY_TORCH)[0] + "(sizes)" if names & _LEGACY_TORCH else node.func.attr.value)
+        if names & _EMPTY_TORCH:
+            return None if self._zero_sized(facts, positional) else "torch.empty"
+        if names & _EMPTY_NUMPY:
+            return None if self._zero_sized(facts, positional) else "np.empty"
+        legacy = names & _LEGACY_TORCH
+        if legacy:
+            if self._evident_sizes(facts, node, positional):
+                return sorted(legacy)[0] + "(sizes)"
+            # torch.Tensor(np.empty(...)) copies the numpy buffer: what matters is the buffer
+            return self._allocation(facts, positional[0], depth + 1) if len(positional) == 1 else None
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _EMPTY_METHODS and positional:
+            return None if self._zero_sized(facts, positional) else node.func.attr.value
+        if names & _CONVERTERS and len(positional) == 1:
+            return self._allocation(facts, positional[0], depth + 1)
+        # torch.empty(n, m).to(device) / .float() / .cuda() keep the memory as it was
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("to", "float", "cuda", "double",
+                                                                             "half", "contiguous"):
+            return self._allocation(facts, node.func.value, depth + 1)
+        return None
+
+    @staticmethod
+    def _zero_sized(facts, positional) -> bool:
+        """Sizes the code shows include 0 (``torch.empty(0)``): nothing to fill. Sizes unpacked
+        from a sequence (``torch.empty(*shape)``) are not."""
+        sizes = positional
+        if len(positional) == 1:
+            value = facts.value(positional[0])
+            if isinstance(value, tuple):
+                return any(v == 0 for v in value if is_number(v)) or value == ()
+            if isinstance(positional[0], (cst.Tuple, cst.List)):
+                sizes = [e.value for e in positional[0].elements]
+        return not sizes or any(facts.value(size) == 0 for size in sizes)
+
+    @staticmethod
+    def _evident_sizes(facts, call: cst.Call, positional) -> bool:
+        """``torch.Tensor(out, in)`` allocates; ``torch.Tensor(values)`` copies. Sizes are evident
+        when there are several, or one int (a literal, an int-valued expression, or a name that
+        says it is a size)."""
+        if any(a.keyword is not None and a.keyword.value == "size" for a in call.args):
+            return True
+        if not positional or any(isinstance(p, (cst.List, cst.Tuple, cst.ListComp)) for p in positional):
+            return False
+        if any(facts.value(p) == 0 for p in positional):
+            return False  # torch.Tensor(0, d): nothing to fill
+        if len(positional) > 1:
+            return True
+        value = facts.value(positional[0])
+        if isinstance(value, int) and not isinstance(value, bool):
+            return True
+        node = positional[0]
+        if isinstance(node, cst.BinaryOperation):
+            return True  # 4 * dim: a size (a list would be written as a literal)
+        name = _final(node).lower()
+        return bool(name) and any(word in name for word in _SIZE_WORDS)
+
+    # -- what reaches it --------------------------------------------------------------------------
+
+    @staticmethod
+    def _reached_generically(facts) -> bool:
+        """Something in the file initialises parameters without naming them: a loop over
+        ``parameters()``/``state_dict()``, a ``load_state_dict``, ``getattr(self, name)`` handed to
+        a call."""
+        for site in facts.collected.calls:
+            func = site.node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in _LOADERS:
+                return True
+            if isinstance(func, cst.Name) and func.value == "getattr" and len(site.node.args) >= 2 \
+                    and not isinstance(facts.value(site.node.args[1].value), str):
+                return True
+        scopes = [facts.collected.module_scope] + [scope for _, scope in facts.collected.functions]
+        for scope in scopes:
+            for bindings in scope.bindings.values():
+                for binding in bindings:
+                    if binding.kind == "loop" and _iterates_parameters(binding.value):
+                        return True
+        return False
+
+    def _reached_names(self, facts) -> Set[str]:
+        """Attribute and variable names something may initialise: filled in place, passed to a call
+        that is not torch's own arithmetic, assigned to (``self.w.data = ...``, ``self.w[:] = ...``,
+        a second ``self.w = ...``), or reached through an inherited initialising method."""
+        reached = set(filled_in_place(facts))
+        for site in facts.collected.calls:
+            call = site.node
+            if any(name.startswith(("torch.", "tf.", "tensorflow.", "numpy.", "jax.")) and
+                   not name.startswith("torch.nn.init.") for name in facts.names(call.func)):
+                continue
+            for arg in call.args:
+                reached |= {name for _, name in _keys_of(arg.value)}
+        reached |= self._loop_sources(facts, reached)
+        reached |= self._assigned_again(facts)
+        reached |= self._inherited_init_classes(facts)
+        return reached
+
+    @staticmethod
+    def _loop_sources(facts, reached: Set[str]) -> Set[str]:
+        """``for w in self.weights: init(w)`` reaches what ``self.weights`` holds."""
+        out = set()
+        for scope in [facts.collected.module_scope] + [scope for _, scope in facts.collected.functions]:
+            for name, bindings in scope.bindings.items():
+                if name not in reached:
+                    continue
+                for binding in bindings:
+                    if binding.kind == "loop" and binding.value is not None:
+                        out |= {key for node in walk(binding.value) for _, key in storage_keys(node)}
+        return out
+
+    @staticmethod
+    def _assigned_again(facts) -> Set[str]:
+        out = set()
+        for (_cls, attr), values in facts.collected.self_attrs.items():
+            if len(values) > 1:
+                out.add(attr)
+        for scope in [facts.collected.module_scope] + [scope for _, scope in facts.collected.functions]:
+            for name, bindings in scope.bindings.items():
+                if len([b for b in bindings if b.kind in ("assign", "other")]) > 1:
+                    out.add(name)
+        for node in walk(facts.module):
+            targets = []
+            if isinstance(node, cst.Assign):
+                targets = [t.target for t in node.targets]
+            elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+                targets = [node.target]
+            for target in targets:
+                if isinstance(target, cst.Subscript) or (isinstance(target, cst.Attribute)
+                                                         and target.attr.value == "data"):
+                    out |= {name for _, name in _keys_of(target)}
+        return out
+
+    @staticmethod
+    def _inherited_init_classes(facts) -> Set[str]:
+        """Attributes of classes that call an initialising method this file does not define
+        (``self.init_weights()`` from a base class elsewhere): what it reaches is unknown."""
+        defined = {node.name.value for node, _ in facts.collected.functions}
+        out = set()
+        for site in facts.collected.calls:
+            func = site.node.func
+            if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+                    and func.value.value == "self"):
+                continue
+            method = func.attr.value
+            if method in defined or not any(word in method.lower() for word in _INIT_METHOD_WORDS):
+                continue
+            if "_init_weights" not in defined:
+                # a model-wide initialiser from a base class elsewhere (transformers' post_init runs
+                # the base's _init_weights over every submodule): any parameter may be reached
+                return {attr for (_owner, attr) in facts.collected.self_attrs}
+            scope = site.scope
+            while scope is not None and scope.enclosing_class is None:
+                scope = scope.parent
+            if scope is not None:
+                cls = scope.enclosing_class
+                out |= {attr for (owner, attr) in facts.collected.self_attrs if owner is cls}
+        return out
+
+
+def _keys_of(node) -> Set[str]:
+    """``self.w``, ``self.w.data``, ``w[0]``, ``self.w.data[:]``, ``(self.w, ...)`` -> keys of ``w``."""
+    out = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        while isinstance(current, cst.Subscript) or (isinstance(current, cst.Attribute)
+                                                     and current.attr.value in ("data", "T")):
+            current = current.value
+        if isinstance(current, (cst.Tuple, cst.List)):
+            stack.extend(e.value for e in current.elements)
+        else:
+            out |= storage_keys(current)
+    return out
+
+
+def _iterates_parameters(iterable) -> bool:
+    """``for p in model.parameters()``, ``for n, p in m.named_parameters()``, ``zip(..., params())``,
+    ``model.state_dict().items()``."""
+    for node in walk(iterable) if iterable is not None else ():
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) \
+                and node.func.attr.value in _PARAM_ITERATORS:
+            return True
+    return False
