@@ -312,7 +312,8 @@ class UninitialisedParameter(Rule):
 
 
 def _keys_of(node) -> Set[str]:
-    """``self.w``, ``self.w.data``, ``w[0]``, ``self.w.data[:]``, ``(self.w, ...)`` -> keys of ``w``."""
+    """``self.w``, ``self.w.data``, ``w[0]``, ``self.w.data[:]``, ``(self.w, ...)``, ``self.w if c
+    else v`` -> keys of ``w``."""
     out = set()
     stack = [node]
     while stack:
@@ -322,6 +323,8 @@ def _keys_of(node) -> Set[str]:
             current = current.value
         if isinstance(current, (cst.Tuple, cst.List)):
             stack.extend(e.value for e in current.elements)
+        elif isinstance(current, cst.IfExp):  # init_(self.w if cond else self.layer.weight)
+            stack.extend((current.body, current.orelse))
         else:
             out |= storage_keys(current)
     return out
