@@ -29,6 +29,15 @@ _SIZE_WORDS = ("dim", "size", "features", "channels", "units", "num_", "n_", "hi
 # define (an inherited ``self.init_weights()``): what it reaches is not in the code
 _INIT_METHOD_WORDS = ("init", "reset")
 _PARAM_ITERATORS = ("parameters", "named_parameters", "state_dict")
+# views: an in-place initialiser on one writes the parameter's memory
+_VIEWS = ("t", "transpose", "view", "permute", "unsqueeze", "squeeze", "narrow", "select", "detach", "view_as",
+          "flatten", "unflatten", "chunk", "split", "unbind")
+# tensor arithmetic methods: a parameter passed to one is used, not initialised
+_TENSOR_OPS = frozenset({"mm", "matmul", "bmm", "mul", "add", "sub", "div", "pow", "dot", "mv", "addmm", "baddbmm",
+                         "expand_as", "type_as", "view_as", "reshape_as", "masked_fill", "where", "einsum", "cat",
+                         "stack", "gather", "index_select", "scatter", "repeat", "expand", "linear", "conv2d",
+                         "conv1d", "embedding", "softmax", "sum", "mean", "append", "extend"})
+_MODULE_BASES = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module"})
 _LOADERS = ("load_state_dict", "load_weights", "set_weights", "load_checkpoint")
 
 
@@ -118,12 +127,62 @@ class UninitialisedParameter(Rule):
         if not candidates or self._reached_generically(facts):
             return
         reached = self._reached_names(facts)
+        unconditional = None  # names reached by assignment, a loop or an inherited initialiser
         for wrapper, keys, source in candidates:
-            if any(name in reached for _, name in keys):
+            names = {name for _, name in keys}
+            param = sorted(names)[0]
+            framework = "keras" if "Variable" in _final(wrapper.func) else "torch"
+            if not names & reached:
+                yield Report(wrapper, {"param": param, "source": source}, framework)
                 continue
-            param = sorted(name for _, name in keys)[0]
-            yield Report(wrapper, {"param": param, "source": source},
-                         "keras" if "Variable" in _final(wrapper.func) else "torch")
+            if unconditional is None:
+                unconditional = self._loop_sources(facts, reached) | self._assigned_again(facts) \
+                    | self._inherited_init_classes(facts)
+            if names & unconditional:
+                continue
+            method = self._only_in_uncalled_method(facts, wrapper, names)
+            if method is not None:
+                yield Report(wrapper, {"param": param, "source": source, "method": method}, framework)
+
+    def format(self, report) -> str:
+        method = report.fields.get("method")
+        if method is None:
+            return super().format(report)
+        return (f"parameter `{report.fields['param']}` is created from uninitialised memory "
+                f"({report.fields['source']}) and only `{method}` fills it, which nothing in this file calls "
+                f"(not __init__ either): it starts as whatever was in memory (zeros, denormals or NaN); call "
+                f"self.{method}() at the end of __init__, as torch's own layers do")
+
+    @staticmethod
+    def _only_in_uncalled_method(facts, wrapper: cst.Call, names: Set[str]) -> Optional[str]:
+        """The initialising method of the parameter's class that alone reaches it, when nothing in
+        the file calls that method and the class's only base is nn.Module (whose __init__ calls
+        nothing: a base such as nn.Linear would call an overridden reset_parameters)."""
+        cls = next((owner for (owner, _attr), values in facts.collected.self_attrs.items()
+                    for value, _fn in values if any(node is wrapper for node in walk(value))), None)
+        if cls is None or facts.graph.classes[cls].bases - _MODULE_BASES or not facts.graph.classes[cls].bases:
+            return None
+        methods = set()
+        for site, mentioned in _reaching_calls(facts):
+            if not mentioned & names:
+                continue
+            scope = site.scope
+            function = scope.function if scope is not None else None
+            if function is None or facts.graph.class_of_function.get(function) is not cls \
+                    or function.name.value == "__init__" \
+                    or not any(w in function.name.value.lower() for w in _INIT_METHOD_WORDS):
+                return None
+            methods.add(function.name.value)
+        if len(methods) != 1:
+            return None
+        method = methods.pop()
+        for site in facts.collected.calls:
+            func = site.node.func
+            if _final(func) == method:
+                return None  # called somewhere (by __init__, a parent, a loop over modules)
+            if any(isinstance(a.value, cst.Attribute) and a.value.attr.value == method for a in site.node.args):
+                return None  # handed over: model.apply(self.reset_parameters)
+        return method
 
     # -- what is created --------------------------------------------------------------------------
 
@@ -237,13 +296,8 @@ class UninitialisedParameter(Rule):
         that is not torch's own arithmetic, assigned to (``self.w.data = ...``, ``self.w[:] = ...``,
         a second ``self.w = ...``), or reached through an inherited initialising method."""
         reached = set(filled_in_place(facts))
-        for site in facts.collected.calls:
-            call = site.node
-            if any(name.startswith(("torch.", "tf.", "tensorflow.", "numpy.", "jax.")) and
-                   not name.startswith("torch.nn.init.") for name in facts.names(call.func)):
-                continue
-            for arg in call.args:
-                reached |= {name for _, name in _keys_of(arg.value)}
+        for _site, names in _reaching_calls(facts):
+            reached |= names
         reached |= self._loop_sources(facts, reached)
         reached |= self._assigned_again(facts)
         reached |= self._inherited_init_classes(facts)
@@ -264,6 +318,7 @@ class UninitialisedParameter(Rule):
 
     @staticmethod
     def _assigned_again(facts) -> Set[str]:
+        """Names assigned more than once, written through ``.data``/a subscript, or returned."""
         out = set()
         for (_cls, attr), values in facts.collected.self_attrs.items():
             if len(values) > 1:
@@ -282,6 +337,9 @@ class UninitialisedParameter(Rule):
                 if isinstance(target, cst.Subscript) or (isinstance(target, cst.Attribute)
                                                          and target.attr.value == "data"):
                     out |= {name for _, name in _keys_of(target)}
+            if isinstance(node, cst.Return) and isinstance(node.value, (cst.Name, cst.Tuple)):
+                # a function that builds a parameter and returns it: its caller initialises it
+                out |= {name for kind, name in _keys_of(node.value) if kind == "name"}
         return out
 
     @staticmethod
@@ -311,6 +369,25 @@ class UninitialisedParameter(Rule):
         return out
 
 
+def _reaching_calls(facts) -> Iterator[Tuple[object, Set[str]]]:
+    """Calls that may initialise what they are handed, with the names handed: an in-place method's
+    receiver (``self.w.data.normal_()``) and the arguments of any call that is not the framework's
+    own arithmetic (``init.xavier_uniform_(self.w)``, ``glorot(self.w)``, ``self._init(self.w)``)."""
+    for site in facts.collected.calls:
+        call = site.node
+        func = call.func
+        names = set()
+        if isinstance(func, cst.Attribute) and func.attr.value.endswith("_") and not func.attr.value.endswith("__"):
+            names |= {name for _, name in _keys_of(func.value)}
+        framework_op = any(name.startswith(("torch.", "tf.", "tensorflow.", "numpy.", "jax.")) and
+                           not name.startswith("torch.nn.init.") for name in facts.names(func))
+        if not framework_op and not (isinstance(func, cst.Attribute) and func.attr.value in _TENSOR_OPS):
+            for arg in call.args:
+                names |= {name for _, name in _keys_of(arg.value)}
+        if names:
+            yield site, names
+
+
 def _keys_of(node) -> Set[str]:
     """``self.w``, ``self.w.data``, ``w[0]``, ``self.w.data[:]``, ``(self.w, ...)``, ``self.w if c
     else v`` -> keys of ``w``."""
@@ -318,9 +395,15 @@ def _keys_of(node) -> Set[str]:
     stack = [node]
     while stack:
         current = stack.pop()
-        while isinstance(current, cst.Subscript) or (isinstance(current, cst.Attribute)
-                                                     and current.attr.value in ("data", "T")):
-            current = current.value
+        while True:
+            if isinstance(current, cst.Subscript) or (isinstance(current, cst.Attribute)
+                                                      and current.attr.value in ("data", "T", "mT")):
+                current = current.value
+            elif isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute) \
+                    and current.func.attr.value in _VIEWS:
+                current = current.func.value  # init_(self.w.data.t()) writes through the view
+            else:
+                break
         if isinstance(current, (cst.Tuple, cst.List)):
             stack.extend(e.value for e in current.elements)
         elif isinstance(current, cst.IfExp):  # init_(self.w if cond else self.layer.weight)
