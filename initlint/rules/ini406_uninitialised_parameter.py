@@ -141,7 +141,9 @@ class UninitialisedParameter(Rule):
             if names & unconditional:
                 continue
             method = self._only_in_uncalled_method(facts, wrapper, names)
-            if method is not None:
+            if method == "":
+                yield Report(wrapper, {"param": param, "source": source}, framework)
+            elif method is not None:
                 yield Report(wrapper, {"param": param, "source": source, "method": method}, framework)
 
     def format(self, report) -> str:
@@ -168,11 +170,16 @@ class UninitialisedParameter(Rule):
                 continue
             scope = site.scope
             function = scope.function if scope is not None else None
-            if function is None or facts.graph.class_of_function.get(function) is not cls \
+            owner = facts.graph.class_of_function.get(function) if function is not None else None
+            if owner is not None and owner is not cls and not _foreign_mentions(site.node) & names:
+                continue  # self.weight in another class's method is that class's weight
+            if function is None or owner is not cls \
                     or function.name.value == "__init__" \
                     or not any(w in function.name.value.lower() for w in _INIT_METHOD_WORDS):
                 return None
             methods.add(function.name.value)
+        if not methods:
+            return ""  # only other classes' own attributes of that name are filled
         if len(methods) != 1:
             return None
         method = methods.pop()
@@ -388,10 +395,33 @@ def _reaching_calls(facts) -> Iterator[Tuple[object, Set[str]]]:
             yield site, names
 
 
-def _keys_of(node) -> Set[str]:
-    """``self.w``, ``self.w.data``, ``w[0]``, ``self.w.data[:]``, ``(self.w, ...)``, ``self.w if c
-    else v`` -> keys of ``w``."""
+def _foreign_mentions(call: cst.Call) -> Set[str]:
+    """Names a call is handed other than as ``self.<name>`` (``m.weight``, ``w``)."""
+    parts = [a.value for a in call.args]
+    if isinstance(call.func, cst.Attribute):
+        parts.append(call.func.value)
     out = set()
+    for part in parts:
+        for base in _bases(part):
+            if not (isinstance(base, cst.Attribute) and isinstance(base.value, cst.Name)
+                    and base.value.value == "self"):
+                out |= {name for _, name in storage_keys(base)}
+    return out
+
+
+def _keys_of(node) -> Set[Tuple[str, str]]:
+    """``self.w``, ``self.w.data``, ``w[0]``, ``self.w.data[:]``, ``(self.w, ...)``, ``self.w if c
+    else v``, ``self.w.data.t()`` -> the storage keys of ``w``."""
+    out = set()
+    for base in _bases(node):
+        out |= storage_keys(base)
+    return out
+
+
+def _bases(node) -> list:
+    """The stored objects an expression denotes, through ``.data``, subscripts, views, tuples and
+    conditional expressions."""
+    out = []
     stack = [node]
     while stack:
         current = stack.pop()
@@ -409,7 +439,7 @@ def _keys_of(node) -> Set[str]:
         elif isinstance(current, cst.IfExp):  # init_(self.w if cond else self.layer.weight)
             stack.extend((current.body, current.orelse))
         else:
-            out |= storage_keys(current)
+            out.append(current)
     return out
 
 
