@@ -36,3 +36,8 @@ def test_the_case_fix_is_safe_and_the_mean_slot_fix_needs_the_flag():
 def test_a_string_torch_lower_cases_itself_is_left_alone():
     source = "from torch import nn\nw = nn.Parameter(nn.init.empty(3, 4))\nnn.init.kaiming_normal_(w, mode='FAN_OUT')\n"
     assert initlint.check_source(source, settings=SETTINGS) == []
+
+
+def test_each_finding_carries_its_own_fix_safety():
+    fixes = {f.message.split(":")[0]: f.fix for f in initlint.check_source(BEFORE, settings=SETTINGS)}
+    assert fixes == {"VarianceScaling": "safe", "calculate_gain": "safe", "normal_": "unsafe"}

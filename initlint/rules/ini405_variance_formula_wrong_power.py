@@ -6,6 +6,8 @@ import libcst as cst
 
 from .. import prefilter
 from ..analysis.describe import short
+from ..analysis.fans import fan_in
+from ..analysis.queries import units
 from ..analysis.traversal import walk
 from ..analysis.values import is_number
 from ..catalogue import Family, P, Style
@@ -141,7 +143,7 @@ class VarianceFormulaWrongPower(Rule):
                 continue
             std = use.args.get(law.std_term.name) if isinstance(law.std_term, P) else None
             if std is not None:
-                found = self._judge(facts, std, divided=False)
+                found = self._judge(facts, std, divided=False) or self._judge_literal(facts, use, std)
             elif use.via == "sampler" and entry.style is Style.SAMPLER:
                 if not products:
                     products.append(_scaled_expressions(facts))
@@ -194,6 +196,31 @@ class VarianceFormulaWrongPower(Rule):
             if is_number(exponent) and abs(exponent + 1) < 1e-12 and _is_fan(facts, expr.left):
                 return "first-power", text
         return None
+
+    @staticmethod
+    def _judge_literal(facts, use, node) -> Optional[Tuple[str, str]]:
+        """``2 / math.sqrt(580)`` or ``1 / 580`` on a layer whose fan-in or output units the code
+        shows are 580: the fan written as a number."""
+        expr = facts.evaluator.substitute(node)
+        if not (isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide)):
+            return None
+        numerator = facts.value(expr.left)
+        if not is_number(numerator) or not 0 < numerator <= 2.0 + 1e-9:
+            return None
+        denominator = facts.evaluator.substitute(expr.right)
+        sqrt_of = facts.evaluator._is_sqrt_call(denominator) or facts.evaluator._half_power(denominator)
+        fan = facts.value(sqrt_of if sqrt_of is not None else denominator)
+        if not is_number(fan) or fan <= 4:
+            return None
+        layers = [t.layer for t in use.targets if t.layer is not None and t.is_weight()]
+        sizes = {fan_in(facts, layer) for layer in layers} | {units(facts, layer) for layer in layers}
+        if not any(is_number(size) and abs(size - fan) < 1e-9 for size in sizes):
+            return None
+        text = facts.module.code_for_node(node).strip()
+        if sqrt_of is not None:
+            return ("gain-squared", text) if abs(numerator - 2.0) < 1e-12 and not _has_sqrt(facts, expr.left) \
+                else None
+        return "first-power", text
 
     def _sampler_scale(self, facts, use, products) -> Optional[Tuple[str, str]]:
         """``torch.randn(m, n) * std`` / ``jax.random.normal(k, s) / fan``: the factor the sampler
