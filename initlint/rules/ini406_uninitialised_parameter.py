@@ -100,7 +100,8 @@ class UninitialisedParameter(Rule):
     ## Known problems
     What reaches a parameter is read from this file only: a parameter that another file
     initialises by name is flagged. Frozen parameters (`requires_grad=False`, usually loaded from a
-    checkpoint) are not flagged.
+    checkpoint) are not flagged, nor are test files (`test_*.py`, `*_test.py`), which build
+    placeholder parameters on purpose.
 
     ## Frameworks
     PyTorch (`torch.empty`, `torch.Tensor`/`FloatTensor` with sizes, `new_empty`, a NumPy `np.empty`
@@ -113,6 +114,8 @@ class UninitialisedParameter(Rule):
                "initialises it: it starts as whatever was in memory (zeros, denormals or NaN); "
                "initialise it (e.g. in reset_parameters, called from __init__)")
     frameworks = ("torch", "keras")
+    # tests build placeholder parameters on purpose (an unused `Parameter(torch.empty(1))`)
+    skip_test_files = True
     requires = prefilter.words("empty", "empty_like", "empty_strided", "new_empty", "Tensor", "FloatTensor",
                                "DoubleTensor", "HalfTensor", "BFloat16Tensor", why="an uninitialised allocation") \
         & (prefilter.words("Parameter", why="nn.Parameter") & prefilter.module("torch")
@@ -186,6 +189,10 @@ class UninitialisedParameter(Rule):
         for site in facts.collected.calls:
             func = site.node.func
             if _final(func) == method:
+                if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+                    caller = site.scope.function if site.scope is not None else None
+                    if caller is not None and facts.graph.class_of_function.get(caller) not in (cls, None):
+                        continue  # another class's self.reset_parameters() is its own
                 return None  # called somewhere (by __init__, a parent, a loop over modules)
             if any(isinstance(a.value, cst.Attribute) and a.value.attr.value == method for a in site.node.args):
                 return None  # handed over: model.apply(self.reset_parameters)
