@@ -118,11 +118,11 @@ class VarianceFormulaWrongPower(Rule):
     requires = prefilter.initializers(
         lambda e: e.family in (Family.NORMAL, Family.TRUNCATED_NORMAL) or isinstance(e.law, (VarianceScalingLaw,
                                                                                                   MagnitudeLaw)),
-        why="a normal-family or variance-scaling initialiser")
+        why="a normal-family or variance-scaling initialiser", strings=False)
 
     def check(self, facts):
         width_scaled = None  # computed once, only when a 1/fan std is found
-        products = []  # the file's `call * x` / `call / x` expressions, collected once if a sampler needs them
+        products = {}  # function (or module) -> its `call * x` / `call / x` expressions, when a sampler needs them
         for use in facts.init_uses:
             entry = use.entry
             if entry is None:
@@ -145,9 +145,10 @@ class VarianceFormulaWrongPower(Rule):
             if std is not None:
                 found = self._judge(facts, std, divided=False) or self._judge_literal(facts, use, std)
             elif use.via == "sampler" and entry.style is Style.SAMPLER:
-                if not products:
-                    products.append(_scaled_expressions(facts))
-                found = self._sampler_scale(facts, use, products[0])
+                scope = use.function if use.function is not None else facts.module
+                if scope not in products:
+                    products[scope] = _scaled_expressions(scope)
+                found = self._sampler_scale(facts, use, products[scope])
             else:
                 found = None
             if found is None:
@@ -276,8 +277,8 @@ def _scaling_parent(products, sampler: cst.Call):
     return None
 
 
-def _scaled_expressions(facts) -> list:
-    return [node for node in walk(facts.module) if isinstance(node, cst.BinaryOperation)
+def _scaled_expressions(scope) -> list:
+    return [node for node in walk(scope) if isinstance(node, cst.BinaryOperation)
             and isinstance(node.operator, (cst.Multiply, cst.Divide))
             and (isinstance(node.left, cst.Call) or isinstance(node.right, cst.Call))]
 

@@ -122,31 +122,42 @@ class UninitialisedParameter(Rule):
            | prefilter.words("Variable", why="tf.Variable") & prefilter.module("tensorflow"))
 
     def check(self, facts):
-        candidates = []
-        for wrapper, keys in stored_parameters(facts, lambda call: self._is_wrapper(facts, call)).items():
-            source = self._uninitialised_source(facts, wrapper)
-            if source is not None and keys and not self._frozen(facts, wrapper):
-                candidates.append((wrapper, keys, source))
+        # the wrappers around uninitialised memory, from the call index; where they are stored
+        # (a walk over every assigned value) only when there are some
+        sources = {}
+        for site in facts.collected.calls:
+            call = site.node
+            if self._is_wrapper(facts, call) and not self._frozen(facts, call):
+                source = self._uninitialised_source(facts, call)
+                if source is not None:
+                    sources[call] = source
+        if not sources:
+            return
+        candidates = [(wrapper, keys, sources[wrapper])
+                      for wrapper, keys in stored_parameters(facts, lambda call: call in sources).items() if keys]
         if not candidates or self._reached_generically(facts):
             return
-        reached = self._reached_names(facts)
+        # cheapest first: what calls hand over or fill in place (one pass over the calls); the
+        # assignments, loops and inherited initialisers only for what that leaves
+        calls = list(_reaching_calls(facts))
+        by_call = set(filled_in_place(facts)).union(*(names for _, names in calls)) if calls else \
+            set(filled_in_place(facts))
         unconditional = None  # names reached by assignment, a loop or an inherited initialiser
         for wrapper, keys, source in candidates:
             names = {name for _, name in keys}
             param = sorted(names)[0]
             framework = "keras" if "Variable" in _final(wrapper.func) else "torch"
-            if not names & reached:
-                yield Report(wrapper, {"param": param, "source": source}, framework)
+            method = self._only_in_uncalled_method(facts, wrapper, names, calls) if names & by_call else ""
+            if method is None:
                 continue
             if unconditional is None:
-                unconditional = self._loop_sources(facts, reached) | self._assigned_again(facts) \
+                unconditional = self._loop_sources(facts, by_call) | self._assigned_again(facts) \
                     | self._inherited_init_classes(facts)
             if names & unconditional:
                 continue
-            method = self._only_in_uncalled_method(facts, wrapper, names)
             if method == "":
                 yield Report(wrapper, {"param": param, "source": source}, framework)
-            elif method is not None:
+            else:
                 yield Report(wrapper, {"param": param, "source": source, "method": method}, framework)
 
     def format(self, report) -> str:
@@ -159,7 +170,7 @@ class UninitialisedParameter(Rule):
                 f"self.{method}() at the end of __init__, as torch's own layers do")
 
     @staticmethod
-    def _only_in_uncalled_method(facts, wrapper: cst.Call, names: Set[str]) -> Optional[str]:
+    def _only_in_uncalled_method(facts, wrapper: cst.Call, names: Set[str], calls) -> Optional[str]:
         """The initialising method of the parameter's class that alone reaches it, when nothing in
         the file calls that method and the class's only base is nn.Module (whose __init__ calls
         nothing: a base such as nn.Linear would call an overridden reset_parameters)."""
@@ -168,7 +179,7 @@ class UninitialisedParameter(Rule):
         if cls is None or facts.graph.classes[cls].bases - _MODULE_BASES or not facts.graph.classes[cls].bases:
             return None
         methods = set()
-        for site, mentioned in _reaching_calls(facts):
+        for site, mentioned in calls:
             if not mentioned & names:
                 continue
             scope = site.scope
@@ -304,18 +315,6 @@ class UninitialisedParameter(Rule):
                     if binding.kind == "loop" and _iterates_parameters(binding.value):
                         return True
         return False
-
-    def _reached_names(self, facts) -> Set[str]:
-        """Attribute and variable names something may initialise: filled in place, passed to a call
-        that is not torch's own arithmetic, assigned to (``self.w.data = ...``, ``self.w[:] = ...``,
-        a second ``self.w = ...``), or reached through an inherited initialising method."""
-        reached = set(filled_in_place(facts))
-        for _site, names in _reaching_calls(facts):
-            reached |= names
-        reached |= self._loop_sources(facts, reached)
-        reached |= self._assigned_again(facts)
-        reached |= self._inherited_init_classes(facts)
-        return reached
 
     @staticmethod
     def _loop_sources(facts, reached: Set[str]) -> Set[str]:

@@ -124,7 +124,9 @@ class InvalidInitializerArgument(Rule):
     # a test that an invalid argument raises (`with pytest.raises(ValueError): VarianceScaling(scale=-1)`)
     # writes it on purpose
     skip_test_files = True
-    requires = prefilter.initializers(why="an initialiser") | (
+    requires = prefilter.initializers(
+        lambda e: isinstance(e.law, (KaimingLaw, VarianceScalingLaw, MagnitudeLaw, NormalLaw, UniformLaw)),
+        why="an initialiser with a mode, std or bounds", strings=False) | (
         prefilter.words("calculate_gain", why="calculate_gain") & prefilter.module("torch"))
 
     def check(self, facts):
