@@ -59,8 +59,12 @@ class VarianceFormulaWrongPower(Rule):
     """A hand-written variance-scaling formula with the wrong power.
 
     ## What it does
-    Flags the std of a normal initialiser (`normal_(w, 0, std)`, `RandomNormal(stddev=...)`,
-    `nn.initializers.normal(...)`, `torch.randn(...) * std`) when it is written as
+    Flags a hand-written variance-scaling formula with the wrong power of the fan: a std written
+    `2 / sqrt(fan)` (the gain squared) or `k / fan` (no square root), and a std-like quantity passed
+    as `VarianceScaling`'s *scale*, which multiplies the variance.
+
+    In detail, the std of a normal initialiser (`normal_(w, 0, std)`, `RandomNormal(stddev=...)`,
+    `nn.initializers.normal(...)`, `torch.randn(...) * std`) is flagged when it is written as
 
     - `2 / sqrt(fan)`: the gain squared where the gain was meant (He is `sqrt(2 / fan)`, i.e.
       `sqrt(2) / sqrt(fan)`): the weights start √2 too large, and the error compounds per layer;
@@ -190,7 +194,7 @@ class VarianceFormulaWrongPower(Rule):
                 if sqrt_of is not None and abs(numerator - 2.0) < 1e-12 and _is_fan(facts, sqrt_of) \
                         and not _has_sqrt(facts, expr.left):
                     return "gain-squared", text
-                if sqrt_of is None and _is_fan(facts, denominator) and not _has_sqrt(facts, denominator):
+                if sqrt_of is None and _is_fan(facts, expr.right) and not _has_sqrt(facts, denominator):
                     return "first-power", text
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Power):
             exponent = facts.value(expr.right)
@@ -254,10 +258,11 @@ def _mentions_fan(facts, node) -> bool:
 def _is_fan(facts, node) -> bool:
     """The code names this expression as a fan (``fan_in``, ``in_features``, ``self.dim``,
     ``w.shape[0]``, ``hidden_size * 4``) and not as a depth or a count of something else."""
+    named = tuple(name.lower() for name in _identifiers(node))  # n_in = 784 is still named a fan
     node = facts.evaluator.substitute(node)
-    if isinstance(node, (cst.Integer, cst.Float)):
+    if isinstance(node, (cst.Integer, cst.Float)) and not named:
         return False
-    words = _words_of(facts, node)
+    words = _words_of(facts, node) + named
     if not words or any(any(w in name for w in _DEPTH_WORDS) for name in words):
         return False
     return any(any(w in name for w in _FAN_WORDS) for name in words)

@@ -64,7 +64,10 @@ class InvalidInitializerArgument(Rule):
     """An initialiser argument the framework rejects, or one that cannot be meant.
 
     ## What it does
-    Flags, on any initialiser the catalogue knows:
+    Flags an initialiser argument the framework rejects or that cannot be meant: an unknown mode,
+    distribution or nonlinearity string, a bool or negative std, uniform bounds out of order, and a
+    std-sized number passed positionally into the mean's slot. In detail, on any initialiser the
+    catalogue knows:
 
     - a string argument the framework does not accept: an unknown `mode`, `distribution` or
       `nonlinearity` (`VarianceScaling(mode='FAN_OUT')`, `variance_scaling(2.0, 'fan_in',
