@@ -209,9 +209,12 @@ class InvalidInitializerArgument(Rule):
             fixed = arg.with_changes(keyword=cst.Name(std_name), equal=cst.AssignEqual(
                 whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
             default = law.std(entry.defaults())
-            yield Report(use.node, {"detail": f"{name}: {value:g} is passed positionally into the mean; the std "
-                                               f"stays {default:g}: the weights get mean {value:g} and std "
-                                               f"{default:g}; pass {std_name}={value:g}"},
+            if default is None:  # a default that differs between versions (TF1 1.0, TF2 0.05)
+                outcome = "the std keeps its default (1.0 in TF1, 0.05 in TF2)"
+            else:
+                outcome = f"the std stays {default:g}: the weights get mean {value:g} and std {default:g}"
+            yield Report(use.node, {"detail": f"{name}: {value:g} is passed positionally into the mean; "
+                                               f"{outcome}; pass {std_name}={value:g}"},
                          use.framework.value, Fix(arg, fixed, safety="unsafe"))
 
     @staticmethod
