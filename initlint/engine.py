@@ -167,7 +167,7 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
         if where is None or suppress(where[0][0], rule.code):
             continue
         (line, column), (end_line, end_column) = where
-        fix = rule.fix_safety if report.fix is not None else None
+        fix = (report.fix.safety or rule.fix_safety) if report.fix is not None else None  # a fix may be less safe
         finding = Finding(path, line, column + 1, end_line, end_column + 1,
                           rule.code, rule.name, rule.format(report), report.framework, fix)
         located.append((rule, report, finding))

@@ -69,8 +69,9 @@ class _Replace(cst.CSTTransformer):
         return replacement if replacement is not None else updated_node
 
 
-def _allowed(rule, unsafe: bool) -> bool:
-    return rule.fix_safety == "safe" or (unsafe and rule.fix_safety == "unsafe")
+def _allowed(rule, unsafe: bool, fix=None) -> bool:
+    safety = getattr(fix, "safety", None) or rule.fix_safety  # a fix may be less safe than its rule's others
+    return safety == "safe" or (unsafe and safety == "unsafe")
 
 
 def _one_round(code: str, path: str, settings: Settings, unsafe: bool) -> Tuple[str, List[Finding]]:
@@ -81,7 +82,7 @@ def _one_round(code: str, path: str, settings: Settings, unsafe: bool) -> Tuple[
     taken: List[Tuple[int, int, int, int]] = []
     for rule, report, finding in sorted(located_reports(module, path, settings, code=code), key=lambda item: item[2]):
         fix = report.fix
-        if fix is None or not _allowed(rule, unsafe) or fix.node in chosen:
+        if fix is None or not _allowed(rule, unsafe, fix) or fix.node in chosen:
             continue
         span = (finding.line, finding.column, finding.end_line, finding.end_column)
         if any(_overlaps(span, other) for other in taken):

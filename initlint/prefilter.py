@@ -244,22 +244,26 @@ def _named(entries: Iterable, what: str) -> Requirement:
 # -- what a rule can declare ------------------------------------------------------------------------
 
 
-def initializers(where: Callable[[object], bool] = lambda entry: True, why: str = "") -> Requirement:
+def initializers(where: Callable[[object], bool] = lambda entry: True, why: str = "",
+                 strings: bool = True) -> Requirement:
     """Some catalogue initialiser for which ``where(entry)`` holds: one of its names, or a string
     name (Keras ``'he_normal'``, MXNet ``'xavier'``) that resolves to it. String names need no
-    import: layers, ``add_weight`` and ``initialize`` take them."""
+    import: layers, ``add_weight`` and ``initialize`` take them. ``strings=False`` for a rule that
+    reads an initialiser's arguments: one named by a string has none."""
     from . import catalogue
 
     why = why or "an initialiser"
     entries = [e for e in catalogue.INITIALIZERS if where(e)]
     chosen = {id(e) for e in entries}
-    strings = set()
+    string_names = set()
     for (_framework, key), (entry_name, _args) in catalogue._STRING_INITS.items():
         entry = catalogue.initializer(entry_name)
         if entry is not None and id(entry) in chosen:
-            strings.add(key)
+            string_names.add(key)
     named = _named(entries, why)
-    return named | Quoted(_ascii(strings), why=f"{why} named by a string") if strings else named
+    if not (strings and string_names):
+        return named
+    return named | Quoted(_ascii(string_names), why=f"{why} named by a string")
 
 
 def layers(where: Callable[[object], bool] = lambda entry: True, why: str = "") -> Requirement:

@@ -35,6 +35,9 @@ class Fix:
     node: cst.CSTNode
     replacement: cst.CSTNode
     imports: Tuple[Tuple[str, Optional[str]], ...] = ()
+    # None: the rule's ``fix_safety``; "unsafe" for a fix that changes the numbers where the rule's
+    # other fixes do not
+    safety: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from typing import Optional
 import libcst as cst
 
 from .. import catalogue
+from ..analysis.traversal import walk
 from ..catalogue import Framework, Style
 from ..rule import Report, Rule
 
@@ -41,6 +42,10 @@ class ReusedPrngKey(Rule):
     changed nowhere else) is one key for every method that draws from it, and a call of a helper
     that draws from its key parameter consumes the key it is given. Reported at the call that
     reuses the key.
+    In a loop or comprehension, the code's own functions count too (`[init(key, shape) for _ in
+    range(n)]`) when every argument is the same in each iteration, and so do the keys of a
+    `model.init({'params': key}, x)` dict. `jax.random.split(key, n)` iterated, `fold_in(key, i)`,
+    and a key rebound in the loop are fresh keys and not flagged.
 
     ## Why is this bad?
     JAX random numbers are a pure function of the key: the same key gives the same numbers. Two
@@ -76,6 +81,7 @@ class ReusedPrngKey(Rule):
 
     def check(self, facts):
         consumers = []  # (site, key node, label)
+        in_loops = []  # calls in a loop that pass a name as their key and that the catalogue does not know
         labelled = [(site, self._consumer(facts, site.node)) for site in facts.collected.calls]
         helpers = _drawing_helpers(facts, labelled)
         for site, label in labelled:
@@ -85,9 +91,16 @@ class ReusedPrngKey(Rule):
                 label, key = _helper_draw(facts, helpers, call)
             if isinstance(key, cst.Name) or (isinstance(key, cst.Attribute) and _stored_key(facts, key) is not None):
                 consumers.append((site, key, label))
+            elif isinstance(key, cst.Dict) and label.endswith(".init"):
+                # model.init({'params': key, 'dropout': key}, x): every key in the dict is consumed
+                consumers.extend((site, element.value, label) for element in key.elements
+                                 if isinstance(element, cst.DictElement) and isinstance(element.value, cst.Name))
+            elif label is None and site.loops and call.args and not facts.names(call.func):
+                in_loops.append(site)
         if not consumers:
             return
         established = self._established_keys(facts, consumers)
+        yield from self._invariant_calls_in_loops(facts, in_loops, established)
         seen = {}
         for site, key, label in sorted(consumers, key=lambda c: c[0].seq):
             if isinstance(key, cst.Attribute):  # self.key, set once in __init__/setup: one key for every use
@@ -124,6 +137,24 @@ class ReusedPrngKey(Rule):
             if self._reused_in_loop(facts, site, key.value, bindings):
                 yield Report(site.node, {"key": key.value, "first": "this call in the previous iteration",
                                          "what": "every iteration draws the same random numbers"}, "jax")
+
+    def _invariant_calls_in_loops(self, facts, sites, established):
+        """``[init(key, shape) for _ in range(n)]`` with ``init`` the code's own function: a known
+        key passed first (or as ``key=``/``rng=``) to a call in a loop whose arguments are all the
+        same in every iteration. A function of its arguments returns the same thing every time."""
+        spans = facts.collected.loop_span
+        for site in sites:
+            key = _key_argument(site.node)
+            if not isinstance(key, cst.Name) or key.value not in established:
+                continue
+            bindings = facts.collected.resolver.lookup(key)
+            if not bindings or any(b.kind == "loop" for b in bindings):
+                continue  # for k in keys: a fresh key each iteration
+            if _varies(facts, site, spans):
+                continue
+            yield Report(site.node, {"key": key.value, "first": "this call in the previous iteration",
+                                     "what": "every iteration gets the same key and the same arguments, so the "
+                                             "same result"}, "jax")
 
     @staticmethod
     def _consumer(facts, call: cst.Call) -> Optional[str]:
@@ -234,3 +265,34 @@ def _helper_draw(facts, helpers, call: cst.Call):
     if index < len(positional):
         return f"{fn.name.value}()", positional[index]
     return None, None
+
+
+def _varies(facts, site, spans) -> bool:
+    """Some argument of the call can change from one iteration of its innermost loop to the next:
+    it mentions that loop's variable or a name assigned in its body, or calls something (whose
+    result may differ)."""
+    loop = site.loops[-1]
+    start, end = spans.get(loop, (0, 0))
+    targets = _loop_targets(loop)
+    for arg in site.node.args:
+        for node in walk(arg.value):
+            if isinstance(node, cst.Call):
+                return True
+            if isinstance(node, cst.Name):
+                if node.value in targets:
+                    return True
+                if any(start <= b.seq <= end for b in facts.collected.resolver.lookup(node)):
+                    return True
+    return False
+
+
+def _loop_targets(loop) -> set:
+    """The names a loop binds each iteration (a while loop binds none itself)."""
+    if isinstance(loop, cst.For):
+        return {n.value for n in walk(loop.target) if isinstance(n, cst.Name)}
+    out = set()
+    clause = getattr(loop, "for_in", None)
+    while clause is not None:
+        out |= {n.value for n in walk(clause.target) if isinstance(n, cst.Name)}
+        clause = clause.inner_for_in
+    return out

@@ -4,6 +4,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ..analysis.arguments import mean_in_std_slot
 from ..analysis.describe import layer_label
 from ..analysis.edits import keyword, renamed_callee, string, with_arguments
 from ..analysis.graph import ActivationRef
@@ -86,8 +87,8 @@ class HarmfulDefaultInit(Rule):
             if use.entry is None or use.entry.style is Style.SAMPLER or not use.targets:
                 continue
             found = harm(use, use.values(facts.evaluator))
-            if found is None:
-                continue
+            if found is None or mean_in_std_slot(facts, use) is not None:
+                continue  # normal_(w, 0.02): a std in the mean's slot is INI504's finding
             for target in use.targets:
                 layer_weight = target.is_weight() and target.kind in WEIGHTED_KINDS \
                     and target.kind is not LayerKind.EMBEDDING

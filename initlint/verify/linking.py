@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import math
 import os
+import re
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..ftypes import Finding
@@ -25,8 +26,9 @@ CONFIRMED, REFUTED, NOT_REACHED, UNMEASURABLE = "confirmed", "refuted", "not rea
 # the runtime codes whose findings confirm a static code
 CONFIRMING = {"INI101": {"INI601"}, "INI102": {"INI602"}, "INI201": {"INI605"}, "INI202": {"INI605"},
               "INI203": {"INI605"}, "INI204": {"INI605"}, "INI301": {"INI603"}, "INI302": {"INI606"},
-              "INI303": {"INI604"}, "INI304": {"INI604"}, "INI305": {"INI604"}, "INI401": {"INI605"}, "INI402": {"INI605", "INI601"},
-              "INI403": {"INI605"}, "INI404": {"INI605", "INI606"}}
+              "INI303": {"INI604"}, "INI304": {"INI604"}, "INI305": {"INI604"}, "INI401": {"INI605"},
+              "INI402": {"INI605", "INI601"}, "INI403": {"INI605"}, "INI404": {"INI605", "INI606"},
+              "INI406": {"INI607"}}
 Verdict = Tuple[str, str]
 
 
@@ -168,6 +170,27 @@ def _judge_zero(results, finding) -> Verdict:
     return UNMEASURABLE, "no tensor linked"
 
 
+def _judge_uninitialised(results, finding) -> Verdict:
+    """INI406: say what the memory held. Zeros, NaN/Inf, denormals or huge values are what an
+    uninitialised allocation shows; anything else may be a freed tensor's old values."""
+    if not results or results[0].moments is None:
+        return UNMEASURABLE, "no tensor linked"
+    result = results[0]
+    moments, name = result.moments, result.info.name
+    if not moments.finite:
+        return CONFIRMED, f"{name} holds {moments.nonfinite} NaN/Inf value(s) of {moments.n}: whatever was in memory"
+    largest = max(abs(moments.min), abs(moments.max))
+    if largest == 0.0:
+        return CONFIRMED, (f"{name} is all zeros: the allocator's memory happened to be zeroed here; another run "
+                           f"or machine may hold anything else")
+    if largest < 1e-30:
+        return CONFIRMED, f"{name} holds denormal values (max |x| = {largest:.3g}): whatever was in memory"
+    if largest > 1e6:
+        return CONFIRMED, f"{name} holds values up to |x| = {largest:.3g}: whatever was in memory"
+    return UNMEASURABLE, (f"{name} holds ordinary-looking values (mean {moments.mean:.3g}, std {moments.std:.3g}): "
+                          f"an earlier tensor's memory cannot be told from an initialisation")
+
+
 def _judge_ran(results, finding) -> Verdict:
     return REFUTED, "the code ran without raising while the model was built"
 
@@ -193,7 +216,17 @@ JUDGES: Dict[str, Callable] = {
     "INI403": _judge_far_scale,
     "INI501": _judge_ran,
     "INI502": _judge_ran,
+    "INI406": _judge_uninitialised,
 }
+
+
+def _undeclared_named(results, finding) -> List[TensorResult]:
+    """INI406's parameter (named in its message) among the tensors no initialiser declared: nothing
+    records an ``nn.Parameter(torch.empty(...))``, so it is found by name."""
+    match = re.search(r"parameter `([^`]+)`", finding.message)
+    if match is None:
+        return []
+    return [r for r in results if r.info.declared is None and r.info.name.rsplit(".", 1)[-1] == match.group(1)]
 
 
 def _functions(path: str) -> List[Tuple[int, int, int]]:
@@ -222,6 +255,8 @@ def link(findings: Sequence[Finding], results: Sequence[TensorResult], recording
         lines = range(finding.line, finding.end_line + 1)
         linked = [r for r in results if any(os.path.realpath(f.path) == real and f.line in lines
                                             for stack in r.info.stacks() for f in stack)]
+        if not linked and finding.code == "INI406":
+            linked = _undeclared_named(results, finding)
         if not linked:
             spans = functions.setdefault(real, _functions(real))
             around = [s for s in spans if s[0] <= finding.line <= s[2]]
