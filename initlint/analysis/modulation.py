@@ -8,6 +8,8 @@ function, statement by statement, as far as plain assignments carry it.
 
 from __future__ import annotations
 
+from ..catalogue import LayerKind
+
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Set
 
@@ -65,6 +67,20 @@ def _stream_name(node, depth: int = 0) -> Optional[str]:
     return node.value if isinstance(node, cst.Name) else None
 
 
+def _through_weight_layer(facts, node, depth: int = 0) -> bool:
+    """Whether ``node`` reaches the stream only through a weight layer (``sigmoid(self.gate(x))`` is a
+    gate computed from the stream, not the stream; ``self.norm(x)`` is the stream normalised)."""
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _KEEPING:
+        node = node.func.value
+    if isinstance(node, cst.Call) and depth < 3:
+        layer = _outputs_of(facts, node)
+        if layer is not None and layer.entry.kind is not LayerKind.NORM:
+            return True
+        if node.args and node.args[0].keyword is None:
+            return _through_weight_layer(facts, node.args[0].value, depth + 1)
+    return False
+
+
 def _addends(node) -> List[cst.BaseExpression]:
     out, stack = [], [node]
     while stack:
@@ -116,7 +132,7 @@ def _replacing(facts, statement, value, streams: Set[str], derived) -> Iterator[
             continue
         for stream, scale in ((addend.left, addend.right), (addend.right, addend.left)):
             name = _stream_name(stream)
-            if name is None or name not in streams or name in kept:
+            if name is None or name not in streams or name in kept or _through_weight_layer(facts, stream):
                 continue  # not the stream, or the stream is added back (a residual gate)
             layer = _source(facts, scale, derived)
             if layer is not None:
