@@ -352,7 +352,12 @@ def rule_requirements() -> Dict[str, Requirement]:
         return e.style is Style.INPLACE
 
     relu = activations(RELU_FAMILY)
-    any_layer = layers()
+    # a layer, or a TF1 raw-graph product (tf.matmul(x, W) / tf.nn.conv2d(x, W) with W a variable)
+    any_layer = layers() | (words("matmul", "conv1d", "conv2d", "conv3d", why="a TF matmul or conv")
+                            & module("tensorflow", why="tensorflow"))
+
+    def tf_factory(e):
+        return e.framework is Framework.KERAS and e.style is Style.FACTORY
     return {
         "INI101": initializers(truncated_before, "a truncated normal whose std is taken before truncation"),
         "INI102": initializers(absolute_bounds, "a truncated normal with absolute bounds"),
@@ -363,8 +368,10 @@ def rule_requirements() -> Dict[str, Requirement]:
         "INI204": layers(lambda e: e.default_weight_init is not None, "a layer with a default init") & relu,
         "INI301": initializers(constant, "a constant initialiser") & any_layer,
         "INI302": initializers(constant, "a constant initialiser") & any_layer,
-        "INI303": initializers(keras_factory, "a Keras initialiser object") & layers(
-            lambda e: e.framework is Framework.KERAS, "a Keras layer"),
+        "INI303": (initializers(keras_factory, "a Keras initialiser object") & layers(
+            lambda e: e.framework is Framework.KERAS, "a Keras layer"))
+        | (initializers(tf_factory, "a TF/Keras initialiser object")
+           & words("Variable", "get_variable", "add_weight", why="a variable created by hand")),
         # jax.random.* is matched by module path in the rule: the text says `random` (`jax.random`,
         # `from jax import random`); or an initialiser returned by a JAX factory consumes the key
         "INI304": (words("random", why="random") & module("jax")) | initializers(jax_factory, "a JAX initialiser factory"),

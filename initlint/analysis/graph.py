@@ -17,6 +17,7 @@ from .. import catalogue
 from ..catalogue import Activation, Framework, Layer, LayerKind
 from ..catalogue.containers import SEQUENTIALS, TRANSPARENT, TRANSPARENT_ROOTS
 from ..catalogue.names import canonical
+from . import raw_ops
 from .collector import Collected
 from .traversal import children
 from .values import UNKNOWN, Evaluator, is_number
@@ -116,6 +117,7 @@ class Graph:
                 self.class_of_function[function] = owner
         for site in self.c.calls:  # constructors first, so containers can see their elements
             self._construct(site.node)
+        self.raw_weights = raw_ops.find_raw_layers(self)  # TF1: tf.matmul(x, W) with W a variable
         for site in self.c.calls:
             self._grow_container(site.node)
         for (cls, attr), values in self.c.self_attrs.items():
@@ -370,6 +372,10 @@ class Graph:
         if isinstance(node, cst.Name):
             return env.get(node.value)
         if not isinstance(node, cst.Call):
+            if isinstance(node, cst.BinaryOperation):
+                kept = raw_ops.bias_operand(self, node)  # tf.matmul(x, W) + b: still the matmul's output
+                if kept is not None:
+                    return self._produce(kept, env)
             if isinstance(node, _OPERANDS_OF):
                 # the operands, in source order, without recursion: `a + b + ... + z` nests one
                 # level per term, and generated code chains thousands
@@ -381,8 +387,13 @@ class Graph:
                     else:
                         self._produce(current, env)
             return None
+        applied = self.layers.get(node)
+        if applied is not None and applied.entry.functional:
+            return self._apply_functional(node, applied, env)
         inputs = [self._produce(a.value, env) for a in node.args if a.keyword is None]
         source = inputs[0] if inputs else None
+        if raw_ops.is_passthrough(self, node.func) or raw_ops.is_bias_add(self, node):
+            return source
         callee = self.classify(node.func)
         if callee is None and isinstance(node.func, cst.Attribute):
             # a method of a tensor: x.view(...), x.flatten(1) keep the producer; x.relu() is an activation
@@ -414,6 +425,19 @@ class Graph:
         if callee is None and self.is_transparent(node.func):
             return source
         return None
+
+    def _apply_functional(self, node: cst.Call, layer: LayerUse, env) -> LayerUse:
+        """``tf.layers.dense(x, 64)`` / ``tf.matmul(x, W)``: the layer is built and applied to ``x``."""
+        argument = raw_ops.input_of(node, layer.entry)
+        source = self._produce(argument, env) if argument is not None else None
+        for arg in node.args:  # what else the call reads still flows (nested layers pair too)
+            if arg.value is not argument:
+                self._produce(arg.value, env)
+        if source is not None and source is not layer:
+            source.feeds_layer = True
+            if source.followed_by is None:
+                source.followed_by = LINEAR
+        return layer
 
     # -- queries -----------------------------------------------------------------------------------
 

@@ -103,6 +103,11 @@ class InitIndex:
         self._applied: Dict[cst.FunctionDef, List[LayerUse]] = {}
         self._applied_unknown: Set[cst.FunctionDef] = set()
         self.apply_sites: Dict[cst.FunctionDef, List[CallSite]] = {}  # fn -> the x.apply(fn) calls
+        # an initialiser object -> (call, shape) where it is called by hand (``init(shape)``), and
+        # (argument, shape) where it is given to a raw variable (``tf.get_variable(..., initializer=
+        # init)``, ``add_weight``); a shape is None when the call gives none
+        self.direct_calls: Dict[InitUse, List[Tuple[cst.Call, Optional[cst.BaseExpression]]]] = {}
+        self.raw_sites: Dict[InitUse, List[Tuple[cst.BaseExpression, Optional[cst.BaseExpression]]]] = {}
         self._functions = {node: scope for node, scope in collected.functions}
         self._imports_torch = any(
             b.kind == "import" and (b.qualname or "").startswith("torch")
@@ -265,6 +270,8 @@ class InitIndex:
             if use is not None and use.via == "sampler":
                 use.wrapped_as_parameter = True
             return
+        if isinstance(func, cst.Name) and call.args:
+            self._direct_call(call)
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
@@ -288,15 +295,36 @@ class InitIndex:
                 shape = keywords.get("shape", positional[1] if len(positional) > 1 and method != "add_weight"
                                      else positional[0] if positional and method == "add_weight" else None)
                 name = keywords.get("name", positional[0] if positional and method != "add_weight" else None)
-                self._raw_parameter(name, init, shape, Framework.KERAS)
+                self._raw_parameter(name, init, shape, Framework.KERAS, self.g.raw_weights.get(call))
 
-    def _raw_parameter(self, name_node, init, shape, framework: Framework) -> None:
-        """A parameter created with an explicit initialiser and (maybe) a literal shape."""
+    def _raw_parameter(self, name_node, init, shape, framework: Framework, layers=None) -> None:
+        """A parameter created with an explicit initialiser and (maybe) a literal shape; ``layers``:
+        the pseudo layers (``tf.matmul(x, W)``) it is the weight of, when the code multiplies it in."""
         name = self.ev.evaluate(name_node) if name_node is not None else None
         ndim = len(shape.elements) if isinstance(shape, (cst.Tuple, cst.List)) else None
-        target = ParamTarget(name if isinstance(name, str) else None, ndim=ndim)
+        if layers:
+            targets = [ParamTarget(layer.entry.weight, layer, ndim=ndim) for layer in layers]
+        else:
+            targets = [ParamTarget(name if isinstance(name, str) else None, ndim=ndim)]
         for use in self.initializer_value(init, framework):
-            self._target_all(use, [target], ndim is not None)
+            self._target_all(use, targets, ndim is not None)
+            self.raw_sites.setdefault(use, []).append((init, shape))
+
+    def _direct_call(self, call: cst.Call) -> None:
+        """``init(shape=(3, 4))`` with ``init`` an initialiser object: a TF2 initializer called by
+        hand, usually wrapped in ``tf.Variable(...)``."""
+        uses = [self.by_node.get(value) for value, _ in self.c.resolver.assigned_values(call.func)]
+        uses = [u for u in uses if u is not None and u.via == "factory" and u.entry is not None]
+        if len(uses) != 1:
+            return
+        shape = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "shape"),
+                     call.args[0].value if call.args[0].keyword is None else None)
+        ndim = len(shape.elements) if isinstance(shape, (cst.Tuple, cst.List)) else None
+        layers = self.g.raw_weights.get(call)
+        targets = [ParamTarget(layer.entry.weight, layer, ndim=ndim) for layer in layers] if layers \
+            else [ParamTarget(None, ndim=ndim)]
+        self._target_all(uses[0], targets, ndim is not None)
+        self.direct_calls.setdefault(uses[0], []).append((call, shape))
 
     def _initialize_targets(self, receiver: cst.BaseExpression) -> Tuple[List[ParamTarget], bool]:
         node = receiver

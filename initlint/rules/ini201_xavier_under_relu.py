@@ -9,6 +9,7 @@ from ..analysis.values import is_number
 from ..analysis.edits import keyword, number, renamed_callee, string, with_arguments
 from ..analysis.graph import LINEAR
 from ..catalogue import RELU_FAMILY, Activation, Family, Framework, Scheme
+from ..catalogue.names import canonical
 from ..catalogue.model import MagnitudeLaw, VarianceScalingLaw
 from ..rule import Fix, Report, Rule
 
@@ -22,9 +23,8 @@ def is_glorot(use, values) -> bool:
         gain = values.get("gain", 1.0)
         return is_number(gain) and gain <= 1.05
     law = entry.law
-    if isinstance(law, VarianceScalingLaw):
-        scale = values.get(law.scale.name) if hasattr(law.scale, "name") else law.scale
-        mode = values.get(law.mode.name) if hasattr(law.mode, "name") else law.mode
+    if isinstance(law, VarianceScalingLaw):  # the law reads its own spellings (contrib's 'FAN_AVG')
+        scale, mode = law.variance_scale(values)
         return is_number(scale) and scale <= 1.05 and mode == "fan_avg"
     if isinstance(law, MagnitudeLaw):  # MXNet Xavier: magnitude 3 over fan_avg is Glorot
         magnitude = values.get("magnitude")
@@ -131,6 +131,8 @@ class XavierUnderRelu(Rule):
             if not isinstance(node, cst.Call):
                 return None
             if use.entry.framework is Framework.KERAS:
+                if not canonical(use.entry.name).startswith("keras.initializers."):
+                    return None  # TF1 spellings (tf.glorot_uniform_initializer) have no he_* sibling
                 func = node.func
                 short = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
                 if not short.lower().startswith("glorot"):
