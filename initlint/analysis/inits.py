@@ -17,6 +17,7 @@ import libcst as cst
 
 from .. import catalogue
 from ..catalogue import Framework, Initializer, Layer, LayerKind, Style
+from ..catalogue.names import canonical
 from .collector import CallSite, Collected, Guard
 from .graph import Graph, LayerUse, SequentialUse
 from .scopes import Binding
@@ -26,7 +27,9 @@ from .values import UNKNOWN, Evaluator
 ALL_PARAMS = "*"
 TENSOR_METHODS = ("normal_", "uniform_", "fill_", "zero_")
 PARAMETER_WRAPPERS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter", "tf.Variable",
-                                "tensorflow.Variable", "tf.compat.v1.Variable", "tensorflow.compat.v1.Variable"})
+                                "tensorflow.Variable", "tf.compat.v1.Variable", "tensorflow.compat.v1.Variable",
+                                "flax.nnx.Param", "flax.nnx.variablelib.Param", "flax.nnx.variables.Param"})
+_KERAS_GETTERS = frozenset({"keras.initializers.get", "keras.initializers.deserialize"})
 _MODULE_ITERATORS = ("modules", "named_modules", "children", "named_children")
 _PARAM_ITERATORS = ("parameters", "named_parameters")
 
@@ -208,10 +211,14 @@ class InitIndex:
         """The initialiser(s) an expression passed as ``kernel_initializer=``/``init=`` denotes."""
         if depth > 6 or node is None:
             return []
+        if isinstance(node, cst.Dict):  # Keras' serialised form: {'class_name': 'HeNormal', 'config': {...}}
+            return self._config_spec(node, framework)
         if isinstance(node, cst.Call):
             use = self.by_node.get(node)
             if use is not None and use.via == "factory":
                 return [use]
+            if node.args and {canonical(n) for n in self.ev.names(node.func)} & _KERAS_GETTERS:
+                return self.initializer_value(node.args[0].value, framework, depth + 1)  # get('he_normal')
             custom = self._custom(node.func)
             if custom is not None:
                 return [self._add(InitUse(node, None, framework, "factory", {}, [], False, custom=custom))]
@@ -237,6 +244,25 @@ class InitIndex:
                     out.extend(self.initializer_value(value_node, framework, depth + 1))
                 return out
         return []
+
+    def _config_spec(self, node: cst.Dict, framework: Framework) -> List[InitUse]:
+        """``{'class_name': 'TruncatedNormal', 'config': {'stddev': 0.02}}``: what Keras layers and
+        ``initializers.get``/``deserialize`` build from it (a fresh instance each time)."""
+        fields = {self.ev.evaluate(e.key): e.value for e in node.elements if isinstance(e, cst.DictElement)}
+        name = self.ev.evaluate(fields.get("class_name"))
+        config = fields.get("config", cst.Dict([]))
+        if framework is not Framework.KERAS or not isinstance(name, str) or not isinstance(config, cst.Dict):
+            return []
+        found = catalogue.initializer_from_string(framework, name)
+        if found is None or found[0] is None:
+            return []
+        args = {}
+        for element in config.elements:
+            key = self.ev.evaluate(element.key) if isinstance(element, cst.DictElement) else None
+            if not isinstance(key, str):
+                return []  # **spread or a computed key: the arguments are not established
+            args[key] = element.value
+        return [self._add(InitUse(node, found[0], framework, "string", args, [], True, preset=found[1]))]
 
     def _custom(self, node: cst.BaseExpression) -> Optional[cst.CSTNode]:
         if isinstance(node, cst.Name):
@@ -504,10 +530,24 @@ class InitIndex:
             if isinstance(receiver, cst.Name) and receiver.value == "self":
                 cls = self._class_of_function(binding.scope.function)
                 return self.g.layers_of_class(cls) if cls is not None else []
+            helper = self._helper_taking(receiver)
+            if helper is not None:  # def init_weights(net): for m in net.modules(), called init_weights(self)
+                return self._direct_calls(helper) or []
             return self.g.layers_in(receiver)
         if isinstance(self.g.classify(iterable), SequentialUse):
             return self.g.layers_in(iterable)
         return []
+
+    def _helper_taking(self, name: cst.BaseExpression) -> Optional[cst.FunctionDef]:
+        """The function whose first parameter ``name`` is (the module a helper initialises)."""
+        if not isinstance(name, cst.Name):
+            return None
+        for binding in self.c.resolver.lookup(name):
+            fn = binding.scope.function if binding.kind == "param" else None
+            params = fn.params.params if fn is not None else ()
+            if params and params[0].name.value == name.value:
+                return fn
+        return None
 
     def _direct_calls(self, fn: cst.FunctionDef) -> Optional[List[LayerUse]]:
         layers: List[LayerUse] = []
