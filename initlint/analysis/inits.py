@@ -295,9 +295,9 @@ class InitIndex:
             use = self.by_node.get(inner)
             if use is not None and use.via == "sampler":
                 use.wrapped_as_parameter = True
+            if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.args:
+                self._direct_call(inner)  # tf.Variable(init(shape=(3, 4)))
             return
-        if isinstance(func, cst.Name) and call.args:
-            self._direct_call(call)
         if not isinstance(func, cst.Attribute):
             return
         method = func.attr.value
@@ -337,8 +337,8 @@ class InitIndex:
             self.raw_sites.setdefault(use, []).append((init, shape))
 
     def _direct_call(self, call: cst.Call) -> None:
-        """``init(shape=(3, 4))`` with ``init`` an initialiser object: a TF2 initializer called by
-        hand, usually wrapped in ``tf.Variable(...)``."""
+        """``init(shape=(3, 4))`` with ``init`` an initialiser object, called by hand for the initial
+        value of a variable (``tf.Variable(init(...))``, TF2's raw style)."""
         uses = [self.by_node.get(value) for value, _ in self.c.resolver.assigned_values(call.func)]
         uses = [u for u in uses if u is not None and u.via == "factory" and u.entry is not None]
         if len(uses) != 1:

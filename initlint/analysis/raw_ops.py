@@ -11,7 +11,7 @@ Here ``tf.matmul(x, W)`` plays a Dense layer whose kernel is ``W`` (stored [in, 
 becomes a ``LayerUse`` of a pseudo layer entry, applied to its first operand; the data flow of
 ``graph`` then pairs it with the activation its output goes through. Only products whose weight
 operand resolves to a variable created in the file (``tf.get_variable``/``tf.compat.v1.get_variable``
-/``tf.Variable``, through a plain name or a ``weights['h1']`` dict entry) are taken: ``tf.matmul(q, k)``
+/``tf.Variable``, through a plain name, a ``weights['h1']`` dict entry or a ``self.W`` attribute) are taken: ``tf.matmul(q, k)``
 of two activations is no layer.
 """
 
@@ -72,9 +72,13 @@ def variable_call(graph, node: Optional[cst.BaseExpression], depth: int = 0) -> 
         return None
     if isinstance(node, cst.Call):
         return node if _canonical_names(graph, node.func) & _VARIABLES else None
-    if isinstance(node, cst.Name):
-        values = graph.resolver.assigned_values(node)
-        calls = {id(c): c for c in (variable_call(graph, v, depth + 1) for v, _ in values)}
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        if isinstance(node, cst.Name):
+            values = [v for v, _ in graph.resolver.assigned_values(node)]
+        else:  # self.W, assigned in __init__/build of this file's class
+            cls = graph.instance_class(node.value)
+            values = graph.classes[cls].attrs.get(node.attr.value, []) if cls is not None else []
+        calls = {id(c): c for c in (variable_call(graph, v, depth + 1) for v in values)}
         return next(iter(calls.values())) if len(calls) == 1 and None not in calls.values() else None
     if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
         key = graph.ev.evaluate(node.slice[0].slice.value)
@@ -110,6 +114,8 @@ def _weight_names(graph, variable: cst.Call, operand: cst.BaseExpression) -> Tup
     names = []
     if isinstance(operand, cst.Name):
         names.append(operand.value)
+    elif isinstance(operand, cst.Attribute):
+        names.append(operand.attr.value)
     elif isinstance(operand, cst.Subscript):
         key = graph.ev.evaluate(operand.slice[0].slice.value)
         if isinstance(key, str):

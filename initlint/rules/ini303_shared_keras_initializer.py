@@ -17,6 +17,14 @@ class SharedKerasInitializer(Rule):
     inside a loop while the initialiser was created outside it. Reported where the instance is
     created.
 
+    The same bug in raw TF: one initializer object called by hand for the initial values of several
+    variables (`tf.Variable(init(shape=(3, 4)))`), or given to several `tf.get_variable`/`add_weight`
+    calls, where TensorFlow really repeats the numbers: a Keras instance always; a TF2
+    `tf.random_normal_initializer` (or other `init_ops_v2` initializer) with a seed; a seeded TF1
+    initializer (`tf.truncated_normal_initializer(seed=1)`, `tf.contrib.layers.xavier_initializer(seed=1)`)
+    in graph-mode code, for variables of the same shape. Unseeded TF initializers draw fresh numbers
+    on every call and are not flagged.
+
     ## Why is this bad?
     In Keras 3 every initialiser instance is deterministic: with `seed=None` it draws one seed when
     it is constructed and reuses it on every call. Two same-shaped layers built with the same
@@ -48,11 +56,15 @@ class SharedKerasInitializer(Rule):
     ```
 
     ## Frameworks
-    TensorFlow/Keras (Keras 3, tf.keras >= 2.10).
+    TensorFlow/Keras (Keras 3, tf.keras >= 2.10, TF2 and TF1 initializers).
 
     ## References
     - Keras 3 `keras/src/initializers/random_initializers.py`: `RandomInitializer.__init__` draws
       `seed = random.make_default_seed()` when `seed` is None.
+    - TF 2.21 `tensorflow/python/ops/init_ops_v2.py`: `_RandomGenerator` uses stateless ops when
+      seeded. Measured there: two calls of one instance give equal values for Keras instances (seeded
+      or not) and seeded TF2 initializers; seeded TF1 initializers give equal values in graph mode
+      (two `get_variable`s) and different ones in eager mode.
     """
 
     code = "INI303"
@@ -173,5 +185,6 @@ def _seeded_by_generator(facts, use) -> bool:
     if isinstance(seed, cst.Name):
         values = facts.collected.resolver.assigned_values(seed)
         seed = values[0][0] if len(values) == 1 else seed
-    return isinstance(seed, cst.Call) and any(canonical(n) == "keras.random.SeedGenerator"
+    # keras.random.SeedGenerator, also reached as keras.src.backend.random.SeedGenerator
+    return isinstance(seed, cst.Call) and any(canonical(n).startswith("keras.") and n.endswith(".SeedGenerator")
                                               for n in facts.names(seed.func))
