@@ -1093,6 +1093,13 @@ def test_tf1_layers_follow_their_source():
     conv = catalogue.layer("tf.layers.conv2d")
     assert conv.units_param == ("filters", 1) and conv.kernel_param == ("kernel_size", 2)
     assert catalogue.layer("tf.layers.Dense") is catalogue.layer("keras.layers.Dense")
+    # contrib/layers/python/layers/layers.py (r1.15): fully_connected(inputs, num_outputs,
+    # activation_fn=nn.relu, ..., weights_initializer=initializers.xavier_initializer(), ...)
+    fc = catalogue.layer("tensorflow.contrib.slim.fully_connected")
+    assert fc is catalogue.layer("tf.contrib.layers.fully_connected") and fc.functional
+    assert fc.units_param == ("num_outputs", 1) and fc.default_activation == "relu"
+    assert (fc.weight_init_kwarg, fc.activation_kwarg) == ("weights_initializer", "activation_fn")
+    assert catalogue.layer("tf.contrib.layers.conv2d").kernel_param == ("kernel_size", 2)
 
 
 def test_every_entry_with_a_std_is_sampled():

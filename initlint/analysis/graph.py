@@ -101,6 +101,7 @@ class Graph:
         self.sequentials: Dict[cst.Call, SequentialUse] = {}
         self.classes: Dict[cst.ClassDef, ClassInfo] = {}
         self.class_of_function: Dict[cst.FunctionDef, cst.ClassDef] = {}
+        self._arg_scope: Optional[bool] = None  # the file calls slim's arg_scope
         self._build()
 
     # -- construction ------------------------------------------------------------------------------
@@ -164,7 +165,16 @@ class Graph:
         use = LayerUse(call, entry, args)
         if entry.activation_kwarg and entry.activation_kwarg in args:
             use.activation = self.activation_of(args[entry.activation_kwarg], entry.framework)
+        elif entry.functional and entry.default_activation and not self._has_arg_scope():
+            # slim.fully_connected(x, 64) applies its ReLU default, unless an arg_scope may change it
+            found = catalogue.activation_from_string(entry.framework, entry.default_activation)
+            use.activation = ActivationRef(*found) if found else None
         return use
+
+    def _has_arg_scope(self) -> bool:
+        if self._arg_scope is None:
+            self._arg_scope = any(n.endswith("arg_scope") for site in self.c.calls for n in self.ev.names(site.node.func))
+        return self._arg_scope
 
     def _grow_container(self, call: cst.Call) -> None:
         func = call.func

@@ -315,8 +315,10 @@ class InitIndex:
             shape = positional[2] if len(positional) == 3 else None
             self._raw_parameter(positional[0], positional[1], shape, Framework.JAX)
         elif method in ("add_weight", "get_variable") or "get_variable" in {n.rsplit(".", 1)[-1] for n in names}:
-            # Keras: self.add_weight(name=None, shape=None, ..., initializer=...); TF1 get_variable(name, shape)
-            init = keywords.get("initializer")
+            # Keras: self.add_weight(name=None, shape=None, ..., initializer=...); TF1 get_variable(name,
+            # shape, dtype, initializer, ...), the initializer often positional
+            init = keywords.get("initializer", positional[3] if method == "get_variable" and len(positional) > 3
+                                else None)
             if init is not None:
                 shape = keywords.get("shape", positional[1] if len(positional) > 1 and method != "add_weight"
                                      else positional[0] if positional and method == "add_weight" else None)

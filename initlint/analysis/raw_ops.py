@@ -37,6 +37,8 @@ _PRODUCTS: Dict[str, Tuple[Layer, Tuple[str, ...], Tuple[str, ...]]] = {
     "tf.matmul": (_MATMUL, ("a",), ("b",)),
     "tf.linalg.matmul": (_MATMUL, ("a",), ("b",)),
     "tf.compat.v1.matmul": (_MATMUL, ("a",), ("b",)),
+    "tf.nn.xw_plus_b": (_MATMUL, ("x",), ("weights",)),  # matmul(x, weights) + biases
+    "tf.compat.v1.nn.xw_plus_b": (_MATMUL, ("x",), ("weights",)),
     **{f"tf.nn.conv{d}d": (_CONV[d], ("input", "value"), ("filters", "filter")) for d in (1, 2, 3)},
     **{f"tf.compat.v1.nn.conv{d}d": (_CONV[d], ("input", "value"), ("filters", "filter")) for d in (1, 2, 3)},
 }

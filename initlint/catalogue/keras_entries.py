@@ -395,7 +395,22 @@ def _tf_layers(names, kind, units, kernel=None):
                  kernel_param=kernel, functional=True)
 
 
+# tf.contrib.layers (= slim) functions, r1.15 contrib/layers/python/layers/layers.py:
+# fully_connected(inputs, num_outputs, activation_fn=nn.relu, ..., weights_initializer=
+# initializers.xavier_initializer(), ...), conv2d(inputs, num_outputs, kernel_size, ..., activation_fn=nn.relu,
+# ...). Their ReLU default applies when activation_fn is not given; their Xavier default is left out
+# (default_weight_init None): slim code sets both through arg_scope more often than not.
+def _contrib_layers(names, kind, kernel=None):
+    return Layer(tuple(_CONTRIB + n for n in names), K, kind, "weights", "biases",
+                 weight_init_kwarg="weights_initializer", bias_init_kwarg="biases_initializer",
+                 activation_kwarg="activation_fn", units_param=("num_outputs", 1), kernel_param=kernel,
+                 default_activation="relu", functional=True)
+
+
 LAYERS += (
+    _contrib_layers(["fully_connected"], LayerKind.DENSE),
+    _contrib_layers(["conv2d", "convolution2d"], LayerKind.CONV, ("kernel_size", 2)),
+    _contrib_layers(["conv2d_transpose", "convolution2d_transpose"], LayerKind.CONV_TRANSPOSE, ("kernel_size", 2)),
     _tf_layers(["dense"], LayerKind.DENSE, ("units", 1)),
     *[_tf_layers([f"conv{d}d"], LayerKind.CONV, ("filters", 1), ("kernel_size", 2)) for d in (1, 2, 3)],
     *[_tf_layers([f"conv{d}d_transpose"], LayerKind.CONV_TRANSPOSE, ("filters", 1), ("kernel_size", 2))

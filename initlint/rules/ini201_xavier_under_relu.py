@@ -33,6 +33,17 @@ def is_glorot(use, values) -> bool:
     return False
 
 
+def _tf1_fix(entry, dist) -> Optional[str]:
+    """He in the spelling of TF1 code (its Keras names may not exist in that TF)."""
+    name = canonical(entry.name)
+    if name.startswith("tf.contrib."):
+        return "tf.contrib.layers.variance_scaling_initializer()" + (
+            "" if dist == "normal" else " with uniform=True")
+    if entry.framework is Framework.KERAS and name.startswith("tf."):
+        return f"tf.compat.v1.initializers.he_{dist}()"
+    return None
+
+
 class XavierUnderRelu(Rule):
     """Xavier/Glorot initialisation on a layer whose output goes through a ReLU.
 
@@ -101,7 +112,8 @@ class XavierUnderRelu(Rule):
                 if activation is None or activation.activation not in RELU_FAMILY:
                     continue
                 dist = "uniform" if use.entry.family_for(values) is Family.UNIFORM else "normal"
-                fix = FAN_INIT_FIX[use.entry.framework].format(dist=dist, Dist=dist.capitalize())
+                fix = _tf1_fix(use.entry, dist) or FAN_INIT_FIX[use.entry.framework].format(
+                    dist=dist, Dist=dist.capitalize())
                 yield Report(use.node, {"init": use.entry.name.rsplit(".", 1)[-1], "layer": layer_label(layer),
                                         "activation": activation.activation.value, "fix": fix},
                              use.entry.framework.value, self._fix(facts, use, dist, activation))
