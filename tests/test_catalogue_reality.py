@@ -1090,8 +1090,11 @@ def test_tf1_layers_follow_their_source():
         assert dense.functional and dense.units_param == ("units", 1) and dense.activation_kwarg == "activation"
         assert catalogue.initializer(dense.default_weight_init) is catalogue.initializer(
             "tf.compat.v1.glorot_uniform_initializer")
+    assert dense.activation_position == 2
     conv = catalogue.layer("tf.layers.conv2d")
     assert conv.units_param == ("filters", 1) and conv.kernel_param == ("kernel_size", 2)
+    # conv2d(inputs, filters, kernel_size, strides, padding, data_format, dilation_rate, activation, ...)
+    assert conv.activation_position == 7
     assert catalogue.layer("tf.layers.Dense") is catalogue.layer("keras.layers.Dense")
     # contrib/layers/python/layers/layers.py (r1.15): fully_connected(inputs, num_outputs,
     # activation_fn=nn.relu, ..., weights_initializer=initializers.xavier_initializer(), ...)
@@ -1100,6 +1103,8 @@ def test_tf1_layers_follow_their_source():
     assert fc.units_param == ("num_outputs", 1) and fc.default_activation == "relu"
     assert (fc.weight_init_kwarg, fc.activation_kwarg) == ("weights_initializer", "activation_fn")
     assert catalogue.layer("tf.contrib.layers.conv2d").kernel_param == ("kernel_size", 2)
+    # conv2d(inputs, num_outputs, kernel_size, stride, padding, data_format, rate, activation_fn, ...)
+    assert (fc.activation_position, catalogue.layer("tf.contrib.layers.conv2d").activation_position) == (2, 7)
 
 
 def test_every_entry_with_a_std_is_sampled():

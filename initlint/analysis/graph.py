@@ -162,6 +162,10 @@ class Graph:
         for arg in call.args:
             if arg.keyword is not None:
                 args[arg.keyword.value] = arg.value
+        if entry.activation_position is not None and entry.activation_kwarg not in args:
+            positional = _argument(call, (entry.activation_kwarg, entry.activation_position))
+            if positional is not None:
+                args[entry.activation_kwarg] = positional
         use = LayerUse(call, entry, args)
         if entry.activation_kwarg and entry.activation_kwarg in args:
             use.activation = self.activation_of(args[entry.activation_kwarg], entry.framework)
@@ -403,6 +407,9 @@ class Graph:
         inputs = [self._produce(a.value, env) for a in node.args if a.keyword is None]
         source = inputs[0] if inputs else None
         if raw_ops.is_passthrough(self, node.func) or raw_ops.is_bias_add(self, node):
+            if source is None and not inputs:  # layer_norm(inputs=x)
+                argument = raw_ops.input_of(node, None)
+                source = self._produce(argument, env) if argument is not None else None
             return source
         callee = self.classify(node.func)
         if callee is None and isinstance(node.func, cst.Attribute):

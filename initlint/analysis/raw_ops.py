@@ -51,7 +51,7 @@ PASSTHROUGH = frozenset({
     "tf.nn.max_pool", "tf.nn.max_pool2d", "tf.nn.avg_pool", "tf.nn.avg_pool2d", "tf.compat.v1.nn.max_pool",
     "tf.layers.flatten", "tf.compat.v1.layers.flatten", "tf.layers.dropout", "tf.compat.v1.layers.dropout",
     "tf.layers.batch_normalization", "tf.compat.v1.layers.batch_normalization", "tf.contrib.layers.flatten",
-    "tf.contrib.layers.batch_norm",
+    "tf.contrib.layers.batch_norm", "tf.contrib.layers.layer_norm", "tf.contrib.layers.dropout",
 })
 _ADDS = frozenset({"tf.add", "tf.math.add"})
 
@@ -167,8 +167,9 @@ def find_raw_layers(graph) -> Dict[cst.CSTNode, List]:
     return by_variable
 
 
-def input_of(call: cst.Call, entry: Layer) -> Optional[cst.BaseExpression]:
-    """The input a functional layer (``tf.layers.dense(x, ...)``, ``tf.matmul(x, W)``) is applied to."""
+def input_of(call: cst.Call, entry: Optional[Layer]) -> Optional[cst.BaseExpression]:
+    """The input a functional layer (``tf.layers.dense(x, ...)``, ``tf.matmul(x, W)``) or a
+    pass-through op (``layer_norm(inputs=x)``) is applied to."""
     return _argument(call, 0, ("inputs", "input", "value", "a", "x"))
 
 

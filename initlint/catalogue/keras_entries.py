@@ -392,7 +392,7 @@ def _tf_layers(names, kind, units, kernel=None):
     return Layer(spellings, K, kind, "kernel", "bias", default_weight_init=_V1_GLOROT,
                  default_bias_init=V1 + "zeros_initializer", weight_init_kwarg="kernel_initializer",
                  bias_init_kwarg="bias_initializer", activation_kwarg="activation", units_param=units,
-                 kernel_param=kernel, functional=True)
+                 kernel_param=kernel, functional=True, activation_position=2 if kernel is None else 7)
 
 
 # tf.contrib.layers (= slim) functions, r1.15 contrib/layers/python/layers/layers.py:
@@ -404,7 +404,7 @@ def _contrib_layers(names, kind, kernel=None):
     return Layer(tuple(_CONTRIB + n for n in names), K, kind, "weights", "biases",
                  weight_init_kwarg="weights_initializer", bias_init_kwarg="biases_initializer",
                  activation_kwarg="activation_fn", units_param=("num_outputs", 1), kernel_param=kernel,
-                 default_activation="relu", functional=True)
+                 default_activation="relu", functional=True, activation_position=2 if kernel is None else 7)
 
 
 LAYERS += (

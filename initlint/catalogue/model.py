@@ -629,6 +629,8 @@ class Layer:
     # A function that builds the layer and applies it in one call, its input first and its output
     # returned (TF1 ``tf.layers.dense(x, 64, activation=tf.nn.relu)``): data flow runs through the call.
     functional: bool = False
+    # where a functional layer takes its activation positionally (tf.layers.dense(x, 64, tf.nn.relu))
+    activation_position: Optional[int] = None
 
     @property
     def name(self) -> str:
