@@ -109,10 +109,11 @@ class Cache:
 
     directory: str
     run: str
+    settings: Settings = Settings()  # for the per-file ignores, which depend on the path
 
     @classmethod
     def open(cls, directory: str, settings: Settings) -> "Cache":
-        cache = cls(os.path.abspath(directory), run_key(settings))
+        cache = cls(os.path.abspath(directory), run_key(settings), settings)
         cache._prepare()
         return cache
 
@@ -128,6 +129,8 @@ class Cache:
         digest = hashlib.blake2b(data, digest_size=20)
         digest.update(b"\0" + (package_of(path) or "").encode("utf-8", "surrogateescape"))
         digest.update(b"\0" + (b"test" if is_test_file(path) else b""))
+        # the same text under another path may have other per-file ignores
+        digest.update(b"\0" + ",".join(sorted(self.settings.ignored_here(path))).encode())
         return digest.hexdigest()
 
     def _entry(self, key: str) -> str:
@@ -139,7 +142,7 @@ class Cache:
             with open(self._entry(key), "rb") as handle:
                 entry = json.loads(handle.read())
             if "error" in entry:
-                return FileReport(path, error=FileError(path, entry["error"]))
+                return FileReport(path, error=FileError(path, entry["error"], *entry.get("at", ())))
             return FileReport(path, tuple(Finding(path, *fields) for fields in entry["findings"]))
         except (OSError, ValueError, TypeError, KeyError):  # absent, or not an entry we wrote
             return None
@@ -147,9 +150,10 @@ class Cache:
     def put(self, key: str, report: FileReport) -> None:
         """Remember ``report`` (a file that was checked, or that did not parse) under ``key``."""
         if report.error is not None:
-            entry = {"error": report.error.message}
+            entry = {"error": report.error.message, "at": [report.error.line, report.error.column]}
         else:
-            entry = {"findings": [[f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message, f.framework]
+            entry = {"findings": [[f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message, f.framework,
+                                   f.fix]
                                   for f in report.findings]}
         target = self._entry(key)
         try:
