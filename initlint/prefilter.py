@@ -312,7 +312,6 @@ def rule_requirements() -> Dict[str, Requirement]:
     argument values the text does not show."""
     from .catalogue import RELU_FAMILY, Activation, Family, Framework, Style
     from .catalogue.model import KaimingLaw, NormalLaw, UniformLaw
-    from .catalogue.names import canonical
 
     def truncated_before(e):
         return e.family is Family.TRUNCATED_NORMAL and e.truncation is not None and e.truncation.std_is == "before"
@@ -328,10 +327,6 @@ def rule_requirements() -> Dict[str, Requirement]:
 
     def constant(e):  # a sampler (torch.zeros) reaches no layer: it is judged by INI401/INI403
         return e.family is Family.CONSTANT and e.style is not Style.SAMPLER
-
-    def keras_factory(e):
-        return e.framework is Framework.KERAS and e.style is Style.FACTORY \
-            and canonical(e.name).startswith("keras.initializers.")
 
     def jax_factory(e):
         return e.framework is Framework.JAX and e.style is Style.FACTORY
@@ -368,10 +363,9 @@ def rule_requirements() -> Dict[str, Requirement]:
         "INI204": layers(lambda e: e.default_weight_init is not None, "a layer with a default init") & relu,
         "INI301": initializers(constant, "a constant initialiser") & any_layer,
         "INI302": initializers(constant, "a constant initialiser") & any_layer,
-        "INI303": (initializers(keras_factory, "a Keras initialiser object") & layers(
-            lambda e: e.framework is Framework.KERAS, "a Keras layer"))
-        | (initializers(tf_factory, "a TF/Keras initialiser object")
-           & words("Variable", "get_variable", "add_weight", why="a variable created by hand")),
+        "INI303": initializers(tf_factory, "a TF/Keras initialiser object")
+        & (layers(lambda e: e.framework is Framework.KERAS, "a Keras layer")
+           | words("Variable", "get_variable", "add_weight", why="a variable created by hand")),
         # jax.random.* is matched by module path in the rule: the text says `random` (`jax.random`,
         # `from jax import random`); or an initialiser returned by a JAX factory consumes the key
         "INI304": (words("random", why="random") & module("jax")) | initializers(jax_factory, "a JAX initialiser factory"),

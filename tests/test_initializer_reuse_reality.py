@@ -28,7 +28,8 @@ INI303 = Settings(select=frozenset({"INI303"}))
 
 # (label, the initializer's constructor as user code spells it, mode)
 # mode "eager": tf.Variable(init(shape=...)) twice; "graph": tf.get_variable(..., initializer=init)
-# twice in a TF1 graph (tf.compat.v1.get_variable, with a Session, so the file reads as graph code)
+# twice in a TF1 graph (tf.compat.v1.get_variable, with a Session, so the file reads as graph code);
+# "layers": two Keras 3 Dense layers given the object as kernel_initializer
 CASES = [
     ("keras seeded", "keras.initializers.GlorotNormal(seed=1)", "eager"),
     ("keras unseeded", "keras.initializers.HeNormal()", "eager"),
@@ -41,6 +42,8 @@ CASES = [
     ("v1 seeded graph", "tf.compat.v1.truncated_normal_initializer(stddev=0.02, seed=1)", "graph"),
     ("v1 unseeded graph", "tf.compat.v1.glorot_uniform_initializer()", "graph"),
     ("v1 glorot seeded graph", "tf.compat.v1.glorot_uniform_initializer(seed=5)", "graph"),
+    ("tf2 seeded, two Dense", "tf.random_normal_initializer(stddev=0.02, seed=7)", "layers"),
+    ("tf2 unseeded, two Dense", "tf.random_normal_initializer(stddev=0.02)", "layers"),
 ]
 
 
@@ -51,6 +54,15 @@ def _source(constructor: str, mode: str) -> str:
             w1 = tf.Variable(init(shape=(64, 32)))
             w2 = tf.Variable(init(shape=(64, 32)))
             result = (w1.numpy(), w2.numpy())
+        """
+    elif mode == "layers":
+        body = f"""
+            init = {constructor}
+            first = keras.layers.Dense(32, kernel_initializer=init)
+            second = keras.layers.Dense(32, kernel_initializer=init)
+            first.build((None, 64))
+            second.build((None, 64))
+            result = (first.kernel.numpy(), second.kernel.numpy())
         """
     else:
         body = f"""

@@ -75,6 +75,7 @@ class SharedKerasInitializer(Rule):
 
     def check(self, facts):
         sites = {site.node: site for site in facts.collected.calls}
+        reported = set()
         for use in facts.init_uses:
             entry = use.entry
             if use.via != "factory" or entry is None or entry.framework is not Framework.KERAS \
@@ -88,6 +89,7 @@ class SharedKerasInitializer(Rule):
                 where = ", ".join(layer_label(layer) for layer in layers[:3]) + (" ..." if len(layers) > 3 else "")
                 yield Report(use.node, {"init": entry.name.rsplit(".", 1)[-1], "where": f"{len(layers)} layers ({where})"},
                              "keras")
+                reported.add(use.node)
                 continue
             created = sites.get(use.node)
             for layer in layers:
@@ -98,8 +100,9 @@ class SharedKerasInitializer(Rule):
                 if any(loop not in outer for loop in built.loops):
                     yield Report(use.node, {"init": entry.name.rsplit(".", 1)[-1],
                                             "where": f"every {layer_label(layer)} built in a loop"}, "keras")
+                    reported.add(use.node)
                     break
-        yield from _direct_reuse(facts, sites)
+        yield from _direct_reuse(facts, sites, reported)
 
     def format(self, report: Report) -> str:
         return (_RAW_MESSAGE if "why" in report.fields else self.message).format(**report.fields)
@@ -151,17 +154,21 @@ def _graph_mode(facts) -> bool:
     return any(canonical(n) in _GRAPH_MODE for site in facts.collected.calls for n in facts.names(site.node.func))
 
 
-def _direct_reuse(facts, sites):
-    """Reports for initializer objects called (or given to get_variable/add_weight) more than once."""
+def _direct_reuse(facts, sites, reported):
+    """Reports for initializer objects called (or given to get_variable/add_weight) more than once,
+    and for seeded TF2 initializers given to several layers (Keras calls them like any callable)."""
     inits = facts.inits
-    for use in list(inits.direct_calls) + [u for u in inits.raw_sites if u not in inits.direct_calls]:
-        if use.via != "factory" or use.entry is None or use.entry.framework is not Framework.KERAS:
-            continue
+    for use in facts.init_uses:
+        if use.via != "factory" or use.entry is None or use.entry.framework is not Framework.KERAS \
+                or use.node in reported:
+            continue  # Keras instances shared by layers are reported above
         calls = inits.direct_calls.get(use, []) + inits.raw_sites.get(use, [])
-        layers = {id(t.layer) for t in use.targets if t.layer is not None and t.layer.entry.weight_init_kwarg}
+        # layers given the object by a keyword (not the pseudo layers of raw products: those are calls)
+        layers = {id(t.layer) for t in use.targets if t.layer is not None and t.layer.entry.weight_init_kwarg
+                  and t.layer.entry.weight_init_kwarg in t.layer.args}
         why = _why_values_repeat(facts, use)
-        if why is None or not calls or (why == "keras" and len(layers) >= 2):
-            continue  # the layers' case is reported above
+        if why is None or not (calls or (why == "seeded" and layers)):
+            continue
         shapes = [facts.value(shape) for _, shape in calls]
         known = [s for s in shapes if isinstance(s, (tuple, list))]
         created = sites.get(use.node)
