@@ -267,7 +267,7 @@ KERAS_CASES = [
     C(V1 + "variance_scaling_initializer", "init_ops-normal", 2.0, "fan_in", "normal", via=IO + "VarianceScaling"),
     C(V1 + "initializers.he_normal", "init_ops", via=IO + "he_normal"),
     C(IO2 + "RandomNormal", "defaults", shape=KERAS_2D),
-    C(IO2 + "RandomNormal", "alias-normal", 0.1, 0.3, via=IO2 + "normal"),
+    C(IO2 + "RandomNormal", "alias", 0.1, 0.3, via=IO2 + "random_normal"),
     C(IO2 + "TruncatedNormal", "defaults", shape=KERAS_2D),
     C(IO2 + "TruncatedNormal", "stddev.02", stddev=0.02, via=IO2 + "truncated_normal"),
     C(IO2 + "RandomUniform", "defaults", shape=KERAS_2D),
@@ -893,7 +893,7 @@ _TF1_ONLY = {"tf.truncated_normal_initializer", "tf.variance_scaling_initializer
 # Spellings of TF <= 1.15 and Keras 2 that TF 2.21 / Keras 3 no longer have: held to the r1.15 and
 # Keras 2 sources instead (tf.contrib's initialisers by test_contrib_initializers_follow_their_source)
 _GONE = ("tf.layers.", "tf.compat.v1.layers.", "tf.contrib.", "keras.initializers.normal",
-         "keras.initializers.uniform", "keras.initializers.zero", "keras.initializers.one")
+         "keras.initializers.uniform")
 
 
 def _gone(name: str) -> bool:

@@ -388,7 +388,7 @@ class Graph:
         if not isinstance(node, cst.Call):
             if isinstance(node, cst.BinaryOperation):
                 kept = raw_ops.bias_operand(self, node)  # tf.matmul(x, W) + b: still the matmul's output
-                if kept is not None:
+                if kept is not None and not isinstance(kept, cst.BinaryOperation):  # no recursion down a chain
                     return self._produce(kept, env)
             if isinstance(node, _OPERANDS_OF):
                 # the operands, in source order, without recursion: `a + b + ... + z` nests one

@@ -99,7 +99,8 @@ _PRESETS = (  # (Class, snake_case, scale, mode, distribution, scheme)
 
 # --- Keras 3 (keras.initializers, tf.keras.initializers, tf.compat.v1.keras.initializers) --------
 INITIALIZERS = (
-    # "normal", "uniform", "zero", "one": Keras 2 / tf.keras 2 compatibility aliases (gone in Keras 3)
+    # "normal", "uniform": Keras 2 / tf.keras 2 compatibility aliases (gone in Keras 3; Keras 2's "zero" and
+    # "one" are left out: the prefilter would read every "one" in a Keras file as a constant initialiser)
     _keras(("RandomNormal", "random_normal", "normal"), Family.NORMAL, [("mean", 0.0), ("stddev", 0.05), ("seed", None)],
            NormalLaw(P("stddev"), P("mean"))),
     _keras(("TruncatedNormal", "truncated_normal"), Family.TRUNCATED_NORMAL,
@@ -119,8 +120,8 @@ INITIALIZERS = (
            OrthogonalLaw(P("gain")), scheme=Scheme.ORTHOGONAL, raises_below_2d=True),
     _keras(("Identity", "identity", "IdentityInitializer"), Family.IDENTITY, [("gain", 1.0)], UnknownLaw(),
            raises_below_2d=True, doc="gain * eye; raises unless 2-D"),
-    _keras(("Zeros", "zeros", "zero"), Family.CONSTANT, [], ConstantLaw(0.0)),
-    _keras(("Ones", "ones", "one"), Family.CONSTANT, [], ConstantLaw(1.0)),
+    _keras(("Zeros", "zeros"), Family.CONSTANT, [], ConstantLaw(0.0)),
+    _keras(("Ones", "ones"), Family.CONSTANT, [], ConstantLaw(1.0)),
     _keras(("Constant", "constant"), Family.CONSTANT, [("value", 0.0)], ConstantLaw(P("value"))),
     _keras(("STFT", "stft", "STFTInitializer"), Family.OTHER,
            [("side", "real"), ("window", "hann"), ("scaling", "density"), ("periodic", False)], UnknownLaw()),
@@ -186,7 +187,8 @@ INITIALIZERS += (
 # --- tensorflow.python.ops.init_ops / init_ops_v2: the private modules behind those spellings -----
 # init_ops holds TF1's classes (RandomNormal is tf.compat.v1.random_normal_initializer: stddev 1.0),
 # init_ops_v2 TF2's (RandomNormal is TF2's tf.random_normal_initializer: stddev 0.05). Code that
-# imports them directly leaves no doubt about the version, so their defaults are fixed here.
+# imports them directly leaves no doubt about the version, so their defaults are fixed here. (Their
+# one-word aliases, init_ops_v2.normal/zero/one, are left out: as prefilter words they match too much.)
 _IO = "tf.python.ops.init_ops."
 _IO2 = "tf.python.ops.init_ops_v2."
 _INIT_OPS_SPELLINGS = {  # catalogue entry -> its symbols in init_ops (one object each)
@@ -207,8 +209,8 @@ _INIT_OPS_SPELLINGS = {  # catalogue entry -> its symbols in init_ops (one objec
     V1 + "initializers.identity": (_IO + "Identity", _IO + "identity_initializer"),
     V1 + "uniform_unit_scaling_initializer": (_IO + "UniformUnitScaling", _IO + "uniform_unit_scaling_initializer"),
     # TF2's top-level constants are init_ops_v2's classes (zero = zeros = Zeros, ...)
-    "tf.zeros_initializer": (_IO2 + "Zeros", _IO2 + "zeros_initializer", _IO2 + "zeros", _IO2 + "zero"),
-    "tf.ones_initializer": (_IO2 + "Ones", _IO2 + "ones_initializer", _IO2 + "ones", _IO2 + "one"),
+    "tf.zeros_initializer": (_IO2 + "Zeros", _IO2 + "zeros_initializer", _IO2 + "zeros"),
+    "tf.ones_initializer": (_IO2 + "Ones", _IO2 + "ones_initializer", _IO2 + "ones"),
     "tf.constant_initializer": (_IO2 + "Constant", _IO2 + "constant_initializer", _IO2 + "constant"),
 }
 INITIALIZERS = tuple(replace(e, names=e.names + _INIT_OPS_SPELLINGS.get(e.name, ())) for e in INITIALIZERS)
@@ -219,12 +221,12 @@ def _v2(names, family, params, law, **kw):
 
 
 INITIALIZERS += (
-    _v2(("RandomNormal", "random_normal_initializer", "random_normal", "normal"), Family.NORMAL,
+    _v2(("RandomNormal", "random_normal_initializer", "random_normal"), Family.NORMAL,
         [("mean", 0.0), ("stddev", 0.05), ("seed", None)], NormalLaw(P("stddev"), P("mean"))),
     _v2(("TruncatedNormal", "truncated_normal_initializer", "truncated_normal"), Family.TRUNCATED_NORMAL,
         [("mean", 0.0), ("stddev", 0.05), ("seed", None)], NormalLaw(P("stddev"), P("mean")),
         truncation=_TRUNC_BEFORE, doc="stddev before the +-2 stddev cut: realised 0.8796 * stddev"),
-    _v2(("RandomUniform", "random_uniform_initializer", "random_uniform", "uniform"), Family.UNIFORM,
+    _v2(("RandomUniform", "random_uniform_initializer", "random_uniform"), Family.UNIFORM,
         [("minval", -0.05), ("maxval", 0.05), ("seed", None)], UniformLaw(P("minval"), P("maxval"))),
     _v2(("VarianceScaling", "variance_scaling_initializer"), Family.TRUNCATED_NORMAL,
         [("scale", 1.0), ("mode", "fan_in"), ("distribution", "truncated_normal"), ("seed", None)],
