@@ -408,7 +408,7 @@ class Graph:
         source = inputs[0] if inputs else None
         if raw_ops.is_passthrough(self, node.func) or raw_ops.is_bias_add(self, node):
             if source is None and not inputs:  # layer_norm(inputs=x)
-                argument = raw_ops.input_of(node, None)
+                argument = raw_ops.input_of(node)
                 source = self._produce(argument, env) if argument is not None else None
             return source
         callee = self.classify(node.func)
@@ -445,7 +445,7 @@ class Graph:
 
     def _apply_functional(self, node: cst.Call, layer: LayerUse, env) -> LayerUse:
         """``tf.layers.dense(x, 64)`` / ``tf.matmul(x, W)``: the layer is built and applied to ``x``."""
-        argument = raw_ops.input_of(node, layer.entry)
+        argument = raw_ops.input_of(node)
         source = self._produce(argument, env) if argument is not None else None
         for arg in node.args:  # what else the call reads still flows (nested layers pair too)
             if arg.value is not argument:

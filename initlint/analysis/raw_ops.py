@@ -11,8 +11,8 @@ Here ``tf.matmul(x, W)`` plays a Dense layer whose kernel is ``W`` (stored [in, 
 becomes a ``LayerUse`` of a pseudo layer entry, applied to its first operand; the data flow of
 ``graph`` then pairs it with the activation its output goes through. Only products whose weight
 operand resolves to a variable created in the file (``tf.get_variable``/``tf.compat.v1.get_variable``
-/``tf.Variable``, through a plain name, a ``weights['h1']`` dict entry or a ``self.W`` attribute) are taken: ``tf.matmul(q, k)``
-of two activations is no layer.
+/``tf.Variable``, through a plain name, a ``weights['h1']`` dict entry or a ``self.W`` attribute) are
+taken: ``tf.matmul(q, k)`` of two activations is no layer.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def find_raw_layers(graph) -> Dict[cst.CSTNode, List]:
     return by_variable
 
 
-def input_of(call: cst.Call, entry: Optional[Layer]) -> Optional[cst.BaseExpression]:
+def input_of(call: cst.Call) -> Optional[cst.BaseExpression]:
     """The input a functional layer (``tf.layers.dense(x, ...)``, ``tf.matmul(x, W)``) or a
     pass-through op (``layer_norm(inputs=x)``) is applied to."""
     return _argument(call, 0, ("inputs", "input", "value", "a", "x"))
