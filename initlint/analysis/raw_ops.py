@@ -151,6 +151,12 @@ def find_raw_layers(graph) -> Dict[cst.CSTNode, List]:
         if variable is None:
             continue
         dims = _shape(graph, variable)
+        transposed = [a.value for a in call.args if a.keyword is not None
+                      and a.keyword.value in ("transpose_b", "adjoint_b")]
+        if transposed and entry is _MATMUL:  # tf.matmul(x, W, transpose_b=True): W is [out, in]
+            flag = graph.ev.evaluate(transposed[0])
+            dims = dims[::-1] if flag is True and dims is not None and len(dims) == 2 else (
+                dims if flag is False else None)
         args: Dict[str, cst.BaseExpression] = {}
         if dims is not None and len(dims) >= 2:
             args[entry.units_param[0]] = dims[-1]
