@@ -282,6 +282,7 @@ def activations(kinds: Iterable[object], why: str = "") -> Requirement:
     kinds = frozenset(kinds)
     folded = {_final(n) for a in catalogue.ACTIVATIONS if a.activation in kinds for n in a.names}
     folded |= {key for (_fw, key), (activation, _slope) in catalogue._STRING_ACTS.items() if activation in kinds}
+    exact = set()  # lower-case functional layers (slim's conv2d applies a ReLU): as written, or torch's Conv2d matches
     for layer in catalogue.LAYERS:
         default = layer.default_activation
         if default is None:
@@ -290,9 +291,9 @@ def activations(kinds: Iterable[object], why: str = "") -> Requirement:
         by_string = catalogue.activation_from_string(layer.framework, default)
         applied = by_name.activation if by_name is not None else by_string[0] if by_string else None
         if applied in kinds:
-            folded |= {_final(n) for n in layer.names}
+            (exact if layer.functional else folded).update(_final(n) for n in layer.names)
     why = why or "an activation: " + ", ".join(sorted(k.value for k in kinds))
-    return Words(folded=_ascii(w.lower() for w in folded), why=why)
+    return Words(_ascii(exact), folded=_ascii(w.lower() for w in folded), why=why)
 
 
 def words(*names: str, why: str = "") -> Requirement:
@@ -314,9 +315,9 @@ def rule_requirements() -> Dict[str, Requirement]:
     """Requirements of the rules that do not declare ``requires`` themselves, by code. Each mirrors
     the first test its rule makes on an initialiser (or layer), widened where that test depends on
     argument values the text does not show."""
+    from . import catalogue
     from .catalogue import RELU_FAMILY, Activation, Family, Framework, Style
     from .catalogue.model import KaimingLaw, NormalLaw, UniformLaw
-    from .catalogue.names import canonical
 
     def truncated_before(e):
         return e.family is Family.TRUNCATED_NORMAL and e.truncation is not None and e.truncation.std_is == "before"
@@ -332,10 +333,6 @@ def rule_requirements() -> Dict[str, Requirement]:
 
     def constant(e):  # a sampler (torch.zeros) reaches no layer: it is judged by INI401/INI403
         return e.family is Family.CONSTANT and e.style is not Style.SAMPLER
-
-    def keras_factory(e):
-        return e.framework is Framework.KERAS and e.style is Style.FACTORY \
-            and canonical(e.name).startswith("keras.initializers.")
 
     def jax_factory(e):
         return e.framework is Framework.JAX and e.style is Style.FACTORY
@@ -356,7 +353,13 @@ def rule_requirements() -> Dict[str, Requirement]:
         return e.style is Style.INPLACE
 
     relu = activations(RELU_FAMILY)
-    any_layer = layers()
+    # a layer, or a TF1 raw-graph product (tf.matmul(x, W) / tf.nn.conv2d(x, W) with W a variable)
+    any_layer = layers() | (words("matmul", "conv1d", "conv2d", "conv3d", "xw_plus_b", why="a TF matmul or conv")
+                            & words("get_variable", "Variable", why="a TF variable") & module("tensorflow"))
+
+    def tf_factory(e):  # an object that can repeat its numbers (strings and constants cannot)
+        return e.framework is Framework.KERAS and e.style is Style.FACTORY \
+            and e.family not in (Family.CONSTANT, Family.IDENTITY)
     return {
         "INI101": initializers(truncated_before, "a truncated normal whose std is taken before truncation"),
         "INI102": initializers(absolute_bounds, "a truncated normal with absolute bounds"),
@@ -367,8 +370,9 @@ def rule_requirements() -> Dict[str, Requirement]:
         "INI204": layers(lambda e: e.default_weight_init is not None, "a layer with a default init") & relu,
         "INI301": initializers(constant, "a constant initialiser") & any_layer,
         "INI302": initializers(constant, "a constant initialiser") & any_layer,
-        "INI303": initializers(keras_factory, "a Keras initialiser object") & layers(
-            lambda e: e.framework is Framework.KERAS, "a Keras layer"),
+        "INI303": _named([e for e in catalogue.INITIALIZERS if tf_factory(e)], "a TF/Keras initialiser object")
+        & (layers(lambda e: e.framework is Framework.KERAS, "a Keras layer")
+           | words("Variable", "get_variable", "add_weight", why="a variable created by hand")),
         # jax.random.* is matched by module path in the rule: the text says `random` (`jax.random`,
         # `from jax import random`); or an initialiser returned by a JAX factory consumes the key
         "INI304": (words("random", why="random") & module("jax")) | initializers(jax_factory, "a JAX initialiser factory"),

@@ -154,6 +154,8 @@ def C(entry, label="defaults", *pos, shape=None, via=None, **kw):
 TI = "torch.nn.init."
 KI = "keras.initializers."
 V1 = "tf.compat.v1."
+IO = "tf.python.ops.init_ops."
+IO2 = "tf.python.ops.init_ops_v2."
 JI = "jax.nn.initializers."
 RELU_GAIN = math.sqrt(2.0)
 
@@ -260,6 +262,30 @@ KERAS_CASES = [
     C("tf.zeros_initializer"),
     C("tf.ones_initializer"),
     C("tf.constant_initializer", "0.2", 0.2),
+    # the private modules behind them: init_ops is TF1's (stddev 1.0), init_ops_v2 TF2's (0.05)
+    C(V1 + "random_normal_initializer", "init_ops", shape=KERAS_2D, via=IO + "RandomNormal"),
+    C(V1 + "variance_scaling_initializer", "init_ops-normal", 2.0, "fan_in", "normal", via=IO + "VarianceScaling"),
+    C(V1 + "initializers.he_normal", "init_ops", via=IO + "he_normal"),
+    C(IO2 + "RandomNormal", "defaults", shape=KERAS_2D),
+    C(IO2 + "RandomNormal", "alias", 0.1, 0.3, via=IO2 + "random_normal"),
+    C(IO2 + "TruncatedNormal", "defaults", shape=KERAS_2D),
+    C(IO2 + "TruncatedNormal", "stddev.02", stddev=0.02, via=IO2 + "truncated_normal"),
+    C(IO2 + "RandomUniform", "defaults", shape=KERAS_2D),
+    C(IO2 + "VarianceScaling", "defaults"),
+    C(IO2 + "VarianceScaling", "2,fan_out,normal", 2.0, "fan_out", "normal", shape=KERAS_2D),
+    C(IO2 + "VarianceScaling", "uniform", distribution="uniform"),
+    C(IO2 + "GlorotUniform"),
+    C(IO2 + "GlorotNormal", "alias", via=IO2 + "glorot_normal"),
+    C(IO2 + "he_normal"),
+    C(IO2 + "he_uniform"),
+    C(IO2 + "lecun_normal"),
+    C(IO2 + "lecun_uniform"),
+    C(IO2 + "Orthogonal", "defaults"),
+    C(IO2 + "Orthogonal", "gain2", 2.0, shape=KERAS_2D),
+    C("tf.zeros_initializer", "init_ops_v2", via=IO2 + "zeros"),
+    # Keras 2 spelled keras.initializers.normal; tf.keras.initializers.normal is gone with Keras 3,
+    # so the entry is drawn through its Keras 3 name and the alias only checked to be absent there
+    C(KI + "RandomNormal", "alias-normal", 0.0, 0.1, via=KI + "random_normal"),
     # samplers
     C("tf.random.normal", "0,.3", SHAPE, 0.0, 0.3),
     C("tf.random.truncated_normal", "stddev.5", SHAPE, stddev=0.5),
@@ -798,6 +824,8 @@ def test_layer_signatures_match_framework(framework):
         if layer.framework is not framework:
             continue
         for name in layer.names:
+            if _gone(name):  # TF1 tf.layers.*: see test_tf1_layers_follow_their_source
+                continue
             obj = resolve(name)
             if obj is _MISSING:
                 wrong.append(f"{name} does not exist")
@@ -862,6 +890,16 @@ _TF1_ONLY = {"tf.truncated_normal_initializer", "tf.variance_scaling_initializer
              "tf.random_normal", "tf.truncated_normal", "tf.random_uniform"}
 
 
+# Spellings of TF <= 1.15 and Keras 2 that TF 2.21 / Keras 3 no longer have: held to the r1.15 and
+# Keras 2 sources instead (tf.contrib's initialisers by test_contrib_initializers_follow_their_source)
+_GONE = ("tf.layers.", "tf.compat.v1.layers.", "tf.contrib.", "keras.initializers.normal",
+         "keras.initializers.uniform")
+
+
+def _gone(name: str) -> bool:
+    return name.startswith(_GONE) and (not name.startswith("keras.initializers.") or name in _GONE)
+
+
 def _spellings_may_differ(entry) -> bool:
     """Entries whose spellings are different objects by design: torch's deprecated aliases and
     *_like samplers, TF1-vs-TF2 spellings, TF1 top-level names, Flax linen/nnx default instances."""
@@ -887,6 +925,11 @@ def test_every_name_exists(framework):
                 if name in _TF1_ONLY:
                     assert resolve(name) is _MISSING, f"{name} exists in this TF: not TF1-only"
                     name = "tf.compat.v1." + name[3:]
+                if _gone(name):
+                    obj = resolve(name)
+                    assert obj is _MISSING or (name.startswith("tf.compat.v1.layers.") and not callable(obj)), \
+                        f"{name} exists in this TF/Keras: drop it from _GONE and check it here"
+                    continue
                 obj = resolve(name)
                 if obj is _MISSING:
                     missing.append(name)
@@ -980,8 +1023,93 @@ def test_fans_and_effective_scheme():
 # --- coverage: no entry with a std escapes the samples above -----------------------------------------
 
 
+# --- TF1 spellings TF 2.21 no longer has, from the r1.15 source -------------------------------------
+
+
+def _contrib_sample(factor, mode, uniform, shape, seed=SEED):
+    """tensorflow/contrib/layers/python/layers/initializers.py (r1.15), variance_scaling_initializer's
+    _initializer, transcribed onto the TF ops it calls: fans from the [k..., in, out] shape, then
+    random_uniform(+-sqrt(3 factor / n)) or truncated_normal(0, sqrt(1.3 factor / n))."""
+    tf = _module("tensorflow")
+    fan_in = float(shape[-2]) if len(shape) > 1 else float(shape[-1])
+    fan_out = float(shape[-1])
+    for dim in shape[:-2]:
+        fan_in *= float(dim)
+        fan_out *= float(dim)
+    n = {"FAN_IN": fan_in, "FAN_OUT": fan_out, "FAN_AVG": (fan_in + fan_out) / 2.0}[mode]
+    tf.random.set_seed(seed)
+    if uniform:
+        limit = math.sqrt(3.0 * factor / n)
+        values = tf.random.uniform(shape, -limit, limit)
+    else:
+        values = tf.random.truncated_normal(shape, 0.0, math.sqrt(1.3 * factor / n))
+    return np.asarray(values, dtype=np.float64).ravel()
+
+
+_CONTRIB_CASES = [  # (entry, positional, keywords, what contrib's function passes on)
+    ("tf.contrib.layers.xavier_initializer", (), {}, (1.0, "FAN_AVG", True)),
+    ("tf.contrib.layers.xavier_initializer", (False,), {}, (1.0, "FAN_AVG", False)),
+    ("tf.contrib.layers.xavier_initializer_conv2d", (), {"uniform": False}, (1.0, "FAN_AVG", False)),
+    ("tf.contrib.layers.variance_scaling_initializer", (), {}, (2.0, "FAN_IN", False)),
+    ("tf.contrib.layers.variance_scaling_initializer", (1.0, "FAN_AVG", True), {}, (1.0, "FAN_AVG", True)),
+    ("tf.contrib.layers.variance_scaling_initializer", (), {"mode": "FAN_OUT", "factor": 3.0},
+     (3.0, "FAN_OUT", False)),
+]
+
+
+@pytest.mark.parametrize("name,pos,kw,passed", _CONTRIB_CASES, ids=[f"{c[0]}{c[1]}{c[2]}" for c in _CONTRIB_CASES])
+def test_contrib_initializers_follow_their_source(name, pos, kw, passed):
+    _need(Framework.KERAS)
+    entry = catalogue.initializer(name)
+    assert entry is not None and entry.framework is Framework.KERAS
+    args = entry.bind(pos, kw)
+    for shape in (KERAS_CONV, KERAS_2D):
+        samples = _contrib_sample(*passed, shape)
+        fan_in, fan_out, receptive = fans(shape, "keras")
+        check_samples(entry, args, samples, fan_in, fan_out, receptive, f"[{shape}]")
+    assert entry.effective_scheme(args) is {(1.0, "FAN_AVG"): catalogue.Scheme.GLOROT,
+                                            (2.0, "FAN_IN"): catalogue.Scheme.HE}.get(passed[:2], entry.scheme)
+    if "mode" in dict(entry.params):  # contrib raises on a lower-case mode: no std to promise
+        assert entry.std(entry.bind((), {"mode": "fan_in"}), 100, 100) is None
+
+
+def test_contrib_xavier_is_glorot_and_slim_reaches_it():
+    xavier = catalogue.initializer("tensorflow.contrib.slim.xavier_initializer")
+    assert xavier is catalogue.initializer("tf.contrib.layers.xavier_initializer_conv2d")
+    assert xavier.scheme is catalogue.Scheme.GLOROT and xavier.family_for(xavier.bind()) is Family.UNIFORM
+    assert xavier.family_for(xavier.bind((False,))) is Family.TRUNCATED_NORMAL
+
+
+def test_tf1_layers_follow_their_source():
+    """tensorflow/python/layers/{core,convolutional}.py (r1.15): dense(inputs, units, activation=None,
+    use_bias=True, kernel_initializer=None, bias_initializer=init_ops.zeros_initializer(), ...),
+    conv2d(inputs, filters, kernel_size, ...); kernel_initializer=None leaves the kernel to
+    get_variable, whose default for floats is glorot_uniform_initializer()."""
+    for spelling in ("tf.layers.dense", "tensorflow.compat.v1.layers.dense"):
+        dense = catalogue.layer(spelling)
+        assert dense.functional and dense.units_param == ("units", 1) and dense.activation_kwarg == "activation"
+        assert catalogue.initializer(dense.default_weight_init) is catalogue.initializer(
+            "tf.compat.v1.glorot_uniform_initializer")
+    assert dense.activation_position == 2
+    conv = catalogue.layer("tf.layers.conv2d")
+    assert conv.units_param == ("filters", 1) and conv.kernel_param == ("kernel_size", 2)
+    # conv2d(inputs, filters, kernel_size, strides, padding, data_format, dilation_rate, activation, ...)
+    assert conv.activation_position == 7
+    assert catalogue.layer("tf.layers.Dense") is catalogue.layer("keras.layers.Dense")
+    # contrib/layers/python/layers/layers.py (r1.15): fully_connected(inputs, num_outputs,
+    # activation_fn=nn.relu, ..., weights_initializer=initializers.xavier_initializer(), ...)
+    fc = catalogue.layer("tensorflow.contrib.slim.fully_connected")
+    assert fc is catalogue.layer("tf.contrib.layers.fully_connected") and fc.functional
+    assert fc.units_param == ("num_outputs", 1) and fc.default_activation == "relu"
+    assert (fc.weight_init_kwarg, fc.activation_kwarg) == ("weights_initializer", "activation_fn")
+    assert catalogue.layer("tf.contrib.layers.conv2d").kernel_param == ("kernel_size", 2)
+    # conv2d(inputs, num_outputs, kernel_size, stride, padding, data_format, rate, activation_fn, ...)
+    assert (fc.activation_position, catalogue.layer("tf.contrib.layers.conv2d").activation_position) == (2, 7)
+
+
 def test_every_entry_with_a_std_is_sampled():
     covered = {id(catalogue.initializer(c.entry)) for _, c in CASES}
+    covered |= {id(catalogue.initializer(name)) for name, *_ in _CONTRIB_CASES}
     for case in LAYER_CASES:
         layer = catalogue.layer(case.layer)
         for init in (layer.default_weight_init, layer.default_bias_init):

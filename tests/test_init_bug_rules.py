@@ -241,7 +241,7 @@ def test_ini305_is_confirmed_at_run_time_by_identical_tensors(tmp_path):
     assert {f.parameter for f in identical} >= {"blocks.1.fc.weight", "blocks.2.fc.weight"}
     static = [f for f in report.static if f.code == "INI305"]
     assert [f.confirms for f in static] == ["confirmed"]
-    assert all(f.confirms and f.confirms.startswith("INI305 ") for f in identical)
+    assert all(f.confirms == "confirmed" and f.linked is not None and f.linked.code == "INI305" for f in identical)
     # fresh instances: the static finding is gone and nothing is identical
     fresh = CLONED_MODEL.replace("[copy.deepcopy(block) for _ in range(depth)]", "[Block(dim) for _ in range(depth)]")
     report = verify_file(str(write(tmp_path / "fresh.py", fresh)), input_shape=(2, 16))

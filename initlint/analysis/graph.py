@@ -17,6 +17,7 @@ from .. import catalogue
 from ..catalogue import Activation, Framework, Layer, LayerKind
 from ..catalogue.containers import SEQUENTIALS, TRANSPARENT, TRANSPARENT_ROOTS
 from ..catalogue.names import canonical
+from . import raw_ops
 from .collector import Collected
 from .traversal import children
 from .values import UNKNOWN, Evaluator, is_number
@@ -105,6 +106,7 @@ class Graph:
         # so its activation is the one every place agrees on (None otherwise)
         self.made_by_helper: Dict[LayerUse, Dict[object, ActivationRef]] = {}  # place used -> pairing
         self._place: Dict[LayerUse, object] = {}  # where a helper's layer was last called, in data flow
+        self._arg_scope: Optional[bool] = None  # the file calls slim's arg_scope
         self._build()
 
     # -- construction ------------------------------------------------------------------------------
@@ -121,6 +123,7 @@ class Graph:
                 self.class_of_function[function] = owner
         for site in self.c.calls:  # constructors first, so containers can see their elements
             self._construct(site.node)
+        self.raw_weights = raw_ops.find_raw_layers(self)  # TF1: tf.matmul(x, W) with W a variable
         for site in self.c.calls:
             self._grow_container(site.node)
         for (cls, attr), values in self.c.self_attrs.items():
@@ -176,10 +179,23 @@ class Graph:
         for arg in call.args:
             if arg.keyword is not None:
                 args[arg.keyword.value] = arg.value
+        if entry.activation_position is not None and entry.activation_kwarg not in args:
+            positional = _argument(call, (entry.activation_kwarg, entry.activation_position))
+            if positional is not None:
+                args[entry.activation_kwarg] = positional
         use = LayerUse(call, entry, args)
         if entry.activation_kwarg and entry.activation_kwarg in args:
             use.activation = self.activation_of(args[entry.activation_kwarg], entry.framework)
+        elif entry.functional and entry.default_activation and not self._has_arg_scope():
+            # slim.fully_connected(x, 64) applies its ReLU default, unless an arg_scope may change it
+            found = catalogue.activation_from_string(entry.framework, entry.default_activation)
+            use.activation = ActivationRef(*found) if found else None
         return use
+
+    def _has_arg_scope(self) -> bool:
+        if self._arg_scope is None:
+            self._arg_scope = any(n.endswith("arg_scope") for site in self.c.calls for n in self.ev.names(site.node.func))
+        return self._arg_scope
 
     def _grow_container(self, call: cst.Call) -> None:
         func = call.func
@@ -395,6 +411,10 @@ class Graph:
         if isinstance(node, cst.Name):
             return env.get(node.value)
         if not isinstance(node, cst.Call):
+            if isinstance(node, cst.BinaryOperation):
+                kept = raw_ops.bias_operand(self, node)  # tf.matmul(x, W) + b: still the matmul's output
+                if kept is not None and not isinstance(kept, cst.BinaryOperation):  # no recursion down a chain
+                    return self._produce(kept, env)
             if isinstance(node, _OPERANDS_OF):
                 # the operands, in source order, without recursion: `a + b + ... + z` nests one
                 # level per term, and generated code chains thousands
@@ -406,8 +426,16 @@ class Graph:
                     else:
                         self._produce(current, env)
             return None
+        applied = self.layers.get(node)
+        if applied is not None and applied.entry.functional:
+            return self._apply_functional(node, applied, env)
         inputs = [self._produce(a.value, env) for a in node.args if a.keyword is None]
         source = inputs[0] if inputs else None
+        if raw_ops.is_passthrough(self, node.func) or raw_ops.is_bias_add(self, node):
+            if source is None and not inputs:  # layer_norm(inputs=x)
+                argument = raw_ops.input_of(node)
+                source = self._produce(argument, env) if argument is not None else None
+            return source
         callee = self.classify(node.func)
         if callee is None and isinstance(node.func, cst.Attribute):
             # a method of a tensor: x.view(...), x.flatten(1) keep the producer; x.relu() is an activation
@@ -440,6 +468,19 @@ class Graph:
         if callee is None and self.is_transparent(node.func):
             return source
         return None
+
+    def _apply_functional(self, node: cst.Call, layer: LayerUse, env) -> LayerUse:
+        """``tf.layers.dense(x, 64)`` / ``tf.matmul(x, W)``: the layer is built and applied to ``x``."""
+        argument = raw_ops.input_of(node)
+        source = self._produce(argument, env) if argument is not None else None
+        for arg in node.args:  # what else the call reads still flows (nested layers pair too)
+            if arg.value is not argument:
+                self._produce(arg.value, env)
+        if source is not None and source is not layer:
+            source.feeds_layer = True
+            if source.followed_by is None:
+                source.followed_by = LINEAR
+        return layer
 
     # -- queries -----------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import libcst as cst
 from .. import catalogue
 from ..catalogue import Framework, Initializer, Layer, LayerKind, Style
 from .classnames import class_name, class_name_test
+from ..catalogue.names import canonical
 from .collector import CallSite, Collected, Guard
 from .graph import Graph, LayerUse, SequentialUse
 from .scopes import Binding
@@ -27,7 +28,9 @@ from .values import UNKNOWN, Evaluator
 ALL_PARAMS = "*"
 TENSOR_METHODS = ("normal_", "uniform_", "fill_", "zero_")
 PARAMETER_WRAPPERS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter", "tf.Variable",
-                                "tensorflow.Variable", "tf.compat.v1.Variable", "tensorflow.compat.v1.Variable"})
+                                "tensorflow.Variable", "tf.compat.v1.Variable", "tensorflow.compat.v1.Variable",
+                                "flax.nnx.Param", "flax.nnx.variablelib.Param", "flax.nnx.variables.Param"})
+_KERAS_GETTERS = frozenset({"keras.initializers.get", "keras.initializers.deserialize"})
 _MODULE_ITERATORS = ("modules", "named_modules", "children", "named_children")
 _PARAM_ITERATORS = ("parameters", "named_parameters")
 
@@ -110,6 +113,11 @@ class InitIndex:
         self._applied: Dict[cst.FunctionDef, List[LayerUse]] = {}
         self._applied_unknown: Set[cst.FunctionDef] = set()
         self.apply_sites: Dict[cst.FunctionDef, List[CallSite]] = {}  # fn -> the x.apply(fn) calls
+        # an initialiser object -> (call, shape) where it is called by hand (``init(shape)``), and
+        # (argument, shape) where it is given to a raw variable (``tf.get_variable(..., initializer=
+        # init)``, ``add_weight``); a shape is None when the call gives none
+        self.direct_calls: Dict[InitUse, List[Tuple[cst.Call, Optional[cst.BaseExpression]]]] = {}
+        self.raw_sites: Dict[InitUse, List[Tuple[cst.BaseExpression, Optional[cst.BaseExpression]]]] = {}
         self._functions = {node: scope for node, scope in collected.functions}
         self._imports_torch = any(
             b.kind == "import" and (b.qualname or "").startswith("torch")
@@ -210,10 +218,14 @@ class InitIndex:
         """The initialiser(s) an expression passed as ``kernel_initializer=``/``init=`` denotes."""
         if depth > 6 or node is None:
             return []
+        if isinstance(node, cst.Dict):  # Keras' serialised form: {'class_name': 'HeNormal', 'config': {...}}
+            return self._config_spec(node, framework)
         if isinstance(node, cst.Call):
             use = self.by_node.get(node)
             if use is not None and use.via == "factory":
                 return [use]
+            if node.args and {canonical(n) for n in self.ev.names(node.func)} & _KERAS_GETTERS:
+                return self.initializer_value(node.args[0].value, framework, depth + 1)  # get('he_normal')
             returned = self.ev.flow.returned(node) if self.ev.flow is not None else None
             if returned is not None:  # def make_init(): return HeNormal()
                 uses = self.initializer_value(returned, framework, depth + 1)
@@ -269,6 +281,25 @@ class InitIndex:
             return [default]
         return []
 
+    def _config_spec(self, node: cst.Dict, framework: Framework) -> List[InitUse]:
+        """``{'class_name': 'TruncatedNormal', 'config': {'stddev': 0.02}}``: what Keras layers and
+        ``initializers.get``/``deserialize`` build from it (a fresh instance each time)."""
+        fields = {self.ev.evaluate(e.key): e.value for e in node.elements if isinstance(e, cst.DictElement)}
+        name = self.ev.evaluate(fields.get("class_name"))
+        config = fields.get("config", cst.Dict([]))
+        if framework is not Framework.KERAS or not isinstance(name, str) or not isinstance(config, cst.Dict):
+            return []
+        found = catalogue.initializer_from_string(framework, name)
+        if found is None or found[0] is None:
+            return []
+        args = {}
+        for element in config.elements:
+            key = self.ev.evaluate(element.key) if isinstance(element, cst.DictElement) else None
+            if not isinstance(key, str):
+                return []  # **spread or a computed key: the arguments are not established
+            args[key] = element.value
+        return [self._add(InitUse(node, found[0], framework, "string", args, [], True, preset=found[1]))]
+
     def _custom(self, node: cst.BaseExpression) -> Optional[cst.CSTNode]:
         if isinstance(node, cst.Name):
             for binding in self.c.resolver.lookup(node):
@@ -300,6 +331,8 @@ class InitIndex:
             use = self.by_node.get(inner)
             if use is not None and use.via == "sampler":
                 use.wrapped_as_parameter = True
+            if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.args:
+                self._direct_call(inner)  # tf.Variable(init(shape=(3, 4)))
             return
         if not isinstance(func, cst.Attribute):
             return
@@ -318,21 +351,46 @@ class InitIndex:
             shape = positional[2] if len(positional) == 3 else None
             self._raw_parameter(positional[0], positional[1], shape, Framework.JAX)
         elif method in ("add_weight", "get_variable") or "get_variable" in {n.rsplit(".", 1)[-1] for n in names}:
-            # Keras: self.add_weight(name=None, shape=None, ..., initializer=...); TF1 get_variable(name, shape)
-            init = keywords.get("initializer")
+            # Keras: self.add_weight(name=None, shape=None, ..., initializer=...); TF1 get_variable(name,
+            # shape, dtype, initializer, ...), the initializer often positional
+            init = keywords.get("initializer", positional[3] if method == "get_variable" and len(positional) > 3
+                                else None)
             if init is not None:
                 shape = keywords.get("shape", positional[1] if len(positional) > 1 and method != "add_weight"
                                      else positional[0] if positional and method == "add_weight" else None)
                 name = keywords.get("name", positional[0] if positional and method != "add_weight" else None)
-                self._raw_parameter(name, init, shape, Framework.KERAS)
+                self._raw_parameter(name, init, shape, Framework.KERAS, self.g.raw_weights.get(call))
 
-    def _raw_parameter(self, name_node, init, shape, framework: Framework) -> None:
-        """A parameter created with an explicit initialiser and (maybe) a literal shape."""
+    def _raw_parameter(self, name_node, init, shape, framework: Framework, layers=None) -> None:
+        """A parameter created with an explicit initialiser and (maybe) a literal shape; ``layers``:
+        the pseudo layers (``tf.matmul(x, W)``) it is the weight of, when the code multiplies it in."""
         name = self.ev.evaluate(name_node) if name_node is not None else None
         ndim = len(shape.elements) if isinstance(shape, (cst.Tuple, cst.List)) else None
-        target = ParamTarget(name if isinstance(name, str) else None, ndim=ndim)
-        for use in self.initializer_value(init, framework):
-            self._target_all(use, [target], ndim is not None)
+        if layers:
+            targets = [ParamTarget(layer.entry.weight, layer, ndim=ndim) for layer in layers]
+        else:
+            targets = [ParamTarget(name if isinstance(name, str) else None, ndim=ndim)]
+        uses = self.initializer_value(init, framework)
+        for use in uses:
+            self._target_all(use, targets, ndim is not None)
+            if len(uses) == 1:  # a name bound to several initialisers: which one this call gets is not known
+                self.raw_sites.setdefault(use, []).append((init, shape))
+
+    def _direct_call(self, call: cst.Call) -> None:
+        """``init(shape=(3, 4))`` with ``init`` an initialiser object, called by hand for the initial
+        value of a variable (``tf.Variable(init(...))``, TF2's raw style)."""
+        uses = [self.by_node.get(value) for value, _ in self.c.resolver.assigned_values(call.func)]
+        uses = [u for u in uses if u is not None and u.via == "factory" and u.entry is not None]
+        if len(uses) != 1:
+            return
+        shape = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "shape"),
+                     call.args[0].value if call.args[0].keyword is None else None)
+        ndim = len(shape.elements) if isinstance(shape, (cst.Tuple, cst.List)) else None
+        layers = self.g.raw_weights.get(call)
+        targets = [ParamTarget(layer.entry.weight, layer, ndim=ndim) for layer in layers] if layers \
+            else [ParamTarget(None, ndim=ndim)]
+        self._target_all(uses[0], targets, ndim is not None)
+        self.direct_calls.setdefault(uses[0], []).append((call, shape))
 
     def _initialize_targets(self, receiver: cst.BaseExpression) -> Tuple[List[ParamTarget], bool]:
         node = receiver
@@ -515,6 +573,9 @@ class InitIndex:
             if isinstance(receiver, cst.Name) and receiver.value == "self":
                 cls = self._class_of_function(binding.scope.function)
                 return self.g.layers_of_class(cls) if cls is not None else []
+            helper = self._helper_taking(receiver)
+            if helper is not None:  # def init_weights(net): for m in net.modules(), called init_weights(self)
+                return self._direct_calls(helper) or []
             return self.g.layers_in(receiver)
         if isinstance(self.g.classify(iterable), SequentialUse):
             return self.g.layers_in(iterable)
@@ -532,6 +593,17 @@ class InitIndex:
             known = known and bool(found)
             layers.extend(layer for layer in found if layer not in layers)
         return layers, known
+
+    def _helper_taking(self, name: cst.BaseExpression) -> Optional[cst.FunctionDef]:
+        """The function whose first parameter ``name`` is (the module a helper initialises)."""
+        if not isinstance(name, cst.Name):
+            return None
+        for binding in self.c.resolver.lookup(name):
+            fn = binding.scope.function if binding.kind == "param" else None
+            params = fn.params.params if fn is not None else ()
+            if params and params[0].name.value == name.value:
+                return fn
+        return None
 
     def _direct_calls(self, fn: cst.FunctionDef) -> Optional[List[LayerUse]]:
         layers: List[LayerUse] = []

@@ -82,7 +82,7 @@ WEIGHT_CONSUMERS = frozenset({
     "torch.nn.functional.conv3d", "torch.nn.functional.conv_transpose2d", "tf.matmul", "tf.linalg.matmul",
     "tf.einsum", "tf.nn.conv1d", "tf.nn.conv2d", "tf.nn.conv3d", "tf.tensordot", "keras.ops.matmul",
     "jax.numpy.dot", "jax.numpy.matmul", "jax.numpy.einsum", "jax.lax.dot_general", "jax.lax.conv",
-    "numpy.dot", "numpy.matmul",
+    "numpy.dot", "numpy.matmul", "einops.einsum",
 })
 _WEIGHT_METHODS = ("matmul", "mm", "bmm", "dot")
 
@@ -101,7 +101,8 @@ def used_as_weight(facts) -> frozenset:
             operands.extend(a.value for a in call.args if a.keyword is None)
     out = set()
     for operand in operands:
-        while isinstance(operand, cst.Attribute) and operand.attr.value in ("T", "mT", "data"):
+        # .value / [...]: a Flax NNX Param's array (self.w.value, self.w[...])
+        while isinstance(operand, cst.Attribute) and operand.attr.value in ("T", "mT", "data", "value"):
             operand = operand.value
         if isinstance(operand, cst.Call) and isinstance(operand.func, cst.Attribute) \
                 and operand.func.attr.value in ("t", "transpose", "to", "float", "type_as"):

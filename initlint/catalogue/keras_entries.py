@@ -27,12 +27,15 @@ Facts worth knowing (all from the source, and held to reality by tests/test_cata
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .model import (
     REQUIRED,
     VERSION_DEPENDENT,
     Activation,
     ActivationEntry,
     ConstantLaw,
+    ContribVarianceScalingLaw,
     Family,
     Framework,
     GainFanLaw,
@@ -96,12 +99,14 @@ _PRESETS = (  # (Class, snake_case, scale, mode, distribution, scheme)
 
 # --- Keras 3 (keras.initializers, tf.keras.initializers, tf.compat.v1.keras.initializers) --------
 INITIALIZERS = (
-    _keras(("RandomNormal", "random_normal"), Family.NORMAL, [("mean", 0.0), ("stddev", 0.05), ("seed", None)],
+    # "normal", "uniform": Keras 2 / tf.keras 2 compatibility aliases (gone in Keras 3; Keras 2's "zero" and
+    # "one" are left out: the prefilter would read every "one" in a Keras file as a constant initialiser)
+    _keras(("RandomNormal", "random_normal", "normal"), Family.NORMAL, [("mean", 0.0), ("stddev", 0.05), ("seed", None)],
            NormalLaw(P("stddev"), P("mean"))),
     _keras(("TruncatedNormal", "truncated_normal"), Family.TRUNCATED_NORMAL,
            [("mean", 0.0), ("stddev", 0.05), ("seed", None)], NormalLaw(P("stddev"), P("mean")),
            truncation=_TRUNC_BEFORE, doc="stddev is before the +-2 stddev cut: realised 0.8796 * stddev"),
-    _keras(("RandomUniform", "random_uniform"), Family.UNIFORM,
+    _keras(("RandomUniform", "random_uniform", "uniform"), Family.UNIFORM,
            [("minval", -0.05), ("maxval", 0.05), ("seed", None)], UniformLaw(P("minval"), P("maxval"))),
     _keras(("VarianceScaling", "variance_scaling"), Family.TRUNCATED_NORMAL,
            [("scale", 1.0), ("mode", "fan_in"), ("distribution", "truncated_normal"), ("seed", None),
@@ -178,6 +183,87 @@ INITIALIZERS += (
              ConstantLaw(P("value"))),
 )
 
+
+# --- tensorflow.python.ops.init_ops / init_ops_v2: the private modules behind those spellings -----
+# init_ops holds TF1's classes (RandomNormal is tf.compat.v1.random_normal_initializer: stddev 1.0),
+# init_ops_v2 TF2's (RandomNormal is TF2's tf.random_normal_initializer: stddev 0.05). Code that
+# imports them directly leaves no doubt about the version, so their defaults are fixed here. (Their
+# one-word aliases, init_ops_v2.normal/zero/one, are left out: as prefilter words they match too much.)
+_IO = "tf.python.ops.init_ops."
+_IO2 = "tf.python.ops.init_ops_v2."
+_INIT_OPS_SPELLINGS = {  # catalogue entry -> its symbols in init_ops (one object each)
+    V1 + "random_normal_initializer": (_IO + "RandomNormal", _IO + "random_normal_initializer"),
+    V1 + "truncated_normal_initializer": (_IO + "TruncatedNormal", _IO + "truncated_normal_initializer"),
+    V1 + "random_uniform_initializer": (_IO + "RandomUniform", _IO + "random_uniform_initializer"),
+    V1 + "constant_initializer": (_IO + "Constant", _IO + "constant_initializer"),
+    V1 + "zeros_initializer": (_IO + "Zeros", _IO + "zeros_initializer"),
+    V1 + "ones_initializer": (_IO + "Ones", _IO + "ones_initializer"),
+    V1 + "variance_scaling_initializer": (_IO + "VarianceScaling", _IO + "variance_scaling_initializer"),
+    V1 + "glorot_uniform_initializer": (_IO + "GlorotUniform", _IO + "glorot_uniform_initializer"),
+    V1 + "glorot_normal_initializer": (_IO + "GlorotNormal", _IO + "glorot_normal_initializer"),
+    V1 + "initializers.he_normal": (_IO + "he_normal",),
+    V1 + "initializers.he_uniform": (_IO + "he_uniform",),
+    V1 + "initializers.lecun_normal": (_IO + "lecun_normal",),
+    V1 + "initializers.lecun_uniform": (_IO + "lecun_uniform",),
+    V1 + "orthogonal_initializer": (_IO + "Orthogonal", _IO + "orthogonal_initializer"),
+    V1 + "initializers.identity": (_IO + "Identity", _IO + "identity_initializer"),
+    V1 + "uniform_unit_scaling_initializer": (_IO + "UniformUnitScaling", _IO + "uniform_unit_scaling_initializer"),
+    # TF2's top-level constants are init_ops_v2's classes (zero = zeros = Zeros, ...)
+    "tf.zeros_initializer": (_IO2 + "Zeros", _IO2 + "zeros_initializer", _IO2 + "zeros"),
+    "tf.ones_initializer": (_IO2 + "Ones", _IO2 + "ones_initializer", _IO2 + "ones"),
+    "tf.constant_initializer": (_IO2 + "Constant", _IO2 + "constant_initializer", _IO2 + "constant"),
+}
+INITIALIZERS = tuple(replace(e, names=e.names + _INIT_OPS_SPELLINGS.get(e.name, ())) for e in INITIALIZERS)
+
+
+def _v2(names, family, params, law, **kw):
+    return _factory(tuple(_IO2 + n for n in names), family, params, law, **kw)
+
+
+INITIALIZERS += (
+    _v2(("RandomNormal", "random_normal_initializer", "random_normal"), Family.NORMAL,
+        [("mean", 0.0), ("stddev", 0.05), ("seed", None)], NormalLaw(P("stddev"), P("mean"))),
+    _v2(("TruncatedNormal", "truncated_normal_initializer", "truncated_normal"), Family.TRUNCATED_NORMAL,
+        [("mean", 0.0), ("stddev", 0.05), ("seed", None)], NormalLaw(P("stddev"), P("mean")),
+        truncation=_TRUNC_BEFORE, doc="stddev before the +-2 stddev cut: realised 0.8796 * stddev"),
+    _v2(("RandomUniform", "random_uniform_initializer", "random_uniform"), Family.UNIFORM,
+        [("minval", -0.05), ("maxval", 0.05), ("seed", None)], UniformLaw(P("minval"), P("maxval"))),
+    _v2(("VarianceScaling", "variance_scaling_initializer"), Family.TRUNCATED_NORMAL,
+        [("scale", 1.0), ("mode", "fan_in"), ("distribution", "truncated_normal"), ("seed", None)],
+        VarianceScalingLaw(), truncation=_TRUNC_AFTER, scheme=Scheme.VARIANCE_SCALING,
+        distribution_param="distribution", distribution_families=_VS_FAMILIES),
+    _preset((_IO2 + "GlorotUniform", _IO2 + "glorot_uniform_initializer", _IO2 + "glorot_uniform"),
+            1.0, "fan_avg", "uniform", Scheme.GLOROT, (("seed", None),)),
+    _preset((_IO2 + "GlorotNormal", _IO2 + "glorot_normal_initializer", _IO2 + "glorot_normal"),
+            1.0, "fan_avg", "truncated_normal", Scheme.GLOROT, (("seed", None),)),
+    _preset((_IO2 + "he_normal",), 2.0, "fan_in", "truncated_normal", Scheme.HE, (("seed", None),)),
+    _preset((_IO2 + "he_uniform",), 2.0, "fan_in", "uniform", Scheme.HE, (("seed", None),)),
+    _preset((_IO2 + "lecun_normal",), 1.0, "fan_in", "truncated_normal", Scheme.LECUN, (("seed", None),)),
+    _preset((_IO2 + "lecun_uniform",), 1.0, "fan_in", "uniform", Scheme.LECUN, (("seed", None),)),
+    _v2(("Orthogonal", "orthogonal_initializer", "orthogonal"), Family.ORTHOGONAL, [("gain", 1.0), ("seed", None)],
+        OrthogonalLaw(P("gain")), scheme=Scheme.ORTHOGONAL, raises_below_2d=True),
+    _v2(("Identity", "identity_initializer", "identity"), Family.IDENTITY, [("gain", 1.0)], UnknownLaw(),
+        raises_below_2d=True),
+)
+
+# --- tf.contrib.layers (TF <= 1.15; tf.contrib.slim re-exports them) ------------------------------
+# contrib/layers/python/layers/initializers.py (r1.15): variance_scaling_initializer(factor=2.0,
+# mode='FAN_IN', uniform=False): U(+-sqrt(3 factor / n)), or a normal cut at +-2 sigma with sigma =
+# sqrt(1.3 factor / n), which realises 1.0029 sqrt(factor / n). xavier_initializer(uniform=True) is
+# variance_scaling_initializer(factor=1.0, mode='FAN_AVG', uniform=uniform): Glorot, uniform or normal.
+_CONTRIB = "tf.contrib.layers."
+_CONTRIB_FAMILIES = ((True, Family.UNIFORM), (False, Family.TRUNCATED_NORMAL))
+INITIALIZERS += (
+    _factory((_CONTRIB + "xavier_initializer", _CONTRIB + "xavier_initializer_conv2d"), Family.UNIFORM,
+             [("uniform", True), ("seed", None), _DTYPE], ContribVarianceScalingLaw(1.0, "FAN_AVG"),
+             truncation=_TRUNC_AFTER, scheme=Scheme.GLOROT, distribution_param="uniform",
+             distribution_families=_CONTRIB_FAMILIES, doc="Glorot; uniform=False: a corrected truncated normal"),
+    _factory((_CONTRIB + "variance_scaling_initializer",), Family.TRUNCATED_NORMAL,
+             [("factor", 2.0), ("mode", "FAN_IN"), ("uniform", False), ("seed", None), _DTYPE],
+             ContribVarianceScalingLaw(), truncation=_TRUNC_AFTER, scheme=Scheme.VARIANCE_SCALING,
+             distribution_param="uniform", distribution_families=_CONTRIB_FAMILIES,
+             doc="defaults are He (factor 2, FAN_IN, truncated normal); modes are upper-case"),
+)
 
 # --- samplers: a tensor of the given shape (tf.Variable(tf.random.normal(...))) -----------------
 def _sampler(names, family, params, law, **kw):
@@ -297,6 +383,41 @@ LAYERS = (
                   activation=None),
 )
 
+# TF1 tf.layers functions (tensorflow/python/layers/{core,convolutional}.py, r1.15): build a layer and
+# apply it to ``inputs``, their first argument. kernel_initializer=None leaves the kernel to
+# get_variable's default, glorot_uniform_initializer; the bias defaults to zeros_initializer().
+_V1_GLOROT = V1 + "glorot_uniform_initializer"
+
+
+def _tf_layers(names, kind, units, kernel=None):
+    spellings = tuple(prefix + n for prefix in ("tf.layers.", V1 + "layers.") for n in names)
+    return Layer(spellings, K, kind, "kernel", "bias", default_weight_init=_V1_GLOROT,
+                 default_bias_init=V1 + "zeros_initializer", weight_init_kwarg="kernel_initializer",
+                 bias_init_kwarg="bias_initializer", activation_kwarg="activation", units_param=units,
+                 kernel_param=kernel, functional=True, activation_position=2 if kernel is None else 7)
+
+
+# tf.contrib.layers (= slim) functions, r1.15 contrib/layers/python/layers/layers.py:
+# fully_connected(inputs, num_outputs, activation_fn=nn.relu, ..., weights_initializer=
+# initializers.xavier_initializer(), ...), conv2d(inputs, num_outputs, kernel_size, ..., activation_fn=nn.relu,
+# ...). Their ReLU default applies when activation_fn is not given; their Xavier default is left out
+# (default_weight_init None): slim code sets both through arg_scope more often than not.
+def _contrib_layers(names, kind, kernel=None):
+    return Layer(tuple(_CONTRIB + n for n in names), K, kind, "weights", "biases",
+                 weight_init_kwarg="weights_initializer", bias_init_kwarg="biases_initializer",
+                 activation_kwarg="activation_fn", units_param=("num_outputs", 1), kernel_param=kernel,
+                 default_activation="relu", functional=True, activation_position=2 if kernel is None else 7)
+
+
+LAYERS += (
+    _contrib_layers(["fully_connected"], LayerKind.DENSE),
+    _contrib_layers(["conv2d", "convolution2d"], LayerKind.CONV, ("kernel_size", 2)),
+    _contrib_layers(["conv2d_transpose", "convolution2d_transpose"], LayerKind.CONV_TRANSPOSE, ("kernel_size", 2)),
+    _tf_layers(["dense"], LayerKind.DENSE, ("units", 1)),
+    *[_tf_layers([f"conv{d}d"], LayerKind.CONV, ("filters", 1), ("kernel_size", 2)) for d in (1, 2, 3)],
+    *[_tf_layers([f"conv{d}d_transpose"], LayerKind.CONV_TRANSPOSE, ("filters", 1), ("kernel_size", 2))
+      for d in (2, 3)],
+)
 
 # --- activations --------------------------------------------------------------------------------
 def _act(names, activation, style="function", slope=None, default_slope=None, activation_param=None):

@@ -292,6 +292,29 @@ class VarianceScalingLaw(Law):
 
 
 @dataclass(frozen=True)
+class ContribVarianceScalingLaw(VarianceScalingLaw):
+    """tf.contrib.layers.variance_scaling_initializer (TF <= 1.15): variance factor / n with n from
+    an upper-case ``mode`` ('FAN_IN', 'FAN_OUT', 'FAN_AVG'; anything else raises) and a boolean
+    ``uniform``. Its normal is cut at +-2 sigma with sigma = sqrt(1.3 factor / n), a rounder
+    correction than Keras' 1/.8796: the samples' std is 1.3**.5 * .8796 = 1.0029 sqrt(factor / n)."""
+
+    scale: Term = P("factor")
+    uniform: Union[P, bool] = P("uniform")
+    clamp_fan: bool = False
+
+    def variance_scale(self, args) -> Tuple[Optional[float], Optional[str]]:
+        scale, mode = super().variance_scale(args)
+        return scale, mode.lower() if mode in ("FAN_IN", "FAN_OUT", "FAN_AVG") else None
+
+    def std(self, args, fan_in=None, fan_out=None, receptive_field=1):
+        std = super().std(args, fan_in, fan_out, receptive_field)
+        uniform = _arg(self.uniform, args)
+        if std is None or not isinstance(uniform, bool):
+            return None
+        return std if uniform else std * math.sqrt(1.3) * truncated_std_factor(-2.0, 2.0)
+
+
+@dataclass(frozen=True)
 class KaimingLaw(Law):
     """torch.nn.init.kaiming_{normal,uniform}_: std = gain(nonlinearity, a) / sqrt(fan(mode)).
 
@@ -603,6 +626,11 @@ class Layer:
     # "tanh", a string for ``activation_from_string``; Flax cells: "jax.numpy.tanh", a qualified name
     # for ``activation``). None means linear.
     default_activation: Optional[str] = None
+    # A function that builds the layer and applies it in one call, its input first and its output
+    # returned (TF1 ``tf.layers.dense(x, 64, activation=tf.nn.relu)``): data flow runs through the call.
+    functional: bool = False
+    # where a functional layer takes its activation positionally (tf.layers.dense(x, 64, tf.nn.relu))
+    activation_position: Optional[int] = None
 
     @property
     def name(self) -> str:

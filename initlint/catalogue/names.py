@@ -24,6 +24,14 @@ _REWRITES = [
     (r"^keras\.src\.(initializers|layers|activations|ops|random)\.(?:[a-z_0-9]+\.)*", r"keras.\1."),
     (r"^keras\.src\.", "keras."),
     (r"^keras\.initializers\.initializers(?:_v2|_v1)?\.", "keras.initializers."),
+    # Keras 2 / tf.keras module paths: keras.layers.core.Dense, keras.layers.convolutional.Conv2D,
+    # tf.keras.layers.core.dense.Dense (layer classes are capitalised, modules never are)
+    (r"^keras\.layers\.(?:[a-z_0-9]+\.)+", "keras.layers."),
+    # TF1 tf.layers.Dense / Conv2D are Keras layer subclasses with the same arguments (lower-case
+    # tf.layers.dense(...) functions are catalogue entries of their own)
+    (r"^tf\.(?:compat\.v1\.)?layers\.(?=[A-Z])", "keras.layers."),
+    # tf.contrib.slim re-exports tf.contrib.layers (layers and initializers) under its own name
+    (r"^tf\.contrib\.(?:slim\.|layers\.python\.layers\.(?:initializers\.|layers\.)?)", "tf.contrib.layers."),
     # TF >= 2: tf.initializers is tf.keras.initializers (Keras 3 in TF 2.16+). Three lowercase names
     # are kept apart: their defaults differ from TF1's tf.initializers (see keras_entries).
     (r"^tf\.initializers\.(?!(?:random_normal|random_uniform|truncated_normal)$)", "keras.initializers."),

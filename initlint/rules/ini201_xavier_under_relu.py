@@ -9,6 +9,7 @@ from ..analysis.values import is_number
 from ..analysis.edits import keyword, number, renamed_callee, string, with_arguments
 from ..analysis.graph import LINEAR
 from ..catalogue import RELU_FAMILY, Activation, Family, Framework, Scheme
+from ..catalogue.names import canonical
 from ..catalogue.model import MagnitudeLaw, VarianceScalingLaw
 from ..rule import Fix, Report, Rule
 
@@ -22,15 +23,25 @@ def is_glorot(use, values) -> bool:
         gain = values.get("gain", 1.0)
         return is_number(gain) and gain <= 1.05
     law = entry.law
-    if isinstance(law, VarianceScalingLaw):
-        scale = values.get(law.scale.name) if hasattr(law.scale, "name") else law.scale
-        mode = values.get(law.mode.name) if hasattr(law.mode, "name") else law.mode
+    if isinstance(law, VarianceScalingLaw):  # the law reads its own spellings (contrib's 'FAN_AVG')
+        scale, mode = law.variance_scale(values)
         return is_number(scale) and scale <= 1.05 and mode == "fan_avg"
     if isinstance(law, MagnitudeLaw):  # MXNet Xavier: magnitude 3 over fan_avg is Glorot
         magnitude = values.get("magnitude")
         mode = values.get("factor_type")
         return is_number(magnitude) and magnitude <= 3.05 and mode == "avg"
     return False
+
+
+def _tf1_fix(entry, dist) -> Optional[str]:
+    """He in the spelling of TF1 code (its Keras names may not exist in that TF)."""
+    name = canonical(entry.name)
+    if name.startswith("tf.contrib."):
+        return "tf.contrib.layers.variance_scaling_initializer()" + (
+            "" if dist == "normal" else " with uniform=True")
+    if entry.framework is Framework.KERAS and name.startswith("tf."):
+        return f"tf.compat.v1.initializers.he_{dist}()"
+    return None
 
 
 class XavierUnderRelu(Rule):
@@ -101,7 +112,8 @@ class XavierUnderRelu(Rule):
                 if activation is None or activation.activation not in RELU_FAMILY:
                     continue
                 dist = "uniform" if use.entry.family_for(values) is Family.UNIFORM else "normal"
-                fix = FAN_INIT_FIX[use.entry.framework].format(dist=dist, Dist=dist.capitalize())
+                fix = _tf1_fix(use.entry, dist) or FAN_INIT_FIX[use.entry.framework].format(
+                    dist=dist, Dist=dist.capitalize())
                 yield Report(use.node, {"init": use.entry.name.rsplit(".", 1)[-1], "layer": layer_label(layer),
                                         "activation": activation.activation.value, "fix": fix},
                              use.entry.framework.value, self._fix(facts, use, dist, activation))
@@ -131,6 +143,8 @@ class XavierUnderRelu(Rule):
             if not isinstance(node, cst.Call):
                 return None
             if use.entry.framework is Framework.KERAS:
+                if not canonical(use.entry.name).startswith("keras.initializers."):
+                    return None  # TF1 spellings (tf.glorot_uniform_initializer) have no he_* sibling
                 func = node.func
                 short = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
                 if not short.lower().startswith("glorot"):

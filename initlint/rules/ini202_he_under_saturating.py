@@ -21,6 +21,8 @@ class HeUnderSaturating(Rule):
     Flags a He/Kaiming initialiser (`kaiming_normal_` with a ReLU nonlinearity, `HeNormal`,
     `he_uniform`, `VarianceScaling(2.0)`, ...) on a layer the code shows is followed by `tanh` or
     `sigmoid`, and any fan-based initialiser other than LeCun normal on a layer followed by SELU.
+    He over `mode='fan_out'` is left alone before tanh/sigmoid: on a layer that widens (a
+    squeeze-excitation gate) its scale is below the fan-in target, not above.
 
     ## Why is this bad?
     He initialisation doubles the variance to make up for ReLU discarding half of it. Before a
@@ -80,7 +82,8 @@ class HeUnderSaturating(Rule):
     @staticmethod
     def _problem(facts, use, scheme, activation):
         glorot, lecun = _FIX[use.framework]
-        if scheme is Scheme.HE and activation in (Activation.TANH, Activation.SIGMOID):
+        if scheme is Scheme.HE and activation in (Activation.TANH, Activation.SIGMOID) \
+                and not _over_fan_out(facts, use):
             dist = "normal" if is_normal_family(facts, use) else "uniform"
             return ("He doubles the variance for ReLU, which pushes tanh/sigmoid units into saturation",
                     glorot.format(dist=dist, act=activation.value))
@@ -88,3 +91,11 @@ class HeUnderSaturating(Rule):
                 and not (scheme is Scheme.LECUN and is_normal_family(facts, use)):
             return "SELU self-normalises only from LeCun normal weights (variance 1/fan_in)", lecun
         return None
+
+
+def _over_fan_out(facts, use) -> bool:
+    """He over ``mode='fan_out'`` scales by the layer's outputs: on a layer that widens (EfficientNet's
+    squeeze-excitation expand conv, before its sigmoid) its std is below the fan-in target, not
+    above, so the variance is not doubled where the rule says it is."""
+    mode = use.values(facts.evaluator).get("mode")
+    return isinstance(mode, str) and mode.lower() == "fan_out"

@@ -9,7 +9,8 @@ from ..analysis.arguments import mean_in_std_slot
 from ..analysis.describe import short
 from ..analysis.values import is_number
 from ..catalogue import Framework, P
-from ..catalogue.model import KaimingLaw, MagnitudeLaw, NormalLaw, UniformLaw, VarianceScalingLaw
+from ..catalogue.model import (ContribVarianceScalingLaw, KaimingLaw, MagnitudeLaw, NormalLaw, UniformLaw,
+                              VarianceScalingLaw)
 from ..rule import Fix, Report, Rule
 
 # torch.nn.init.calculate_gain's names (torch 2.13 init.py): anything else raises, case-sensitively
@@ -37,6 +38,10 @@ def _string_choices(entry) -> Dict[str, Choices]:
     if isinstance(law, KaimingLaw):
         return {"mode": (("fan_in", "fan_out"), True), "nonlinearity": (TORCH_NONLINEARITIES, False)}
     out: Dict[str, Choices] = {}
+    if isinstance(law, ContribVarianceScalingLaw):  # TF1 contrib: its own modes are upper case
+        if isinstance(law.mode, P):
+            out[law.mode.name] = (("FAN_IN", "FAN_OUT", "FAN_AVG"), False)
+        return out
     if isinstance(law, VarianceScalingLaw):
         modes = ("fan_in", "fan_out", "fan_avg") + (("fan_geo_avg",) if entry.framework is Framework.JAX else ())
         if entry.framework is Framework.KERAS:
