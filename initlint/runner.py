@@ -126,7 +126,8 @@ def _walk(root: str, exclude: Sequence[str]) -> Iterable[str]:
         yield exc.filename or root
 
 
-def _check_one(path: str, settings: Settings, cache: "Optional[Cache]" = None, prefilter: bool = True) -> FileReport:
+def _check_one(path: str, settings: Settings, cache: "Optional[Cache]" = None, prefilter: bool = True,
+               projects=None) -> FileReport:
     try:
         status = os.stat(path)
         mode = status.st_mode
@@ -142,11 +143,14 @@ def _check_one(path: str, settings: Settings, cache: "Optional[Cache]" = None, p
     options = {} if cache is None else {"cache": cache}
     if not prefilter:
         options["prefilter"] = False
+    if projects is not None:
+        options["projects"] = projects
     return check_file(path, settings, **options)
 
 
-def _check_chunk(paths: Sequence[str], settings: Settings, cache=None, prefilter: bool = True) -> List[FileReport]:
-    return [_check_one(path, settings, cache, prefilter) for path in paths]
+def _check_chunk(paths: Sequence[str], settings: Settings, cache=None, prefilter: bool = True,
+                 projects=None) -> List[FileReport]:
+    return [_check_one(path, settings, cache, prefilter, projects) for path in paths]
 
 
 def _size(path: str) -> int:
@@ -258,7 +262,7 @@ def resolve_jobs(jobs: Optional[int]) -> int:
 
 def check_paths(paths: Iterable[str], settings: Optional[Settings] = None, jobs: Optional[int] = 1,
                 exclude: Sequence[str] = (), isolate: bool = True, cache: "Optional[Cache]" = None,
-                prefilter: bool = True) -> List[FileReport]:
+                prefilter: bool = True, project: bool = True) -> List[FileReport]:
     """One report per file under ``paths`` (and per path that could not be used), sorted by path.
 
     ``jobs``: processes to use; 0 or ``None`` means one per CPU; the output does not depend on it.
@@ -266,15 +270,27 @@ def check_paths(paths: Iterable[str], settings: Optional[Settings] = None, jobs:
     input which crashes the native parser (a segfault on absurd nesting) costs that one file, not
     the run. ``cache``: a ``cache.Cache`` opened for these settings; the output does not depend on
     it either. ``prefilter=False`` parses every file, even those whose text shows they cannot hold
-    a finding (for tests of the prefilter; the cache is not used then)."""
+    a finding (for tests of the prefilter; the cache is not used then). ``project``: each file is
+    checked as part of its project (``project/``: imports between its modules resolved through
+    their summaries, wherever the project's other files are, named here or not); False checks
+    every file alone."""
     settings = settings or Settings()
+    paths = list(paths)
     files, errors = discover(paths, exclude)
     if not prefilter:
         cache = None
+    projects = None
+    if project:
+        from .project import Projects
+
+        # the whole-project scans happen here, once, before the workers fork (they inherit them)
+        folders = tuple(sorted({os.path.abspath(p) for p in paths if os.path.isdir(p)}, key=len))
+        projects = Projects(cache.directory if cache is not None else None, tuple(exclude),
+                            hints=folders).prepare(files)
     known: Dict[str, FileReport] = {}
     if cache is not None:
-        known, files = cache.lookup_all(files)
-    task = partial(_check_chunk, settings=settings, cache=cache, prefilter=prefilter)
+        known, files = cache.lookup_all(files, projects)
+    task = partial(_check_chunk, settings=settings, cache=cache, prefilter=prefilter, projects=projects)
     reports = _run(task, files, settings, jobs, isolate, _crashed)
     reports.extend(known.values())
     reports.extend(FileReport(e.path, error=e) for e in errors)

@@ -343,6 +343,26 @@ class InitIndex:
                 self.apply_sites.setdefault(fn, []).append(site)
                 if not layers:
                     self._applied_unknown.add(fn)
+        if self.c.resolver.project is not None:
+            self._collect_project_applications(self.c.resolver.project)
+
+    def _collect_project_applications(self, project) -> None:
+        """``x.apply(f)`` elsewhere in the project, with ``f`` a top-level function of this file: ``f``
+        reaches the layers of the class of ``x`` (``net.apply(weights_init)`` in ``train.py``). Other
+        applications the project does not show may exist, so the targets are never called complete."""
+        for fn, scope in self.c.functions:
+            if scope.parent is not self.c.module_scope or not isinstance(fn, cst.FunctionDef):
+                continue
+            for cls in project.applied_classes(fn.name.value):
+                local = project.local_class(cls)
+                if local is not None:
+                    node = next((c for c in self.g.classes if c.name.value == local), None)
+                    layers = self.g.layers_of_class(node) if node is not None else None
+                else:
+                    layers = project.class_layers(cls)
+                if layers:
+                    self._applied.setdefault(fn, []).extend(layers)
+                self._applied_unknown.add(fn)
 
     def _function_named(self, node: cst.BaseExpression, site: CallSite) -> Optional[cst.FunctionDef]:
         if isinstance(node, cst.Call) and node.args and "functools.partial" in self.ev.names(node.func):

@@ -16,6 +16,11 @@ import libcst as cst
 from ..catalogue import calculate_gain
 from .scopes import Resolver
 
+try:
+    from ..project.view import MISSING as _MISSING
+except ImportError:  # pragma: no cover
+    _MISSING = object()
+
 
 class _Unknown:
     def __repr__(self) -> str:
@@ -75,6 +80,8 @@ class Evaluator:
             if node.value in ("True", "False", "None"):
                 return {"True": True, "False": False, "None": None}[node.value]
             candidates = self.resolver.assigned_values(node)
+            if not candidates and self.resolver.project is not None:
+                return self._project_constant(node)
             values = [ev(value) for value, _ in candidates]
             if values and all(v is not UNKNOWN for v in values) and all(v == values[0] for v in values):
                 return values[0]
@@ -83,6 +90,8 @@ class Evaluator:
             for name in self.names(node):
                 if name in _CONSTANTS:
                     return _CONSTANTS[name]
+            if self.resolver.project is not None:
+                return self._project_constant(node)
             return UNKNOWN
         if isinstance(node, cst.UnaryOperation):
             inner = ev(node.expression)
@@ -113,6 +122,11 @@ class Evaluator:
         if isinstance(node, cst.Call):
             return self._call(node, depth)
         return UNKNOWN
+
+    def _project_constant(self, node):
+        """A literal another module of the project binds the imported name to (``INIT_STD = 0.02``)."""
+        found = [v for v in map(self.resolver.project.constant, self.names(node)) if v is not _MISSING]
+        return found[0] if found and len({repr(v) for v in found}) == 1 else UNKNOWN
 
     def _call(self, node: cst.Call, depth: int):
         names = self.names(node.func)

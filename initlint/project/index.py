@@ -1,0 +1,337 @@
+"""A project: its modules found by name, their summaries, and what they say about one another.
+
+Everything is lazy and memoised per process: a module is read and summarised the first time some
+analysis asks about a name in it (and its summary is cached on disk by content, see
+``SummaryStore``). The one question that needs the whole project, which modules apply a function
+(``x.apply(f)``) defined elsewhere, is answered from a scan that reads every file's bytes once and
+summarises only those that call ``.apply(`` on a plain name.
+
+``ProjectView`` is what the analysis of one file sees (``analysis.facts.analyse(project=...)``);
+it records every file it consulted, so that a cached result can be re-checked when one of them
+changes (``dependencies``).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+import tempfile
+import warnings
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+
+from .layout import module_names, project_root
+from .summary import FORMAT, summarise
+
+# a project bigger than this is not scanned whole for ``.apply(f)`` calls (a monorepo): names are
+# still resolved through imports, module by module
+MAX_SCANNED_FILES = 20_000
+MAX_DEPTH = 8
+# ``x.apply(f)`` / ``x.apply(partial(f, ...))`` with ``f`` a plain name: an application the summary
+# can resolve (``self.apply(self._init)`` is the file's own business)
+_APPLY_RE = re.compile(rb"\.apply\(\s*(?:(?:functools\.)?partial\(\s*)?[A-Za-z_][\w.]*\s*[,)]")
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class SummaryStore:
+    """Summaries on disk, one JSON file per (content, module name): ``<cache>/summaries/ab/cd….json``."""
+
+    def __init__(self, directory: Optional[str]) -> None:
+        self.directory = os.path.join(directory, "summaries") if directory else None
+
+    def _path(self, key: str) -> str:
+        return os.path.join(self.directory, key[:2], key[2:] + ".json")
+
+    def get(self, key: str) -> Optional[dict]:
+        if self.directory is None:
+            return None
+        try:
+            with open(self._path(key), "rb") as handle:
+                summary = json.loads(handle.read())
+            return summary if isinstance(summary, dict) and summary.get("format") == FORMAT else None
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, summary: dict) -> None:
+        if self.directory is None:
+            return
+        target = self._path(key)
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(json.dumps(summary, separators=(",", ":")).encode())
+                os.replace(temporary, target)
+            except BaseException:
+                try:
+                    os.unlink(temporary)
+                except OSError:
+                    pass
+                raise
+        except (OSError, TypeError, ValueError):
+            pass
+
+
+class Project:
+    """One project root and what is known about its modules (memoised, lazily)."""
+
+    def __init__(self, root: str, cache_dir: Optional[str] = None, exclude: Tuple[str, ...] = ()) -> None:
+        self.root = root
+        self.exclude = exclude
+        self.store = SummaryStore(cache_dir)
+        self.bases = self._bases(root)
+        self.tops = self._tops()
+        self._path_of: Dict[str, Optional[str]] = {}
+        self._summaries: Dict[str, Optional[dict]] = {}
+        self._hashes: Dict[str, Optional[str]] = {}
+        self._canonical: Dict[str, Tuple[str, FrozenSet[str]]] = {}
+        self._applications: Optional[Dict[str, Set[Tuple[str, str]]]] = None
+        self._layout: Optional[str] = None
+        self.layers_memo: Dict[str, object] = {}  # path -> {class: [layer records]} (project.layers)
+
+    # -- layout ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _bases(root: str) -> Tuple[str, ...]:
+        """Folders whose children are importable top-level names: the root, ``root/src``, and the
+        folder above the root when the root is itself a package (an installed package)."""
+        bases = [root, os.path.join(root, "src")]
+        if os.path.isfile(os.path.join(root, "__init__.py")):
+            bases.insert(0, os.path.dirname(root))
+        return tuple(b for b in bases if os.path.isdir(b))
+
+    def _tops(self) -> FrozenSet[str]:
+        names = set()
+        for base in self.bases:
+            if base == os.path.dirname(self.root):  # above an installed package: only the package
+                names.add(os.path.basename(self.root))
+                continue
+            try:
+                entries = os.listdir(base)
+            except OSError:
+                continue
+            for entry in entries:
+                stem = entry[:-3] if entry.endswith(".py") else entry
+                if stem.isidentifier() and (entry.endswith(".py") or os.path.isdir(os.path.join(base, entry))):
+                    names.add(stem)
+        return frozenset(names)
+
+    def module_path(self, module: str) -> Optional[str]:
+        """The file of the project that module ``module`` names (a package's ``__init__.py``), or None."""
+        if module in self._path_of:
+            return self._path_of[module]
+        found = None
+        if module.split(".", 1)[0] in self.tops:
+            relative = module.replace(".", os.sep)
+            for base in self.bases:
+                for candidate in (os.path.join(base, relative + ".py"), os.path.join(base, relative, "__init__.py")):
+                    if candidate.startswith(self.root + os.sep) and os.path.isfile(candidate):
+                        found = candidate
+                        break
+                if found:
+                    break
+        self._path_of[module] = found
+        return found
+
+    def relative(self, path: str) -> str:
+        return os.path.relpath(path, self.root).replace(os.sep, "/")
+
+    # -- summaries ---------------------------------------------------------------------------------
+
+    def file_hash(self, path: str) -> Optional[str]:
+        if path not in self._hashes:
+            try:
+                with open(path, "rb") as handle:
+                    self._hashes[path] = content_hash(handle.read())
+            except OSError:
+                self._hashes[path] = None
+        return self._hashes[path]
+
+    def summary_of(self, path: str, data: Optional[bytes] = None, tree: Optional[ast.Module] = None) -> Optional[dict]:
+        """The summary of the file at ``path`` (None if it cannot be read or parsed)."""
+        if path in self._summaries:
+            return self._summaries[path]
+        summary = None
+        try:
+            if data is None:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+            digest = content_hash(data)
+            self._hashes[path] = digest
+            names = module_names(path, self.root)
+            module = names[0] if names else os.path.splitext(os.path.basename(path))[0]
+            key = hashlib.blake2b(f"{digest}\0{module}\0{FORMAT}".encode(), digest_size=20).hexdigest()
+            summary = self.store.get(key)
+            if summary is None:
+                if tree is None:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        tree = compile(data, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+                summary = summarise(tree, module, os.path.basename(path) == "__init__.py", data)
+                self.store.put(key, summary)
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, UnicodeDecodeError):
+            summary = None
+        self._summaries[path] = summary
+        return summary
+
+    def module_summary(self, module: str) -> Optional[dict]:
+        path = self.module_path(module)
+        return self.summary_of(path) if path else None
+
+    # -- names -------------------------------------------------------------------------------------
+
+    def is_project_name(self, qualname: str) -> bool:
+        return qualname.split(".", 1)[0] in self.tops
+
+    def locate(self, qualname: str) -> Optional[Tuple[str, str, List[str]]]:
+        """``(path, name, rest)``: the module file ``qualname`` starts in, the top-level name of it
+        that follows, and the attributes after it; the longest module prefix wins."""
+        parts = qualname.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            path = self.module_path(".".join(parts[:i]))
+            if path is not None:
+                return path, parts[i], parts[i + 1:]
+        return None
+
+    def canonical(self, qualname: str, touched: Optional[Set[str]] = None) -> str:
+        """The qualified name ``qualname`` stands for once the project's own re-exports and aliases
+        are followed (``pkg.backend.keras.layers.Dense`` -> ``keras.layers.Dense``; a name defined
+        in the project comes out under its module's primary name). ``touched`` collects the files read."""
+        known = self._canonical.get(qualname)
+        if known is None:
+            paths: Set[str] = set()
+            known = self._canonical[qualname] = (self._follow(qualname, paths), frozenset(paths))
+        if touched is not None:
+            touched.update(known[1])
+        return known[0]
+
+    def _follow(self, qualname: str, touched: Set[str]) -> str:
+        name = qualname
+        for _ in range(MAX_DEPTH):
+            if not self.is_project_name(name):
+                break
+            found = self.locate(name)
+            if found is None:
+                break
+            path, attr, rest = found
+            touched.add(path)
+            summary = self.summary_of(path)
+            if summary is None:
+                break
+            target = summary["imports"].get(attr) or summary["aliases"].get(attr)
+            if target is None:
+                return ".".join([summary["module"], attr, *rest])
+            name = ".".join([target, *rest])
+        return name
+
+    def definition(self, qualname: str, touched: Optional[Set[str]] = None) -> Optional[Tuple[str, dict, str]]:
+        """``(path, summary, name)`` of the top-level definition a canonical project name denotes."""
+        if not self.is_project_name(qualname):
+            return None
+        found = self.locate(qualname)
+        if found is None or found[2]:
+            return None
+        path, attr, _ = found
+        if touched is not None:
+            touched.add(path)
+        summary = self.summary_of(path)
+        return (path, summary, attr) if summary is not None else None
+
+    # -- the whole project --------------------------------------------------------------------------
+
+    def files(self) -> List[str]:
+        from ..runner import discover
+
+        files, _errors = discover([self.root], self.exclude)
+        return [os.path.abspath(f) for f in files if f.endswith(".py")][:MAX_SCANNED_FILES]
+
+    def _scan(self) -> None:
+        applications: Dict[str, Set[Tuple[str, str]]] = {}
+        layout = hashlib.blake2b(digest_size=16)
+        for path in self.files():
+            layout.update(self.relative(path).encode("utf-8", "surrogateescape") + b"\0")
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                continue
+            if not _APPLY_RE.search(data):
+                continue
+            summary = self.summary_of(path, data)
+            if summary is None:
+                continue
+            for function, cls in summary["applications"]:
+                applications.setdefault(self.canonical(function), set()).add((self.canonical(cls), path))
+        self._applications = applications
+        self._layout = layout.hexdigest()
+
+    def prepare(self) -> "Project":
+        """Do the whole-project scan now (before worker processes fork, so that they share it)."""
+        if self._applications is None:
+            self._scan()
+        return self
+
+    @property
+    def layout(self) -> str:
+        """A digest of the project's file list: adding or removing a module may change any answer."""
+        self.prepare()
+        return self._layout or ""
+
+    def applied_classes(self, function: str) -> List[Tuple[str, str]]:
+        """``(class, file)`` for every ``x.apply(function)`` in the project whose class is known."""
+        self.prepare()
+        return sorted(self._applications.get(function, ()))
+
+
+class Projects:
+    """The projects of one run, by root (``project_root``). Pickled as a token (see ``_revive``)."""
+
+    def __init__(self, cache_dir: Optional[str] = None, exclude: Tuple[str, ...] = (),
+                 token: Optional[str] = None, hints: Tuple[str, ...] = ()) -> None:
+        self.cache_dir = cache_dir
+        self.exclude = tuple(exclude)
+        self.hints = tuple(hints)
+        self._by_root: Dict[str, Project] = {}
+        self.token = token or os.urandom(8).hex()
+        _LIVE[self.token] = self
+
+    def __reduce__(self):
+        return _revive, (self.token, self.cache_dir, self.exclude, self.hints)
+
+    def project_of(self, path: str) -> Project:
+        root = project_root(path, self.hints)
+        project = self._by_root.get(root)
+        if project is None:
+            project = self._by_root[root] = Project(root, self.cache_dir, self.exclude)
+        return project
+
+    def prepare(self, paths: Iterable[str]) -> "Projects":
+        for path in paths:
+            self.project_of(path).prepare()
+        return self
+
+    def view(self, path: str) -> Optional["ProjectView"]:
+        from .view import ProjectView
+
+        if not path or path.startswith("<"):
+            return None
+        path = os.path.abspath(path)
+        return ProjectView(self.project_of(path), path)
+
+
+# Projects alive in this process, by token: a worker forked from the process that prepared them
+# finds them here (copy-on-write, nothing pickled); a spawned worker starts from an empty one
+_LIVE: Dict[str, "Projects"] = {}
+
+
+def _revive(token: str, cache_dir: Optional[str], exclude: Tuple[str, ...], hints: Tuple[str, ...]) -> "Projects":
+    live = _LIVE.get(token)
+    if live is None:
+        live = Projects(cache_dir, exclude, token, hints)
+    return live

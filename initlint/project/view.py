@@ -1,0 +1,150 @@
+"""What the analysis of one file may ask of its project (``analysis.facts.analyse(project=...)``).
+
+Four questions, each a narrow hook in the per-file analysis:
+
+* ``names(q)``: the other names an imported qualified name stands for (the project's re-exports
+  and aliases followed: ``from .backend import keras`` is ``keras``);
+* ``constant(q)``: the literal value of a project constant (``from .config import INIT_STD``);
+* ``class_layers(q)``: the layers (with their activations) of a project class defined in another
+  module, when an init here reaches them (``layers.py``);
+* ``applied_classes(f)``: the classes another module applies this file's function ``f`` to
+  (``net.apply(weights_init)`` in ``train.py``), so that an init helper knows what it initialises.
+
+Every file consulted is recorded (``touched``): the result of the check depends on them, and the
+cache keeps it only while they are unchanged (``dependencies``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Dict, List, Optional, Set, Tuple
+
+from .index import Project
+from .layout import module_names
+
+MISSING = object()
+MAX_NESTING = 4  # class layers through classes of other modules, at most this deep
+
+
+class ProjectView:
+    def __init__(self, project: Project, path: str, depth: int = 0) -> None:
+        self.project = project
+        self.path = path
+        names = module_names(path, project.root)
+        self.module = names[0] if names else os.path.splitext(os.path.basename(path))[0]
+        self.depth = depth
+        self.touched: Set[str] = set()
+        self._names: Dict[str, Tuple[str, ...]] = {}
+
+    # -- the hooks ---------------------------------------------------------------------------------
+
+    def names(self, qualname: str) -> Tuple[str, ...]:
+        """Qualified names ``qualname`` also stands for (empty when none or not a project name)."""
+        known = self._names.get(qualname)
+        if known is None:
+            known = ()
+            if self.project.is_project_name(qualname):
+                canonical = self.project.canonical(qualname, self.touched)
+                if canonical != qualname:
+                    known = (canonical,)
+            self._names[qualname] = known
+        return known
+
+    def constant(self, qualname: str):
+        """The literal a project constant is bound to, else ``MISSING``."""
+        definition = self._definition(qualname)
+        if definition is None:
+            return MISSING
+        _path, summary, name = definition
+        constants = summary["constants"]
+        if name in constants:
+            value = constants[name]
+            return tuple(value) if isinstance(value, list) else value
+        return MISSING
+
+    def class_layers(self, qualname: str):
+        """The layers of the project class ``qualname`` (None: not a project class of another module)."""
+        if self.depth >= MAX_NESTING:
+            return None
+        definition = self._definition(qualname)
+        if definition is None:
+            return None
+        path, summary, name = definition
+        if name not in summary["classes"] or path == self.path:
+            return None
+        from .layers import class_layers
+
+        return class_layers(self, path, name)
+
+    def applied_classes(self, function: str) -> List[str]:
+        """Classes that ``x.apply(f)`` calls elsewhere in the project apply this module's ``function`` to."""
+        out = []
+        for cls, where in self.project.applied_classes(f"{self.module}.{function}"):
+            if where != self.path:  # this file's own applications are its analysis' business
+                self.touched.add(where)
+                out.append(cls)
+        return out
+
+    def local_class(self, qualname: str) -> Optional[str]:
+        """The class name, when ``qualname`` is a class of this very file."""
+        definition = self._definition(qualname)
+        if definition is not None and definition[0] == self.path and definition[2] in definition[1]["classes"]:
+            return definition[2]
+        return None
+
+    # -- for the engine ----------------------------------------------------------------------------
+
+    def prefilter_words(self, tree=None, data=None) -> bytes:
+        """What this file's project imports stand for, as words for the prefilter: a file that
+        uses ``keras`` through ``from .backend import keras``, a layer class of another module, or
+        whose init helper another module applies, mentions what those bring in."""
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogatepass")
+        summary = self.project.summary_of(self.path, data, tree)
+        if summary is None:
+            return b""
+        names: Set[str] = set()
+        classes: List[str] = []
+        for qualname in summary["imports"].values():
+            if not self.project.is_project_name(qualname):
+                continue
+            canonical = self.project.canonical(qualname, self.touched)
+            names.add(canonical)
+            classes.append(canonical)
+            definition = self._definition(canonical)
+            if definition is not None and definition[2] in definition[1]["instances"]:
+                names.add(definition[1]["instances"][definition[2]][0])
+        for function in summary["functions"]:
+            classes.extend(self.applied_classes(function))
+        seen: Set[str] = set()
+        for _ in range(MAX_NESTING):
+            following = []
+            for cls in classes:
+                if cls in seen:
+                    continue
+                seen.add(cls)
+                definition = self._definition(cls)
+                if definition is None or definition[2] not in definition[1]["classes"]:
+                    continue
+                for called in definition[1]["classes"][definition[2]]["calls"]:
+                    canonical = self.project.canonical(called, self.touched) if self.project.is_project_name(called) \
+                        else called
+                    names.add(canonical)
+                    following.append(canonical)
+            classes = following
+        return " ".join(sorted(names)).replace(".", " ").encode("utf-8", "surrogateescape")
+
+    def dependencies(self) -> Dict[str, Optional[str]]:
+        """``{file relative to the root: content hash}`` of every other file this view consulted,
+        and the project's file list under the key ``""``."""
+        out = {self.project.relative(path): self.project.file_hash(path) for path in self.touched if path != self.path}
+        out[""] = self.project.layout
+        return out
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _definition(self, qualname: str):
+        if not self.project.is_project_name(qualname):
+            return None
+        canonical = self.project.canonical(qualname, self.touched)
+        return self.project.definition(canonical, self.touched)
