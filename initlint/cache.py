@@ -209,11 +209,7 @@ class Cache:
         """Create the directory with its tag and ``.gitignore``, mark this run key as used, prune."""
         try:
             os.makedirs(self.folder, exist_ok=True)
-            for name, content in (("CACHEDIR.TAG", _CACHEDIR_TAG), (".gitignore", b"# created by initlint\n*\n")):
-                marker = os.path.join(self.directory, name)
-                if not os.path.exists(marker):
-                    with open(marker, "wb") as handle:
-                        handle.write(content)
+            mark_directory(self.directory)
             now = time.time()
             os.utime(self.folder, (now, now))
             self._prune()
@@ -228,6 +224,15 @@ class Cache:
                     runs.append((entry.stat(follow_symlinks=False).st_mtime, entry.path))
         for _mtime, folder in sorted(runs, reverse=True)[KEEP_RUNS - 1:]:
             _remove_tree(folder)
+
+
+def mark_directory(directory: str) -> None:
+    """The cache directory's tag and ``.gitignore`` (so that git and backup tools leave it alone)."""
+    for name, content in (("CACHEDIR.TAG", _CACHEDIR_TAG), (".gitignore", b"# created by initlint\n*\n")):
+        marker = os.path.join(directory, name)
+        if not os.path.exists(marker):
+            with open(marker, "wb") as handle:
+                handle.write(content)
 
 
 def _unchanged(deps: dict, path: str, projects) -> bool:

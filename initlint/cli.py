@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", "-j", metavar="N", help="processes to use; 0 (the default): one per CPU")
     check.add_argument("--no-cache", action="store_true",
                        help="check every file again, neither reading nor writing the results cache")
+    check.add_argument("--no-project", action="store_true",
+                       help="check each file alone: do not resolve imports between the modules of its project")
     check.add_argument("--cache-dir", metavar="DIR",
                        help="where results are cached (default: .initlint_cache beside pyproject.toml, "
                             "else in the working directory)")
@@ -110,7 +112,7 @@ def _check(args: argparse.Namespace) -> int:
         if args.diff:  # no check follows: what would change, or could not be read, decides
             return EXIT_FINDINGS if (changed or failed) and not args.exit_zero else EXIT_CLEAN
     result = CheckResult(check_paths(args.paths, config.settings, jobs=config.jobs, exclude=config.exclude,
-                                     cache=_open_cache(args, config)))
+                                     cache=_open_cache(args, config), project=not args.no_project))
     sys.stdout.write(FORMATTERS[args.format](result))
     sys.stdout.flush()
     if args.format == "text":

@@ -42,7 +42,9 @@ class SummaryStore:
     """Summaries on disk, one JSON file per (content, module name): ``<cache>/summaries/ab/cd….json``."""
 
     def __init__(self, directory: Optional[str]) -> None:
+        self.base = directory
         self.directory = os.path.join(directory, "summaries") if directory else None
+        self._marked = False
 
     def _path(self, key: str) -> str:
         return os.path.join(self.directory, key[:2], key[2:] + ".json")
@@ -63,6 +65,11 @@ class SummaryStore:
         target = self._path(key)
         try:
             os.makedirs(os.path.dirname(target), exist_ok=True)
+            if not self._marked:
+                from ..cache import mark_directory
+
+                mark_directory(self.base)
+                self._marked = True
             handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(handle, "wb") as out:

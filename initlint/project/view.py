@@ -104,6 +104,7 @@ class ProjectView:
         if summary is None:
             return b""
         names: Set[str] = set()
+        quoted: Set[str] = set()
         classes: List[str] = []
         for qualname in summary["imports"].values():
             if not self.project.is_project_name(qualname):
@@ -112,8 +113,15 @@ class ProjectView:
             names.add(canonical)
             classes.append(canonical)
             definition = self._definition(canonical)
-            if definition is not None and definition[2] in definition[1]["instances"]:
-                names.add(definition[1]["instances"][definition[2]][0])
+            if definition is None:
+                continue
+            _path, exporter, name = definition
+            if name in exporter["instances"]:
+                names.add(exporter["instances"][name][0])
+            value = exporter["constants"].get(name)
+            if isinstance(value, str) and value.isidentifier():
+                quoted.add(repr(value))  # a string name: 'glorot_uniform', 'relu'
+
         for function in summary["functions"]:
             classes.extend(self.applied_classes(function))
         seen: Set[str] = set()
@@ -132,7 +140,8 @@ class ProjectView:
                     names.add(canonical)
                     following.append(canonical)
             classes = following
-        return " ".join(sorted(names)).replace(".", " ").encode("utf-8", "surrogateescape")
+        words = " ".join(sorted(names)).replace(".", " ") + " " + " ".join(sorted(quoted))
+        return words.strip().encode("utf-8", "surrogateescape")
 
     def dependencies(self) -> Dict[str, Optional[str]]:
         """``{file relative to the root: content hash}`` of every other file this view consulted,

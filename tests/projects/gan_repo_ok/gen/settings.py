@@ -1,0 +1,3 @@
+from torch import nn
+
+HIDDEN_ACT = nn.Tanh
