@@ -9,12 +9,14 @@ engine's columns are 1-based and flake8 adds one to what a plugin yields, so we 
 
 Only one decision is ours: which rules to run, and it is the CLI's. ``[tool.initlint]`` in the
 nearest ``pyproject.toml`` is read as the CLI reads it (``select``, ``extend-select``, ``ignore``
-and the rule options), and flake8's own selection is laid on top as the CLI lays its flags: INI
-codes in ``--select`` replace the configured selection (a ``--select`` naming no INI code runs
-none of ours, flake8 would drop them anyway), INI codes in ``--extend-select`` add to it.
-Off-by-default rules (INI204) run only when named more precisely than ``INI``. A configuration
-that does not load (a typo in a key, invalid TOML) is reported once on stderr and the defaults
-are used: it must not take flake8 down, nor silence every other plugin with it.
+and the rule options; flake8 does not pass its ``--isolated`` on to plugins, so it is read
+then too), so the plugin yields what ``initlint check`` reports, and flake8's own selection then filters that as
+it filters every plugin. So that flake8 can name a rule the configuration leaves out (``flake8
+--select INI204``, an off-by-default rule), INI codes flake8's ``--select``/``--extend-select``
+name more precisely than ``INI`` run too; a ``--select`` naming no INI code runs none of ours
+(flake8 would drop them anyway). A configuration that does not load (a typo in a key, invalid
+TOML) is reported once on stderr and the defaults are used: it must not take flake8 down, nor
+silence every other plugin with it.
 
 Each file is checked as part of its project, as ``initlint check`` checks it (``project/``):
 flake8 hands over one file at a time, so the plugin finds the file's project root itself and
@@ -69,13 +71,14 @@ class Plugin:
         settings = config.settings
         try:
             select = getattr(options, "select", None)
-            if select:  # flake8's --select replaces the configured selection, as the CLI's does
-                settings = replace(settings, select=_selectors(select) or _NO_CODE)
-            extend = _selectors(getattr(options, "extend_select", None))
-            if extend:
-                settings = replace(settings, extend_select=settings.extend_select | extend)
+            named = _selectors(select) | _selectors(getattr(options, "extend_select", None))
         except ConfigError as exc:  # a malformed INI code on flake8's own command line
             raise SystemExit(f"initlint: {exc}") from None
+        if select and not _selectors(select):
+            settings = replace(settings, select=_NO_CODE)
+        precise = frozenset(code for code in named if code != "INI")
+        if precise:
+            settings = replace(settings, extend_select=settings.extend_select | precise)
         cls.settings, cls.config, cls.projects = settings, config, None
 
     @classmethod
