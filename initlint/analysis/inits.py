@@ -104,6 +104,7 @@ class InitIndex:
         self._applied_unknown: Set[cst.FunctionDef] = set()
         self.apply_sites: Dict[cst.FunctionDef, List[CallSite]] = {}  # fn -> the x.apply(fn) calls
         self._functions = {node: scope for node, scope in collected.functions}
+        self._project_uses: Optional[Dict[str, InitUse]] = None  # imported initialiser instances
         self._imports_torch = any(
             b.kind == "import" and (b.qualname or "").startswith("torch")
             for bindings in collected.module_scope.bindings.values() for b in bindings)
@@ -230,7 +231,37 @@ class InitIndex:
                 out = []
                 for value_node, _ in self.c.resolver.assigned_values(node):
                     out.extend(self.initializer_value(value_node, framework, depth + 1))
+                if not out and self.c.resolver.project is not None:
+                    out = self._project_instance(node)
                 return out
+        return []
+
+    def _project_instance(self, node: cst.Name) -> List[InitUse]:
+        """An initialiser instance another module of the project creates (``from .common import
+        INIT``): one use for every mention of it in this file, reported at the first, so that an
+        instance shared by several layers is seen as one. Its arguments are the call's own."""
+        if self._project_uses is None:
+            self._project_uses = {}
+        for name in self.ev.names(node):
+            if name in self._project_uses:
+                return [self._project_uses[name]]
+            found = self.c.resolver.project.instance(name)
+            if found is None:
+                continue
+            callees, text = found
+            entry = next(filter(None, map(catalogue.initializer, callees)), None)
+            if entry is None or entry.style is not Style.FACTORY:
+                continue
+            try:
+                call = cst.parse_expression(text)
+            except Exception:  # the summary's text is the module's own source: it parses
+                continue
+            if not isinstance(call, cst.Call) or not all(_is_literal(a.value) for a in call.args):
+                continue  # an argument that names something of that module (seed=SeedGenerator): unknown here
+            use = self._add(InitUse(node, entry, entry.framework, "factory", self._bind_args(entry, call, False),
+                                    [], False))
+            self._project_uses[name] = use
+            return [use]
         return []
 
     def _custom(self, node: cst.BaseExpression) -> Optional[cst.CSTNode]:
@@ -565,6 +596,15 @@ class InitIndex:
                 if entry is not None:
                     types.append(entry)
         return types
+
+
+def _is_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.UnaryOperation):
+        node = node.expression
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return all(_is_literal(e.value) for e in node.elements)
+    return isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)) or (
+        isinstance(node, cst.Name) and node.value in ("None", "True", "False"))
 
 
 def _tensor_name(node: cst.BaseExpression) -> Optional[str]:

@@ -1,10 +1,12 @@
 """What the analysis of one file may ask of its project (``analysis.facts.analyse(project=...)``).
 
-Four questions, each a narrow hook in the per-file analysis:
+Five questions, each a narrow hook in the per-file analysis:
 
 * ``names(q)``: the other names an imported qualified name stands for (the project's re-exports
   and aliases followed: ``from .backend import keras`` is ``keras``);
 * ``constant(q)``: the literal value of a project constant (``from .config import INIT_STD``);
+* ``instance(q)``: the call a project module binds a name to (``INIT = GlorotUniform(seed=0)``),
+  so that one initialiser instance imported by several layers is seen as one;
 * ``class_layers(q)``: the layers (with their activations) of a project class defined in another
   module, when an init here reaches them (``layers.py``);
 * ``applied_classes(f)``: the classes another module applies this file's function ``f`` to
@@ -61,6 +63,19 @@ class ProjectView:
             value = constants[name]
             return tuple(value) if isinstance(value, list) else value
         return MISSING
+
+    def instance(self, qualname: str) -> Optional[Tuple[Tuple[str, ...], str]]:
+        """``(names of the callee, source of the call)`` when a project module binds ``qualname``
+        to a call at top level (``INIT = GlorotUniform(seed=0)``), else None."""
+        definition = self._definition(qualname)
+        if definition is None:
+            return None
+        _path, summary, name = definition
+        found = summary["instances"].get(name)
+        if found is None:
+            return None
+        callee, text = found
+        return (callee, *self.names(callee)), text
 
     def class_layers(self, qualname: str):
         """The layers of the project class ``qualname`` (None: not a project class of another module)."""
