@@ -68,7 +68,7 @@ def might_hold_findings(source, settings: Optional[Settings] = None, path: str =
         return True
     if project is None:
         return False
-    extra = project.prefilter_words(tree=tree, data=source)
+    extra = project.prefilter_words(tree=tree, data=source, package=package)
     if not extra:
         return False
     data = source_bytes(source) + b"\n" + extra

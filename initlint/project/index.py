@@ -20,6 +20,7 @@ import os
 import re
 import tempfile
 import warnings
+from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from .layout import module_names, project_root
@@ -31,7 +32,26 @@ MAX_SCANNED_FILES = 20_000
 MAX_DEPTH = 8
 # ``x.apply(f)`` / ``x.apply(partial(f, ...))`` with ``f`` a plain name: an application the summary
 # can resolve (``self.apply(self._init)`` is the file's own business)
-_APPLY_RE = re.compile(rb"\.apply\(\s*(?:(?:functools\.)?partial\(\s*)?[A-Za-z_][\w.]*\s*[,)]")
+_APPLY_RE = re.compile(rb"\.apply\(\s*(?:(?:functools\.)?partial\(\s*)?(?!self\.)[A-Za-z_][\w.]*\s*[,)]")
+
+
+@lru_cache(maxsize=1)
+def _framework_names() -> FrozenSet[str]:
+    """The catalogue's names and every dotted prefix of them (``torch``, ``torch.nn``, ``torch.nn.init``)."""
+    from ..catalogue import all_names
+
+    out = set()
+    for name in all_names():
+        parts = name.split(".")
+        out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return frozenset(out)
+
+
+@lru_cache(maxsize=16384)
+def _framework_name(qualname: str) -> bool:
+    from ..catalogue.names import canonical
+
+    return canonical(qualname) in _framework_names()
 
 
 def content_hash(data: bytes) -> str:
@@ -194,7 +214,10 @@ class Project:
     # -- names -------------------------------------------------------------------------------------
 
     def is_project_name(self, qualname: str) -> bool:
-        return qualname.split(".", 1)[0] in self.tops
+        """Does ``qualname`` name something of this project that the catalogue does not know? A
+        framework's own names (``keras.layers.Dense`` inside keras, ``torch.nn`` inside torch) are
+        the catalogue's: following their re-exports would only cost time."""
+        return qualname.split(".", 1)[0] in self.tops and not _framework_name(qualname)
 
     def locate(self, qualname: str) -> Optional[Tuple[str, str, List[str]]]:
         """``(path, name, rest)``: the module file ``qualname`` starts in, the top-level name of it

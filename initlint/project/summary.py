@@ -121,6 +121,7 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
     aliases: Dict[str, str] = {}
     constants: Dict[str, object] = {}
     instances: Dict[str, list] = {}
+    segment = _Segments(source)
     for name, value in assigned.items():
         if bound.get(name) != 1 or name in imports:
             continue
@@ -134,8 +135,8 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
             constants[name] = literal
         elif isinstance(value, ast.Call):
             callee = qualify(_dotted(value.func))
-            text = ast.get_source_segment(source.decode("utf-8", "replace"), value) if source else None
-            if callee is not None and text is not None and len(text) <= 500:
+            text = segment(value) if callee is not None else None
+            if text is not None and len(text) <= 500:
                 instances[name] = [callee, text]
     return {
         "format": FORMAT,
@@ -146,8 +147,32 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
         "instances": instances,
         "functions": functions,
         "classes": {name: _class_summary(node, qualify) for name, node in classes.items()},
-        "applications": _applications(tree, module, qualify, classes),
+        # only a module that calls .apply( can hold one (most do not: the walk is skipped)
+        "applications": _applications(tree, module, qualify, classes) if b".apply(" in source else [],
     }
+
+
+class _Segments:
+    """The source text of a node, from the byte offsets CPython records (``ast.get_source_segment``
+    splits the whole source again on every call: a tenth of a second per call on a large module)."""
+
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+        self.starts = None
+
+    def __call__(self, node: ast.AST):
+        if not self.source or getattr(node, "end_lineno", None) is None:
+            return None
+        if self.starts is None:
+            self.starts = [0]
+            for line in self.source.splitlines(keepends=True):
+                self.starts.append(self.starts[-1] + len(line))
+        try:
+            start = self.starts[node.lineno - 1] + node.col_offset
+            end = self.starts[node.end_lineno - 1] + node.end_col_offset
+            return self.source[start:end].decode("utf-8")
+        except (IndexError, UnicodeDecodeError):
+            return None
 
 
 def _resolve_from(node: ast.ImportFrom, package: str) -> Optional[str]:

@@ -19,12 +19,26 @@ cache keeps it only while they are unchanged (``dependencies``).
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from typing import Dict, List, Optional, Set, Tuple
 
 from .index import Project
 from .layout import module_names
 
 MISSING = object()
+
+
+def _words(names, quoted) -> bytes:
+    words = " ".join(sorted(names)).replace(".", " ") + " " + " ".join(sorted(quoted))
+    return words.strip().encode("utf-8", "surrogateescape")
+
+
+@lru_cache(maxsize=2)
+def _gate(which: str):
+    """A prefilter that asks only for a catalogue initialiser (``inits``), or for one or a layer."""
+    from ..prefilter import Prefilter, initializers, layers
+
+    return Prefilter([initializers()] if which == "inits" else [initializers(), layers()])
 MAX_NESTING = 4  # class layers through classes of other modules, at most this deep
 
 
@@ -109,13 +123,22 @@ class ProjectView:
 
     # -- for the engine ----------------------------------------------------------------------------
 
-    def prefilter_words(self, tree=None, data=None) -> bytes:
-        """What this file's project imports stand for, as words for the prefilter: a file that
-        uses ``keras`` through ``from .backend import keras``, a layer class of another module, or
-        whose init helper another module applies, mentions what those bring in."""
-        if isinstance(data, str):
-            data = data.encode("utf-8", "surrogatepass")
-        summary = self.project.summary_of(self.path, data, tree)
+    def prefilter_words(self, tree=None, data=None, package: Optional[str] = None) -> bytes:
+        """What this file's project imports stand for, as words for the prefilter of a file its own
+        text rejects. Two tiers, each asked only when it can matter:
+
+        * what the file's imports stand for (re-exports: ``from .backend import keras``; an
+          imported initialiser instance's class; a string constant such as ``'glorot_uniform'``),
+          for a file that mentions a layer or an initialiser;
+        * the layers and activations of the project classes it uses and of those another module
+          applies its functions to (``net.apply(weights_init)``), for a file that then mentions an
+          initialiser (every finding project scope can complete is about one)."""
+        from ..prefilter import source_bytes
+
+        data = source_bytes(data) if data is not None else b""
+        if not _gate("layers_or_inits")(data, package):
+            return b""
+        summary = self.project.summary_of(self.path, data or None, tree)
         if summary is None:
             return b""
         names: Set[str] = set()
@@ -136,7 +159,9 @@ class ProjectView:
             value = exporter["constants"].get(name)
             if isinstance(value, str) and value.isidentifier():
                 quoted.add(repr(value))  # a string name: 'glorot_uniform', 'relu'
-
+        first = _words(names, quoted)
+        if not _gate("inits")(data + b"\n" + first, package):
+            return first
         for function in summary["functions"]:
             classes.extend(self.applied_classes(function))
         seen: Set[str] = set()
@@ -155,8 +180,7 @@ class ProjectView:
                     names.add(canonical)
                     following.append(canonical)
             classes = following
-        words = " ".join(sorted(names)).replace(".", " ") + " " + " ".join(sorted(quoted))
-        return words.strip().encode("utf-8", "surrogateescape")
+        return _words(names, quoted)
 
     def dependencies(self) -> Dict[str, Optional[str]]:
         """``{file relative to the root: content hash}`` of every other file this view consulted,
