@@ -4,8 +4,10 @@ The projects under ``tests/projects/`` are shaped like research repositories: an
 ``utils/init.py`` applied in ``train.py`` to a ReLU network of ``models/net.py``; a block class of
 one module initialised by a model of another; an activation alias and string constants in a
 settings module; a ``src/`` layout whose package re-exports Keras (``from .backend import
-keras``). Each positive line carries ``# expect: CODE``; ``gan_repo_ok`` holds the correct
-look-alikes (a Tanh network under Xavier, He under ReLU) and must stay silent.
+keras``); models and helpers reached through ``from models import *``. Each positive line
+carries ``# expect: CODE``; ``gan_repo_ok`` holds the correct look-alikes (a Tanh network under
+Xavier, He under ReLU, the DCGAN tutorial's class-name branches applied to a generator of another
+module, a shared initialiser seeded by a SeedGenerator) and must stay silent.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def cli_findings(project: Path, *args: str):
 
 
 def test_the_projects_are_there():
-    assert {"gan_repo", "gan_repo_ok", "keras_src"} <= set(NAMES)
+    assert {"gan_repo", "gan_repo_ok", "keras_src", "star_repo"} <= set(NAMES)
     assert expectations(PROJECTS / "gan_repo") and expectations(PROJECTS / "keras_src")
     assert not expectations(PROJECTS / "gan_repo_ok")
 
@@ -57,7 +59,7 @@ def test_the_cli_finds_what_other_modules_complete(name, jobs):
     assert found == expectations(project)
 
 
-@pytest.mark.parametrize("name", ["gan_repo", "keras_src"])
+@pytest.mark.parametrize("name", ["gan_repo", "keras_src", "star_repo"])
 def test_each_file_alone_misses_them(name):
     """The same bugs, checked file by file (``--no-project``): what project scope adds."""
     project = PROJECTS / name

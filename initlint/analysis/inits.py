@@ -554,6 +554,9 @@ class InitIndex:
         for guard in guards:
             types = self._types_tested(guard.test, name_node)
             if types is None:
+                # layers of other modules of the project pass only guards read as type tests: one
+                # this analysis does not read (a class-name match) would let every layer through
+                layers = [layer for layer in layers if layer.origin is None]
                 continue
             admitted = [layer for layer in layers if any(catalogue.is_subtype(layer.entry, t) for t in types)]
             if guard.negated:

@@ -138,7 +138,10 @@ class Resolver:
             return frozenset()
         if isinstance(node, cst.Name):
             names = set()
-            for binding in self.lookup(node):
+            bindings = self.lookup(node)
+            if not bindings and self.project is not None and node in self.scope_of:
+                names.update(self.project.unbound(node.value))  # from models import *
+            for binding in bindings:
                 if binding.kind == "import" and binding.qualname:
                     names.add(binding.qualname)
                     if self.project is not None:

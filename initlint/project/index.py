@@ -255,10 +255,23 @@ class Project:
             if summary is None:
                 break
             target = summary["imports"].get(attr) or summary["aliases"].get(attr)
+            if target is None and attr not in summary["defined"]:
+                target = self._through_stars(summary, attr, touched)
             if target is None:
                 return ".".join([summary["module"], attr, *rest])
             name = ".".join([target, *rest])
         return name
+
+    def _through_stars(self, summary: dict, attr: str, touched: Set[str]) -> Optional[str]:
+        """``attr`` as one of the module's ``from m import *`` brings it in, if one does."""
+        for star in summary["stars"]:
+            if not self.is_project_name(star):
+                continue
+            candidate = self.canonical(f"{star}.{attr}", touched)
+            found = self.definition(candidate, touched)
+            if found is not None and found[2] in found[1]["defined"]:
+                return candidate
+        return None
 
     def definition(self, qualname: str, touched: Optional[Set[str]] = None) -> Optional[Tuple[str, dict, str]]:
         """``(path, summary, name)`` of the top-level definition a canonical project name denotes."""

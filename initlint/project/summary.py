@@ -11,6 +11,8 @@ more than the module's own top-level imports) and plain data (JSON), so it is ca
 * ``constants``: top-level names bound once to a literal (``INIT_STD = 0.02``, ``ACT = "relu"``);
 * ``instances``: top-level names bound once to a call (``INIT = GlorotUniform(seed=0)``, ``KEY =
   jax.random.PRNGKey(0)``) -> the qualified callee and the call's source text;
+* ``stars``: the modules of its ``from m import *`` (a name it neither defines nor imports by
+  name is looked up there, as research code imports its models);
 * ``functions``/``classes``: the top-level definitions (a class with its bases and the qualified
   names its body calls, which say what the class is made of);
 * ``applications``: ``x.apply(f)`` calls, as ``(f, the class of x)`` qualified names, where the
@@ -24,7 +26,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, List, Optional
 
-FORMAT = 1  # bump when the layout of a summary changes
+FORMAT = 2  # bump when the layout of a summary changes
 
 
 def _dotted(node: ast.AST) -> Optional[str]:
@@ -80,6 +82,7 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
     assigned: Dict[str, ast.AST] = {}
     functions: List[str] = []
     classes: Dict[str, ast.ClassDef] = {}
+    stars: List[str] = []  # modules imported with ``from m import *``
     for node in _top_statements(tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -93,7 +96,9 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
             if base is None:
                 continue
             for alias in node.names:
-                if alias.name != "*":
+                if alias.name == "*" and base and base not in stars:
+                    stars.append(base)
+                elif alias.name != "*":
                     imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions.append(node.name)
@@ -114,8 +119,8 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
         head, _, rest = name.partition(".")
         if head in imports:
             return imports[head] + ("." + rest if rest else "")
-        if head in classes or head in functions or head in assigned:
-            return f"{module}.{name}"
+        if head in classes or head in functions or head in assigned or stars:
+            return f"{module}.{name}"  # with a star import: the index looks through it (``stars``)
         return None
 
     aliases: Dict[str, str] = {}
@@ -146,6 +151,8 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
         "constants": constants,
         "instances": instances,
         "functions": functions,
+        "defined": sorted(set(functions) | set(classes) | set(assigned)),
+        "stars": stars,
         "classes": {name: _class_summary(node, qualify) for name, node in classes.items()},
         # only a module that calls .apply( can hold one (most do not: the walk is skipped)
         "applications": _applications(tree, module, qualify, classes) if b".apply(" in source else [],

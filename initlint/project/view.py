@@ -19,6 +19,7 @@ cache keeps it only while they are unchanged (``dependencies``).
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -26,6 +27,7 @@ from .index import Project
 from .layout import module_names
 
 MISSING = object()
+_STAR_RE = re.compile(rb"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]+\*", re.M)
 
 
 def _words(names, quoted) -> bytes:
@@ -51,6 +53,7 @@ class ProjectView:
         self.depth = depth
         self.touched: Set[str] = set()
         self._names: Dict[str, Tuple[str, ...]] = {}
+        self._stars: Optional[bool] = None
 
     # -- the hooks ---------------------------------------------------------------------------------
 
@@ -64,6 +67,25 @@ class ProjectView:
                 if canonical != qualname:
                     known = (canonical,)
             self._names[qualname] = known
+        return known
+
+    def unbound(self, name: str) -> Tuple[str, ...]:
+        """What a name this file uses without binding it stands for, through its ``from m import *``
+        of project modules (``from models import *`` then ``Generator()``)."""
+        known = self._names.get("*" + name)
+        if known is None:
+            known = ()
+            if self._stars is None:  # read the text first: most files have no star import
+                try:
+                    with open(self.path, "rb") as handle:
+                        self._stars = bool(_STAR_RE.search(handle.read()))
+                except OSError:
+                    self._stars = False
+            summary = self.project.summary_of(self.path) if self._stars else None
+            if summary is not None and summary["stars"]:
+                found = self.project._through_stars(summary, name, self.touched)
+                known = (found,) if found is not None else ()
+            self._names["*" + name] = known
         return known
 
     def constant(self, qualname: str):
