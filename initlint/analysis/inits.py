@@ -102,6 +102,8 @@ class InitIndex:
         self._sites: Optional[Dict[cst.CSTNode, CallSite]] = None
         self._applied: Dict[cst.FunctionDef, List[LayerUse]] = {}
         self._applied_unknown: Set[cst.FunctionDef] = set()
+        # functions other modules apply: the layers this file's own applications reach
+        self._local_applied: Dict[cst.FunctionDef, List[LayerUse]] = {}
         self.apply_sites: Dict[cst.FunctionDef, List[CallSite]] = {}  # fn -> the x.apply(fn) calls
         self._functions = {node: scope for node, scope in collected.functions}
         self._project_uses: Optional[Dict[str, InitUse]] = None  # imported initialiser instances
@@ -392,6 +394,7 @@ class InitIndex:
                 else:
                     layers = project.class_layers(cls)
                 if layers:
+                    self._local_applied.setdefault(fn, list(self._applied.get(fn, ())))
                     self._applied.setdefault(fn, []).extend(layers)
                 self._applied_unknown.add(fn)
 
@@ -502,6 +505,8 @@ class InitIndex:
                 if fn is None:
                     continue
                 layers = self._applied.get(fn)
+                if fn in self._local_applied and not self._types_only(base, site.guards):
+                    layers = self._local_applied[fn]  # what other modules apply it to passes typed guards only
                 if layers is None:
                     layers = self._direct_calls(fn)
                 if not layers:
@@ -549,6 +554,9 @@ class InitIndex:
             if types is not None:
                 include = types if include is None else [t for t in include if t in types]
         return include or []
+
+    def _types_only(self, name_node, guards: Tuple[Guard, ...]) -> bool:
+        return all(self._types_tested(guard.test, name_node) is not None for guard in guards)
 
     def _filter(self, layers: List[LayerUse], name_node, guards: Tuple[Guard, ...]) -> List[LayerUse]:
         for guard in guards:

@@ -121,6 +121,7 @@ class Project:
         self._applications: Optional[Dict[str, Set[Tuple[str, str]]]] = None
         self._layout: Optional[str] = None
         self.layers_memo: Dict[str, object] = {}  # path -> {class: [layer records]} (project.layers)
+        self._script_prefix: Dict[str, Optional[str]] = {}
 
     # -- layout ------------------------------------------------------------------------------------
 
@@ -204,8 +205,41 @@ class Project:
                 self.store.put(key, summary)
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, UnicodeDecodeError):
             summary = None
+        if summary is not None and self.script_prefix(path) is not None:
+            summary = _localized(summary, lambda name: self.localize(path, name))
         self._summaries[path] = summary
         return summary
+
+    # -- scripts -----------------------------------------------------------------------------------
+
+    def script_prefix(self, path: str) -> Optional[str]:
+        """For a file outside any package (a script), the dotted name of its folder within the
+        project (``implementations.cyclegan``; ``""`` at the root), else None. Python puts a
+        script's own folder first on ``sys.path``, so ``from models import *`` there means the
+        ``models.py`` beside it, wherever the project's root is."""
+        directory = os.path.dirname(path)
+        if os.path.isfile(os.path.join(directory, "__init__.py")):
+            return None
+        known = self._script_prefix.get(directory, False)
+        if known is False:
+            relative = os.path.relpath(directory, self.root)
+            parts = [] if relative == "." else relative.split(os.sep)
+            known = ".".join(parts) if not relative.startswith(os.pardir) and all(p.isidentifier() for p in parts) \
+                else None
+            self._script_prefix[directory] = known
+        return known
+
+    def localize(self, path: str, qualname: str) -> str:
+        """``qualname`` as the script at ``path`` imports it: a module beside the script comes out
+        under its project-wide name (``models.Generator`` -> ``implementations.cyclegan.models.Generator``)."""
+        prefix = self.script_prefix(path)
+        if not prefix:
+            return qualname
+        top = qualname.split(".", 1)[0]
+        directory = os.path.dirname(path)
+        if not (os.path.isfile(os.path.join(directory, top + ".py")) or os.path.isdir(os.path.join(directory, top))):
+            return qualname  # the script's folder comes first on sys.path: a module there wins
+        return f"{prefix}.{qualname}"
 
     def module_summary(self, module: str) -> Optional[dict]:
         path = self.module_path(module)
@@ -330,6 +364,19 @@ class Project:
         """``(class, file)`` for every ``x.apply(function)`` in the project whose class is known."""
         self.prepare()
         return sorted(self._applications.get(function, ()))
+
+
+def _localized(summary: dict, localize) -> dict:
+    """A script's summary with the names of modules beside it made project-wide (``Project.localize``)."""
+    out = dict(summary)
+    out["imports"] = {k: localize(v) for k, v in summary["imports"].items()}
+    out["aliases"] = {k: localize(v) for k, v in summary["aliases"].items()}
+    out["stars"] = [localize(s) for s in summary["stars"]]
+    out["instances"] = {k: [localize(c), t] for k, (c, t) in summary["instances"].items()}
+    out["classes"] = {k: {"bases": [localize(b) for b in c["bases"]], "calls": [localize(n) for n in c["calls"]]}
+                      for k, c in summary["classes"].items()}
+    out["applications"] = [[localize(f), localize(c)] for f, c in summary["applications"]]
+    return out
 
 
 class Projects:

@@ -62,8 +62,9 @@ class ProjectView:
         known = self._names.get(qualname)
         if known is None:
             known = ()
-            if self.project.is_project_name(qualname):
-                canonical = self.project.canonical(qualname, self.touched)
+            local = self.project.localize(self.path, qualname)
+            if self.project.is_project_name(local):
+                canonical = self.project.canonical(local, self.touched)
                 if canonical != qualname:
                     known = (canonical,)
             self._names[qualname] = known
