@@ -309,5 +309,7 @@ def check_file(path: str, settings: Optional[Settings] = None, cache=None, prefi
     except Exception as exc:  # an internal error on one file must not lose the others
         return FileReport(path, error=FileError(path, f"internal error: {type(exc).__name__}: {exc}"))
     if key is not None:
-        cache.put(key, report, view.dependencies() if view is not None else None)
+        deps = view.dependencies() if view is not None else None
+        if view is None or deps is not None:  # a project check whose dependencies are unknown is not kept
+            cache.put(key, report, deps)
     return report

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import tempfile
 import warnings
 from functools import lru_cache
@@ -52,6 +53,21 @@ def _framework_name(qualname: str) -> bool:
     from ..catalogue.names import canonical
 
     return canonical(qualname) in _framework_names()
+
+
+def _read_regular(path: str) -> Optional[bytes]:
+    """The bytes of a regular file no larger than the engine checks; None for anything else (a
+    FIFO would block ``open`` for ever, a device or a huge generated file is not a module of ours)."""
+    from ..engine import MAX_FILE_BYTES
+
+    try:
+        status = os.stat(path)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def content_hash(data: bytes) -> str:
@@ -174,11 +190,8 @@ class Project:
 
     def file_hash(self, path: str) -> Optional[str]:
         if path not in self._hashes:
-            try:
-                with open(path, "rb") as handle:
-                    self._hashes[path] = content_hash(handle.read())
-            except OSError:
-                self._hashes[path] = None
+            data = _read_regular(path)
+            self._hashes[path] = content_hash(data) if data is not None else None
         return self._hashes[path]
 
     def summary_of(self, path: str, data: Optional[bytes] = None, tree: Optional[ast.Module] = None) -> Optional[dict]:
@@ -188,8 +201,9 @@ class Project:
         summary = None
         try:
             if data is None:
-                with open(path, "rb") as handle:
-                    data = handle.read()
+                data = _read_regular(path)
+                if data is None:
+                    raise OSError(path)
             digest = content_hash(data)
             self._hashes[path] = digest
             names = module_names(path, self.root)
@@ -333,10 +347,8 @@ class Project:
         layout = hashlib.blake2b(digest_size=16)
         for path in self.files():
             layout.update(self.relative(path).encode("utf-8", "surrogateescape") + b"\0")
-            try:
-                with open(path, "rb") as handle:
-                    data = handle.read()
-            except OSError:
+            data = _read_regular(path)
+            if data is None:
                 continue
             if not _APPLY_RE.search(data):
                 continue

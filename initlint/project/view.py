@@ -18,6 +18,7 @@ cache keeps it only while they are unchanged (``dependencies``).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from functools import lru_cache
@@ -44,6 +45,20 @@ def _gate(which: str):
 MAX_NESTING = 4  # class layers through classes of other modules, at most this deep
 
 
+def _safe(default):
+    """A hook that fails (a module too odd to summarise, a bug of ours) answers ``default``: the
+    file is then checked with less of its project, never not at all."""
+    def wrap(method):
+        @functools.wraps(method)
+        def hook(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except Exception:  # RecursionError and MemoryError too
+                return default() if callable(default) else default
+        return hook
+    return wrap
+
+
 class ProjectView:
     def __init__(self, project: Project, path: str, depth: int = 0) -> None:
         self.project = project
@@ -57,6 +72,7 @@ class ProjectView:
 
     # -- the hooks ---------------------------------------------------------------------------------
 
+    @_safe(())
     def names(self, qualname: str) -> Tuple[str, ...]:
         """Qualified names ``qualname`` also stands for (empty when none or not a project name)."""
         known = self._names.get(qualname)
@@ -70,6 +86,7 @@ class ProjectView:
             self._names[qualname] = known
         return known
 
+    @_safe(())
     def unbound(self, name: str) -> Tuple[str, ...]:
         """What a name this file uses without binding it stands for, through its ``from m import *``
         of project modules (``from models import *`` then ``Generator()``)."""
@@ -89,6 +106,7 @@ class ProjectView:
             self._names["*" + name] = known
         return known
 
+    @_safe(MISSING)
     def constant(self, qualname: str):
         """The literal a project constant is bound to, else ``MISSING``."""
         definition = self._definition(qualname)
@@ -101,6 +119,7 @@ class ProjectView:
             return tuple(value) if isinstance(value, list) else value
         return MISSING
 
+    @_safe(None)
     def instance(self, qualname: str) -> Optional[Tuple[Tuple[str, ...], str]]:
         """``(names of the callee, source of the call)`` when a project module binds ``qualname``
         to a call at top level (``INIT = GlorotUniform(seed=0)``), else None."""
@@ -114,6 +133,7 @@ class ProjectView:
         callee, text = found
         return (callee, *self.names(callee)), text
 
+    @_safe(None)
     def class_layers(self, qualname: str):
         """The layers of the project class ``qualname`` (None: not a project class of another module)."""
         if self.depth >= MAX_NESTING:
@@ -128,6 +148,7 @@ class ProjectView:
 
         return class_layers(self, path, name)
 
+    @_safe(list)
     def applied_classes(self, function: str) -> List[str]:
         """Classes that ``x.apply(f)`` calls elsewhere in the project apply this module's ``function`` to."""
         out = []
@@ -137,6 +158,7 @@ class ProjectView:
                 out.append(cls)
         return out
 
+    @_safe(None)
     def local_class(self, qualname: str) -> Optional[str]:
         """The class name, when ``qualname`` is a class of this very file."""
         definition = self._definition(qualname)
@@ -146,6 +168,7 @@ class ProjectView:
 
     # -- for the engine ----------------------------------------------------------------------------
 
+    @_safe(b"")
     def prefilter_words(self, tree=None, data=None, package: Optional[str] = None) -> bytes:
         """What this file's project imports stand for, as words for the prefilter of a file its own
         text rejects. Two tiers, each asked only when it can matter:
@@ -205,9 +228,10 @@ class ProjectView:
             classes = following
         return _words(names, quoted)
 
-    def dependencies(self) -> Dict[str, Optional[str]]:
+    @_safe(None)
+    def dependencies(self) -> Optional[Dict[str, Optional[str]]]:
         """``{file relative to the root: content hash}`` of every other file this view consulted,
-        and the project's file list under the key ``""``."""
+        and the project's file list under the key ``""``; None when they cannot be told."""
         out = {self.project.relative(path): self.project.file_hash(path) for path in self.touched if path != self.path}
         out[""] = self.project.layout
         return out
