@@ -31,6 +31,7 @@ from .summary import FORMAT, summarise
 # still resolved through imports, module by module
 MAX_SCANNED_FILES = 20_000
 MAX_DEPTH = 8
+MAX_STARS = 8
 # ``x.apply(f)`` / ``x.apply(partial(f, ...))`` with ``f`` a plain name: an application the summary
 # can resolve (``self.apply(self._init)`` is the file's own business)
 _APPLY_RE = re.compile(rb"\.apply\(\s*(?:(?:functools\.)?partial\(\s*)?(?!self\.)[A-Za-z_][\w.]*\s*[,)]")
@@ -311,7 +312,11 @@ class Project:
         return name
 
     def _through_stars(self, summary: dict, attr: str, touched: Set[str]) -> Optional[str]:
-        """``attr`` as one of the module's ``from m import *`` brings it in, if one does."""
+        """``attr`` as one of the module's ``from m import *`` brings it in, if one does. A module
+        with many (transformers' ``models/__init__.py`` star-imports every model family) is not
+        searched: research code stars a few modules of its own."""
+        if len(summary["stars"]) > MAX_STARS:
+            return None
         for star in summary["stars"]:
             if not self.is_project_name(star):
                 continue

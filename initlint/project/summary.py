@@ -26,7 +26,7 @@ from __future__ import annotations
 import ast
 from typing import Dict, List, Optional
 
-FORMAT = 2  # bump when the layout of a summary changes
+FORMAT = 3  # bump when the layout of a summary changes
 
 
 def _dotted(node: ast.AST) -> Optional[str]:
@@ -192,9 +192,15 @@ def _resolve_from(node: ast.ImportFrom, package: str) -> Optional[str]:
     return f"{anchor}.{node.module}" if node.module else anchor
 
 
+# the methods that build a class's layers and say what follows them (and the class body: Flax's fields)
+_BUILDING_METHODS = frozenset({"__init__", "setup", "build", "forward", "__call__", "call", "hybrid_forward"})
+
+
 def _class_summary(node: ast.ClassDef, qualify) -> dict:
     calls = set()
-    for inner in ast.walk(node):
+    parts = [item for item in node.body
+             if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) or item.name in _BUILDING_METHODS]
+    for inner in (n for part in parts for n in ast.walk(part)):
         if isinstance(inner, ast.Call):
             name = qualify(_dotted(inner.func))
             if name is not None:
