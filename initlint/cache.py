@@ -114,10 +114,11 @@ class Cache:
 
     directory: str
     run: str
+    settings: Settings = Settings()  # for the per-file ignores, which depend on the path
 
     @classmethod
     def open(cls, directory: str, settings: Settings) -> "Cache":
-        cache = cls(os.path.abspath(directory), run_key(settings))
+        cache = cls(os.path.abspath(directory), run_key(settings), settings)
         cache._prepare()
         return cache
 
@@ -134,6 +135,8 @@ class Cache:
         digest.update(b"\0" + (package_of(path) or "").encode("utf-8", "surrogateescape"))
         digest.update(b"\0" + (b"test" if is_test_file(path) else b""))
         digest.update(b"\0" + (b"project" if projects is not None else b""))
+        # the same text under another path may have other per-file ignores
+        digest.update(b"\0" + ",".join(sorted(self.settings.ignored_here(path))).encode())
         return digest.hexdigest()
 
     def _entry(self, key: str) -> str:
@@ -148,7 +151,7 @@ class Cache:
             if entry.get("deps") is not None and not _unchanged(entry["deps"], path, projects):
                 return None
             if "error" in entry:
-                return FileReport(path, error=FileError(path, entry["error"]))
+                return FileReport(path, error=FileError(path, entry["error"], *entry.get("at", ())))
             return FileReport(path, tuple(Finding(path, *fields) for fields in entry["findings"]))
         except (OSError, ValueError, TypeError, KeyError):  # absent, or not an entry we wrote
             return None
@@ -157,9 +160,10 @@ class Cache:
         """Remember ``report`` (a file that was checked, or that did not parse) under ``key``;
         ``deps``: the other files of its project it depends on (``ProjectView.dependencies``)."""
         if report.error is not None:
-            entry = {"error": report.error.message}
+            entry = {"error": report.error.message, "at": [report.error.line, report.error.column]}
         else:
-            entry = {"findings": [[f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message, f.framework]
+            entry = {"findings": [[f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message, f.framework,
+                                   f.fix]
                                   for f in report.findings]}
         if deps is not None and report.error is None:
             entry["deps"] = deps

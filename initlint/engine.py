@@ -44,7 +44,13 @@ def too_large(size: int) -> Optional[str]:
 
 
 class SourceError(Exception):
-    """The source cannot be checked: it does not decode or does not parse."""
+    """The source cannot be checked: it does not decode or does not parse. ``line``/``column``
+    (1-based) say where, when the parser said."""
+
+    def __init__(self, message: str, line: Optional[int] = None, column: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
 
 
 @lru_cache(maxsize=64)
@@ -59,7 +65,7 @@ def might_hold_findings(source, settings: Optional[Settings] = None, path: str =
     means it certainly cannot (see ``prefilter.py``). ``project``: the file's ``ProjectView``; a
     file the text alone rejects is asked again with the words of what its project imports stand
     for (``from .backend import keras``, a layer class of another module, see ``prefilter_words``)."""
-    rules = _enabled_rules(settings or Settings())
+    rules = _enabled_rules((settings or Settings()).for_path(path))
     if is_test_file(path):
         rules = tuple(rule for rule in rules if not rule.skip_test_files)
     prefilter = prefilter_for(tuple(type(rule) for rule in rules))
@@ -100,7 +106,7 @@ def parse(source) -> cst.Module:
             return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:  # CPython accepted it (syntax_check): libcst's own limit
         raise SourceError(f"libcst cannot parse it (CPython can): at line {exc.raw_line}, "
-                          f"column {exc.raw_column + 1}") from None
+                          f"column {exc.raw_column + 1}", exc.raw_line, exc.raw_column + 1) from None
     except (UnicodeDecodeError, LookupError) as exc:
         raise SourceError(f"cannot decode: {exc}") from None
     except RecursionError:
@@ -116,7 +122,8 @@ def syntax_check(source, path: str) -> ast.Module:
             warnings.simplefilter("ignore")
             return compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
-        raise SourceError(f"syntax error at line {exc.lineno}, column {exc.offset}: {exc.msg}") from None
+        raise SourceError(f"syntax error at line {exc.lineno}, column {exc.offset}: {exc.msg}",
+                          exc.lineno, exc.offset) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise SourceError(f"cannot parse: {exc}") from None
     except (RecursionError, MemoryError):
@@ -154,6 +161,7 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
     """``(rule, report, finding)`` for every report that survives ``# noqa``, positioned. ``code``:
     the module's text, when the caller has it (``module.code`` regenerates it from the tree).
     ``project``: the file's ``ProjectView`` (what the other modules of its project export)."""
+    settings = settings.for_path(path)
     rules = _enabled_rules(settings)
     if is_test_file(path):
         rules = tuple(rule for rule in rules if not rule.skip_test_files)
@@ -171,8 +179,9 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
         if where is None or suppress(where[0][0], rule.code):
             continue
         (line, column), (end_line, end_column) = where
+        fix = rule.fix_safety if report.fix is not None else None
         finding = Finding(path, line, column + 1, end_line, end_column + 1,
-                          rule.code, rule.name, rule.format(report), report.framework)
+                          rule.code, rule.name, rule.format(report), report.framework, fix)
         located.append((rule, report, finding))
     return located
 
@@ -214,7 +223,7 @@ def _within_libcsts_reach(source, tree: ast.Module) -> None:
 
 def _too_flat(what: str, line: int) -> None:
     raise SourceError(f"too deeply nested to parse: {what} at line {line} (libcst's parser takes up to "
-                      f"{MAX_FLAT_TERMS:,})")
+                      f"{MAX_FLAT_TERMS:,})", line, 1)
 
 
 def _text(source, module: cst.Module) -> str:
@@ -303,7 +312,7 @@ def check_file(path: str, settings: Optional[Settings] = None, cache=None, prefi
     try:
         report = FileReport(path, tuple(check_source(data, path, settings, prefilter=prefilter, project=view)))
     except SourceError as exc:
-        report = FileReport(path, error=FileError(path, str(exc)))
+        report = FileReport(path, error=FileError(path, str(exc), exc.line, exc.column))
     except RecursionError:
         return FileReport(path, error=FileError(path, "too deeply nested to analyse"))
     except Exception as exc:  # an internal error on one file must not lose the others

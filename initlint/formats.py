@@ -47,6 +47,7 @@ class CheckResult:
     """Every file's report, in path order."""
 
     reports: Sequence[FileReport]
+    unsafe_fixes: bool = False  # does this run's --fix include unsafe fixes (what ``[*]`` and "fix" mean)
 
     @property
     def findings(self) -> List[Finding]:
@@ -67,8 +68,9 @@ class CheckResult:
 
 
 def format_text(result: CheckResult) -> str:
-    """``path:line:col: CODE message``, one finding a line (line and column 1-based)."""
-    return "".join(finding.text() + "\n" for finding in result.findings)
+    """``path:line:col: CODE [*] message``, one finding a line (line and column 1-based); ``[*]``:
+    the run's ``--fix`` would fix it."""
+    return "".join(finding.text(result.unsafe_fixes) + "\n" for finding in result.findings)
 
 
 def format_json(result: CheckResult) -> str:
@@ -227,7 +229,7 @@ def sarif_document(result: CheckResult) -> dict:
             "level": "error",
             "message": {"text": f"{error.path}: {error.message}"},
             "descriptor": {"id": NOT_CHECKED_ID, "index": 0},
-            "locations": [{"physicalLocation": {"artifactLocation": _artifact_location(error.path)}}],
+            "locations": [{"physicalLocation": _error_location(error)}],
         }
         for error in result.errors
     ]
@@ -258,6 +260,13 @@ def sarif_document(result: CheckResult) -> dict:
         "results": results,
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def _error_location(error: FileError) -> dict:
+    location = {"artifactLocation": _artifact_location(error.path)}
+    if error.line is not None:
+        location["region"] = {"startLine": error.line, **({"startColumn": error.column} if error.column else {})}
+    return location
 
 
 def format_sarif(result: CheckResult) -> str:
@@ -298,8 +307,10 @@ def format_github(result: CheckResult) -> str:
             ("endLine", f.end_line), ("endColumn", f.end_column), ("title", f"{f.code} {f.name}"),
         ], f.message))
     for error in result.errors:
-        out.append(_command("error", [("file", _github_path(error.path)), ("title", "initlint: file not checked")],
-                            error.message))
+        where = [("file", _github_path(error.path))]
+        if error.line is not None:
+            where += [("line", error.line)] + ([("col", error.column)] if error.column is not None else [])
+        out.append(_command("error", where + [("title", "initlint: file not checked")], error.message))
     return "".join(out)
 
 
