@@ -32,9 +32,13 @@ from .summary import FORMAT, summarise
 MAX_SCANNED_FILES = 20_000
 MAX_DEPTH = 8
 MAX_STARS = 8
-# ``x.apply(f)`` / ``x.apply(partial(f, ...))`` with ``f`` a plain name: an application the summary
-# can resolve (``self.apply(self._init)`` is the file's own business)
-_APPLY_RE = re.compile(rb"\.apply\(\s*(?:(?:functools\.)?partial\(\s*)?(?!self\.)[A-Za-z_][\w.]*\s*[,)]")
+# the frameworks the catalogue describes: checking their own source as a project, their names are
+# theirs (the catalogue's), never followed through their modules
+FRAMEWORKS = frozenset({"torch", "tensorflow", "tf", "keras", "tf_keras", "jax", "flax", "mxnet", "numpy"})
+# ``x.apply(f)`` / ``x.apply(partial(f, ...))`` with ``f`` a plain name, its only argument (as
+# ``nn.Module.apply`` takes it): an application the summary can resolve (``self.apply(self._init)``
+# is the file's own business; ``Fn.apply(x, w)`` is an autograd Function, everywhere in torch)
+_APPLY_RE = re.compile(rb"\.apply\(\s*(?:(?:functools\.)?partial\(\s*(?!self\.)[A-Za-z_][\w.]*\s*[,)]|(?!self\.)[A-Za-z_][\w.]*\s*\))")
 
 
 @lru_cache(maxsize=1)
@@ -266,7 +270,8 @@ class Project:
         """Does ``qualname`` name something of this project that the catalogue does not know? A
         framework's own names (``keras.layers.Dense`` inside keras, ``torch.nn`` inside torch) are
         the catalogue's: following their re-exports would only cost time."""
-        return qualname.split(".", 1)[0] in self.tops and not _framework_name(qualname)
+        top = qualname.split(".", 1)[0]
+        return top in self.tops and top not in FRAMEWORKS and not _framework_name(qualname)
 
     def locate(self, qualname: str) -> Optional[Tuple[str, str, List[str]]]:
         """``(path, name, rest)``: the module file ``qualname`` starts in, the top-level name of it
@@ -348,9 +353,34 @@ class Project:
         return [os.path.abspath(f) for f in files if f.endswith(".py")][:MAX_SCANNED_FILES]
 
     def _scan(self) -> None:
+        """The applications table and the layout digest. Kept on disk with a stamp of every file's
+        size and modification time: an unchanged project (a warm run) is only walked and stat'ed,
+        and any change anywhere (an edited re-export changes what a name stands for) scans again."""
+        files = self.files()
+        stamp = hashlib.blake2b(digest_size=16)
+        for path in files:
+            try:
+                status = os.stat(path)
+                stamp.update(f"{path}\0{status.st_size}\0{status.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+            except OSError:
+                stamp.update(f"{path}\0-\0".encode("utf-8", "surrogateescape"))
+        key = hashlib.blake2b(f"scan\0{FORMAT}\0{self.root}".encode("utf-8", "surrogateescape"),
+                              digest_size=20).hexdigest()
+        stored = self.store.get(key)
+        if stored is not None and stored.get("stamp") == stamp.hexdigest():
+            self._applications = {function: {(cls, os.path.join(self.root, where)) for cls, where in pairs}
+                                  for function, pairs in stored["applications"].items()}
+            self._layout = stored["layout"]
+            return
+        self._scan_files(files)
+        self.store.put(key, {"format": FORMAT, "stamp": stamp.hexdigest(), "layout": self._layout,
+                             "applications": {function: sorted([cls, self.relative(where)] for cls, where in pairs)
+                                              for function, pairs in self._applications.items()}})
+
+    def _scan_files(self, files: List[str]) -> None:
         applications: Dict[str, Set[Tuple[str, str]]] = {}
         layout = hashlib.blake2b(digest_size=16)
-        for path in self.files():
+        for path in files:
             layout.update(self.relative(path).encode("utf-8", "surrogateescape") + b"\0")
             data = _read_regular(path)
             if data is None:

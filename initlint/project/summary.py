@@ -155,7 +155,7 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
         "stars": stars,
         "classes": {name: _class_summary(node, qualify) for name, node in classes.items()},
         # only a module that calls .apply( can hold one (most do not: the walk is skipped)
-        "applications": _applications(tree, module, qualify, classes) if b".apply(" in source else [],
+        "applications": _applications(tree, module, qualify, source) if b".apply(" in source else [],
     }
 
 
@@ -208,16 +208,25 @@ def _class_summary(node: ast.ClassDef, qualify) -> dict:
     return {"bases": sorted(filter(None, (qualify(_dotted(b)) for b in node.bases))), "calls": sorted(calls)}
 
 
-def _applications(tree: ast.Module, module: str, qualify, classes) -> List[List[str]]:
-    """``[function, class]`` for each ``x.apply(f)`` whose ``f`` and class of ``x`` are both known."""
+def _applications(tree: ast.Module, module: str, qualify, source: bytes) -> List[List[str]]:
+    """``[function, class]`` for each ``x.apply(f)`` whose ``f`` and class of ``x`` are both known,
+    in the module's own code or a method of a top-level class (only scopes that hold an ``.apply(``
+    line are walked)."""
     found = set()
-    # (scope body, the class a method belongs to): the module, then every function
+    lines = {number for number, text in enumerate(source.splitlines(), 1) if b".apply(" in text}
+
+    def holds(node) -> bool:
+        end = getattr(node, "end_lineno", None) or node.lineno
+        return any(node.lineno <= line <= end for line in lines)
+
+    # (scope body, the class a method belongs to): the module, then every method and function
     scopes = [(tree, None)]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    scopes.append((item, node.name))
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and holds(node):
+            scopes.extend((item, node.name) for item in node.body
+                          if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and holds(item))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and holds(node):
+            scopes.append((node, None))
     for scope, owner in scopes:
         calls = []
         instances: Dict[str, set] = {}
