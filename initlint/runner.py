@@ -279,7 +279,7 @@ def check_paths(paths: Iterable[str], settings: Optional[Settings] = None, jobs:
 
         # the whole-project scans happen here, once, before the workers fork (they inherit them)
         folders = tuple(sorted({os.path.abspath(p) for p in paths if os.path.isdir(p)}, key=len))
-        projects = Projects(cache.directory if cache is not None else None, tuple(exclude), hints=folders)
+        projects = Projects(cache.directory if cache is not None else None, tuple(exclude), hints=folders).share()
         try:
             projects.prepare(files)
         except Exception:  # a project that cannot be scanned: each worker reads what it needs, or less

@@ -180,3 +180,16 @@ def test_names_follow_reexports_through_the_project():
     assert view.names("torch.nn.Linear") == ()  # not a project name: nothing is read
     deps = view.dependencies()
     assert "src/kpkg/backend.py" in deps and "src/kpkg/config.py" in deps and "" in deps
+
+
+def test_the_language_server_checks_a_buffer_with_its_project():
+    """The editor's buffer (unsaved text) of the helper: the network and train script that complete
+    its bug are read from disk."""
+    from initlint.server import check_buffer
+
+    path = PROJECTS / "gan_repo" / "utils" / "init.py"
+    outcome = check_buffer(path.read_text(), str(path), DEFAULT)
+    assert [(f.line, f.code) for f in outcome.findings] == [(6, "INI201")]
+    assert "in models/net.py:8" in outcome.findings[0].message
+    edited = path.read_text().replace("xavier_uniform_", "kaiming_uniform_")
+    assert check_buffer(edited, str(path), DEFAULT).findings == ()

@@ -436,7 +436,12 @@ class Projects:
         self.hints = tuple(hints)
         self._by_root: Dict[str, Project] = {}
         self.token = token or os.urandom(8).hex()
+
+    def share(self) -> "Projects":
+        """Make this object the one worker processes forked from here find (see ``_revive``)."""
+        _LIVE.clear()  # one run at a time: an earlier run's projects are not kept alive
         _LIVE[self.token] = self
+        return self
 
     def __reduce__(self):
         return _revive, (self.token, self.cache_dir, self.exclude, self.hints)
@@ -470,5 +475,5 @@ _LIVE: Dict[str, "Projects"] = {}
 def _revive(token: str, cache_dir: Optional[str], exclude: Tuple[str, ...], hints: Tuple[str, ...]) -> "Projects":
     live = _LIVE.get(token)
     if live is None:
-        live = Projects(cache_dir, exclude, token, hints)
+        live = _LIVE[token] = Projects(cache_dir, exclude, token, hints)  # spawned: built as it goes
     return live
