@@ -260,6 +260,23 @@ class Project:
             return qualname  # the script's folder comes first on sys.path: a module there wins
         return f"{prefix}.{qualname}"
 
+    def own_summary(self, path: str, data: bytes, tree: Optional[ast.Module]) -> Optional[dict]:
+        """What a file being checked asks about itself (imports, functions, stars: ``summarise``'s
+        light form), from the tree the engine has; the full summary when it is already known."""
+        known = self._summaries.get(path)
+        if known is not None or tree is None:
+            return known if known is not None else self.summary_of(path, data or None)
+        names = module_names(path, self.root)
+        module = names[0] if names else os.path.splitext(os.path.basename(path))[0]
+        try:
+            summary = summarise(tree, module, os.path.basename(path) == "__init__.py", data, light=True)
+        except (RecursionError, MemoryError, ValueError):
+            return None
+        if self.script_prefix(path) is not None:
+            summary = dict(summary, imports={k: self.localize(path, v) for k, v in summary["imports"].items()},
+                           stars=[self.localize(path, s) for s in summary["stars"]])
+        return summary
+
     def module_summary(self, module: str) -> Optional[dict]:
         path = self.module_path(module)
         return self.summary_of(path) if path else None

@@ -74,8 +74,9 @@ def _top_statements(body) -> List[ast.stmt]:
     return out
 
 
-def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b"") -> dict:
-    """The summary (see the module docstring) of ``tree``, the module named ``module``."""
+def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b"", light: bool = False) -> dict:
+    """The summary (see the module docstring) of ``tree``, the module named ``module``. ``light``:
+    only what a file asks about itself (its imports, functions, stars), for the prefilter."""
     package = module if is_package else module.rpartition(".")[0]
     imports: Dict[str, str] = {}
     bound: Dict[str, int] = {}
@@ -123,6 +124,8 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
             return f"{module}.{name}"  # with a star import: the index looks through it (``stars``)
         return None
 
+    if light:
+        return {"format": FORMAT, "module": module, "imports": imports, "functions": functions, "stars": stars}
     aliases: Dict[str, str] = {}
     constants: Dict[str, object] = {}
     instances: Dict[str, list] = {}
@@ -200,12 +203,36 @@ def _class_summary(node: ast.ClassDef, qualify) -> dict:
     calls = set()
     parts = [item for item in node.body
              if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) or item.name in _BUILDING_METHODS]
-    for inner in (n for part in parts for n in ast.walk(part)):
-        if isinstance(inner, ast.Call):
-            name = qualify(_dotted(inner.func))
-            if name is not None:
-                calls.add(name)
+    for func in _callees(parts):
+        name = qualify(_dotted(func))
+        if name is not None:
+            calls.add(name)
     return {"bases": sorted(filter(None, (qualify(_dotted(b)) for b in node.bases))), "calls": sorted(calls)}
+
+
+_FIELDS: Dict[type, tuple] = {}
+
+
+def _callees(nodes) -> List[ast.AST]:
+    """The ``func`` of every call under ``nodes`` (a plain stack over the node fields: ``ast.walk``'s
+    generators cost several times more, and every class of every summarised module is walked)."""
+    out = []
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.Call:
+            out.append(node.func)
+        fields = _FIELDS.get(kind)
+        if fields is None:
+            fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return out
 
 
 def _applications(tree: ast.Module, module: str, qualify, source: bytes) -> List[List[str]]:

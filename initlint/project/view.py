@@ -184,7 +184,7 @@ class ProjectView:
         data = source_bytes(data) if data is not None else b""
         if not _gate("layers_or_inits")(data, package):
             return b""
-        summary = self.project.summary_of(self.path, data or None, tree)
+        summary = self.project.own_summary(self.path, data, tree)
         if summary is None:
             return b""
         names: Set[str] = set()
