@@ -12,6 +12,11 @@ with their options, and of initlint's own code. So:
   An entry holds the findings without their path, or the error that made the file uncheckable;
   the path is filled in when it is read back, so moving a file or checking it through another
   path costs nothing.
+* a file checked as part of its project (``project/``) also depends on the other files its
+  analysis consulted: the entry lists them (path relative to the project root, content hash) with
+  a digest of the project's file list, and is used only while they all still match, so changing
+  ``models/net.py`` re-checks the ``utils/init.py`` whose finding it completes. The summaries of
+  the project's modules are cached here too (``summaries/``, by content).
 
 Entries are written to a temporary file in their own folder and renamed into place
 (``os.replace``, atomic on POSIX and Windows), so readers never see half an entry and parallel
@@ -123,12 +128,13 @@ class Cache:
 
     # -- keys and entries ------------------------------------------------------------------------
 
-    def key(self, data: bytes, path: str) -> str:
+    def key(self, data: bytes, path: str, projects=None) -> str:
         from .engine import is_test_file, package_of
 
         digest = hashlib.blake2b(data, digest_size=20)
         digest.update(b"\0" + (package_of(path) or "").encode("utf-8", "surrogateescape"))
         digest.update(b"\0" + (b"test" if is_test_file(path) else b""))
+        digest.update(b"\0" + (b"project" if projects is not None else b""))
         # the same text under another path may have other per-file ignores
         digest.update(b"\0" + ",".join(sorted(self.settings.ignored_here(path))).encode())
         return digest.hexdigest()
@@ -136,25 +142,31 @@ class Cache:
     def _entry(self, key: str) -> str:
         return os.path.join(self.folder, key[:2], key[2:] + ".json")
 
-    def get(self, key: str, path: str) -> Optional[FileReport]:
-        """The report cached under ``key``, for the file at ``path``; None when there is none."""
+    def get(self, key: str, path: str, projects=None) -> Optional[FileReport]:
+        """The report cached under ``key``, for the file at ``path``; None when there is none, or
+        when a file of the project it depends on has changed since (``projects``)."""
         try:
             with open(self._entry(key), "rb") as handle:
                 entry = json.loads(handle.read())
+            if entry.get("deps") is not None and not _unchanged(entry["deps"], path, projects):
+                return None
             if "error" in entry:
                 return FileReport(path, error=FileError(path, entry["error"], *entry.get("at", ())))
             return FileReport(path, tuple(Finding(path, *fields) for fields in entry["findings"]))
         except (OSError, ValueError, TypeError, KeyError):  # absent, or not an entry we wrote
             return None
 
-    def put(self, key: str, report: FileReport) -> None:
-        """Remember ``report`` (a file that was checked, or that did not parse) under ``key``."""
+    def put(self, key: str, report: FileReport, deps: Optional[dict] = None) -> None:
+        """Remember ``report`` (a file that was checked, or that did not parse) under ``key``;
+        ``deps``: the other files of its project it depends on (``ProjectView.dependencies``)."""
         if report.error is not None:
             entry = {"error": report.error.message, "at": [report.error.line, report.error.column]}
         else:
             entry = {"findings": [[f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message, f.framework,
                                    f.fix]
                                   for f in report.findings]}
+        if deps is not None and report.error is None:
+            entry["deps"] = deps
         target = self._entry(key)
         try:
             os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -169,7 +181,7 @@ class Cache:
         except OSError:  # read-only tree, disk full, a folder pruned by another run: stay uncached
             pass
 
-    def lookup(self, path: str) -> Optional[FileReport]:
+    def lookup(self, path: str, projects=None) -> Optional[FileReport]:
         """The cached report of the file at ``path`` as it is now; None if it has none (or it is
         not a regular file, which only ``check_file`` may open)."""
         try:
@@ -179,16 +191,16 @@ class Cache:
                 data = handle.read()
         except OSError:
             return None
-        return self.get(self.key(data, path), path)
+        return self.get(self.key(data, path, projects), path, projects)
 
-    def lookup_all(self, paths: Iterable[str]) -> Tuple[dict, List[str]]:
+    def lookup_all(self, paths: Iterable[str], projects=None) -> Tuple[dict, List[str]]:
         """``({path: report}, [paths not in the cache])``."""
         paths = list(paths)
         if not os.path.isdir(self.folder) or not os.listdir(self.folder):
             return {}, paths  # a cold cache: nothing to read
         found, missing = {}, []
         for path in paths:
-            report = self.lookup(path)
+            report = self.lookup(path, projects)
             if report is None:
                 missing.append(path)
             else:
@@ -201,11 +213,7 @@ class Cache:
         """Create the directory with its tag and ``.gitignore``, mark this run key as used, prune."""
         try:
             os.makedirs(self.folder, exist_ok=True)
-            for name, content in (("CACHEDIR.TAG", _CACHEDIR_TAG), (".gitignore", b"# created by initlint\n*\n")):
-                marker = os.path.join(self.directory, name)
-                if not os.path.exists(marker):
-                    with open(marker, "wb") as handle:
-                        handle.write(content)
+            mark_directory(self.directory)
             now = time.time()
             os.utime(self.folder, (now, now))
             self._prune()
@@ -216,10 +224,33 @@ class Cache:
         runs = []
         with os.scandir(self.directory) as entries:
             for entry in entries:
-                if entry.is_dir(follow_symlinks=False) and entry.name != self.run:
+                if entry.is_dir(follow_symlinks=False) and entry.name not in (self.run, "summaries"):
                     runs.append((entry.stat(follow_symlinks=False).st_mtime, entry.path))
         for _mtime, folder in sorted(runs, reverse=True)[KEEP_RUNS - 1:]:
             _remove_tree(folder)
+
+
+def mark_directory(directory: str) -> None:
+    """The cache directory's tag and ``.gitignore`` (so that git and backup tools leave it alone)."""
+    for name, content in (("CACHEDIR.TAG", _CACHEDIR_TAG), (".gitignore", b"# created by initlint\n*\n")):
+        marker = os.path.join(directory, name)
+        if not os.path.exists(marker):
+            with open(marker, "wb") as handle:
+                handle.write(content)
+
+
+def _unchanged(deps: dict, path: str, projects) -> bool:
+    """Do the files a project check of ``path`` depended on still hold what they held?"""
+    if projects is None or not isinstance(deps, dict):
+        return False
+    project = projects.project_of(path)
+    for relative, digest in deps.items():
+        if relative == "":
+            if digest != project.layout:
+                return False
+        elif project.file_hash(os.path.join(project.root, relative)) != digest:
+            return False
+    return True
 
 
 def _remove(path: str) -> None:

@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", "-j", metavar="N", help="processes to use; 0 (the default): one per CPU")
     check.add_argument("--no-cache", action="store_true",
                        help="check every file again, neither reading nor writing the results cache")
+    check.add_argument("--no-project", action="store_true",
+                       help="check each file alone: do not resolve imports between the modules of its project")
     check.add_argument("--cache-dir", metavar="DIR",
                        help="where results are cached (default: .initlint_cache beside pyproject.toml, "
                             "else in the working directory)")
@@ -176,7 +178,8 @@ def check_paths_with_progress(args: argparse.Namespace, config, progress: "_Prog
 
     try:
         return check_paths(args.paths, config.settings, jobs=config.jobs, exclude=config.exclude,
-                           cache=_open_cache(args, config), progress=progress.update if progress.enabled else None)
+                           cache=_open_cache(args, config), progress=progress.update if progress.enabled else None,
+                           project=not args.no_project)
     finally:
         progress.done()
 

@@ -27,7 +27,7 @@ from .analysis.callsites import reports_of
 from .analysis.positions import node_ranges
 from .ftypes import FileError, FileReport, Finding, Settings
 from .noqa import NoqaFilter
-from .prefilter import prefilter_for
+from .prefilter import code_words, prefilter_for, source_bytes
 from .rule import all_rules
 
 
@@ -60,14 +60,26 @@ def _enabled_rules(settings: Settings) -> Tuple[object, ...]:
 
 
 def might_hold_findings(source, settings: Optional[Settings] = None, path: str = "<string>",
-                        tree: Optional[ast.AST] = None) -> bool:
+                        tree: Optional[ast.AST] = None, project=None) -> bool:
     """Can ``source`` (``str`` or ``bytes``) hold a finding of the rules that run on ``path``?
     Decided from the text (and from CPython's ``tree`` of it, when given) without libcst; False
-    means it certainly cannot (see ``prefilter.py``)."""
+    means it certainly cannot (see ``prefilter.py``). ``project``: the file's ``ProjectView``; a
+    file the text alone rejects is asked again with the words of what its project imports stand
+    for (``from .backend import keras``, a layer class of another module, see ``prefilter_words``)."""
     rules = _enabled_rules((settings or Settings()).for_path(path))
     if is_test_file(path):
         rules = tuple(rule for rule in rules if not rule.skip_test_files)
-    return prefilter_for(tuple(type(rule) for rule in rules))(source, package_of(path), tree)
+    prefilter = prefilter_for(tuple(type(rule) for rule in rules))
+    package = package_of(path)
+    if prefilter(source, package, tree):
+        return True
+    if project is None:
+        return False
+    extra = project.prefilter_words(tree=tree, data=source, package=package)
+    if not extra:
+        return False
+    data = source_bytes(source) + b"\n" + extra
+    return prefilter(data, package) and (tree is None or prefilter(code_words(tree) + b" " + extra, package))
 
 
 @contextmanager
@@ -146,16 +158,17 @@ def is_test_file(path: str) -> bool:
 
 
 def located_reports(module: cst.Module, path: str, settings: Settings, noqa: bool = True,
-                    code: Optional[str] = None) -> list:
+                    code: Optional[str] = None, project=None) -> list:
     """``(rule, report, finding)`` for every report that survives ``# noqa``, positioned. ``code``:
-    the module's text, when the caller has it (``module.code`` regenerates it from the tree)."""
+    the module's text, when the caller has it (``module.code`` regenerates it from the tree).
+    ``project``: the file's ``ProjectView`` (what the other modules of its project export)."""
     settings = settings.for_path(path)
     rules = _enabled_rules(settings)
     if is_test_file(path):
         rules = tuple(rule for rule in rules if not rule.skip_test_files)
     if not rules:
         return []
-    facts = analyse(module, package_of(path))
+    facts = analyse(module, package_of(path), project)
     pending = [(rule, report) for rule in rules for report in reports_of(facts, rule)]
     if not pending:
         return []
@@ -175,8 +188,8 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
 
 
 def check_module(module: cst.Module, path: str, settings: Settings, noqa: bool = True,
-                 code: Optional[str] = None) -> List[Finding]:
-    return sorted({finding for _, _, finding in located_reports(module, path, settings, noqa, code)})
+                 code: Optional[str] = None, project=None) -> List[Finding]:
+    return sorted({finding for _, _, finding in located_reports(module, path, settings, noqa, code, project)})
 
 
 # libcst nests an ``a and b and ...`` chain one level per term, and a dotted name one level per
@@ -249,15 +262,17 @@ def one_collection():
 
 
 def check_source(source, path: str = "<string>", settings: Optional[Settings] = None,
-                 noqa: bool = True, prefilter: bool = True) -> List[Finding]:
+                 noqa: bool = True, prefilter: bool = True, project=None) -> List[Finding]:
     """Findings for one source text (``str`` or ``bytes``). Raises ``SourceError`` if it cannot be parsed.
     ``noqa=False`` leaves ``# noqa`` to the caller (flake8 applies it itself); ``prefilter=False``
-    parses and analyses even a file whose text shows it cannot hold a finding (for tests)."""
+    parses and analyses even a file whose text shows it cannot hold a finding (for tests).
+    ``project``: the file's ``project.ProjectView``: imports between the project's modules are
+    resolved through their summaries (None: the file alone)."""
     with one_collection():
-        return _check_source(source, path, settings or Settings(), noqa, prefilter)
+        return _check_source(source, path, settings or Settings(), noqa, prefilter, project)
 
 
-def worth_parsing(source, path: str, settings: Settings, prefilter: bool = True) -> bool:
+def worth_parsing(source, path: str, settings: Settings, prefilter: bool = True, project=None) -> bool:
     """The gates before libcst, for a check and for a fix alike: ``SourceError`` if CPython's
     parser refuses ``source`` or libcst's would crash on it; False if its text and the names of its
     code show it cannot hold a finding of the rules that run on ``path`` (``prefilter=False``: no
@@ -265,35 +280,38 @@ def worth_parsing(source, path: str, settings: Settings, prefilter: bool = True)
     # CPython's own parser first: ~12x faster than libcst, the grammar the user's Python runs, and
     # a guard: libcst's native parser overflows its stack (SIGSEGV) on nesting CPython refuses
     tree = syntax_check(source, path)
-    if prefilter and not might_hold_findings(source, settings, path, tree):
+    if prefilter and not might_hold_findings(source, settings, path, tree, project):
         return False
     _within_libcsts_reach(source, tree)
     return True
 
 
-def _check_source(source, path: str, settings: Settings, noqa: bool, prefilter: bool) -> List[Finding]:
-    if not worth_parsing(source, path, settings, prefilter):
+def _check_source(source, path: str, settings: Settings, noqa: bool, prefilter: bool, project=None) -> List[Finding]:
+    if not worth_parsing(source, path, settings, prefilter, project):
         return []
     module = parse(source)
-    return check_module(module, path, settings, noqa, _text(source, module) if noqa else None)
+    return check_module(module, path, settings, noqa, _text(source, module) if noqa else None, project)
 
 
-def check_file(path: str, settings: Optional[Settings] = None, cache=None, prefilter: bool = True) -> FileReport:
+def check_file(path: str, settings: Optional[Settings] = None, cache=None, prefilter: bool = True,
+               projects=None) -> FileReport:
     """Check one file; every failure becomes a ``FileError``, never an exception. ``cache``: a
-    ``cache.Cache`` that answers for content it has seen checked and learns the rest."""
+    ``cache.Cache`` that answers for content it has seen checked and learns the rest. ``projects``:
+    a ``project.Projects``: the file is checked as part of its project (None: alone)."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
         return FileReport(path, error=FileError(path, f"cannot read: {exc.strerror or exc}"))
+    view = projects.view(path) if projects is not None else None
     key = None
     if cache is not None:
-        key = cache.key(data, path)
-        cached = cache.get(key, path)
+        key = cache.key(data, path, projects)
+        cached = cache.get(key, path, projects)
         if cached is not None:
             return cached
     try:
-        report = FileReport(path, tuple(check_source(data, path, settings, prefilter=prefilter)))
+        report = FileReport(path, tuple(check_source(data, path, settings, prefilter=prefilter, project=view)))
     except SourceError as exc:
         report = FileReport(path, error=FileError(path, str(exc), exc.line, exc.column))
     except RecursionError:
@@ -301,5 +319,7 @@ def check_file(path: str, settings: Optional[Settings] = None, cache=None, prefi
     except Exception as exc:  # an internal error on one file must not lose the others
         return FileReport(path, error=FileError(path, f"internal error: {type(exc).__name__}: {exc}"))
     if key is not None:
-        cache.put(key, report)
+        deps = view.dependencies() if view is not None else None
+        if view is None or deps is not None:  # a project check whose dependencies are unknown is not kept
+            cache.put(key, report, deps)
     return report

@@ -115,7 +115,8 @@ def _walk(root: str, exclude: Sequence[str]) -> Iterable[str]:
         yield exc.filename or root
 
 
-def _check_one(path: str, settings: Settings, cache: "Optional[Cache]" = None, prefilter: bool = True) -> FileReport:
+def _check_one(path: str, settings: Settings, cache: "Optional[Cache]" = None, prefilter: bool = True,
+               projects=None) -> FileReport:
     try:
         status = os.stat(path)
         mode = status.st_mode
@@ -131,11 +132,14 @@ def _check_one(path: str, settings: Settings, cache: "Optional[Cache]" = None, p
     options = {} if cache is None else {"cache": cache}
     if not prefilter:
         options["prefilter"] = False
+    if projects is not None:
+        options["projects"] = projects
     return check_file(path, settings, **options)
 
 
-def _check_chunk(paths: Sequence[str], settings: Settings, cache=None, prefilter: bool = True) -> List[FileReport]:
-    return [_check_one(path, settings, cache, prefilter) for path in paths]
+def _check_chunk(paths: Sequence[str], settings: Settings, cache=None, prefilter: bool = True,
+                 projects=None) -> List[FileReport]:
+    return [_check_one(path, settings, cache, prefilter, projects) for path in paths]
 
 
 def _size(path: str) -> int:
@@ -250,7 +254,8 @@ def resolve_jobs(jobs: Optional[int]) -> int:
 
 def check_paths(paths: Iterable[str], settings: Optional[Settings] = None, jobs: Optional[int] = 1,
                 exclude: Sequence[str] = (), isolate: bool = True, cache: "Optional[Cache]" = None,
-                prefilter: bool = True, progress: Optional[Callable[[int, int], None]] = None) -> List[FileReport]:
+                prefilter: bool = True, progress: Optional[Callable[[int, int], None]] = None,
+                project: bool = True) -> List[FileReport]:
     """One report per file under ``paths`` (and per path that could not be used), sorted by path.
 
     ``jobs``: processes to use; 0 or ``None`` means one per CPU; the output does not depend on it.
@@ -259,15 +264,30 @@ def check_paths(paths: Iterable[str], settings: Optional[Settings] = None, jobs:
     the run. ``cache``: a ``cache.Cache`` opened for these settings; the output does not depend on
     it either. ``prefilter=False`` parses every file, even those whose text shows they cannot hold
     a finding (for tests of the prefilter; the cache is not used then). ``progress(done, total)``
-    is called as files are done (from worker processes' results; a run in one process reports once)."""
+    is called as files are done (from worker processes' results; a run in one process reports once).
+    ``project``: each file is checked as part of its project (``project/``: imports between its
+    modules resolved through their summaries, wherever the project's other files are, named here
+    or not); False checks every file alone."""
     settings = settings or Settings()
+    paths = list(paths)
     files, errors = discover(paths, exclude)
     if not prefilter:
         cache = None
+    projects = None
+    if project:
+        from .project import Projects
+
+        # the whole-project scans happen here, once, before the workers fork (they inherit them)
+        folders = tuple(sorted({os.path.abspath(p) for p in paths if os.path.isdir(p)}, key=len))
+        projects = Projects(cache.directory if cache is not None else None, tuple(exclude), hints=folders).share()
+        try:
+            projects.prepare(files)
+        except Exception:  # a project that cannot be scanned: each worker reads what it needs, or less
+            pass
     known: Dict[str, FileReport] = {}
     if cache is not None:
-        known, files = cache.lookup_all(files)
-    task = partial(_check_chunk, settings=settings, cache=cache, prefilter=prefilter)
+        known, files = cache.lookup_all(files, projects)
+    task = partial(_check_chunk, settings=settings, cache=cache, prefilter=prefilter, projects=projects)
     counted = None
     if progress is not None:
         total, base = len(files) + len(known), len(known)

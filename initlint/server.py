@@ -52,11 +52,32 @@ def check_buffer(source: str, path: str, settings: Settings) -> Outcome:
     from .engine import SourceError, check_source
 
     try:
-        return Outcome(tuple(check_source(source, path, settings)))
+        return Outcome(tuple(check_source(source, path, settings, project=_project_view(path))))
     except SourceError as exc:
         return Outcome(error=str(exc), error_at=(exc.line, exc.column))
     except RecursionError:
         return Outcome(error="too deeply nested to analyse")
+
+
+def _project_view(path: str):
+    """The buffer's project, read afresh for each check (the other files change on disk while the
+    server runs; their summaries are cached by content, the project's scan by file stamps)."""
+    import os
+
+    if not path or not os.path.isfile(path):
+        return None
+    try:
+        from .cache import default_directory
+        from .config import load_config
+        from .project import Projects
+
+        try:
+            source = load_config(start=os.path.dirname(path)).source
+        except Exception:  # the configuration is the check's business; here it only places the cache
+            source = None
+        return Projects(default_directory(source)).view(path)
+    except Exception:  # the buffer is then checked alone
+        return None
 
 
 def _warm_up() -> None:

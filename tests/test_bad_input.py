@@ -189,7 +189,7 @@ def test_check_source_api_rejects_garbage_cleanly():
 
 # --- the runner's own guarantees, in process ---------------------------------------------------
 
-def _crash_on_some_files(path, settings=None):
+def _crash_on_some_files(path, settings=None, **options):  # options: cache, projects...
     if os.path.basename(path).startswith("crash"):
         os._exit(3)  # a worker dying outright (segfault, OOM kill), not an exception
     return FileReport(path)

@@ -26,7 +26,8 @@ def initializer_label(entry: Optional[Initializer], node: cst.CSTNode) -> str:
 def layer_label(layer: Optional[LayerUse], entry: Optional[Layer] = None, param: Optional[str] = None) -> str:
     if layer is not None:
         name = short(layer.entry.name)
-        return f"{layer.names[0]} ({name})" if layer.names else name
+        label = f"{layer.names[0]} ({name})" if layer.names else name
+        return f"{label} in {layer.origin}" if layer.origin else label
     if entry is not None:
         return short(entry.name)
     return f"parameter {param}" if param else "a layer"

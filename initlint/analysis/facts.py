@@ -43,8 +43,10 @@ class FileFacts:
         return self.evaluator.evaluate(node)
 
 
-def analyse(module: cst.Module, package: Optional[str] = None) -> FileFacts:
+def analyse(module: cst.Module, package: Optional[str] = None, project=None) -> FileFacts:
+    """``project``: a ``project.view.ProjectView`` when the file is checked as part of a project."""
     collected = collect(module, package)
+    collected.resolver.project = project
     evaluator = Evaluator(collected.resolver)
     flow = evaluator.flow = ValueFlow(collected)
     graph = Graph(collected, evaluator)

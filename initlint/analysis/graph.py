@@ -55,6 +55,8 @@ class LayerUse:
     names: Tuple[str, ...] = ()  # attribute / variable names it is stored under (self.lora_B -> "lora_B")
     # what feeds it, in a Sequential: the previous weight layer, or an Input(shape=...) call
     fed_by: Optional[cst.CSTNode] = None
+    # where it is, when it is defined in another module of the project (``models/net.py:9``)
+    origin: Optional[str] = None
 
     @property
     def framework(self) -> Framework:
@@ -506,9 +508,27 @@ class Graph:
         cls = self.instance_class(node) if item is None else None
         if cls is not None:
             return self.layers_of_class(cls, _seen)
+        if item is None and self.resolver.project is not None:
+            external = self._project_class_layers(node)
+            if external is not None:
+                return external
         if isinstance(node, (cst.List, cst.Tuple)):
             return [layer for e in node.elements for layer in self.layers_in(e.value, depth + 1, _seen)]
         return []
+
+    def _project_class_layers(self, node: cst.BaseExpression, depth: int = 0) -> Optional[List[LayerUse]]:
+        """The layers of an instance of a class another module of the project defines: ``Net()``,
+        or ``net`` in ``net = Net()`` (``project.layers``)."""
+        if isinstance(node, cst.Name) and depth < 4:
+            values = self.resolver.assigned_values(node)
+            return self._project_class_layers(values[0][0], depth + 1) if len(values) == 1 else None
+        if not isinstance(node, cst.Call):
+            return None
+        for name in self.ev.names(node.func):
+            layers = self.resolver.project.class_layers(name)
+            if layers is not None:
+                return layers
+        return None
 
 
 def _argument(call: cst.Call, spec: Optional[Tuple[str, int]]) -> Optional[cst.BaseExpression]:

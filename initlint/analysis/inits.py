@@ -112,6 +112,8 @@ class InitIndex:
         self._sites: Optional[Dict[cst.CSTNode, CallSite]] = None
         self._applied: Dict[cst.FunctionDef, List[LayerUse]] = {}
         self._applied_unknown: Set[cst.FunctionDef] = set()
+        # functions other modules apply: the layers this file's own applications reach
+        self._local_applied: Dict[cst.FunctionDef, List[LayerUse]] = {}
         self.apply_sites: Dict[cst.FunctionDef, List[CallSite]] = {}  # fn -> the x.apply(fn) calls
         # an initialiser object -> (call, shape) where it is called by hand (``init(shape)``), and
         # (argument, shape) where it is given to a raw variable (``tf.get_variable(..., initializer=
@@ -119,6 +121,7 @@ class InitIndex:
         self.direct_calls: Dict[InitUse, List[Tuple[cst.Call, Optional[cst.BaseExpression]]]] = {}
         self.raw_sites: Dict[InitUse, List[Tuple[cst.BaseExpression, Optional[cst.BaseExpression]]]] = {}
         self._functions = {node: scope for node, scope in collected.functions}
+        self._project_uses: Optional[Dict[str, InitUse]] = None  # imported initialiser instances
         self._imports_torch = any(
             b.kind == "import" and (b.qualname or "").startswith("torch")
             for bindings in collected.module_scope.bindings.values() for b in bindings)
@@ -258,6 +261,8 @@ class InitIndex:
                     out.extend(self.initializer_value(value_node, framework, depth + 1))
                 for value_node in self._flowed_values(node):
                     out.extend(self.initializer_value(value_node, framework, depth + 1))
+                if not out and self.c.resolver.project is not None:
+                    out = self._project_instance(node)
                 return out
             values = self.ev.flow.attribute_values(node) if self.ev.flow is not None else None
             if values is not None and len(values) == 1:  # self.init = HeNormal() in __init__
@@ -299,6 +304,34 @@ class InitIndex:
                 return []  # **spread or a computed key: the arguments are not established
             args[key] = element.value
         return [self._add(InitUse(node, found[0], framework, "string", args, [], True, preset=found[1]))]
+
+    def _project_instance(self, node: cst.Name) -> List[InitUse]:
+        """An initialiser instance another module of the project creates (``from .common import
+        INIT``): one use for every mention of it in this file, reported at the first, so that an
+        instance shared by several layers is seen as one. Its arguments are the call's own."""
+        if self._project_uses is None:
+            self._project_uses = {}
+        for name in self.ev.names(node):
+            if name in self._project_uses:
+                return [self._project_uses[name]]
+            found = self.c.resolver.project.instance(name)
+            if found is None:
+                continue
+            callees, text = found
+            entry = next(filter(None, map(catalogue.initializer, callees)), None)
+            if entry is None or entry.style is not Style.FACTORY:
+                continue
+            try:
+                call = cst.parse_expression(text)
+            except Exception:  # the summary's text is the module's own source: it parses
+                continue
+            if not isinstance(call, cst.Call) or not all(_is_literal(a.value) for a in call.args):
+                continue  # an argument that names something of that module (seed=SeedGenerator): unknown here
+            use = self._add(InitUse(node, entry, entry.framework, "factory", self._bind_args(entry, call, False),
+                                    [], False))
+            self._project_uses[name] = use
+            return [use]
+        return []
 
     def _custom(self, node: cst.BaseExpression) -> Optional[cst.CSTNode]:
         if isinstance(node, cst.Name):
@@ -437,6 +470,27 @@ class InitIndex:
                 self.apply_sites.setdefault(fn, []).append(site)
                 if not layers:
                     self._applied_unknown.add(fn)
+        if self.c.resolver.project is not None:
+            self._collect_project_applications(self.c.resolver.project)
+
+    def _collect_project_applications(self, project) -> None:
+        """``x.apply(f)`` elsewhere in the project, with ``f`` a top-level function of this file: ``f``
+        reaches the layers of the class of ``x`` (``net.apply(weights_init)`` in ``train.py``). Other
+        applications the project does not show may exist, so the targets are never called complete."""
+        for fn, scope in self.c.functions:
+            if scope.parent is not self.c.module_scope or not isinstance(fn, cst.FunctionDef):
+                continue
+            for cls in project.applied_classes(fn.name.value):
+                local = project.local_class(cls)
+                if local is not None:
+                    node = next((c for c in self.g.classes if c.name.value == local), None)
+                    layers = self.g.layers_of_class(node) if node is not None else None
+                else:
+                    layers = project.class_layers(cls)
+                if layers:
+                    self._local_applied.setdefault(fn, list(self._applied.get(fn, ())))
+                    self._applied.setdefault(fn, []).extend(layers)
+                self._applied_unknown.add(fn)
 
     def _function_named(self, node: cst.BaseExpression, site: CallSite) -> Optional[cst.FunctionDef]:
         if isinstance(node, cst.Call) and node.args and "functools.partial" in self.ev.names(node.func):
@@ -545,6 +599,8 @@ class InitIndex:
                 if fn is None:
                     continue
                 layers = self._applied.get(fn)
+                if fn in self._local_applied and not self._types_only(base, site.guards):
+                    layers = self._local_applied[fn]  # what other modules apply it to passes typed guards only
                 if layers is None:
                     layers = self._direct_calls(fn)
                 if layers is None:  # self._init_layer(self.fc1, std): the file's call sites, by parameter
@@ -623,6 +679,9 @@ class InitIndex:
                 include = types if include is None else [t for t in include if t in types]
         return include or []
 
+    def _types_only(self, name_node, guards: Tuple[Guard, ...]) -> bool:
+        return all(self._types_tested(guard.test, name_node) is not None for guard in guards)
+
     def _filter(self, layers: List[LayerUse], name_node, guards: Tuple[Guard, ...]) -> List[LayerUse]:
         for guard in guards:
             types = self._types_tested(guard.test, name_node)
@@ -631,6 +690,9 @@ class InitIndex:
             if by_name is not None:  # classname.find('Conv') != -1: a type guard on the class name
                 admitted = [layer for layer in layers if by_name(class_name(layer.entry))]
             elif types is None:
+                # layers of other modules of the project pass only guards read as type tests: one
+                # this analysis does not read (a class-name match) would let every layer through
+                layers = [layer for layer in layers if layer.origin is None]
                 continue
             else:
                 admitted = [layer for layer in layers if any(catalogue.is_subtype(layer.entry, t) for t in types)]
@@ -674,6 +736,15 @@ class InitIndex:
                 if entry is not None:
                     types.append(entry)
         return types
+
+
+def _is_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.UnaryOperation):
+        node = node.expression
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return all(_is_literal(e.value) for e in node.elements)
+    return isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)) or (
+        isinstance(node, cst.Name) and node.value in ("None", "True", "False"))
 
 
 def _tensor_name(node: cst.BaseExpression) -> Optional[str]:

@@ -96,6 +96,9 @@ class Resolver:
         # node -> its qualified names; asked only once the collecting pass is over, when every
         # binding is known, so an answer never changes; the rules ask about the same callee often
         self._qualified: Dict[cst.CSTNode, FrozenSet[str]] = {}
+        # the file's project (``project.view.ProjectView``), when it is checked as part of one:
+        # imported names then also stand for what the project's re-exports and aliases make them
+        self.project = None
 
     # -- lookup -------------------------------------------------------------------------------
 
@@ -147,15 +150,23 @@ class Resolver:
             return frozenset()
         if isinstance(node, cst.Name):
             names = set()
-            for binding in self.lookup(node):
+            bindings = self.lookup(node)
+            if not bindings and self.project is not None and node in self.scope_of:
+                names.update(self.project.unbound(node.value))  # from models import *
+            for binding in bindings:
                 if binding.kind == "import" and binding.qualname:
                     names.add(binding.qualname)
+                    if self.project is not None:
+                        names.update(self.project.names(binding.qualname))
                 elif binding.kind == "assign" and binding.value is not None and binding.index is None:
                     self._inherit_scope(binding.value, binding)
                     names |= self.qualified_names(binding.value, depth + 1)
             return frozenset(names)
         if isinstance(node, cst.Attribute):
-            return frozenset(f"{q}.{node.attr.value}" for q in self.qualified_names(node.value, depth + 1))
+            names = frozenset(f"{q}.{node.attr.value}" for q in self.qualified_names(node.value, depth + 1))
+            if self.project is not None and names:
+                names = names.union(*(self.project.names(q) for q in names))
+            return names
         return frozenset()
 
     def _inherit_scope(self, value: cst.CSTNode, binding: Binding) -> None:

@@ -19,6 +19,11 @@ import libcst as cst
 from ..catalogue import calculate_gain
 from .scopes import Resolver
 
+try:
+    from ..project.view import MISSING as _MISSING
+except ImportError:  # pragma: no cover
+    _MISSING = object()
+
 
 class _Unknown:
     def __repr__(self) -> str:
@@ -127,6 +132,10 @@ class Evaluator:
                 return {"True": True, "False": False, "None": None}[node.value]
             candidates = self.resolver.assigned_values(node)
             if not candidates:
+                if self.resolver.project is not None:
+                    found = self._project_constant(node)
+                    if found is not UNKNOWN:
+                        return found
                 return self._flowed_name(node, depth)
             return self._agreed([ev(value) for value, _ in candidates])
         if isinstance(node, cst.Attribute):
@@ -134,7 +143,11 @@ class Evaluator:
                 if name in _CONSTANTS:
                     return _CONSTANTS[name]
             values = self.flow.attribute_values(node) if self.flow is not None else None
-            return self._agreed([ev(value) for value in values]) if values else UNKNOWN
+            if values:
+                return self._agreed([ev(value) for value in values])
+            if self.resolver.project is not None:
+                return self._project_constant(node)
+            return UNKNOWN
         if isinstance(node, cst.UnaryOperation):
             inner = ev(node.expression)
             if is_number(inner):
@@ -164,6 +177,11 @@ class Evaluator:
         if isinstance(node, cst.Call):
             return self._call(node, depth)
         return UNKNOWN
+
+    def _project_constant(self, node):
+        """A literal another module of the project binds the imported name to (``INIT_STD = 0.02``)."""
+        found = [v for v in map(self.resolver.project.constant, self.names(node)) if v is not _MISSING]
+        return found[0] if found and len({repr(v) for v in found}) == 1 else UNKNOWN
 
     def _call(self, node: cst.Call, depth: int):
         names = self.names(node.func)

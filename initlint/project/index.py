@@ -1,0 +1,496 @@
+"""A project: its modules found by name, their summaries, and what they say about one another.
+
+Everything is lazy and memoised per process: a module is read and summarised the first time some
+analysis asks about a name in it (and its summary is cached on disk by content, see
+``SummaryStore``). The one question that needs the whole project, which modules apply a function
+(``x.apply(f)``) defined elsewhere, is answered from a scan that reads every file's bytes once and
+summarises only those that call ``.apply(`` on a plain name.
+
+``ProjectView`` is what the analysis of one file sees (``analysis.facts.analyse(project=...)``);
+it records every file it consulted, so that a cached result can be re-checked when one of them
+changes (``dependencies``).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+import stat
+import tempfile
+import warnings
+from functools import lru_cache
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+
+from .layout import module_names, project_root
+from .summary import FORMAT, summarise
+
+# a project bigger than this is not scanned whole for ``.apply(f)`` calls (a monorepo): names are
+# still resolved through imports, module by module
+MAX_SCANNED_FILES = 20_000
+MAX_DEPTH = 8
+MAX_STARS = 8
+# the frameworks the catalogue describes: checking their own source as a project, their names are
+# theirs (the catalogue's), never followed through their modules
+FRAMEWORKS = frozenset({"torch", "tensorflow", "tf", "keras", "tf_keras", "jax", "flax", "mxnet", "numpy"})
+# ``x.apply(f)`` / ``x.apply(partial(f, ...))`` with ``f`` a plain name, its only argument (as
+# ``nn.Module.apply`` takes it): an application the summary can resolve (``self.apply(self._init)``
+# is the file's own business; ``Fn.apply(x, w)`` is an autograd Function, everywhere in torch)
+_APPLY_RE = re.compile(rb"\.apply\(\s*(?:(?:functools\.)?partial\(\s*(?!self\.)[A-Za-z_][\w.]*\s*[,)]|(?!self\.)[A-Za-z_][\w.]*\s*\))")
+
+
+@lru_cache(maxsize=1)
+def _framework_names() -> FrozenSet[str]:
+    """The catalogue's names and every dotted prefix of them (``torch``, ``torch.nn``, ``torch.nn.init``)."""
+    from ..catalogue import all_names
+
+    out = set()
+    for name in all_names():
+        parts = name.split(".")
+        out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return frozenset(out)
+
+
+@lru_cache(maxsize=16384)
+def _framework_name(qualname: str) -> bool:
+    from ..catalogue.names import canonical
+
+    return canonical(qualname) in _framework_names()
+
+
+def _read_regular(path: str) -> Optional[bytes]:
+    """The bytes of a regular file no larger than the engine checks; None for anything else (a
+    FIFO would block ``open`` for ever, a device or a huge generated file is not a module of ours)."""
+    from ..engine import MAX_FILE_BYTES
+
+    try:
+        status = os.stat(path)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class SummaryStore:
+    """Summaries on disk, one JSON file per (content, module name): ``<cache>/summaries/ab/cd….json``."""
+
+    def __init__(self, directory: Optional[str]) -> None:
+        self.base = directory
+        self.directory = os.path.join(directory, "summaries") if directory else None
+        self._marked = False
+
+    def _path(self, key: str) -> str:
+        return os.path.join(self.directory, key[:2], key[2:] + ".json")
+
+    def get(self, key: str) -> Optional[dict]:
+        if self.directory is None:
+            return None
+        try:
+            with open(self._path(key), "rb") as handle:
+                summary = json.loads(handle.read())
+            return summary if isinstance(summary, dict) and summary.get("format") == FORMAT else None
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, summary: dict) -> None:
+        if self.directory is None:
+            return
+        target = self._path(key)
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            if not self._marked:
+                from ..cache import mark_directory
+
+                mark_directory(self.base)
+                self._marked = True
+            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(json.dumps(summary, separators=(",", ":")).encode())
+                os.replace(temporary, target)
+            except BaseException:
+                try:
+                    os.unlink(temporary)
+                except OSError:
+                    pass
+                raise
+        except (OSError, TypeError, ValueError):
+            pass
+
+
+class Project:
+    """One project root and what is known about its modules (memoised, lazily)."""
+
+    def __init__(self, root: str, cache_dir: Optional[str] = None, exclude: Tuple[str, ...] = ()) -> None:
+        self.root = root
+        self.exclude = exclude
+        self.store = SummaryStore(cache_dir)
+        self.bases = self._bases(root)
+        self.tops = self._tops()
+        self._path_of: Dict[str, Optional[str]] = {}
+        self._summaries: Dict[str, Optional[dict]] = {}
+        self._hashes: Dict[str, Optional[str]] = {}
+        self._canonical: Dict[str, Tuple[str, FrozenSet[str]]] = {}
+        self._applications: Optional[Dict[str, Set[Tuple[str, str]]]] = None
+        self._layout: Optional[str] = None
+        self.layers_memo: Dict[str, object] = {}  # path -> {class: [layer records]} (project.layers)
+        self._script_prefix: Dict[str, Optional[str]] = {}
+
+    # -- layout ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _bases(root: str) -> Tuple[str, ...]:
+        """Folders whose children are importable top-level names: the root, ``root/src``, and the
+        folder above the root when the root is itself a package (an installed package)."""
+        bases = [root, os.path.join(root, "src")]
+        if os.path.isfile(os.path.join(root, "__init__.py")):
+            bases.insert(0, os.path.dirname(root))
+        return tuple(b for b in bases if os.path.isdir(b))
+
+    def _tops(self) -> FrozenSet[str]:
+        names = set()
+        for base in self.bases:
+            if base == os.path.dirname(self.root):  # above an installed package: only the package
+                names.add(os.path.basename(self.root))
+                continue
+            try:
+                entries = os.listdir(base)
+            except OSError:
+                continue
+            for entry in entries:
+                stem = entry[:-3] if entry.endswith(".py") else entry
+                if stem.isidentifier() and (entry.endswith(".py") or os.path.isdir(os.path.join(base, entry))):
+                    names.add(stem)
+        return frozenset(names)
+
+    def module_path(self, module: str) -> Optional[str]:
+        """The file of the project that module ``module`` names (a package's ``__init__.py``), or None."""
+        if module in self._path_of:
+            return self._path_of[module]
+        found = None
+        if module.split(".", 1)[0] in self.tops:
+            relative = module.replace(".", os.sep)
+            for base in self.bases:
+                for candidate in (os.path.join(base, relative + ".py"), os.path.join(base, relative, "__init__.py")):
+                    if candidate.startswith(self.root + os.sep) and os.path.isfile(candidate):
+                        found = candidate
+                        break
+                if found:
+                    break
+        self._path_of[module] = found
+        return found
+
+    def relative(self, path: str) -> str:
+        return os.path.relpath(path, self.root).replace(os.sep, "/")
+
+    # -- summaries ---------------------------------------------------------------------------------
+
+    def file_hash(self, path: str) -> Optional[str]:
+        if path not in self._hashes:
+            data = _read_regular(path)
+            self._hashes[path] = content_hash(data) if data is not None else None
+        return self._hashes[path]
+
+    def summary_of(self, path: str, data: Optional[bytes] = None, tree: Optional[ast.Module] = None) -> Optional[dict]:
+        """The summary of the file at ``path`` (None if it cannot be read or parsed)."""
+        if path in self._summaries:
+            return self._summaries[path]
+        summary = None
+        try:
+            if data is None:
+                data = _read_regular(path)
+                if data is None:
+                    raise OSError(path)
+            digest = content_hash(data)
+            self._hashes[path] = digest
+            names = module_names(path, self.root)
+            module = names[0] if names else os.path.splitext(os.path.basename(path))[0]
+            key = hashlib.blake2b(f"{digest}\0{module}\0{FORMAT}".encode(), digest_size=20).hexdigest()
+            summary = self.store.get(key)
+            if summary is None:
+                if tree is None:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        tree = compile(data, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+                summary = summarise(tree, module, os.path.basename(path) == "__init__.py", data)
+                self.store.put(key, summary)
+        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, UnicodeDecodeError):
+            summary = None
+        if summary is not None and self.script_prefix(path) is not None:
+            summary = _localized(summary, lambda name: self.localize(path, name))
+        self._summaries[path] = summary
+        return summary
+
+    # -- scripts -----------------------------------------------------------------------------------
+
+    def script_prefix(self, path: str) -> Optional[str]:
+        """For a file outside any package (a script), the dotted name of its folder within the
+        project (``implementations.cyclegan``; ``""`` at the root), else None. Python puts a
+        script's own folder first on ``sys.path``, so ``from models import *`` there means the
+        ``models.py`` beside it, wherever the project's root is."""
+        directory = os.path.dirname(path)
+        if os.path.isfile(os.path.join(directory, "__init__.py")):
+            return None
+        known = self._script_prefix.get(directory, False)
+        if known is False:
+            relative = os.path.relpath(directory, self.root)
+            parts = [] if relative == "." else relative.split(os.sep)
+            known = ".".join(parts) if not relative.startswith(os.pardir) and all(p.isidentifier() for p in parts) \
+                else None
+            self._script_prefix[directory] = known
+        return known
+
+    def localize(self, path: str, qualname: str) -> str:
+        """``qualname`` as the script at ``path`` imports it: a module beside the script comes out
+        under its project-wide name (``models.Generator`` -> ``implementations.cyclegan.models.Generator``)."""
+        prefix = self.script_prefix(path)
+        if not prefix:
+            return qualname
+        top = qualname.split(".", 1)[0]
+        directory = os.path.dirname(path)
+        if not (os.path.isfile(os.path.join(directory, top + ".py")) or os.path.isdir(os.path.join(directory, top))):
+            return qualname  # the script's folder comes first on sys.path: a module there wins
+        return f"{prefix}.{qualname}"
+
+    def own_summary(self, path: str, data: bytes, tree: Optional[ast.Module]) -> Optional[dict]:
+        """What a file being checked asks about itself (imports, functions, stars: ``summarise``'s
+        light form), from the tree the engine has; the full summary when it is already known."""
+        known = self._summaries.get(path)
+        if known is not None or tree is None:
+            return known if known is not None else self.summary_of(path, data or None)
+        names = module_names(path, self.root)
+        module = names[0] if names else os.path.splitext(os.path.basename(path))[0]
+        try:
+            summary = summarise(tree, module, os.path.basename(path) == "__init__.py", data, light=True)
+        except (RecursionError, MemoryError, ValueError):
+            return None
+        if self.script_prefix(path) is not None:
+            summary = dict(summary, imports={k: self.localize(path, v) for k, v in summary["imports"].items()},
+                           stars=[self.localize(path, s) for s in summary["stars"]])
+        return summary
+
+    def module_summary(self, module: str) -> Optional[dict]:
+        path = self.module_path(module)
+        return self.summary_of(path) if path else None
+
+    # -- names -------------------------------------------------------------------------------------
+
+    def is_project_name(self, qualname: str) -> bool:
+        """Does ``qualname`` name something of this project that the catalogue does not know? A
+        framework's own names (``keras.layers.Dense`` inside keras, ``torch.nn`` inside torch) are
+        the catalogue's: following their re-exports would only cost time."""
+        top = qualname.split(".", 1)[0]
+        return top in self.tops and top not in FRAMEWORKS and not _framework_name(qualname)
+
+    def locate(self, qualname: str) -> Optional[Tuple[str, str, List[str]]]:
+        """``(path, name, rest)``: the module file ``qualname`` starts in, the top-level name of it
+        that follows, and the attributes after it; the longest module prefix wins."""
+        parts = qualname.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            path = self.module_path(".".join(parts[:i]))
+            if path is not None:
+                return path, parts[i], parts[i + 1:]
+        return None
+
+    def canonical(self, qualname: str, touched: Optional[Set[str]] = None) -> str:
+        """The qualified name ``qualname`` stands for once the project's own re-exports and aliases
+        are followed (``pkg.backend.keras.layers.Dense`` -> ``keras.layers.Dense``; a name defined
+        in the project comes out under its module's primary name). ``touched`` collects the files read."""
+        known = self._canonical.get(qualname)
+        if known is None:
+            paths: Set[str] = set()
+            known = self._canonical[qualname] = (self._follow(qualname, paths), frozenset(paths))
+        if touched is not None:
+            touched.update(known[1])
+        return known[0]
+
+    def _follow(self, qualname: str, touched: Set[str]) -> str:
+        name = qualname
+        for _ in range(MAX_DEPTH):
+            if not self.is_project_name(name):
+                break
+            found = self.locate(name)
+            if found is None:
+                break
+            path, attr, rest = found
+            touched.add(path)
+            summary = self.summary_of(path)
+            if summary is None:
+                break
+            target = summary["imports"].get(attr) or summary["aliases"].get(attr)
+            if target is None and attr not in summary["defined"]:
+                target = self._through_stars(summary, attr, touched)
+            if target is None:
+                return ".".join([summary["module"], attr, *rest])
+            name = ".".join([target, *rest])
+        return name
+
+    def _through_stars(self, summary: dict, attr: str, touched: Set[str]) -> Optional[str]:
+        """``attr`` as one of the module's ``from m import *`` brings it in, if one does. A module
+        with many (transformers' ``models/__init__.py`` star-imports every model family) is not
+        searched: research code stars a few modules of its own."""
+        if len(summary["stars"]) > MAX_STARS:
+            return None
+        for star in summary["stars"]:
+            if not self.is_project_name(star):
+                continue
+            candidate = self.canonical(f"{star}.{attr}", touched)
+            found = self.definition(candidate, touched)
+            if found is not None and found[2] in found[1]["defined"]:
+                return candidate
+        return None
+
+    def definition(self, qualname: str, touched: Optional[Set[str]] = None) -> Optional[Tuple[str, dict, str]]:
+        """``(path, summary, name)`` of the top-level definition a canonical project name denotes."""
+        if not self.is_project_name(qualname):
+            return None
+        found = self.locate(qualname)
+        if found is None or found[2]:
+            return None
+        path, attr, _ = found
+        if touched is not None:
+            touched.add(path)
+        summary = self.summary_of(path)
+        return (path, summary, attr) if summary is not None else None
+
+    # -- the whole project --------------------------------------------------------------------------
+
+    def files(self) -> List[str]:
+        from ..runner import discover
+
+        files, _errors = discover([self.root], self.exclude)
+        return [os.path.abspath(f) for f in files if f.endswith(".py")][:MAX_SCANNED_FILES]
+
+    def _scan(self) -> None:
+        """The applications table and the layout digest. Kept on disk with a stamp of every file's
+        size and modification time: an unchanged project (a warm run) is only walked and stat'ed,
+        and any change anywhere (an edited re-export changes what a name stands for) scans again."""
+        files = self.files()
+        stamp = hashlib.blake2b(digest_size=16)
+        for path in files:
+            try:
+                status = os.stat(path)
+                stamp.update(f"{path}\0{status.st_size}\0{status.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+            except OSError:
+                stamp.update(f"{path}\0-\0".encode("utf-8", "surrogateescape"))
+        key = hashlib.blake2b(f"scan\0{FORMAT}\0{self.root}".encode("utf-8", "surrogateescape"),
+                              digest_size=20).hexdigest()
+        stored = self.store.get(key)
+        if stored is not None and stored.get("stamp") == stamp.hexdigest():
+            self._applications = {function: {(cls, os.path.join(self.root, where)) for cls, where in pairs}
+                                  for function, pairs in stored["applications"].items()}
+            self._layout = stored["layout"]
+            return
+        self._scan_files(files)
+        self.store.put(key, {"format": FORMAT, "stamp": stamp.hexdigest(), "layout": self._layout,
+                             "applications": {function: sorted([cls, self.relative(where)] for cls, where in pairs)
+                                              for function, pairs in self._applications.items()}})
+
+    def _scan_files(self, files: List[str]) -> None:
+        applications: Dict[str, Set[Tuple[str, str]]] = {}
+        layout = hashlib.blake2b(digest_size=16)
+        for path in files:
+            layout.update(self.relative(path).encode("utf-8", "surrogateescape") + b"\0")
+            data = _read_regular(path)
+            if data is None:
+                continue
+            if not _APPLY_RE.search(data):
+                continue
+            summary = self.summary_of(path, data)
+            if summary is None:
+                continue
+            for function, cls in summary["applications"]:
+                applications.setdefault(self.canonical(function), set()).add((self.canonical(cls), path))
+        self._applications = applications
+        self._layout = layout.hexdigest()
+
+    def prepare(self) -> "Project":
+        """Do the whole-project scan now (before worker processes fork, so that they share it)."""
+        if self._applications is None:
+            self._scan()
+        return self
+
+    @property
+    def layout(self) -> str:
+        """A digest of the project's file list: adding or removing a module may change any answer."""
+        self.prepare()
+        return self._layout or ""
+
+    def applied_classes(self, function: str) -> List[Tuple[str, str]]:
+        """``(class, file)`` for every ``x.apply(function)`` in the project whose class is known."""
+        self.prepare()
+        return sorted(self._applications.get(function, ()))
+
+
+def _localized(summary: dict, localize) -> dict:
+    """A script's summary with the names of modules beside it made project-wide (``Project.localize``)."""
+    out = dict(summary)
+    out["imports"] = {k: localize(v) for k, v in summary["imports"].items()}
+    out["aliases"] = {k: localize(v) for k, v in summary["aliases"].items()}
+    out["stars"] = [localize(s) for s in summary["stars"]]
+    out["instances"] = {k: [localize(c), t] for k, (c, t) in summary["instances"].items()}
+    out["classes"] = {k: {"bases": [localize(b) for b in c["bases"]], "calls": [localize(n) for n in c["calls"]]}
+                      for k, c in summary["classes"].items()}
+    out["applications"] = [[localize(f), localize(c)] for f, c in summary["applications"]]
+    return out
+
+
+class Projects:
+    """The projects of one run, by root (``project_root``). Pickled as a token (see ``_revive``)."""
+
+    def __init__(self, cache_dir: Optional[str] = None, exclude: Tuple[str, ...] = (),
+                 token: Optional[str] = None, hints: Tuple[str, ...] = ()) -> None:
+        self.cache_dir = cache_dir
+        self.exclude = tuple(exclude)
+        self.hints = tuple(hints)
+        self._by_root: Dict[str, Project] = {}
+        self.token = token or os.urandom(8).hex()
+
+    def share(self) -> "Projects":
+        """Make this object the one worker processes forked from here find (see ``_revive``)."""
+        _LIVE.clear()  # one run at a time: an earlier run's projects are not kept alive
+        _LIVE[self.token] = self
+        return self
+
+    def __reduce__(self):
+        return _revive, (self.token, self.cache_dir, self.exclude, self.hints)
+
+    def project_of(self, path: str) -> Project:
+        root = project_root(path, self.hints)
+        project = self._by_root.get(root)
+        if project is None:
+            project = self._by_root[root] = Project(root, self.cache_dir, self.exclude)
+        return project
+
+    def prepare(self, paths: Iterable[str]) -> "Projects":
+        for path in paths:
+            self.project_of(path).prepare()
+        return self
+
+    def view(self, path: str) -> Optional["ProjectView"]:
+        from .view import ProjectView
+
+        if not path or path.startswith("<"):
+            return None
+        path = os.path.abspath(path)
+        return ProjectView(self.project_of(path), path)
+
+
+# Projects alive in this process, by token: a worker forked from the process that prepared them
+# finds them here (copy-on-write, nothing pickled); a spawned worker starts from an empty one
+_LIVE: Dict[str, "Projects"] = {}
+
+
+def _revive(token: str, cache_dir: Optional[str], exclude: Tuple[str, ...], hints: Tuple[str, ...]) -> "Projects":
+    live = _LIVE.get(token)
+    if live is None:
+        live = _LIVE[token] = Projects(cache_dir, exclude, token, hints)  # spawned: built as it goes
+    return live

@@ -1,0 +1,300 @@
+"""What one module exports that another module's analysis can need, read with CPython's ``ast``.
+
+A summary is cheap (CPython's parser is ~12x faster than libcst's, and nothing here resolves
+more than the module's own top-level imports) and plain data (JSON), so it is cached by content:
+
+* ``imports``: each top-level import's local name -> the qualified name it stands for, relative
+  imports resolved against the module's own package (``from .backend import keras`` in
+  ``pkg/models.py`` -> ``pkg.backend.keras``);
+* ``aliases``: ``ACT = nn.ReLU`` or ``Dense = keras.layers.Dense`` at top level -> the qualified
+  name; with ``imports`` these make re-exports (``from .backend import keras``) transparent;
+* ``constants``: top-level names bound once to a literal (``INIT_STD = 0.02``, ``ACT = "relu"``);
+* ``instances``: top-level names bound once to a call (``INIT = GlorotUniform(seed=0)``, ``KEY =
+  jax.random.PRNGKey(0)``) -> the qualified callee and the call's source text;
+* ``stars``: the modules of its ``from m import *`` (a name it neither defines nor imports by
+  name is looked up there, as research code imports its models);
+* ``functions``/``classes``: the top-level definitions (a class with its bases and the qualified
+  names its body calls, which say what the class is made of);
+* ``applications``: ``x.apply(f)`` calls, as ``(f, the class of x)`` qualified names, where the
+  code shows both: ``self.apply(f)`` in a method of class C, ``Net().apply(f)``, ``net = Net()``
+  then ``net.apply(f)`` in the same scope. ``f`` defined in another module is how an init helper
+  there learns which layers it reaches.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, List, Optional
+
+FORMAT = 3  # bump when the layout of a summary changes
+
+
+def _dotted(node: ast.AST) -> Optional[str]:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _literal(node: ast.AST):
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _NOT
+    return value if _plain(value) else _NOT
+
+
+def _plain(value) -> bool:
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return not isinstance(value, str) or len(value) <= 200
+    if isinstance(value, (tuple, list)) and len(value) <= 16:
+        return all(_plain(v) for v in value)
+    return False
+
+
+_NOT = object()
+
+
+def _top_statements(body) -> List[ast.stmt]:
+    """Top-level statements, including those inside a top-level ``if``/``try`` (optional imports)."""
+    out = []
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, ast.If):
+            stack.extend(reversed(node.body + node.orelse))
+        elif isinstance(node, ast.Try):
+            stack.extend(reversed(node.body + node.orelse + node.finalbody
+                                  + [s for h in node.handlers for s in h.body]))
+    return out
+
+
+def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b"", light: bool = False) -> dict:
+    """The summary (see the module docstring) of ``tree``, the module named ``module``. ``light``:
+    only what a file asks about itself (its imports, functions, stars), for the prefilter."""
+    package = module if is_package else module.rpartition(".")[0]
+    imports: Dict[str, str] = {}
+    bound: Dict[str, int] = {}
+    assigned: Dict[str, ast.AST] = {}
+    functions: List[str] = []
+    classes: Dict[str, ast.ClassDef] = {}
+    stars: List[str] = []  # modules imported with ``from m import *``
+    for node in _top_statements(tree.body):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    imports[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    imports[top] = top
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve_from(node, package)
+            if base is None:
+                continue
+            for alias in node.names:
+                if alias.name == "*" and base and base not in stars:
+                    stars.append(base)
+                elif alias.name != "*":
+                    imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.append(node.name)
+            bound[node.name] = bound.get(node.name, 0) + 1
+        elif isinstance(node, ast.ClassDef):
+            classes[node.name] = node
+            bound[node.name] = bound.get(node.name, 0) + 1
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    bound[target.id] = bound.get(target.id, 0) + 1
+                    assigned[target.id] = node.value
+
+    def qualify(name: Optional[str]) -> Optional[str]:
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        if head in imports:
+            return imports[head] + ("." + rest if rest else "")
+        if head in classes or head in functions or head in assigned or stars:
+            return f"{module}.{name}"  # with a star import: the index looks through it (``stars``)
+        return None
+
+    if light:
+        return {"format": FORMAT, "module": module, "imports": imports, "functions": functions, "stars": stars}
+    aliases: Dict[str, str] = {}
+    constants: Dict[str, object] = {}
+    instances: Dict[str, list] = {}
+    segment = _Segments(source)
+    for name, value in assigned.items():
+        if bound.get(name) != 1 or name in imports:
+            continue
+        if isinstance(value, (ast.Name, ast.Attribute)):
+            target = qualify(_dotted(value))
+            if target is not None and target != f"{module}.{name}":
+                aliases[name] = target
+            continue
+        literal = _literal(value)
+        if literal is not _NOT:
+            constants[name] = literal
+        elif isinstance(value, ast.Call):
+            callee = qualify(_dotted(value.func))
+            text = segment(value) if callee is not None else None
+            if text is not None and len(text) <= 500:
+                instances[name] = [callee, text]
+    return {
+        "format": FORMAT,
+        "module": module,
+        "imports": imports,
+        "aliases": aliases,
+        "constants": constants,
+        "instances": instances,
+        "functions": functions,
+        "defined": sorted(set(functions) | set(classes) | set(assigned)),
+        "stars": stars,
+        "classes": {name: _class_summary(node, qualify) for name, node in classes.items()},
+        # only a module that calls .apply( can hold one (most do not: the walk is skipped)
+        "applications": _applications(tree, module, qualify, source) if b".apply(" in source else [],
+    }
+
+
+class _Segments:
+    """The source text of a node, from the byte offsets CPython records (``ast.get_source_segment``
+    splits the whole source again on every call: a tenth of a second per call on a large module)."""
+
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+        self.starts = None
+
+    def __call__(self, node: ast.AST):
+        if not self.source or getattr(node, "end_lineno", None) is None:
+            return None
+        if self.starts is None:
+            self.starts = [0]
+            for line in self.source.splitlines(keepends=True):
+                self.starts.append(self.starts[-1] + len(line))
+        try:
+            start = self.starts[node.lineno - 1] + node.col_offset
+            end = self.starts[node.end_lineno - 1] + node.end_col_offset
+            return self.source[start:end].decode("utf-8")
+        except (IndexError, UnicodeDecodeError):
+            return None
+
+
+def _resolve_from(node: ast.ImportFrom, package: str) -> Optional[str]:
+    if not node.level:
+        return node.module or ""
+    parts = package.split(".") if package else []
+    if node.level - 1 > len(parts) or not parts:
+        return None
+    anchor = ".".join(parts[: len(parts) - (node.level - 1)])
+    return f"{anchor}.{node.module}" if node.module else anchor
+
+
+# the methods that build a class's layers and say what follows them (and the class body: Flax's fields)
+_BUILDING_METHODS = frozenset({"__init__", "setup", "build", "forward", "__call__", "call", "hybrid_forward"})
+
+
+def _class_summary(node: ast.ClassDef, qualify) -> dict:
+    calls = set()
+    parts = [item for item in node.body
+             if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) or item.name in _BUILDING_METHODS]
+    for func in _callees(parts):
+        name = qualify(_dotted(func))
+        if name is not None:
+            calls.add(name)
+    return {"bases": sorted(filter(None, (qualify(_dotted(b)) for b in node.bases))), "calls": sorted(calls)}
+
+
+_FIELDS: Dict[type, tuple] = {}
+
+
+def _callees(nodes) -> List[ast.AST]:
+    """The ``func`` of every call under ``nodes`` (a plain stack over the node fields: ``ast.walk``'s
+    generators cost several times more, and every class of every summarised module is walked)."""
+    out = []
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.Call:
+            out.append(node.func)
+        fields = _FIELDS.get(kind)
+        if fields is None:
+            fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return out
+
+
+def _applications(tree: ast.Module, module: str, qualify, source: bytes) -> List[List[str]]:
+    """``[function, class]`` for each ``x.apply(f)`` whose ``f`` and class of ``x`` are both known,
+    in the module's own code or a method of a top-level class (only scopes that hold an ``.apply(``
+    line are walked)."""
+    found = set()
+    lines = {number for number, text in enumerate(source.splitlines(), 1) if b".apply(" in text}
+
+    def holds(node) -> bool:
+        end = getattr(node, "end_lineno", None) or node.lineno
+        return any(node.lineno <= line <= end for line in lines)
+
+    # (scope body, the class a method belongs to): the module, then every method and function
+    scopes = [(tree, None)]
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and holds(node):
+            scopes.extend((item, node.name) for item in node.body
+                          if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and holds(item))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and holds(node):
+            scopes.append((node, None))
+    for scope, owner in scopes:
+        calls = []
+        instances: Dict[str, set] = {}
+        for node in _own_nodes(scope):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                cls = qualify(_dotted(node.value.func))
+                for target in node.targets:
+                    if isinstance(target, ast.Name) and cls is not None:
+                        instances.setdefault(target.id, set()).add(cls)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "apply" \
+                    and len(node.args) == 1 and not node.keywords:
+                calls.append(node)
+        for call in calls:
+            function = call.args[0]
+            if isinstance(function, ast.Call) and _dotted(function.func) in ("partial", "functools.partial") \
+                    and function.args:
+                function = function.args[0]
+            fn = qualify(_dotted(function)) if isinstance(function, ast.Name) else None
+            if fn is None:
+                continue
+            receiver = call.func.value
+            targets = set()
+            if isinstance(receiver, ast.Name) and receiver.id == "self" and owner is not None:
+                targets.add(f"{module}.{owner}")
+            elif isinstance(receiver, ast.Name):
+                targets = instances.get(receiver.id, set()) if len(instances.get(receiver.id, ())) == 1 else set()
+            elif isinstance(receiver, ast.Call):
+                cls = qualify(_dotted(receiver.func))
+                if cls is not None:
+                    targets.add(cls)
+            for target in targets:
+                found.add((fn, target))
+    return sorted([list(pair) for pair in found])
+
+
+def _own_nodes(scope):
+    """The nodes of a module or function body, not entering nested functions or classes."""
+    stack = list(scope.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                stack.append(child)

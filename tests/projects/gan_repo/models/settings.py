@@ -1,0 +1,5 @@
+from torch import nn
+
+HIDDEN_ACT = nn.ReLU
+
+INIT_STD = 1.0

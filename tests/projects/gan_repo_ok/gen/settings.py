@@ -1,0 +1,5 @@
+from torch import nn
+
+HIDDEN_ACT = nn.Tanh
+
+INIT_STD = 0.02

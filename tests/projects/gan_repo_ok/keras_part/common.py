@@ -1,0 +1,4 @@
+import keras
+
+SEEDS = keras.random.SeedGenerator(0)
+INIT = keras.initializers.GlorotUniform(seed=SEEDS)

@@ -1,0 +1,2 @@
+"""One place that picks the Keras the package uses."""
+from tensorflow import keras  # noqa: F401

@@ -1,0 +1,3 @@
+from .backend import keras
+
+SHARED_INIT = keras.initializers.GlorotUniform(seed=0)

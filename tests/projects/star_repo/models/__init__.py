@@ -1,0 +1,2 @@
+from .gan import *
+from .init import *

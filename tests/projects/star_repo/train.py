@@ -1,0 +1,4 @@
+from models import *
+
+generator = Generator()
+generator.apply(weights_init_normal)

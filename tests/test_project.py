@@ -1,0 +1,195 @@
+"""Project scope: a bug completed by another module of the project is found at its init call.
+
+The projects under ``tests/projects/`` are shaped like research repositories: an init helper in
+``utils/init.py`` applied in ``train.py`` to a ReLU network of ``models/net.py``; a block class of
+one module initialised by a model of another; an activation alias and string constants in a
+settings module; a ``src/`` layout whose package re-exports Keras (``from .backend import
+keras``); models and helpers reached through ``from models import *``. Each positive line
+carries ``# expect: CODE``; ``gan_repo_ok`` holds the correct look-alikes (a Tanh network under
+Xavier, He under ReLU, the DCGAN tutorial's class-name branches applied to a generator of another
+module, a shared initialiser seeded by a SeedGenerator) and must stay silent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, cli_json, expected_findings, run_cli
+from initlint.cache import Cache
+from initlint.ftypes import Settings
+from initlint.project import Projects
+from initlint.project.layout import module_names, project_root
+from initlint.project.summary import summarise
+from initlint.runner import check_paths
+
+PROJECTS = ROOT / "tests" / "projects"
+NAMES = sorted(p.name for p in PROJECTS.iterdir() if p.is_dir())
+DEFAULT = Settings()
+
+
+def expectations(project: Path):
+    out = set()
+    for path in sorted(project.rglob("*.py")):
+        for line, code in expected_findings(path):
+            out.add((path.relative_to(project).as_posix(), line, code))
+    return out
+
+
+def cli_findings(project: Path, *args: str):
+    document = cli_json("--isolated", "--no-cache", *args, cwd=project)
+    assert document["errors"] == []
+    return {(Path(f["path"]).as_posix(), f["line"], f["code"]) for f in document["findings"]}, document
+
+
+def test_the_projects_are_there():
+    assert {"gan_repo", "gan_repo_ok", "keras_src", "star_repo"} <= set(NAMES)
+    assert expectations(PROJECTS / "gan_repo") and expectations(PROJECTS / "keras_src")
+    assert not expectations(PROJECTS / "gan_repo_ok")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("name", NAMES)
+def test_the_cli_finds_what_other_modules_complete(name, jobs):
+    project = PROJECTS / name
+    found, _ = cli_findings(project, "--jobs", jobs, ".")
+    assert found == expectations(project)
+
+
+@pytest.mark.parametrize("name", ["gan_repo", "keras_src", "star_repo"])
+def test_each_file_alone_misses_them(name):
+    """The same bugs, checked file by file (``--no-project``): what project scope adds."""
+    project = PROJECTS / name
+    found, _ = cli_findings(project, "--no-project", ".")
+    assert not found & expectations(project)
+
+
+def test_the_finding_names_the_file_that_completes_it():
+    _, document = cli_findings(PROJECTS / "gan_repo", ".")
+    messages = {Path(f["path"]).as_posix(): f["message"] for f in document["findings"]}
+    assert "xavier_uniform_ on conv (Conv2d) in models/net.py:8, which is followed by relu" in messages["utils/init.py"]
+    assert "on conv (Conv2d) in models/blocks.py:9, which is followed by relu" in messages["models/generator.py"]
+
+
+def test_a_changed_file_alone_is_checked_with_its_project():
+    """What pre-commit does: only the changed helper is named; train.py and models/net.py, which
+    complete its bug, are read from the project all the same."""
+    project = PROJECTS / "gan_repo"
+    found, _ = cli_findings(project, "utils/init.py")
+    assert found == {f for f in expectations(project) if f[0] == "utils/init.py"}
+    found, _ = cli_findings(project, "train.py", "models/net.py")
+    assert found == set()
+
+
+def test_from_another_working_directory_the_project_is_found_by_its_marker():
+    found, _ = cli_findings(ROOT, "tests/projects/gan_repo/utils/init.py")
+    assert found == {("tests/projects/gan_repo/utils/init.py", 6, "INI201")}
+
+
+def _copy(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copytree(PROJECTS / name, target, ignore=shutil.ignore_patterns(".initlint_cache", "__pycache__"))
+    return target
+
+
+def _codes(reports):
+    return {(Path(r.path).name, f.line, f.code) for r in reports for f in r.findings}
+
+
+def test_changing_a_module_rechecks_the_files_it_completes(tmp_path):
+    project = _copy(tmp_path, "gan_repo")
+    helper = str(project / "utils" / "init.py")
+    directory = str(tmp_path / "cache")
+
+    def run():
+        return _codes(check_paths([helper], DEFAULT, jobs=1, isolate=False, cache=Cache.open(directory, DEFAULT)))
+
+    assert run() == {("init.py", 6, "INI201")}
+    assert run() == {("init.py", 6, "INI201")}  # warm: from the cache
+    net = project / "models" / "net.py"
+    net.write_text(net.read_text().replace("F.relu(", "F.tanh("))
+    assert run() == set()  # the network the helper reaches is no longer a ReLU network
+    net.write_text(net.read_text().replace("F.tanh(", "F.relu("))
+    assert run() == {("init.py", 6, "INI201")}
+    train = project / "train.py"
+    train.write_text(train.read_text().replace("net.apply(weights_init)\n", ""))
+    assert run() == set()  # nothing applies the helper any more
+
+
+def test_a_new_module_that_applies_the_helper_is_seen(tmp_path):
+    project = _copy(tmp_path, "gan_repo_ok")
+    directory = str(tmp_path / "cache")
+    helper = str(project / "utils" / "init.py")
+
+    def run():
+        return _codes(check_paths([helper], DEFAULT, jobs=1, isolate=False, cache=Cache.open(directory, DEFAULT)))
+
+    assert run() == set()
+    (project / "finetune.py").write_text("from models.relu_net import ReluNet\nfrom utils.init import weights_init\n\n"
+                                         "ReluNet().apply(weights_init)\n")
+    assert run() == {("init.py", 7, "INI201")}
+
+
+def test_layout_roots_and_module_names(tmp_path):
+    for relative in ("repo/pyproject.toml", "repo/src/pkg/__init__.py", "repo/src/pkg/sub/__init__.py",
+                     "repo/src/pkg/sub/mod.py", "repo/scripts/run.py", "repo/models/net.py"):
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+    root = str(tmp_path / "repo")
+    assert project_root(str(tmp_path / "repo" / "src" / "pkg" / "sub" / "mod.py")) == root
+    assert module_names(str(tmp_path / "repo" / "src" / "pkg" / "sub" / "mod.py"), root)[0] == "pkg.sub.mod"
+    assert module_names(str(tmp_path / "repo" / "src" / "pkg" / "__init__.py"), root)[0] == "pkg"
+    assert "models.net" in module_names(str(tmp_path / "repo" / "models" / "net.py"), root)
+    # an installed package is its own project: the walk up stops at site-packages
+    installed = tmp_path / "venv" / "lib" / "site-packages" / "lib1"
+    (installed / "sub").mkdir(parents=True)
+    (installed / "__init__.py").write_text("")
+    (installed / "sub" / "__init__.py").write_text("")
+    (installed / "sub" / "m.py").write_text("")
+    (tmp_path / "venv" / "pyproject.toml").write_text("")
+    assert project_root(str(installed / "sub" / "m.py")) == str(installed)
+
+
+def test_summaries_resolve_relative_imports_aliases_constants_and_applications():
+    import ast
+
+    source = (b"from . import backend\nfrom ..config import STD as std\nimport torch.nn as nn\n"
+              b"ACT = nn.ReLU\nSTD = 0.02\nNAME = 'relu'\nINIT = nn.init.normal_\n"
+              b"def init(m):\n    pass\n"
+              b"class Net(nn.Module):\n    def __init__(self):\n        self.fc = nn.Linear(2, 2)\n"
+              b"        self.apply(init)\n"
+              b"net = Net()\nnet.apply(init)\n")
+    summary = summarise(ast.parse(source), "pkg.models.net", False, source)
+    assert summary["imports"] == {"backend": "pkg.models.backend", "std": "pkg.config.STD", "nn": "torch.nn"}
+    assert summary["aliases"] == {"ACT": "torch.nn.ReLU", "INIT": "torch.nn.init.normal_"}
+    assert summary["constants"] == {"STD": 0.02, "NAME": "relu"}
+    assert summary["classes"]["Net"]["calls"] == ["torch.nn.Linear"]
+    assert summary["applications"] == [["pkg.models.net.init", "pkg.models.net.Net"]]
+
+
+def test_names_follow_reexports_through_the_project():
+    projects = Projects()
+    view = projects.view(str(PROJECTS / "keras_src" / "src" / "kpkg" / "model.py"))
+    assert view.module == "kpkg.model"
+    assert view.names("kpkg.backend.keras.layers.Dense") == ("tensorflow.keras.layers.Dense",)
+    assert view.constant("kpkg.config.KERNEL_INIT") == "glorot_uniform"
+    assert view.names("torch.nn.Linear") == ()  # not a project name: nothing is read
+    deps = view.dependencies()
+    assert "src/kpkg/backend.py" in deps and "src/kpkg/config.py" in deps and "" in deps
+
+
+def test_the_language_server_checks_a_buffer_with_its_project():
+    """The editor's buffer (unsaved text) of the helper: the network and train script that complete
+    its bug are read from disk."""
+    from initlint.server import check_buffer
+
+    path = PROJECTS / "gan_repo" / "utils" / "init.py"
+    outcome = check_buffer(path.read_text(), str(path), DEFAULT)
+    assert [(f.line, f.code) for f in outcome.findings] == [(6, "INI201")]
+    assert "in models/net.py:8" in outcome.findings[0].message
+    edited = path.read_text().replace("xavier_uniform_", "kaiming_uniform_")
+    assert check_buffer(edited, str(path), DEFAULT).findings == ()
