@@ -117,7 +117,8 @@ def _check(args: argparse.Namespace) -> int:
         for error in result.errors:
             print(f"{error.path}: error: {error.message}", file=sys.stderr)
         if not result.reports and not args.quiet:
-            print(f"initlint: warning: no Python files found in {' '.join(args.paths)}", file=sys.stderr)
+            print(f"initlint: warning: no Python files or notebooks found in {' '.join(args.paths)}",
+                  file=sys.stderr)
         elif not args.quiet:
             print(summary(result), file=sys.stderr)
     if args.exit_zero:

@@ -269,8 +269,9 @@ def _check_source(source, path: str, settings: Settings, noqa: bool, prefilter: 
 
 
 def check_file(path: str, settings: Optional[Settings] = None, cache=None, prefilter: bool = True) -> FileReport:
-    """Check one file; every failure becomes a ``FileError``, never an exception. ``cache``: a
-    ``cache.Cache`` that answers for content it has seen checked and learns the rest."""
+    """Check one file (a ``.ipynb`` notebook too); every failure becomes a ``FileError``, never an
+    exception. ``cache``: a ``cache.Cache`` that answers for content it has seen checked and learns
+    the rest."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -283,7 +284,12 @@ def check_file(path: str, settings: Optional[Settings] = None, cache=None, prefi
         if cached is not None:
             return cached
     try:
-        report = FileReport(path, tuple(check_source(data, path, settings, prefilter=prefilter)))
+        if path.endswith(".ipynb"):  # a notebook: its code cells as one program (notebook.py)
+            from .notebook import check_notebook
+
+            report = check_notebook(data, path, settings, prefilter)
+        else:
+            report = FileReport(path, tuple(check_source(data, path, settings, prefilter=prefilter)))
     except SourceError as exc:
         report = FileReport(path, error=FileError(path, str(exc)))
     except RecursionError:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import total_ordering
 from typing import FrozenSet, Optional, Tuple
 
 
-@dataclass(frozen=True, order=True)
+@total_ordering
+@dataclass(frozen=True)
 class Finding:
-    """One problem at one place. Lines and columns are 1-based, as printed."""
+    """One problem at one place. Lines and columns are 1-based, as printed. In a notebook, ``cell``
+    is the cell's number (1-based, every cell counted, as in the file's ``cells`` list) and the line
+    is the line within that cell; findings sort by path, cell, line, column."""
 
     path: str
     line: int
@@ -19,23 +23,42 @@ class Finding:
     name: str = field(compare=False)
     message: str = field(compare=False)
     framework: str = field(compare=False, default="")
+    cell: Optional[int] = None
+
+    def _order(self) -> tuple:
+        return self.path, self.cell or 0, self.line, self.column, self.end_line, self.end_column, self.code
+
+    def __lt__(self, other: "Finding") -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return self._order() < other._order()
 
     def to_json(self) -> dict:
-        return asdict(self)
+        document = asdict(self)
+        if self.cell is None:  # a .py file's finding: the documented fields only
+            del document["cell"]
+        return document
 
     def text(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}"
+        where = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.path}:{where}{self.line}:{self.column}: {self.code} {self.message}"
 
 
 @dataclass(frozen=True)
 class FileError:
-    """A file that could not be checked (does not parse, not UTF-8, unreadable...)."""
+    """A file that could not be checked (does not parse, not UTF-8, unreadable...). ``cell``: a
+    notebook whose cells were checked except this one (the first that does not parse) and any
+    others the message names."""
 
     path: str
     message: str
+    cell: Optional[int] = None
 
     def to_json(self) -> dict:
-        return asdict(self)
+        document = asdict(self)
+        if self.cell is None:
+            del document["cell"]
+        return document
 
 
 @dataclass(frozen=True)
