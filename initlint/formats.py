@@ -321,8 +321,8 @@ def format_github(result: CheckResult) -> str:
             ("endLine", end_line), ("endColumn", end_column), ("title", f"{f.code} {f.name}{where}"),
         ], f.message))
     for error in result.errors:
-        out.append(_command("error", [("file", _github_path(error.path)), ("title", "initlint: file not checked")],
-                            error.message))
+        title = "initlint: file not checked" if error.cell is None else f"initlint: cell {error.cell} not checked"
+        out.append(_command("error", [("file", _github_path(error.path)), ("title", title)], error.message))
     return "".join(out)
 
 

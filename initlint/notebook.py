@@ -240,10 +240,13 @@ def _is_magic_line(line: str) -> bool:
 
 def _is_automagic(line: str) -> bool:
     match = _AUTOMAGIC.match(line)
-    if match is None:
+    if match is None or keyword.iskeyword(match.group("arg")):
         return False
-    argument = match.group("arg")
-    return not (keyword.iskeyword(argument) or argument in ("match", "case", "type", "_"))
+    try:  # ``cd -x`` is Python (cd minus x): IPython would run it so if ``cd`` were a variable
+        _compile(line.strip(), "line")
+    except (SyntaxError, ValueError):
+        return True
+    return False
 
 
 def _pass(line: str) -> str:
@@ -374,8 +377,10 @@ def _map_finding(finding: Finding, program: Program) -> Finding:
                    finding.message, finding.framework, cell)
 
 
-def _broken_error(path: str, broken: Sequence[CellSyntaxError]) -> FileError:
-    if len(broken) == 1:
+def _broken_error(path: str, broken: Sequence[CellSyntaxError], cells: int) -> FileError:
+    if len(broken) == cells:
+        head = "no code cell parses" if cells > 1 else "its code cell does not parse"
+    elif len(broken) == 1:
         head = "a cell does not parse (the other cells were checked)"
     else:
         head = f"{len(broken)} cells do not parse (the other cells were checked)"
@@ -398,7 +403,10 @@ def check_notebook(data: bytes, path: str, settings: Optional[Settings] = None, 
         raise SourceError(f"its code cells are {large}")
     findings = check_source(program.text, path, settings, prefilter=prefilter) if program.text.strip() else []
     mapped = tuple(sorted(_map_finding(finding, program) for finding in findings))
-    return FileReport(path, mapped, _broken_error(path, program.broken) if program.broken else None)
+    error = None
+    if program.broken:
+        error = _broken_error(path, program.broken, sum(1 for cell in notebook.code_cells if cell.source.strip()))
+    return FileReport(path, mapped, error)
 
 
 # --- fixing ---------------------------------------------------------------------------------------------

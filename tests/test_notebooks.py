@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import io
 import json
+import os
 import pickle
 import re
 import shutil
@@ -21,7 +22,10 @@ import tokenize
 from pathlib import Path
 from typing import List, Tuple
 
+import hypothesmith
 import pytest
+
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import DATA, EXPECT_RE, run_cli, write
 import initlint.engine as engine
@@ -30,6 +34,7 @@ from initlint.cache import Cache
 from initlint.engine import SourceError, check_file
 from initlint.formats import CheckResult, format_github, format_json, sarif_document
 from initlint.ftypes import Settings
+from initlint.noqa import physical_lines
 from initlint.notebook import build_program, load_notebook, mask_cell
 from initlint.notebook_fix import fix_notebook
 from initlint.runner import check_paths
@@ -166,6 +171,12 @@ def test_two_broken_cells_are_both_named(tmp_path):
     assert "cell 4, line 1" in found.error.message and [f.cell for f in found.findings] == [3]
 
 
+def test_a_notebook_whose_only_code_cell_does_not_parse(tmp_path):
+    text = (NOTEBOOKS / "r_kernel.ipynb").read_text(encoding="utf-8").replace('"R"', '"python"')
+    found = check_file(str(write(tmp_path / "nb.ipynb", text)))
+    assert found.error.cell == 1 and found.error.message.startswith("its code cell does not parse: cell 1, line 3")
+
+
 def test_noqa_in_a_cell(tmp_path):
     path = NOTEBOOKS / "magics_positions.ipynb"
     assert (2, 12) not in {(f.cell, f.line) for f in report(path).findings}
@@ -196,7 +207,8 @@ MAGIC_LINES = [
 PYTHON_LINES = [
     "x = a % b", "ratio = 10 % 3  # why?", 'print("what?")', "pip = 3", "cd = 'x'", "time.sleep(1)",
     "pip.main(['install', 'x'])", "d = {'k': 1}  # ok?", "matplotlib.use('Agg')", "run(x)", "env['A'] = '1'",
-    "x = 3 if time else 4", "timeit(lambda: 1)", "get_ipython().system('ls')", "x != y", "cd -1",
+    "x = 3 if time else 4", "timeit(lambda: 1)", "get_ipython().system('ls')", "x != y", "cd -1", "cd -x",
+    "run -x", "env .keys()",
 ]
 
 
@@ -238,6 +250,28 @@ def test_a_magic_in_a_block_keeps_the_block_valid_and_a_continued_magic_is_maske
     compile("".join(masked), "cell", "exec")
 
 
+EXAMPLES = int(os.environ.get("INITLINT_FUZZ_EXAMPLES", "60"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(hypothesmith.from_grammar())
+def test_python_is_never_masked(source):
+    """Whatever CPython parses is Python in a cell too: masking touches only what it cannot parse."""
+    lines = physical_lines(source)
+    masked, flags = mask_cell(lines)
+    assert masked == lines and not any(flags)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.text(alphabet="%!?;,/ \t\\'\"#()[]{}=xyzpi0123:.\r", max_size=30), max_size=8))
+def test_masking_never_moves_a_line(lines):
+    lines = [line + "\n" for line in lines]
+    masked, flags = mask_cell(lines)
+    assert len(masked) == len(lines) == len(flags)
+    for before, after, flag in zip(lines, masked, flags):
+        assert after == before if not flag else after.strip() in ("", "pass")
+
+
 # --- output formats -----------------------------------------------------------------------------------
 
 def _result(*names: str) -> CheckResult:
@@ -277,6 +311,7 @@ def test_sarif_and_github_point_into_the_notebook_file_where_the_code_is():
         assert entry["properties"]["cell"] == finding.cell and entry["properties"]["cellLine"] == finding.line
         assert f"line={region['startLine']},col={region['startColumn']}," in command
         assert f"(cell {finding.cell}%2C line {finding.line})" in command
+    assert "::error file=" in format_github(result) and "title=initlint: cell 2 not checked::" in format_github(result)
     notification = document["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]
     assert "cell 2, line 1" in notification["message"]["text"]
 
