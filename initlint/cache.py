@@ -111,10 +111,11 @@ class Cache:
 
     directory: str
     run: str
+    settings: Settings = Settings()  # for the per-file ignores, which depend on the path
 
     @classmethod
     def open(cls, directory: str, settings: Settings) -> "Cache":
-        cache = cls(os.path.abspath(directory), run_key(settings))
+        cache = cls(os.path.abspath(directory), run_key(settings), settings)
         cache._prepare()
         return cache
 
@@ -130,6 +131,8 @@ class Cache:
         digest = hashlib.blake2b(data, digest_size=20)
         digest.update(b"\0" + (package_of(path) or "").encode("utf-8", "surrogateescape"))
         digest.update(b"\0" + (b"test" if is_test_file(path) else b""))
+        # the same text under another path may have other per-file ignores
+        digest.update(b"\0" + ",".join(sorted(self.settings.ignored_here(path))).encode())
         if path.endswith(".ipynb"):  # the same bytes read as a notebook, not as Python
             digest.update(b"\0notebook")
         return digest.hexdigest()
@@ -143,9 +146,11 @@ class Cache:
             with open(self._entry(key), "rb") as handle:
                 entry = json.loads(handle.read())
             # a notebook's entry also holds cell numbers: its findings' last field, its error's "cell"
-            error = FileError(path, entry["error"], entry.get("cell")) if "error" in entry else None
-            if error is not None and "findings" not in entry:
-                return FileReport(path, error=error)
+            error = None
+            if "error" in entry:
+                error = FileError(path, entry["error"], *entry.get("at", ()), cell=entry.get("cell"))
+                if "findings" not in entry:
+                    return FileReport(path, error=error)
             return FileReport(path, tuple(Finding(path, *fields) for fields in entry["findings"]), error)
         except (OSError, ValueError, TypeError, KeyError):  # absent, or not an entry we wrote
             return None
@@ -154,12 +159,12 @@ class Cache:
         """Remember ``report`` (a file that was checked, or that did not parse) under ``key``."""
         entry = {}
         if report.error is not None:
-            entry["error"] = report.error.message
+            entry.update({"error": report.error.message, "at": [report.error.line, report.error.column]})
             if report.error.cell is not None:  # a notebook with a cell that does not parse: checked but for it
                 entry["cell"] = report.error.cell
         if report.error is None or report.error.cell is not None:
-            entry["findings"] = [[f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message, f.framework]
-                                 + ([f.cell] if f.cell is not None else []) for f in report.findings]
+            entry["findings"] = [[f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message, f.framework,
+                                  f.fix] + ([f.cell] if f.cell is not None else []) for f in report.findings]
         target = self._entry(key)
         try:
             os.makedirs(os.path.dirname(target), exist_ok=True)

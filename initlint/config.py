@@ -11,7 +11,7 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -21,7 +21,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 from .ftypes import Settings
 
 SELECTOR_RE = re.compile(r"^INI\d{0,3}$")
-CORE_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "jobs")
+CORE_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "jobs", "per-file-ignores")
 # a rule option is a kebab-case name in backticks in the rule's "## Options" section, e.g.
 # "- `scale-ratio-threshold` (default 10): ..."
 _OPTION_NAME_RE = re.compile(r"`([a-z][a-z0-9]*(?:-[a-z0-9]+)*)`")
@@ -74,20 +74,69 @@ def known_option_names() -> FrozenSet[str]:
     return frozenset(name for rule in all_rules() for name in _OPTION_NAME_RE.findall(rule.doc_section("Options")))
 
 
+def _known_codes() -> Dict[str, str]:
+    """Every documented code (static rules and the runtime checks) by its kebab-case name."""
+    from .docs import all_entries
+
+    return {entry.name: entry.code for entry in all_entries()}
+
+
 def parse_selectors(values: Iterable[str], what: str) -> FrozenSet[str]:
-    """Codes or code prefixes (``INI``, ``INI2``, ``INI201``), comma-separated or as a list."""
+    """Codes, code prefixes or rule names (``INI``, ``INI2``, ``INI201``, ``xavier-under-relu``),
+    comma-separated or as a list. A selector that matches no code is an error (as in ruff), not a
+    selection that silently runs nothing."""
     selectors = set()
     for value in values:
         if not isinstance(value, str):
             raise ConfigError(f"{what}: expected rule codes as strings, got {value!r}")
         for part in value.split(","):
-            part = part.strip().upper()
+            part = part.strip()
             if not part:
                 continue
+            by_name = _known_codes()
+            if part.lower() in by_name:
+                part = by_name[part.lower()]
+            part = part.upper()
             if not SELECTOR_RE.match(part):
-                raise ConfigError(f"{what}: {part!r} is not an initlint code or code prefix (e.g. INI, INI2, INI201)")
+                raise ConfigError(f"{what}: {part!r} is not an initlint code, code prefix or rule name "
+                                  "(e.g. INI, INI2, INI201, xavier-under-relu)")
+            if not any(code.startswith(part) for code in by_name.values()):
+                raise ConfigError(f"{what}: {part!r} selects no rule (`initlint rules` lists them)")
             selectors.add(part)
     return frozenset(selectors)
+
+
+def runtime_only(selectors: Iterable[str]) -> List[str]:
+    """The selectors that name only runtime checks (INI6xx), which ``initlint check`` never reports."""
+    from .rule import all_rules
+
+    static = [rule.code for rule in all_rules()]
+    return sorted(s for s in selectors if len(s) > len("INI") and not any(code.startswith(s) for code in static))
+
+
+def parse_per_file_ignores(table, what: str) -> Tuple[Tuple[str, FrozenSet[str]], ...]:
+    """``{"tests/*" = ["INI3"], ...}`` (TOML) or ``["tests/*:INI3,INI401", ...]`` (flake8's flag
+    syntax) -> sorted ``(glob, codes)`` pairs."""
+    pairs: Dict[str, FrozenSet[str]] = {}
+    if isinstance(table, Mapping):
+        items = list(table.items())
+    elif isinstance(table, (list, tuple)):
+        items = []
+        for entry in table:
+            if not isinstance(entry, str) or ":" not in entry:
+                raise ConfigError(f"{what}: expected GLOB:CODES (e.g. 'tests/*:INI3'), got {entry!r}")
+            pattern, _, codes = entry.rpartition(":")
+            items.append((pattern.strip(), codes))
+    else:
+        raise ConfigError(f"{what}: expected a table of glob = [codes], got {table!r}")
+    for pattern, codes in items:
+        if not isinstance(pattern, str) or not pattern:
+            raise ConfigError(f"{what}: an empty glob")
+        values = [codes] if isinstance(codes, str) else codes
+        if not isinstance(values, list) and not isinstance(values, tuple):
+            raise ConfigError(f"{what}: {pattern!r}: expected a list of codes, got {codes!r}")
+        pairs[pattern] = pairs.get(pattern, frozenset()) | parse_selectors(values, f"{what} {pattern!r}")
+    return tuple(sorted(pairs.items()))
 
 
 def _string_list(table: Mapping, key: str, where: str) -> Tuple[str, ...]:
@@ -134,6 +183,7 @@ def config_from_table(table: Mapping, where: str = "[tool.initlint]") -> Config:
         extend_select=parse_selectors(_string_list(table, "extend-select", where), f"{where} extend-select"),
         ignore=parse_selectors(_string_list(table, "ignore", where), f"{where} ignore"),
         options=tuple(sorted(options.items())),
+        per_file_ignores=parse_per_file_ignores(table.get("per-file-ignores", {}), f"{where} per-file-ignores"),
     )
     exclude = _string_list(table, "exclude", where) + _string_list(table, "extend-exclude", where)
     jobs = parse_jobs(table["jobs"], f"{where} jobs") if "jobs" in table else None
@@ -169,6 +219,7 @@ def apply_overrides(
     ignore: Optional[Sequence[str]] = None,
     exclude: Optional[Sequence[str]] = None,
     jobs: Optional[int] = None,
+    per_file_ignores: Optional[Sequence[str]] = None,
 ) -> Config:
     """Command-line flags over the file: ``--select`` replaces the configured selection;
     ``--extend-select``, ``--ignore`` and ``--exclude`` add to it; ``--jobs`` replaces."""
@@ -179,6 +230,11 @@ def apply_overrides(
         settings = replace(settings, extend_select=settings.extend_select | parse_selectors(extend_select, "--extend-select"))
     if ignore is not None:
         settings = replace(settings, ignore=settings.ignore | parse_selectors(ignore, "--ignore"))
+    if per_file_ignores:
+        merged = dict(settings.per_file_ignores)
+        for pattern, codes in parse_per_file_ignores(list(per_file_ignores), "--per-file-ignores"):
+            merged[pattern] = merged.get(pattern, frozenset()) | codes
+        settings = replace(settings, per_file_ignores=tuple(sorted(merged.items())))
     return replace(
         config,
         settings=settings,

@@ -44,7 +44,13 @@ def too_large(size: int) -> Optional[str]:
 
 
 class SourceError(Exception):
-    """The source cannot be checked: it does not decode or does not parse."""
+    """The source cannot be checked: it does not decode or does not parse. ``line``/``column``
+    (1-based) say where, when the parser said."""
+
+    def __init__(self, message: str, line: Optional[int] = None, column: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
 
 
 @lru_cache(maxsize=64)
@@ -57,7 +63,7 @@ def might_hold_findings(source, settings: Optional[Settings] = None, path: str =
     """Can ``source`` (``str`` or ``bytes``) hold a finding of the rules that run on ``path``?
     Decided from the text (and from CPython's ``tree`` of it, when given) without libcst; False
     means it certainly cannot (see ``prefilter.py``)."""
-    rules = _enabled_rules(settings or Settings())
+    rules = _enabled_rules((settings or Settings()).for_path(path))
     if is_test_file(path):
         rules = tuple(rule for rule in rules if not rule.skip_test_files)
     return prefilter_for(tuple(type(rule) for rule in rules))(source, package_of(path), tree)
@@ -88,7 +94,7 @@ def parse(source) -> cst.Module:
             return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:  # CPython accepted it (syntax_check): libcst's own limit
         raise SourceError(f"libcst cannot parse it (CPython can): at line {exc.raw_line}, "
-                          f"column {exc.raw_column + 1}") from None
+                          f"column {exc.raw_column + 1}", exc.raw_line, exc.raw_column + 1) from None
     except (UnicodeDecodeError, LookupError) as exc:
         raise SourceError(f"cannot decode: {exc}") from None
     except RecursionError:
@@ -104,7 +110,8 @@ def syntax_check(source, path: str) -> ast.Module:
             warnings.simplefilter("ignore")
             return compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
-        raise SourceError(f"syntax error at line {exc.lineno}, column {exc.offset}: {exc.msg}") from None
+        raise SourceError(f"syntax error at line {exc.lineno}, column {exc.offset}: {exc.msg}",
+                          exc.lineno, exc.offset) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise SourceError(f"cannot parse: {exc}") from None
     except (RecursionError, MemoryError):
@@ -141,6 +148,7 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
                     code: Optional[str] = None) -> list:
     """``(rule, report, finding)`` for every report that survives ``# noqa``, positioned. ``code``:
     the module's text, when the caller has it (``module.code`` regenerates it from the tree)."""
+    settings = settings.for_path(path)
     rules = _enabled_rules(settings)
     if is_test_file(path):
         rules = tuple(rule for rule in rules if not rule.skip_test_files)
@@ -158,8 +166,9 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
         if where is None or suppress(where[0][0], rule.code):
             continue
         (line, column), (end_line, end_column) = where
+        fix = rule.fix_safety if report.fix is not None else None
         finding = Finding(path, line, column + 1, end_line, end_column + 1,
-                          rule.code, rule.name, rule.format(report), report.framework)
+                          rule.code, rule.name, rule.format(report), report.framework, fix)
         located.append((rule, report, finding))
     return located
 
@@ -201,7 +210,7 @@ def _within_libcsts_reach(source, tree: ast.Module) -> None:
 
 def _too_flat(what: str, line: int) -> None:
     raise SourceError(f"too deeply nested to parse: {what} at line {line} (libcst's parser takes up to "
-                      f"{MAX_FLAT_TERMS:,})")
+                      f"{MAX_FLAT_TERMS:,})", line, 1)
 
 
 def _text(source, module: cst.Module) -> str:
@@ -268,6 +277,16 @@ def _check_source(source, path: str, settings: Settings, noqa: bool, prefilter: 
     return check_module(module, path, settings, noqa, _text(source, module) if noqa else None)
 
 
+def report_of(data: bytes, path: str, settings: Optional[Settings] = None, prefilter: bool = True) -> FileReport:
+    """The report of a file whose bytes are ``data``: a ``.ipynb`` notebook as the program of its
+    code cells (``notebook.py``), any other file as Python. Raises ``SourceError`` as ``check_source``."""
+    if path.endswith(".ipynb"):
+        from .notebook import check_notebook
+
+        return check_notebook(data, path, settings, prefilter)
+    return FileReport(path, tuple(check_source(data, path, settings, prefilter=prefilter)))
+
+
 def check_file(path: str, settings: Optional[Settings] = None, cache=None, prefilter: bool = True) -> FileReport:
     """Check one file (a ``.ipynb`` notebook too); every failure becomes a ``FileError``, never an
     exception. ``cache``: a ``cache.Cache`` that answers for content it has seen checked and learns
@@ -284,14 +303,9 @@ def check_file(path: str, settings: Optional[Settings] = None, cache=None, prefi
         if cached is not None:
             return cached
     try:
-        if path.endswith(".ipynb"):  # a notebook: its code cells as one program (notebook.py)
-            from .notebook import check_notebook
-
-            report = check_notebook(data, path, settings, prefilter)
-        else:
-            report = FileReport(path, tuple(check_source(data, path, settings, prefilter=prefilter)))
+        report = report_of(data, path, settings, prefilter)
     except SourceError as exc:
-        report = FileReport(path, error=FileError(path, str(exc)))
+        report = FileReport(path, error=FileError(path, str(exc), exc.line, exc.column))
     except RecursionError:
         return FileReport(path, error=FileError(path, "too deeply nested to analyse"))
     except Exception as exc:  # an internal error on one file must not lose the others

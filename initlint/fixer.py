@@ -43,6 +43,7 @@ class FixResult:
     error: Optional[str] = None
     unparsable: bool = False  # the error is the source's own (a check reports it too), not the fix's
     crashed: bool = False  # the process fixing it died
+    error_at: Tuple[Optional[int], Optional[int]] = (None, None)  # where the source stopped parsing, 1-based
 
     @property
     def error_is_the_checks(self) -> bool:
@@ -92,13 +93,34 @@ def _one_round(code: str, path: str, settings: Settings, unsafe: bool) -> Tuple[
         applied.append(finding)
     if not chosen:
         return code, []
+    return _apply(module, chosen, imports), applied
+
+
+def _apply(module: cst.Module, chosen: Dict[cst.CSTNode, cst.CSTNode], imports) -> str:
     new_module = module.visit(_Replace(chosen))
     if imports:
         context = CodemodContext()
         for module_name, name in imports:
             AddImportsVisitor.add_needed_import(context, module_name, name)
         new_module = AddImportsVisitor(context).transform_module(new_module)
-    return new_module.code, applied
+    return new_module.code
+
+
+def fix_one(code: str, path: str, settings: Optional[Settings], line: int, column: int, rule_code: str) -> Optional[str]:
+    """``code`` with the fix of one finding applied (the ``rule_code`` finding at ``line``:``column``,
+    1-based), whatever its safety: the user picked it, as an editor's quick fix. None when that
+    finding is not there or has no fix. The result is re-parsed, as every fix is."""
+    settings = settings or Settings()
+    with one_collection():
+        if not worth_parsing(code, path, settings):
+            return None
+        module = parse(code)
+        for rule, report, finding in located_reports(module, path, settings, code=code):
+            if (finding.line, finding.column, finding.code) == (line, column, rule_code) and report.fix is not None:
+                fixed = _apply(module, {report.fix.node: report.fix.replacement}, report.fix.imports)
+                _verify(fixed)
+                return fixed
+    return None
 
 
 def _overlaps(a, b) -> bool:
@@ -132,6 +154,7 @@ def _fix_source(code: str, path: str, settings: Settings, unsafe: bool) -> FixRe
             result.applied.extend(applied)
     except SourceError as exc:
         result.error = str(exc)
+        result.error_at = (exc.line, exc.column)
         result.unparsable = not produced
         return result
     except Exception as exc:  # a fix must never take the user's file down with it

@@ -49,6 +49,7 @@ class CheckResult:
     """Every file's report, in path order."""
 
     reports: Sequence[FileReport]
+    unsafe_fixes: bool = False  # does this run's --fix include unsafe fixes (what ``[*]`` and "fix" mean)
 
     @property
     def findings(self) -> List[Finding]:
@@ -70,8 +71,9 @@ class CheckResult:
 
 
 def format_text(result: CheckResult) -> str:
-    """``path:line:col: CODE message``, one finding a line (line and column 1-based)."""
-    return "".join(finding.text() + "\n" for finding in result.findings)
+    """``path:line:col: CODE [*] message``, one finding a line (line and column 1-based); ``[*]``:
+    the run's ``--fix`` would fix it."""
+    return "".join(finding.text(result.unsafe_fixes) + "\n" for finding in result.findings)
 
 
 def format_json(result: CheckResult) -> str:
@@ -237,7 +239,7 @@ def sarif_document(result: CheckResult) -> dict:
             "level": "error",
             "message": {"text": f"{error.path}: {error.message}"},
             "descriptor": {"id": NOT_CHECKED_ID, "index": 0},
-            "locations": [{"physicalLocation": {"artifactLocation": _artifact_location(error.path)}}],
+            "locations": [{"physicalLocation": _error_location(error)}],
         }
         for error in result.errors
     ]
@@ -277,6 +279,24 @@ def _file_region(finding: Finding) -> Tuple[int, int, int, int]:
     if finding.cell is None:
         return finding.line, finding.column, finding.end_line, finding.end_column
     return file_region(finding)
+
+
+def _error_position(error: FileError) -> Tuple[Optional[int], Optional[int]]:
+    """An error's line and column as SARIF and GitHub place it (in a notebook's stored text for an
+    error about one of its cells, as ``_file_region``)."""
+    if error.cell is not None and error.line is not None:
+        line, column, _, _ = file_region(Finding(error.path, error.line, error.column or 1, error.line,
+                                                 error.column or 1, "", "", "", cell=error.cell))
+        return line, column
+    return error.line, error.column
+
+
+def _error_location(error: FileError) -> dict:
+    location = {"artifactLocation": _artifact_location(error.path)}
+    line, column = _error_position(error)
+    if line is not None:
+        location["region"] = {"startLine": line, **({"startColumn": column} if column else {})}
+    return location
 
 
 def format_sarif(result: CheckResult) -> str:
@@ -322,7 +342,11 @@ def format_github(result: CheckResult) -> str:
         ], f.message))
     for error in result.errors:
         title = "initlint: file not checked" if error.cell is None else f"initlint: cell {error.cell} not checked"
-        out.append(_command("error", [("file", _github_path(error.path)), ("title", title)], error.message))
+        where = [("file", _github_path(error.path))]
+        line, column = _error_position(error)
+        if line is not None:
+            where += [("line", line)] + ([("col", column)] if column is not None else [])
+        out.append(_command("error", where + [("title", title)], error.message))
     return "".join(out)
 
 

@@ -23,6 +23,8 @@ class Finding:
     name: str = field(compare=False)
     message: str = field(compare=False)
     framework: str = field(compare=False, default="")
+    # "safe" (``--fix`` applies it), "unsafe" (only with ``--unsafe-fixes``) or None (no fix)
+    fix: Optional[str] = field(compare=False, default=None)
     cell: Optional[int] = None
 
     def _order(self) -> tuple:
@@ -39,26 +41,44 @@ class Finding:
             del document["cell"]
         return document
 
-    def text(self) -> str:
+    def fixable(self, unsafe: bool = False) -> bool:
+        """Would ``--fix`` (with ``--unsafe-fixes`` when ``unsafe``) apply a fix here?"""
+        return self.fix == "safe" or (unsafe and self.fix == "unsafe")
+
+    def text(self, unsafe_fixes: Optional[bool] = None) -> str:
+        """``path:line:col: CODE message`` (``path:cell N:line:col: …`` in a notebook); with
+        ``unsafe_fixes`` given, ``[*]`` before the message marks a finding the run's ``--fix`` would
+        fix (ruff's mark)."""
+        mark = "[*] " if unsafe_fixes is not None and self.fixable(unsafe_fixes) else ""
         where = f"cell {self.cell}:" if self.cell is not None else ""
-        return f"{self.path}:{where}{self.line}:{self.column}: {self.code} {self.message}"
+        return f"{self.path}:{where}{self.line}:{self.column}: {self.code} {mark}{self.message}"
 
 
 @dataclass(frozen=True)
 class FileError:
     """A file that could not be checked (does not parse, not UTF-8, unreadable...). ``cell``: a
-    notebook whose cells were checked except this one (the first that does not parse) and any
-    others the message names."""
+    notebook whose cells were checked except this one (the first that does not parse; ``line`` and
+    ``column`` are in it) and any others the message names."""
 
     path: str
     message: str
+    # where the file stopped being readable (a syntax error's position), 1-based; None: the file as a whole
+    line: Optional[int] = None
+    column: Optional[int] = None
     cell: Optional[int] = None
 
     def to_json(self) -> dict:
-        document = asdict(self)
-        if self.cell is None:
-            del document["cell"]
+        document = {"path": self.path, "line": self.line, "column": self.column, "message": self.message}
+        if self.cell is not None:
+            document["cell"] = self.cell
         return document
+
+    def text(self) -> str:
+        """``path:line:col: error: message``: the position problem matchers and editors jump to
+        (1:1 for a file that could not be read at all); ``path:cell N:line:col: error: …`` for a
+        notebook's cell."""
+        where = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.path}:{where}{self.line or 1}:{self.column or 1}: error: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,24 @@ class Settings:
     extend_select: FrozenSet[str] = frozenset()
     ignore: FrozenSet[str] = frozenset()
     options: Tuple[Tuple[str, object], ...] = ()  # sorted (name, value) pairs: hashable, picklable
+    # ``(glob, codes)`` pairs: in a file the glob matches, those codes or prefixes are ignored too
+    per_file_ignores: Tuple[Tuple[str, FrozenSet[str]], ...] = ()
+
+    def ignored_here(self, path: str) -> FrozenSet[str]:
+        """The per-file ignores that apply to ``path``."""
+        from .globs import path_matches
+
+        codes = frozenset()
+        for pattern, ignored in self.per_file_ignores:
+            if path_matches(path, (pattern,)):
+                codes |= ignored
+        return codes
+
+    def for_path(self, path: str) -> "Settings":
+        """These settings as they apply to ``path``: its per-file ignores folded into ``ignore``."""
+        if not self.per_file_ignores:
+            return self
+        return Settings(self.select, self.extend_select, self.ignore | self.ignored_here(path), self.options)
 
     def option(self, name: str, default=None):
         return dict(self.options).get(name, default)

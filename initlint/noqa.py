@@ -81,3 +81,35 @@ class NoqaFilter:
         if text is None:  # flake8 falls back to the physical line
             text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
         return suppresses(text, code)
+
+
+def add_noqa(code: str, line: int, rule_code: str) -> str:
+    """``code`` with ``rule_code`` suppressed on ``line`` (1-based): added to the ``# noqa:`` list
+    already in that line's token range, else ``  # noqa: CODE`` appended to the range's last
+    physical line (the one place a comment is a comment for every line of a continued statement or
+    a multi-line string). Unchanged when the line is already suppressed."""
+    lines = physical_lines(code)
+    mapping = line_mapping(code, lines)
+    text = mapping.get(line)
+    if text is not None and suppresses(text, rule_code):
+        return code
+    first = last = line
+    if text is not None:  # the range of physical lines that joined to ``text``
+        while first > 1 and mapping.get(first - 1) is text:
+            first -= 1
+        while mapping.get(last + 1) is text:
+            last += 1
+    for number in range(first, last + 1):
+        match = NOQA_INLINE_RE.search(lines[number - 1]) if number <= len(lines) else None
+        if match is not None and match.group("codes"):
+            current, start = lines[number - 1], match.start("codes")
+            codes = match.group("codes").rstrip(", \t\r\n")
+            lines[number - 1] = current[:start] + codes + "," + rule_code + current[start + len(codes):]
+            return "".join(lines)
+    if last > len(lines):
+        return code
+    current = lines[last - 1]
+    body = current.rstrip("\r\n")
+    ending = current[len(body):]
+    lines[last - 1] = f"{body}  # noqa: {rule_code}{ending}"
+    return "".join(lines)

@@ -37,7 +37,7 @@ import json
 import keyword
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple
 
@@ -84,10 +84,10 @@ def too_large(path: str, size: int) -> Optional[str]:
     return f"too large to check: {size / 2**20:.1f} MiB (the limit for notebooks is {MAX_NOTEBOOK_BYTES / 2**20:g} MiB)"
 
 
-def _not_a_notebook(why: str):
+def _not_a_notebook(why: str, line: Optional[int] = None, column: Optional[int] = None):
     from .engine import SourceError
 
-    return SourceError(f"not a notebook: {why}")
+    return SourceError(f"not a notebook: {why}", line, column)
 
 
 # --- reading ----------------------------------------------------------------------------------------
@@ -138,7 +138,8 @@ def load_notebook(text: str) -> Notebook:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _not_a_notebook(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        raise _not_a_notebook(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                              exc.lineno, exc.colno) from None
     except RecursionError:
         raise _not_a_notebook("JSON nested too deeply to read") from None
     if not isinstance(document, dict):
@@ -373,8 +374,7 @@ def _map_finding(finding: Finding, program: Program) -> Finding:
     end_cell, end_line, end_column = program.cell_position(finding.end_line, finding.end_column)
     if end_cell != cell:  # a node never spans cells (each parses alone); stay inside the start cell
         end_line, end_column = line, column
-    return Finding(finding.path, line, column, end_line, end_column, finding.code, finding.name,
-                   finding.message, finding.framework, cell)
+    return replace(finding, line=line, column=column, end_line=end_line, end_column=end_column, cell=cell)
 
 
 def _broken_error(path: str, broken: Sequence[CellSyntaxError], cells: int) -> FileError:
@@ -384,7 +384,9 @@ def _broken_error(path: str, broken: Sequence[CellSyntaxError], cells: int) -> F
         head = "a cell does not parse (the other cells were checked)"
     else:
         head = f"{len(broken)} cells do not parse (the other cells were checked)"
-    return FileError(path, f"{head}: " + "; ".join(error.text() for error in broken), broken[0].cell)
+    first = broken[0]
+    return FileError(path, f"{head}: " + "; ".join(error.text() for error in broken), first.line, first.column,
+                     first.cell)
 
 
 def check_notebook(data: bytes, path: str, settings: Optional[Settings] = None, prefilter: bool = True) -> FileReport:

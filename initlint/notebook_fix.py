@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Tuple
 
 from .fixer import FixResult, fix_source
@@ -204,8 +204,7 @@ def _confirm(notebook: Notebook, spliced: str, changes: Dict[int, str]) -> None:
 
 def _map_applied(finding: Finding, program: Program) -> Finding:
     cell, line, column = program.cell_position(finding.line, finding.column)
-    return Finding(finding.path, line, column, line, column, finding.code, finding.name, finding.message,
-                   finding.framework, cell)
+    return replace(finding, line=line, column=column, end_line=line, end_column=column, cell=cell)
 
 
 def fix_notebook(text: str, path: str, settings: Optional[Settings] = None, unsafe: bool = False) -> FixResult:

@@ -13,7 +13,6 @@ find. The output is sorted by path, so neither the cache nor the number of jobs 
 
 from __future__ import annotations
 
-import fnmatch
 import multiprocessing
 import os
 import stat
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Sequ
 
 from .engine import check_file, might_hold_findings
 from .ftypes import FileError, FileReport, Settings
+from .globs import path_matches
 from .notebook import too_large
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,18 +53,7 @@ def _norm(path: str) -> str:
 def is_excluded(path: str, patterns: Sequence[str]) -> bool:
     """A path matches an exclude glob by its name, by itself, or by any trailing part of its absolute
     path (``tests/fixtures`` excludes ``/repo/tests/fixtures``), as flake8 and ruff match."""
-    if not patterns:
-        return False
-    path = _norm(path)
-    candidates = {os.path.basename(path), path.replace(os.sep, "/"), os.path.abspath(path).replace(os.sep, "/")}
-    for pattern in patterns:
-        pattern = pattern.rstrip("/").replace(os.sep, "/")
-        if pattern.startswith("./"):
-            pattern = pattern[2:]
-        for candidate in candidates:
-            if fnmatch.fnmatchcase(candidate, pattern) or fnmatch.fnmatchcase(candidate, "*/" + pattern):
-                return True
-    return False
+    return bool(patterns) and path_matches(path, patterns)
 
 
 def _excluded_here_or_above(path: str, patterns: Sequence[str]) -> bool:
@@ -231,7 +220,8 @@ def _map_isolated(task: Callable, paths: Sequence[str], context, crashed: Callab
     return done
 
 
-def _map_in_workers(task: Callable, paths: Sequence[str], jobs: int, context, crashed: Callable) -> list:
+def _map_in_workers(task: Callable, paths: Sequence[str], jobs: int, context, crashed: Callable,
+                    progress: Optional[Callable[[int], None]] = None) -> list:
     """``task(chunk)`` (one result with a ``.path`` per file of the chunk) over ``paths`` in ``jobs``
     worker processes; the results in the order of ``paths``. The files of a worker that died are
     re-run one at a time (``_map_isolated``)."""
@@ -250,6 +240,8 @@ def _map_in_workers(task: Callable, paths: Sequence[str], jobs: int, context, cr
                     results[result.path] = result
             except Exception:  # BrokenProcessPool, or a result that would not pickle
                 suspects.extend(futures[future])
+            if progress is not None:
+                progress(len(results))
     if suspects:
         results.update(_map_isolated(task, sorted(suspects), context, crashed))
     return [results[path] for path in paths]
@@ -261,7 +253,7 @@ def resolve_jobs(jobs: Optional[int]) -> int:
 
 def check_paths(paths: Iterable[str], settings: Optional[Settings] = None, jobs: Optional[int] = 1,
                 exclude: Sequence[str] = (), isolate: bool = True, cache: "Optional[Cache]" = None,
-                prefilter: bool = True) -> List[FileReport]:
+                prefilter: bool = True, progress: Optional[Callable[[int, int], None]] = None) -> List[FileReport]:
     """One report per file under ``paths`` (and per path that could not be used), sorted by path.
 
     ``jobs``: processes to use; 0 or ``None`` means one per CPU; the output does not depend on it.
@@ -269,7 +261,8 @@ def check_paths(paths: Iterable[str], settings: Optional[Settings] = None, jobs:
     input which crashes the native parser (a segfault on absurd nesting) costs that one file, not
     the run. ``cache``: a ``cache.Cache`` opened for these settings; the output does not depend on
     it either. ``prefilter=False`` parses every file, even those whose text shows they cannot hold
-    a finding (for tests of the prefilter; the cache is not used then)."""
+    a finding (for tests of the prefilter; the cache is not used then). ``progress(done, total)``
+    is called as files are done (from worker processes' results; a run in one process reports once)."""
     settings = settings or Settings()
     files, errors = discover(paths, exclude)
     if not prefilter:
@@ -278,14 +271,18 @@ def check_paths(paths: Iterable[str], settings: Optional[Settings] = None, jobs:
     if cache is not None:
         known, files = cache.lookup_all(files)
     task = partial(_check_chunk, settings=settings, cache=cache, prefilter=prefilter)
-    reports = _run(task, files, settings, jobs, isolate, _crashed)
+    counted = None
+    if progress is not None:
+        total, base = len(files) + len(known), len(known)
+        counted = lambda done: progress(base + done, total)  # noqa: E731
+    reports = _run(task, files, settings, jobs, isolate, _crashed, counted)
     reports.extend(known.values())
     reports.extend(FileReport(e.path, error=e) for e in errors)
     return sorted(reports, key=lambda r: r.path)
 
 
 def _run(task: Callable, paths: Sequence[str], settings: Settings, jobs: Optional[int], isolate: bool,
-         crashed: Callable) -> list:
+         crashed: Callable, progress: Optional[Callable[[int], None]] = None) -> list:
     """``task`` over ``paths``: in worker processes when there are enough files for ``jobs`` > 1,
     in one forked worker when ``isolate`` (where forking is safe), else in this process."""
     jobs = min(resolve_jobs(jobs), max(1, len(paths) // MIN_FILES_PER_JOB))
@@ -297,7 +294,7 @@ def _run(task: Callable, paths: Sequence[str], settings: Settings, jobs: Optiona
         all_rules()  # import the rules (and build the prefilter) once here, before the workers fork
         might_hold_findings("", settings)
         try:
-            return _map_in_workers(task, paths, jobs, context, crashed)
+            return _map_in_workers(task, paths, jobs, context, crashed, progress)
         except (OSError, NotImplementedError):  # no processes here (no /dev/shm, a sandbox): do without
             pass
     return task(paths)

@@ -65,7 +65,7 @@ def test_text_format_prints_errors_on_stderr(tmp_path):
     assert result.returncode == 1
     assert result.stdout == ""
     lines = result.stderr.splitlines()
-    assert lines[0].startswith(f"{broken}: error: syntax error")
+    assert lines[0].startswith(f"{broken}:2:7: error: syntax error")
     assert "1 file could not be checked" in lines[-1] and "1 file checked" in lines[-1]
     assert "Traceback" not in result.stderr
 

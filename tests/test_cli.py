@@ -17,7 +17,7 @@ from initlint.cli import main
 from initlint.rule import all_rules
 
 TEXT_LINE_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>INI\d{3}) (?P<message>.+)$")
-FINDING_KEYS = ["path", "line", "column", "end_line", "end_column", "code", "name", "message", "framework"]
+FINDING_KEYS = ["path", "line", "column", "end_line", "end_column", "code", "name", "message", "framework", "fix"]
 
 
 def text_findings(stdout: str):
@@ -41,9 +41,10 @@ def test_text_format_reports_the_expected_lines(bad_file):
     found = text_findings(result.stdout)
     assert sorted((line, code) for _, line, _, code in found) == expected_findings(bad_file)
     assert {path for path, _, _, _ in found} == {str(bad_file)}
-    # one summary line on stderr, nothing else there
-    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
-    assert "3 findings in 1 file" in result.stderr and "1 file checked" in result.stderr
+    # the summary line on stderr, then the fix hint (two of the three have unsafe fixes), nothing else
+    summary, hint = result.stderr.strip().splitlines()
+    assert "3 findings in 1 file" in summary and "1 file checked" in summary
+    assert hint.startswith("2 more fixes with `--unsafe-fixes`")
 
 
 def test_text_columns_are_one_based(tmp_path):
@@ -83,7 +84,9 @@ def test_json_errors_entry(tmp_path, clean_file):
     document = json.loads(result.stdout)
     assert document["files_checked"] == 1
     assert [e["path"] for e in document["errors"]] == [str(broken), str(tmp_path / "missing.py")]
-    assert all(list(e) == ["path", "message"] and e["message"] for e in document["errors"])
+    assert all(list(e) == ["path", "line", "column", "message"] and e["message"] for e in document["errors"])
+    # the syntax error's position; a file that could not be read has none
+    assert [(e["line"], e["column"]) for e in document["errors"]] == [(2, 7), (None, None)]
 
 
 # --- exit codes -----------------------------------------------------------------------------------
@@ -99,8 +102,9 @@ def test_quiet_drops_the_summary_only(bad_file, tmp_path):
     loud, quiet = run_cli("check", str(bad_file), str(broken)), run_cli("check", "-q", str(bad_file), str(broken))
     assert quiet.returncode == loud.returncode == 1
     assert quiet.stdout == loud.stdout
-    assert quiet.stderr.splitlines() == loud.stderr.splitlines()[:-1]
-    assert len(quiet.stderr.splitlines()) == 1 and quiet.stderr.startswith(f"{broken}: error: ")
+    # loud adds the summary and the fix hint
+    assert quiet.stderr.splitlines() == loud.stderr.splitlines()[:-2]
+    assert len(quiet.stderr.splitlines()) == 1 and quiet.stderr.startswith(f"{broken}:2:7: error: ")
 
 
 def test_no_python_files_is_not_an_error(tmp_path):
@@ -274,11 +278,14 @@ def test_jobs_1_and_jobs_2_give_identical_output(tmp_path):
 def test_rules_lists_every_rule():
     result = run_cli("rules")
     assert result.returncode == 0
-    lines = result.stdout.splitlines()
+    header, *lines = result.stdout.splitlines()
+    assert header.split() == ["Code", "Name", "Default", "Fix", "Summary"]
     assert len(lines) == len(all_rules())
     for line, rule in zip(lines, all_rules()):
-        assert line.split()[:3] == [rule.code, rule.name, "on" if rule.default_enabled else "off"]
-        assert line.endswith(docs.summary(rule))
+        assert line.split()[:4] == [rule.code, rule.name, "on" if rule.default_enabled else "off",
+                                    rule.fix_safety or "-"]
+        # the summary as plain text: no Markdown marks
+        assert line.endswith(docs.summary(rule).replace("`", "").replace("*", ""))
 
 
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)

@@ -246,7 +246,7 @@ def test_fix_keeps_the_checks_gates_a_chain_libcst_would_crash_on_is_an_error_no
     assert result.returncode == 1, result.stderr
     assert b"zeros_(self.fc.bias)" in model.read_bytes()
     # reported once, by the check (the fix does not repeat what the check says)
-    assert result.stderr.count("deep.py: error: too deeply nested to parse") == 1, result.stderr
+    assert result.stderr.count("deep.py:3:1: error: too deeply nested to parse") == 1, result.stderr
 
 
 def test_a_file_that_cannot_hold_a_finding_is_not_parsed_for_a_fix(monkeypatch):
@@ -263,10 +263,10 @@ def test_diff_reports_a_file_that_does_not_parse_and_exits_1(tmp_path):
     bad.write_text("import torch\ndef f(:\n")
     result = run_cli("check", str(bad), "--diff", "--no-cache")
     assert result.returncode == 1
-    assert result.stderr.count("bad.py: error: syntax error") == 1, result.stderr
+    assert result.stderr.count("bad.py:2:7: error: syntax error") == 1, result.stderr
     assert run_cli("check", str(bad), "--diff", "--exit-zero", "--no-cache").returncode == 0
     fix = run_cli("check", str(bad), "--fix", "--no-cache")
-    assert fix.returncode == 1 and fix.stderr.count("bad.py: error: syntax error") == 1, fix.stderr
+    assert fix.returncode == 1 and fix.stderr.count("bad.py:2:7: error: syntax error") == 1, fix.stderr
 
 
 def _fixable_tree(root: Path, copies: int) -> List[Path]:
@@ -314,7 +314,7 @@ def test_a_worker_that_dies_fixing_a_file_costs_only_that_file(tmp_path):
     result = subprocess.run([sys.executable, "-c", driver, "check", str(tmp_path / "work"), "--fix", "--unsafe-fixes",
                              "--no-cache", "--jobs", "2", "--format", "json"], capture_output=True, text=True)
     assert "Traceback" not in result.stderr, result.stderr
-    assert result.stderr.count(f"{victim.name}: error: internal error: the process fixing this file died") == 1
+    assert result.stderr.count(f"{victim.name}:1:1: error: internal error: the process fixing this file died") == 1
     assert victim.read_bytes() == before
     reference = _fixable_tree(tmp_path / "reference", 20)
     run_cli("check", str(tmp_path / "reference"), "--fix", "--unsafe-fixes", "--no-cache", "--jobs", "1")

@@ -232,7 +232,7 @@ def fixable(layout: Layout, reference) -> List[str]:
 def error_lines(result) -> Dict[str, str]:
     found = {}
     for line in result.stderr.splitlines():
-        match = re.match(r"^(.*?): error: (.*)$", line)
+        match = re.match(r"^(.*?):\d+:\d+: error: (.*)$", line)
         if match:
             found[os.path.basename(match.group(1))] = match.group(2)
     return found

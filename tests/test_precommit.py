@@ -173,3 +173,51 @@ def test_hook_checks_notebooks(hook_env):
                      (notebooks / "d2l_init_pytorch_clean.ipynb").read_text(encoding="utf-8"))
     output = clean.stdout + clean.stderr
     assert clean.returncode == 0 and re.search(r"initlint\.+Passed", output), output
+
+
+def test_one_summary_for_many_files(hook_env):
+    """pre-commit splits a long file list into batches, one hook process each, unless the hook
+    asks to run serially; each process printed its own "Found N findings", which read like totals."""
+    repo, project, env = hook_env
+    names = [f"model_{i:02d}.py" for i in range(40)]
+    for name in names:
+        write(project / name, (DATA / "cli" / "bad.py").read_text(encoding="utf-8"))
+    git("add", *names, cwd=project)
+    result = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(repo), "initlint", "--files", *names],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    per_file = len(expected_findings(DATA / "cli" / "bad.py"))
+    assert re.findall(r"Found \d+ findings in \d+ files", output) == [f"Found {40 * per_file} findings in 40 files"]
+
+
+def readme_hook_config() -> str:
+    """The YAML block under README's "## pre-commit" heading, as a user would paste it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## pre-commit\n", 1)[1]
+    return re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+
+
+def test_the_readme_snippet_works_as_written(tmp_path):
+    """The README's .pre-commit-config.yaml, pasted unchanged into a project with this initlint
+    installed, blocks a bad file and passes a clean one."""
+    require_module("pre_commit", "the hook is tested with real pre-commit")
+    project = tmp_path / "project"
+    project.mkdir()
+    git("init", "-q", cwd=project)
+    write(project / ".pre-commit-config.yaml", readme_hook_config())
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+           "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
+
+    def run_hooks(name: str, content: str) -> subprocess.CompletedProcess:
+        write(project / name, content)
+        git("add", name, cwd=project)
+        return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--files", name], cwd=project,
+                              env=env, capture_output=True, text=True, timeout=600)
+
+    bad = run_hooks("bad.py", (DATA / "cli" / "bad.py").read_text(encoding="utf-8"))
+    assert bad.returncode == 1 and re.search(r"initlint\.+Failed", bad.stdout), bad.stdout + bad.stderr
+    clean = run_hooks("clean.py", (DATA / "cli" / "clean.py").read_text(encoding="utf-8"))
+    assert clean.returncode == 0 and re.search(r"initlint\.+Passed", clean.stdout), clean.stdout + clean.stderr

@@ -1,0 +1,325 @@
+"""``initlint server``: a Language Server (stdio) over the same engine as ``initlint check``.
+
+A thin front end. What it adds is only what an editor needs:
+
+- Diagnostics for the editor's buffer (not the file on disk) on open, change and save: the engine's
+  findings, with the rule's documentation linked, identical to ``check``'s. A change is debounced
+  (``DEBOUNCE`` seconds), a newer version of the buffer cancels the pending run, and a result that
+  arrives for an older version is dropped.
+- Checks run in a worker process, off the event loop: a buffer that crashes the parser (libcst's
+  native parser can die on input the engine's gates do not foresee) costs that worker, not the
+  server; the next check starts a new one, and the buffer gets a diagnostic saying it could not be
+  checked.
+- Code actions: each finding's fix as a quick fix (safe ones preferred; unsafe ones labelled, since
+  they change the numbers the model starts from), ``source.fixAll.initlint`` for every safe fix, and
+  "suppress with noqa".
+- Hover on a finding: the rule's documentation, the text of its ``rules.md`` entry.
+- ``[tool.initlint]`` of the nearest ``pyproject.toml`` (as ``check`` finds it from the file), read
+  again whenever it changes on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import multiprocessing
+import os
+import sys
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+from urllib.parse import unquote, urlparse
+
+from . import __version__
+from .ftypes import Finding, Settings
+
+DEBOUNCE = 0.15  # seconds after the last change before a check starts
+FIX_ALL_KIND = "source.fixAll.initlint"
+SOURCE = "initlint"
+
+
+# --- what runs in the worker process ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outcome:
+    """One check of one buffer: the findings, or why it could not be checked (and where)."""
+
+    findings: Tuple[Finding, ...] = ()
+    error: Optional[str] = None
+    error_at: Tuple[Optional[int], Optional[int]] = (None, None)
+
+
+def check_buffer(source: str, path: str, settings: Settings) -> Outcome:
+    from .engine import SourceError, check_source
+
+    try:
+        return Outcome(tuple(check_source(source, path, settings)))
+    except SourceError as exc:
+        return Outcome(error=str(exc), error_at=(exc.line, exc.column))
+    except RecursionError:
+        return Outcome(error="too deeply nested to analyse")
+
+
+def _warm_up() -> None:
+    """Import the rules and build the prefilter in the worker before the first buffer arrives."""
+    from .engine import might_hold_findings
+
+    might_hold_findings("", Settings())
+
+
+class Checker:
+    """One worker process that checks buffers; a new one replaces it when it dies."""
+
+    def __init__(self) -> None:
+        self._pool: Optional[concurrent.futures.ProcessPoolExecutor] = None
+
+    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn: the server runs threads (the event loop's reader), where fork is unsafe
+            context = multiprocessing.get_context("spawn")
+            self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context,
+                                                                initializer=_warm_up)
+        return self._pool
+
+    async def check(self, source: str, path: str, settings: Settings) -> Outcome:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor(), check_buffer, source, path, settings)
+        except concurrent.futures.process.BrokenProcessPool:
+            self._pool = None  # the next check starts a new worker
+            return Outcome(error="the process checking this buffer died (the parser crashed on it)")
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+# --- configuration ------------------------------------------------------------------------------------
+
+class Configurations:
+    """The settings for a file: ``[tool.initlint]`` of the nearest pyproject.toml, re-read when that
+    file changes (its modification time and size are the key)."""
+
+    def __init__(self) -> None:
+        self._seen: Dict[str, Tuple[Tuple[float, int], Settings]] = {}
+
+    def settings_for(self, path: str) -> Tuple[Settings, Optional[str]]:
+        """``(settings, error)``: an invalid configuration gives the defaults and its message."""
+        from .config import ConfigError, find_pyproject, load_config
+
+        start = os.path.dirname(path) if os.path.isabs(path) else os.getcwd()
+        try:
+            found = find_pyproject(start)
+        except ConfigError as exc:
+            return Settings(), str(exc)
+        if found is None:
+            return Settings(), None
+        key = str(found)
+        try:
+            status = os.stat(found)
+            stamp = (status.st_mtime, status.st_size)
+        except OSError:
+            return Settings(), None
+        cached = self._seen.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1], None
+        try:
+            settings = load_config(str(found)).settings
+        except ConfigError as exc:
+            return Settings(), str(exc)
+        self._seen[key] = (stamp, settings)
+        return settings, None
+
+
+# --- LSP types ----------------------------------------------------------------------------------------
+
+def path_of(uri: str) -> str:
+    """A file URI's path; an unsaved buffer (``untitled:``) keeps its URI as its name."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return unquote(parsed.path)
+    return uri
+
+
+def to_range(types, line: int, column: int, end_line: int, end_column: int):
+    """1-based, end-exclusive columns (the engine's) -> an LSP range (0-based)."""
+    return types.Range(start=types.Position(line=line - 1, character=column - 1),
+                       end=types.Position(line=end_line - 1, character=end_column - 1))
+
+
+def diagnostic(types, finding: Finding):
+    from . import docs
+    from .formats import RULES_URL
+    from .rule import rule_by_code
+
+    rule = rule_by_code(finding.code)
+    href = f"{RULES_URL}#{docs.anchor(rule)}" if rule is not None else RULES_URL
+    return types.Diagnostic(
+        range=to_range(types, finding.line, finding.column, finding.end_line, finding.end_column),
+        message=finding.message,
+        severity=types.DiagnosticSeverity.Warning,
+        code=finding.code,
+        code_description=types.CodeDescription(href=href),
+        source=SOURCE,
+        data={"fix": finding.fix, "name": finding.name, "line": finding.line, "column": finding.column},
+    )
+
+
+def error_diagnostic(types, outcome: Outcome):
+    line, column = outcome.error_at
+    line, column = line or 1, column or 1
+    return types.Diagnostic(range=to_range(types, line, column, line, column + 1),
+                            message=f"initlint could not check this file: {outcome.error}",
+                            severity=types.DiagnosticSeverity.Error, code="INI000", source=SOURCE)
+
+
+def whole_document_edit(types, uri: str, version: Optional[int], old: str, new: str):
+    """A workspace edit that replaces the whole buffer (the fixes are re-parsed whole anyway)."""
+    lines = old.split("\n")
+    end = types.Position(line=len(lines) - 1, character=len(lines[-1]))
+    edit = types.TextEdit(range=types.Range(start=types.Position(line=0, character=0), end=end), new_text=new)
+    document = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
+    return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(text_document=document, edits=[edit])])
+
+
+# --- the server -------------------------------------------------------------------------------------
+
+def build_server():
+    """The pygls server with initlint's features (importing pygls here keeps ``initlint check``
+    free of it)."""
+    from lsprotocol import types
+    from pygls.lsp.server import LanguageServer
+
+    server = LanguageServer("initlint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+    checker = Checker()
+    configurations = Configurations()
+    pending: Dict[str, asyncio.Task] = {}
+    results: Dict[str, Tuple[Optional[int], Tuple[Finding, ...]]] = {}
+    warned: Dict[str, str] = {}
+
+    async def run_check(uri: str, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        document = server.workspace.get_text_document(uri)
+        version, source, path = document.version, document.source, path_of(uri)
+        settings, problem = configurations.settings_for(path)
+        if problem and warned.get(uri) != problem:
+            warned[uri] = problem
+            server.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Warning, message=f"initlint: {problem} (checking with the defaults)"))
+        outcome = await checker.check(source, path, settings)
+        current = server.workspace.get_text_document(uri)
+        if current.version != version:
+            return  # stale: the buffer changed while it was checked; its own run follows
+        results[uri] = (version, outcome.findings)
+        diagnostics = [diagnostic(types, f) for f in outcome.findings]
+        if outcome.error is not None:
+            diagnostics.append(error_diagnostic(types, outcome))
+        server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diagnostics))
+
+    def schedule(uri: str, delay: float) -> None:
+        previous = pending.pop(uri, None)
+        if previous is not None and not previous.done():
+            previous.cancel()
+        pending[uri] = asyncio.ensure_future(run_check(uri, delay))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls, params: types.DidOpenTextDocumentParams) -> None:
+        schedule(params.text_document.uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls, params: types.DidChangeTextDocumentParams) -> None:
+        schedule(params.text_document.uri, DEBOUNCE)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls, params: types.DidSaveTextDocumentParams) -> None:
+        schedule(params.text_document.uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        task = pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+        results.pop(uri, None)
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls, params) -> None:
+        # a pyproject.toml changed: every open buffer is checked again under its new settings
+        for uri in list(results):
+            schedule(uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=False))
+    def code_action(ls, params: types.CodeActionParams) -> List[types.CodeAction]:
+        from .fixer import fix_one, fix_source
+        from .noqa import add_noqa
+
+        uri = params.text_document.uri
+        document = ls.workspace.get_text_document(uri)
+        source, path, version = document.source, path_of(uri), document.version
+        settings, _ = configurations.settings_for(path)
+        only = params.context.only
+        actions: List[types.CodeAction] = []
+        if not only or any(kind.startswith(types.CodeActionKind.QuickFix) for kind in only):
+            for item in params.context.diagnostics:
+                if item.source != SOURCE or not isinstance(item.data, dict) or item.code == "INI000":
+                    continue
+                line, column, code = item.data.get("line"), item.data.get("column"), str(item.code)
+                fix = item.data.get("fix")
+                if fix:
+                    fixed = fix_one(source, path, settings, line, column, code)
+                    if fixed is not None and fixed != source:
+                        label = f"initlint: fix {code}" + (" (unsafe: changes the initial weights)" if fix == "unsafe" else "")
+                        actions.append(types.CodeAction(
+                            title=label, kind=types.CodeActionKind.QuickFix, diagnostics=[item],
+                            is_preferred=fix == "safe",
+                            edit=whole_document_edit(types, uri, version, source, fixed)))
+                suppressed = add_noqa(source, line, code)
+                if suppressed != source:
+                    actions.append(types.CodeAction(
+                        title=f"initlint: suppress {code} on this line (# noqa: {code})",
+                        kind=types.CodeActionKind.QuickFix, diagnostics=[item],
+                        edit=whole_document_edit(types, uri, version, source, suppressed)))
+        wants_fix_all = not only or any(FIX_ALL_KIND.startswith(kind) for kind in only)
+        if wants_fix_all:
+            result = fix_source(source, path, settings, unsafe=False)
+            if result.error is None and result.changed:
+                actions.append(types.CodeAction(
+                    title="initlint: fix all safe fixes", kind=FIX_ALL_KIND,
+                    edit=whole_document_edit(types, uri, version, source, result.fixed)))
+        return actions
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls, params: types.HoverParams) -> Optional[types.Hover]:
+        from . import docs
+        from .rule import rule_by_code
+
+        version, findings = results.get(params.text_document.uri, (None, ()))
+        line, character = params.position.line + 1, params.position.character + 1
+        for finding in findings:
+            inside = (finding.line, finding.column) <= (line, character) <= (finding.end_line, finding.end_column)
+            rule = rule_by_code(finding.code)
+            if inside and rule is not None:
+                return types.Hover(
+                    contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=docs.rule_markdown(rule)),
+                    range=to_range(types, finding.line, finding.column, finding.end_line, finding.end_column))
+        return None
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls, params) -> None:
+        checker.close()
+
+    return server
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    try:
+        server = build_server()
+    except ImportError as exc:
+        print(f"initlint server: error: {exc.name or exc} is not installed; "
+              "`pip install 'initlint[server]'` installs the language server's dependencies", file=sys.stderr)
+        return 2
+    server.start_io()
+    return 0
