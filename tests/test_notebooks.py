@@ -503,3 +503,16 @@ def test_check_notebook_raises_source_error_for_the_engine_to_report():
     empty = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
     nothing = check_notebook(empty, "nb.ipynb")  # a notebook with no cells is a notebook: nothing to report
     assert nothing.findings == () and nothing.error is None
+
+
+def test_a_notebook_on_stdin_with_its_file_name(tmp_path):
+    """Editors pipe the buffer: ``initlint check - --stdin-filename nb.ipynb`` reads it as a notebook,
+    and ``--fix`` prints the notebook with only the fixed cell lines changed."""
+    text = (NOTEBOOKS / "d2l_init_pytorch.ipynb").read_text(encoding="utf-8")
+    checked = run_cli("check", "--no-cache", "-", "--stdin-filename", "nb.ipynb", input=text, cwd=tmp_path)
+    assert checked.returncode == 1 and "nb.ipynb:cell 10:3:9: INI201 " in checked.stdout, checked.stderr
+    fixed = run_cli("check", "--no-cache", "--fix", "--unsafe-fixes", "-", "--stdin-filename", "nb.ipynb",
+                    input=text, cwd=tmp_path)
+    assert len(_changed_lines(text, fixed.stdout)) == 4 and json.loads(fixed.stdout)["metadata"]
+    as_python = run_cli("check", "--no-cache", "-", "--stdin-filename", "nb.py", input=text, cwd=tmp_path)
+    assert as_python.returncode == 0  # the JSON read as Python: what the .ipynb name changes
