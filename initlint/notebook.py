@@ -179,8 +179,6 @@ class _Scanner:
     statement: open brackets, open strings (triple-quoted ones span lines), backslash continuations.
     Also the last character of code on a line (outside strings and comments), for ``obj?``."""
 
-    _PREFIX = re.compile(r"[rRbBuUfF]{0,2}$")
-
     def __init__(self) -> None:
         self.depth = 0
         self.quote: Optional[str] = None  # the open string's delimiter
@@ -191,24 +189,29 @@ class _Scanner:
         return self.depth == 0 and self.quote is None and not self.continued
 
     def scan(self, line: str) -> str:
-        """Advance over ``line``; returns its last code character ('' if none)."""
+        """Advance over ``line``; returns its last code character ('' if none). Jumps from one
+        character that matters to the next (brackets, quotes, ``#``, backslashes) with a regex."""
         text = line.rstrip("\r\n")
         last = ""
         i, n = 0, len(text)
         self.continued = False
         while i < n:
-            char = text[i]
-            if self.quote is not None:
-                if char == "\\":
-                    i += 2
+            if self.quote is not None:  # inside a string: to its end, or past an escape
+                stop = _STRING_STOPS[self.quote].search(text, i)
+                if stop is None:
+                    break
+                if stop.group().startswith("\\"):
+                    i = stop.end()
                     continue
-                if text.startswith(self.quote, i):
-                    i += len(self.quote)
-                    self.quote = None
-                    last = char
-                    continue
-                i += 1
+                i, self.quote, last = stop.end(), None, text[stop.end() - 1]
                 continue
+            stop = _CODE_STOPS.search(text, i)
+            segment = text[i:stop.start() if stop else n].rstrip()
+            if segment:
+                last = segment[-1]
+            if stop is None:
+                break
+            char, i = stop.group(), stop.start()
             if char == "#":
                 break
             if char in "'\"":
@@ -216,19 +219,26 @@ class _Scanner:
                 i += len(self.quote)
                 last = char
                 continue
+            if char == "\\" and i == n - 1:
+                self.continued = True
+                break
             if char in "([{":
                 self.depth += 1
             elif char in ")]}":
                 self.depth = max(0, self.depth - 1)
-            elif char == "\\" and i == n - 1:
-                self.continued = True
-                break
-            if not char.isspace():
-                last = char
+            last = char
             i += 1
         if self.quote is not None and len(self.quote) == 1 and not text.endswith("\\"):
             self.quote = None  # an unterminated one-line string: Python's parser reports it
         return last
+
+
+_CODE_STOPS = re.compile(r"""[#'"\\()\[\]{}]""")
+# in a string: an escape (a backslash and what follows, if anything) or the closing delimiter
+_STRING_STOPS = {quote: re.compile(r"\\.?|" + re.escape(quote)) for quote in ("'", '"', "'" * 3, '"' * 3)}
+# a line that might be IPython's (a superset of what ``mask_cell`` masks): a cell with none is Python
+_CANDIDATE = re.compile(r"^[ \t]*(?:[%%!?/;,]|(?:%s)[ \t])|=[ \t]*[!%%]|\?[ \t]*(?:#.*)?$"
+                        % "|".join(_AUTOMAGIC_NAMES), re.MULTILINE)
 
 
 def _is_magic_line(line: str) -> bool:
@@ -266,6 +276,8 @@ def mask_cell(lines: Sequence[str]) -> Tuple[List[str], List[bool]]:
     whether it was masked. The number of lines and every unmasked line stay as they were."""
     lines = list(lines)
     masked = [False] * len(lines)
+    if _CANDIDATE.search("".join(lines)) is None:  # most cells: nothing of IPython's
+        return lines, masked
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
         return lines, masked
@@ -341,13 +353,17 @@ def _syntax_error(cell: int, exc: Exception) -> CellSyntaxError:
     return CellSyntaxError(cell, 1, 1, f"cannot parse: {exc}")
 
 
-def build_program(notebook: Notebook) -> Program:
-    """The notebook's code cells as one masked program (see the module docstring)."""
+def build_program(notebook: Notebook, parse_cells: bool = True) -> Program:
+    """The notebook's code cells as one masked program (see the module docstring). ``parse_cells``:
+    parse each cell alone and blank (and list in ``broken``) those that do not parse; without it,
+    the program is as the cells are, for a caller that parses the whole anyway and comes back only
+    when that fails (``check_notebook``: one parse instead of two for a notebook whose cells parse)."""
     chunks: List[str] = []
     where: List[Tuple[int, int]] = []
     original: List[str] = []
     masked_all: List[bool] = []
     broken: List[CellSyntaxError] = []
+    cells = []
     for cell in notebook.code_cells:
         lines = physical_lines(cell.source)
         if not lines:
@@ -355,13 +371,17 @@ def build_program(notebook: Notebook) -> Program:
         if not lines[-1].endswith(("\n", "\r")):
             lines[-1] += "\n"  # each cell ends its last line, so the next cell starts a line
         masked_lines, masked = mask_cell(lines)
-        try:
-            _compile("".join(masked_lines), f"cell {cell.number}")
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            broken.append(_syntax_error(cell.number, exc))
-            masked_lines, masked = [_blank(line) for line in lines], [True] * len(lines)
+        cells.append((cell.number, lines, masked_lines, masked))
+    if parse_cells:
+        for k, (number, lines, masked_lines, masked) in enumerate(cells):
+            try:
+                _compile("".join(masked_lines), f"cell {number}")
+            except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+                broken.append(_syntax_error(number, exc))
+                cells[k] = (number, lines, [_blank(line) for line in lines], [True] * len(lines))
+    for number, lines, masked_lines, masked in cells:
         chunks.extend(masked_lines)
-        where.extend((cell.number, k) for k in range(1, len(lines) + 1))
+        where.extend((number, k) for k in range(1, len(lines) + 1))
         original.extend(lines)
         masked_all.extend(masked)
     return Program("".join(chunks), where, original, masked_all, broken)
@@ -399,11 +419,17 @@ def check_notebook(data: bytes, path: str, settings: Optional[Settings] = None, 
     except UnicodeDecodeError as exc:
         raise SourceError(f"not a notebook: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     notebook = load_notebook(text)
-    program = build_program(notebook)
+    program = build_program(notebook, parse_cells=False)
     large = source_too_large(len(program.text.encode("utf-8", "surrogatepass")))
     if large:
         raise SourceError(f"its code cells are {large}")
-    findings = check_source(program.text, path, settings, prefilter=prefilter) if program.text.strip() else []
+    try:
+        findings = check_source(program.text, path, settings, prefilter=prefilter) if program.text.strip() else []
+    except SourceError:  # which cells do not parse? Without them, the others are checked
+        program = build_program(notebook)
+        if not program.broken:
+            raise
+        findings = check_source(program.text, path, settings, prefilter=prefilter) if program.text.strip() else []
     mapped = tuple(sorted(_map_finding(finding, program) for finding in findings))
     error = None
     if program.broken:

@@ -216,10 +216,13 @@ def fix_notebook(text: str, path: str, settings: Optional[Settings] = None, unsa
         notebook = load_notebook(text)
     except SourceError as exc:
         return NotebookFixResult(path, text, text, error=str(exc), unparsable=True)
-    program = build_program(notebook)
+    program = build_program(notebook, parse_cells=False)
     if not program.text.strip():
         return NotebookFixResult(path, text, text)
     fixed = fix_source(program.text, path, settings, unsafe)
+    if fixed.unparsable:  # a cell that does not parse (the check reports it): fix the others
+        program = build_program(notebook)
+        fixed = fix_source(program.text, path, settings, unsafe)
     result = NotebookFixResult(path, text, text, error=fixed.error, unparsable=fixed.unparsable)
     if fixed.error is not None or not fixed.changed:
         return result
