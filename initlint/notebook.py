@@ -17,8 +17,9 @@ map to ``(cell, line in cell)``. The engine never sees a notebook.
   statement of a block); a cell magic (``%%time``) loses its first line when its body is Python
   (``PYTHON_CELL_MAGICS``) and is blanked whole otherwise (``%%bash``, ``%%writefile``, ``%%html``: their
   body is not this program's code). ``get_ipython().system(...)`` lines are Python and stay as they are.
-- A cell that still does not parse is blanked and reported (``FileError`` with its cell), and the
-  other cells are checked.
+- A cell that still does not parse is blanked and reported (``FileError`` with its cell and its
+  line and column there), and the other cells are checked. The cells are parsed one by one only when
+  the program of them does not parse (the engine parses the program anyway).
 - Fixing (``fix_notebook``): the fixer runs on the joined program; the fixed program is mapped back to
   cells (``difflib`` over its lines; masked lines restored as they were), and only the JSON string
   literals of the changed cells' ``source`` are replaced in the file's text (``_SourceSpans`` finds

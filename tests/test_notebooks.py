@@ -516,3 +516,43 @@ def test_a_notebook_on_stdin_with_its_file_name(tmp_path):
     assert len(_changed_lines(text, fixed.stdout)) == 4 and json.loads(fixed.stdout)["metadata"]
     as_python = run_cli("check", "--no-cache", "-", "--stdin-filename", "nb.py", input=text, cwd=tmp_path)
     assert as_python.returncode == 0  # the JSON read as Python: what the .ipynb name changes
+
+
+@pytest.mark.parametrize("ensure_ascii", [False, True])
+def test_file_positions_count_escapes_and_code_points(ensure_ascii):
+    """SARIF's columns are code points of the stored text: an escaped character (\\u03c3, \\", \\t)
+    is several of them, a non-BMP character one."""
+    from initlint.notebook import NotebookFile
+
+    source = 'a = "σ\\t\\"😀"; nn.init.zeros_(w)\nb = 2'
+    text = _notebook_text([source], ensure_ascii=ensure_ascii)
+    stored = NotebookFile(text)
+    column = source.index("nn.init") + 1
+    line, col = stored.file_position(1, 1, column)
+    assert text.split("\n")[line - 1][col - 1:].startswith("nn.init.zeros_(w)")
+    line, col = stored.file_position(1, 2, 1)
+    assert text.split("\n")[line - 1][col - 1:].startswith("b = 2")
+    assert stored.cell_line(1, 2) == "b = 2" and stored.cell_line(2, 1) == ""
+
+
+CELL_TEXT = st.text(alphabet="xyzabn().[]{}:=+-*/%!?#'\"\\\n \tσ01", max_size=60)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(CELL_TEXT, st.sampled_from(FIXABLE)), min_size=1, max_size=5),
+       st.sampled_from([dict(), dict(indent=2, newline="\r\n"), dict(as_string=True)]))
+def test_any_cells_never_crash_the_check_or_the_fix(tmp_path_factory, sources, layout):
+    text = _notebook_text(sources, **layout)
+    path = tmp_path_factory.mktemp("nb") / "nb.ipynb"
+    path.write_bytes(text.encode("utf-8"))
+    found = check_file(str(path))
+    assert found.error is None or found.error.cell is not None, found.error
+    assert all(0 < f.cell <= len(sources) for f in found.findings)
+    result = fix_notebook(text, str(path), Settings(), unsafe=True)
+    if result.changed:
+        before, after = json.loads(text), json.loads(result.fixed)
+        for cell in after["cells"]:
+            cell["source"] = None
+        for cell in before["cells"]:
+            cell["source"] = None
+        assert before == after  # only sources changed
