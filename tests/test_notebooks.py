@@ -556,3 +556,12 @@ def test_any_cells_never_crash_the_check_or_the_fix(tmp_path_factory, sources, l
         for cell in before["cells"]:
             cell["source"] = None
         assert before == after  # only sources changed
+
+
+def test_show_source_and_colour_name_the_cell_and_show_its_line(tmp_path):
+    shutil.copy(NOTEBOOKS / "flax_reused_key.ipynb", tmp_path / "nb.ipynb")
+    shown = run_cli("check", "--no-cache", "--show-source", "--color", "always", "nb.ipynb", cwd=tmp_path)
+    lines = shown.stdout.splitlines()
+    assert "nb.ipynb\x1b[0m:cell 5:3:6:" in lines[0], lines
+    assert lines[1] == "W2 = jax.random.normal(key, (256, 10)) * jnp.sqrt(2 / 256)  # expect: INI304"
+    assert lines[2] == " " * 5 + "^"
