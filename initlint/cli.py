@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser("verify", help="build a model and confirm its initialisation with statistics",
                                  description="Import MODEL.py, build its model (PyTorch, Keras or Flax), and test every "
-                                             "parameter tensor against its declared initialiser (INI601-INI607).")
+                                             "parameter tensor against its declared initialiser (INI601-INI608).")
     from .verify.command import add_arguments as verify_arguments  # argparse only: no framework, no numpy
 
     verify_arguments(verify)
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a rule code (INI101), a prefix (INI2: list those rules) or a rule name (xavier-under-relu)")
     rules.add_argument("--markdown", action="store_true", help="print the whole rules.md")
     rules.add_argument("--runtime", action="store_true",
-                       help="list the runtime checks of `initlint verify` (INI601-INI607) instead")
+                       help="list the runtime checks of `initlint verify` (INI601-INI608) instead")
     rules.set_defaults(run=_rules)
 
     server = commands.add_parser("server", help="run the language server (LSP over stdio) for editors",

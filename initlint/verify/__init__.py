@@ -1,4 +1,4 @@
-"""``initlint verify``: build a model and confirm its initialisation with statistics (INI601-INI607).
+"""``initlint verify``: build a model and confirm its initialisation with statistics (INI601-INI608).
 
     import initlint
     report = initlint.verify(build_model)          # a builder: its initialisers are recorded

@@ -418,12 +418,71 @@ class NonFiniteParameter(RuntimeCode):
     name = "non-finite-parameter"
 
 
+class ReplicasDifferAcrossRanks(RuntimeCode):
+    """
+    ## What it does
+    Flags a parameter whose copies differ between ranks that must hold the same values, under
+    `torchrun --nproc-per-node N -m initlint verify model.py`: the replicas of a data-parallel model
+    (a plain module on every rank, HSDP's replicate dimension, a `Replicate()` DTensor). Its
+    companion in a sharded run: shards of one tensor that are bit-identical on ranks holding
+    different slices are INI604, naming the ranks.
+
+    Each rank runs the build; initlint compares one digest of every local tensor across ranks. DDP
+    broadcasts rank 0's parameters when it wraps the model, so a DDP model is never flagged.
+
+    ## Why is this bad?
+    Data parallelism averages one gradient over the replicas and applies it to each: replicas that
+    start different stay different, and the run trains N models with a gradient that fits none of
+    them. FSDP and HSDP do not broadcast parameters (OLMo-core #319), and ranks seeded by their rank
+    (for data order or dropout) build different weights (torchtitan #166).
+
+    ## Example
+    ```python
+    import torch
+    import torch.distributed as dist
+    import torch.nn as nn
+
+
+    def build_model():
+        if not dist.is_initialized():
+            dist.init_process_group("gloo")
+        torch.manual_seed(dist.get_rank())  # every rank its own weights
+        return nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 8))
+    ```
+
+    ## Use instead
+    ```python
+    import torch
+    import torch.distributed as dist
+    import torch.nn as nn
+
+
+    def build_model():
+        if not dist.is_initialized():
+            dist.init_process_group("gloo")
+        torch.manual_seed(0)  # the same weights on every rank; seed data order separately
+        model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 8))
+        torch.manual_seed(dist.get_rank())
+        return model
+    ```
+
+    ## Frameworks
+    PyTorch (torch.distributed: DDP, FSDP2, HSDP, DTensor), under torchrun.
+    """
+
+    code = "INI608"
+    name = "replicas-differ-across-ranks"
+    frameworks = ("torch",)
+    distributed = True  # its examples run under torchrun (tests/test_verify_distributed.py)
+
+
 CODES: Tuple[type, ...] = (StdDiffersFromDeclared, DistributionDiffersFromDeclared, IdenticalUnits,
-                           IdenticalTensors, ScaleOffActivationTarget, SignalExplodesOrVanishes, NonFiniteParameter)
+                           IdenticalTensors, ScaleOffActivationTarget, SignalExplodesOrVanishes, NonFiniteParameter,
+                           ReplicasDifferAcrossRanks)
 
 
 def all_codes() -> Tuple[type, ...]:
-    """INI601-INI607, in order."""
+    """INI601-INI608, in order."""
     return CODES
 
 

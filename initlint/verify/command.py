@@ -87,6 +87,16 @@ def _stdout_to_stderr() -> None:
     sys.stdout = sys.stderr
 
 
+def _secondary_rank() -> bool:
+    """A rank other than 0 of a torch.distributed run (torch only asked if the model imported it)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return False
+    from .sharded import distributed, rank
+
+    return distributed(torch) and rank(torch) != 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``initlint verify`` for parsed arguments; returns the exit status."""
     from . import VerifyError
@@ -114,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
                 sys.stderr.write("\n")
         print(f"initlint verify: error: {exc.message}", file=sys.stderr)
         return EXIT_ERROR
+    if _secondary_rank():  # under torchrun every rank verifies; rank 0 alone reports
+        return EXIT_FINDINGS if report.findings else EXIT_CLEAN
     if args.format == "json":
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:

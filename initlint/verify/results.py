@@ -138,7 +138,7 @@ class LayerSignal:
 
 @dataclass
 class RuntimeFinding:
-    """A runtime finding (INI601-INI607), or a static finding with what the numbers say about it.
+    """A runtime finding (INI601-INI608), or a static finding with what the numbers say about it.
 
     The JSON object has exactly the SPEC's keys: code, parameter, message, source, confirms. For a
     runtime code ``confirms`` names the static finding it confirms (``"INI101 model.py:26"``) or is

@@ -166,9 +166,31 @@ class Run:
         started = time.perf_counter()
         results, facts, tests = self.measure(infos, adapter)
         findings = checks.conclude(results, facts, tests, signals, self.alpha, self.correction, self.strict)
+        across = self.across_ranks(adapter, infos)
+        if across:
+            # identical shards make the full tensor repeat one block: its duplicated units (INI603) are
+            # the same finding, and tests that assume independent draws (INI601, INI602) are not valid
+            repeated = {f.parameter for f in across if f.code == "INI604"}
+            consequences = {"INI601", "INI602", "INI603"}
+            findings = [f for f in findings if not (f.code in consequences and f.parameter in repeated)] + across
+            for result in results:
+                name = result.info.name
+                codes = [c for c in result.codes if not (c in consequences and name in repeated)]
+                codes += [f.code for f in across if f.parameter == name and f.code not in codes]
+                result.codes = sorted(codes)
+                result.verdict = " ".join(result.codes) if result.codes else result.verdict
         self.seconds["statistics"] = time.perf_counter() - started
         return Report(label, adapter.framework, adapter.device_name(model), results, findings, signal=list(signals),
                       notes=notes, input_shape=used_shape, seconds=self.seconds)
+
+    @staticmethod
+    def across_ranks(adapter: Adapter, infos) -> list:
+        """Under torchrun: what only sharding or replication can break (``sharded.py``)."""
+        if adapter.framework != "torch":
+            return []
+        from .sharded import cross_rank_findings
+
+        return cross_rank_findings(adapter.torch, infos)
 
     def measure(self, infos, adapter: Adapter):
         """Measure every tensor once (a bounded sample each) and collect its facts and round-one tests."""

@@ -68,6 +68,9 @@ _TRANSPARENT = {
 
 
 def _key(tensor) -> Optional[Tuple[int, int]]:
+    local = getattr(tensor, "_local_tensor", None)  # a DTensor is known by its local shard's storage
+    if local is not None:
+        tensor = local
     try:
         ptr = tensor.data_ptr()
     except Exception:  # lazy / uninitialised parameters have no storage
@@ -413,6 +416,13 @@ class TorchHandle(TensorHandle):
         return int(self.torch.unique(head).numel()) <= k
 
 
+def _handle(torch, param) -> TensorHandle:
+    """How a parameter is read: a sharded one (a DTensor, under torchrun) as its full logical tensor."""
+    from ..sharded import ShardedHandle, is_dtensor
+
+    return ShardedHandle(torch, param) if is_dtensor(torch, param) else TorchHandle(torch, param)
+
+
 def _layer_entry(module) -> Optional[catalogue.Layer]:
     for cls in type(module).__mro__:
         entry = catalogue.layer(f"{cls.__module__}.{cls.__qualname__}")
@@ -533,7 +543,7 @@ class TorchAdapter(Adapter):
         shape = tuple(int(d) for d in param.shape)
         kind = layer.kind if layer is not None else None
         is_main = layer is not None and pname == layer.weight
-        info = TensorInfo(full, shape, str(param.dtype).replace("torch.", ""), TorchHandle(self.torch, param),
+        info = TensorInfo(full, shape, str(param.dtype).replace("torch.", ""), _handle(self.torch, param),
                           layer=layer.name if layer else type(module).__name__,
                           layer_kind=kind.value if kind else None, layer_path=module_name)
         if len(shape) >= 2:
