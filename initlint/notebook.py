@@ -15,8 +15,8 @@ map to ``(cell, line in cell)``. The engine never sees a notebook.
   help (``?obj``, ``obj??``), IPython's autocall escapes (``/f x``, ``,f a``, ``;f a``), automagic
   lines (``pip install x`` with no ``%``) become ``pass`` at their indentation (a magic can be the only
   statement of a block); a cell magic (``%%time``) loses its first line when its body is Python
-  (``PYTHON_CELL_MAGICS``) and is blanked whole otherwise (``%%bash``, ``%%writefile``, ``%%html``: their
-  body is not this program's code). ``get_ipython().system(...)`` lines are Python and stay as they are.
+  (``PYTHON_CELL_MAGICS``) and is blanked whole otherwise (``%%bash``, ``%%writefile``, ``%%html``,
+  ``%%python``: their body is not this program's code). ``get_ipython().system(...)`` lines are Python and stay as they are.
 - A cell that still does not parse is blanked and reported (``FileError`` with its cell and its
   line and column there), and the other cells are checked. The cells are parsed one by one only when
   the program of them does not parse (the engine parses the program anyway).
@@ -52,15 +52,15 @@ MAX_NOTEBOOK_BYTES = 64 * 2**20
 NBFORMAT = 4
 
 # cell magics whose body is Python run in the notebook's namespace: only their first line is masked
-PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "python", "python3", "ipython",
-                                "memit", "mprun", "px", "pypy", "snakeviz", "lprun", "autoreload", "tensorboard"})
+# (``%%python``, ``%%pypy`` and ``%%px`` run their body in another process: not this program)
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "memit", "snakeviz"})
 # IPython's escapes at the start of a statement: magics, shell, help, autocall
 _ESCAPES = ("%", "!", "?", "/", ";", ",")
 # ``files = !ls``, ``x, y = %sc -l ls``: IPython's assignment forms (a Python target, then = ! or = %)
 _ASSIGN_FROM_MAGIC = re.compile(r"\s*[\w.]+(\s*,\s*[\w.]+)*\s*=\s*[!%]")
 # automagic: a line magic written without its %, which IPython runs as the magic when no variable of
-# that name exists (``pip install torch``); recognised only for these names, followed by an argument
-# that cannot continue a Python expression (two names side by side never parse)
+# that name exists (``pip install torch``); recognised only for these names followed by an argument,
+# and only on a line Python cannot parse (``cd -x`` is Python: ``_is_automagic``)
 _AUTOMAGIC_NAMES = ("pip", "conda", "mamba", "micromamba", "matplotlib", "load_ext", "reload_ext", "unload_ext",
                     "autoreload", "aimport", "cd", "env", "run", "time", "timeit", "prun", "config", "pylab",
                     "precision", "xmode", "notebook", "store", "bookmark", "pushd", "popd", "dhist")

@@ -239,9 +239,10 @@ def test_magic_look_alikes_inside_strings_and_brackets_are_python():
 
 def test_cell_magics_python_bodies_stay_other_bodies_go():
     body = ["net = f()\n", "nn.init.xavier_uniform_(net.weight)\n"]
-    masked, flags = mask_cell(["%%time\n", *body])
-    assert masked == ["\n", *body] and flags == [True, False, False]
-    for magic in ("%%bash", "%%writefile model.py", "%%html", "%%javascript", "%%capture_unknown_ext"):
+    for magic in ("%%time", "%%timeit -n 3", "%%capture out"):
+        masked, flags = mask_cell([magic + "\n", *body])
+        assert masked == ["\n", *body] and flags == [True, False, False]
+    for magic in ("%%bash", "%%writefile model.py", "%%html", "%%javascript", "%%python3", "%%capture_unknown_ext"):
         masked, flags = mask_cell([magic + "\n", *body])
         assert all(flags) and "".join(masked).strip() == "", magic
 
