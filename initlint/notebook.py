@@ -238,7 +238,7 @@ _CODE_STOPS = re.compile(r"""[#'"\\()\[\]{}]""")
 # in a string: an escape (a backslash and what follows, if anything) or the closing delimiter
 _STRING_STOPS = {quote: re.compile(r"\\.?|" + re.escape(quote)) for quote in ("'", '"', "'" * 3, '"' * 3)}
 # a line that might be IPython's (a superset of what ``mask_cell`` masks): a cell with none is Python
-_CANDIDATE = re.compile(r"^[ \t]*(?:[%%!?/;,]|(?:%s)[ \t])|=[ \t]*[!%%]|\?[ \t]*(?:#.*)?$"
+_CANDIDATE = re.compile(r"^[ \t]*(?:[%%!?/;,]|(?:%s)[ \t])|=[ \t]*[!%%]|\?[ \t\r]*(?:#.*)?$"
                         % "|".join(_AUTOMAGIC_NAMES), re.MULTILINE)
 
 

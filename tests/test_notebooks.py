@@ -230,6 +230,11 @@ def test_python_lines_are_left_alone(line):
     assert flags == [False] and masked == [line + "\n"]
 
 
+def test_crlf_cells_are_masked_alike():
+    masked, flags = mask_cell(["net?\r\n", "%time f()\r\n", "x = 1\r\n"])
+    assert masked == ["pass\r\n", "pass\r\n", "x = 1\r\n"] and flags == [True, True, False]
+
+
 def test_magic_look_alikes_inside_strings_and_brackets_are_python():
     cell = ['notes = """\n', "%matplotlib inline\n", "!pip install x\n", "why?\n", '"""\n',
             "xs = [\n", "    1,\n", "]\n", "x = (1 +\n", "     2)  # really?\n", "y = 1 + \\\n", "    2\n"]
@@ -274,6 +279,23 @@ def test_masking_never_moves_a_line(lines):
     assert len(masked) == len(lines) == len(flags)
     for before, after, flag in zip(lines, masked, flags):
         assert after == before if not flag else after.strip() in ("", "pass")
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.text(alphabet="%!?;,/ \t\\'\"#()=xpi0:.\r", max_size=20).map(lambda line: line + "\n")
+                | st.sampled_from(MAGIC_LINES + PYTHON_LINES).map(lambda line: line + "\r\n"), max_size=6))
+def test_the_shortcut_for_cells_without_ipython_changes_nothing(lines):
+    """``_CANDIDATE`` lets most cells skip the line-by-line masking: it must match every cell that
+    the masking would change."""
+    import initlint.notebook as notebook
+
+    quick = mask_cell(lines)
+    saved = notebook._CANDIDATE
+    notebook._CANDIDATE = re.compile("")  # matches every cell: always the full masking
+    try:
+        assert mask_cell(lines) == quick
+    finally:
+        notebook._CANDIDATE = saved
 
 
 # --- output formats -----------------------------------------------------------------------------------
