@@ -43,7 +43,8 @@ KEEP_RUNS = 8  # run-key folders kept (settings and versions in use side by side
 _FORMAT = 1  # bump when the entry layout changes
 # initlint's code that does not decide static findings: editing it keeps the cache
 _NOT_CHECKING = ("verify", "cli.py", "formats.py", "fixer.py", "flake8_plugin.py", "docs.py", "__main__.py",
-                 "config.py", "runner.py", "cache.py", "notebook_fix.py")
+                 "config.py", "runner.py", "cache.py", "notebook_fix.py",
+                 "notebook_text.py")
 _CACHEDIR_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
                  b"# This file is a cache directory tag created by initlint.\n"
                  b"# For information about cache directory tags see https://bford.info/cachedir/\n")

@@ -26,7 +26,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 from .ftypes import FileError, FileReport, Finding
-from .notebook import cell_line_text, file_region
+from .notebook_text import cell_line_text, file_region
 
 JSON_VERSION = 1
 

@@ -28,7 +28,8 @@ from typing import Dict, List, Optional, Tuple
 from .fixer import FixResult, fix_source
 from .ftypes import Finding, Settings
 from .noqa import physical_lines
-from .notebook import Notebook, Program, _SourceSpan, _SourceSpans, build_program, load_notebook
+from .notebook import Notebook, Program, build_program, load_notebook
+from .notebook_text import SourceSpan, SourceSpans
 
 
 class _Unmappable(Exception):
@@ -126,7 +127,7 @@ def _encoder(text: str):
     return lambda value: json.dumps(value, ensure_ascii=escapes)
 
 
-def _list_edits(text: str, span: _SourceSpan, new: str, encode) -> List[Tuple[int, int, str]]:
+def _list_edits(text: str, span: SourceSpan, new: str, encode) -> List[Tuple[int, int, str]]:
     """Edits of the file's text that turn the list of strings at ``span`` into the lines of ``new``,
     touching only the elements that change."""
     literals = span.literals
@@ -164,7 +165,7 @@ def _list_edits(text: str, span: _SourceSpan, new: str, encode) -> List[Tuple[in
 def splice(notebook: Notebook, changes: Dict[int, str]) -> str:
     """The file's text with the ``source`` of each cell in ``changes`` replaced, nothing else."""
     text = notebook.text
-    spans = _SourceSpans(text).spans
+    spans = SourceSpans(text).spans
     encode = _encoder(text)
     edits: List[Tuple[int, int, str]] = []
     for number, new in changes.items():

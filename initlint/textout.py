@@ -52,7 +52,7 @@ def render_findings(result: CheckResult, colour: bool = False, show_source: bool
 
 def _cell_line(finding: Finding) -> Optional[str]:
     """A notebook finding's line, from its cell (the file's own line is JSON)."""
-    from .notebook import notebook_file
+    from .notebook_text import notebook_file
 
     stored = notebook_file(finding.path)
     return stored.cell_line(finding.cell, finding.line) if stored is not None else None

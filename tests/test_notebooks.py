@@ -35,7 +35,8 @@ from initlint.engine import SourceError, check_file
 from initlint.formats import CheckResult, format_github, format_json, sarif_document
 from initlint.ftypes import Settings
 from initlint.noqa import physical_lines
-from initlint.notebook import build_program, load_notebook, mask_cell
+from initlint.ipython_masking import mask_cell
+from initlint.notebook import build_program, load_notebook
 from initlint.notebook_fix import fix_notebook
 from initlint.runner import check_paths
 
@@ -287,15 +288,15 @@ def test_masking_never_moves_a_line(lines):
 def test_the_shortcut_for_cells_without_ipython_changes_nothing(lines):
     """``_CANDIDATE`` lets most cells skip the line-by-line masking: it must match every cell that
     the masking would change."""
-    import initlint.notebook as notebook
+    import initlint.ipython_masking as masking
 
     quick = mask_cell(lines)
-    saved = notebook._CANDIDATE
-    notebook._CANDIDATE = re.compile("")  # matches every cell: always the full masking
+    saved = masking._CANDIDATE
+    masking._CANDIDATE = re.compile("")  # matches every cell: always the full masking
     try:
         assert mask_cell(lines) == quick
     finally:
-        notebook._CANDIDATE = saved
+        masking._CANDIDATE = saved
 
 
 # --- output formats -----------------------------------------------------------------------------------
@@ -545,7 +546,7 @@ def test_a_notebook_on_stdin_with_its_file_name(tmp_path):
 def test_file_positions_count_escapes_and_code_points(ensure_ascii):
     """SARIF's columns are code points of the stored text: an escaped character (\\u03c3, \\", \\t)
     is several of them, a non-BMP character one."""
-    from initlint.notebook import NotebookFile
+    from initlint.notebook_text import NotebookFile
 
     source = 'a = "σ\\t\\"😀"; nn.init.zeros_(w)\nb = 2'
     text = _notebook_text([source], ensure_ascii=ensure_ascii)
