@@ -25,6 +25,7 @@ map to ``(cell, line in cell)``. The engine never sees a notebook.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, replace
 from typing import List, Optional, Sequence, Tuple
 
@@ -238,6 +239,17 @@ def _broken_error(path: str, broken: Sequence[CellSyntaxError], cells: int) -> F
                      first.cell)
 
 
+def _in_cells(exc, program: Program):
+    """The engine's ``SourceError`` about the program, with its position given by cell."""
+    from .engine import SourceError
+
+    if exc.line is None or not program.where:
+        return exc
+    cell, line, column = program.cell_position(exc.line, exc.column or 1)
+    message = re.sub(r" ?at line \d+, column \d+", "", str(exc))
+    return SourceError(f"cell {cell}, line {line}, column {column}: {message}")
+
+
 def check_notebook(data: bytes, path: str, settings: Optional[Settings] = None, prefilter: bool = True) -> FileReport:
     """The report of the notebook whose file holds ``data``. ``SourceError`` when it cannot be read
     as a notebook, or when the program made of its cells cannot be checked as a whole."""
@@ -256,9 +268,10 @@ def check_notebook(data: bytes, path: str, settings: Optional[Settings] = None, 
         findings = check_source(program.text, path, settings, prefilter=prefilter) if program.text.strip() else []
     except SourceError:  # which cells do not parse? Without them, the others are checked
         program = build_program(notebook)
-        if not program.broken:
-            raise
-        findings = check_source(program.text, path, settings, prefilter=prefilter) if program.text.strip() else []
+        try:
+            findings = check_source(program.text, path, settings, prefilter=prefilter) if program.text.strip() else []
+        except SourceError as exc:  # the whole cannot be checked (libcst's limits): say where, by cell
+            raise _in_cells(exc, program) from None
     mapped = tuple(sorted(_map_finding(finding, program) for finding in findings))
     error = None
     if program.broken:

@@ -589,3 +589,15 @@ def test_show_source_and_colour_name_the_cell_and_show_its_line(tmp_path):
     assert "nb.ipynb\x1b[0m:cell 5:3:6:" in lines[0], lines
     assert lines[1] == "W2 = jax.random.normal(key, (256, 10)) * jnp.sqrt(2 / 256)  # expect: INI304"
     assert lines[2] == " " * 5 + "^"
+
+
+def test_a_program_the_engine_cannot_take_is_reported_by_cell(tmp_path):
+    """CPython parses it, libcst's parser could not (an `and` chain of 5,000 terms): the error names
+    the cell and its line, not the line of the joined program."""
+    chain = " and ".join(["x"] * 5000)
+    text = _notebook_text(["from torch import nn\nnet = nn.Sequential(nn.Linear(4, 8), nn.ReLU())\n"
+                           "nn.init.xavier_uniform_(net[0].weight)", f"y = ({chain})"])
+    found = check_file(str(write(tmp_path / "nb.ipynb", text)))
+    assert found.error is not None and found.error.cell is None and found.findings == ()
+    assert found.error.message.startswith("cell 2, line 1, column "), found.error.message
+    assert "line 3" not in found.error.message
