@@ -246,7 +246,7 @@ def _in_cells(exc, program: Program):
     if exc.line is None or not program.where:
         return exc
     cell, line, column = program.cell_position(exc.line, exc.column or 1)
-    message = re.sub(r" ?at line \d+, column \d+", "", str(exc))
+    message = re.sub(r",? at line \d+(?:, column \d+)?", "", str(exc))  # the program's numbers
     return SourceError(f"cell {cell}, line {line}, column {column}: {message}")
 
 
