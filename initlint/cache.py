@@ -8,8 +8,10 @@ with their options, and of initlint's own code. So:
   (engine, analysis, catalogue, rules, noqa, prefilter: a code change invalidates the cache even
   without a version bump), the Python and libcst versions (they decide what parses), and the
   enabled rules with their options. It names a folder: ``<cache dir>/<run key>/``;
-* the *entry key* hashes the file's content with those two path facts: ``<run key>/ab/cdef….json``.
-  An entry holds the findings without their path, or the error that made the file uncheckable;
+* the *entry key* hashes the file's content with those two path facts (and a third: a ``.ipynb``
+  is read as a notebook): ``<run key>/ab/cdef….json``. An entry holds the findings without their
+  path (a notebook's with their cell), or the error that made the file uncheckable (a notebook's
+  error about one cell, with the other cells' findings);
   the path is filled in when it is read back, so moving a file or checking it through another
   path costs nothing.
 * a file checked as part of its project (``project/``) also depends on the other files its
@@ -46,7 +48,8 @@ KEEP_RUNS = 8  # run-key folders kept (settings and versions in use side by side
 _FORMAT = 1  # bump when the entry layout changes
 # initlint's code that does not decide static findings: editing it keeps the cache
 _NOT_CHECKING = ("verify", "cli.py", "formats.py", "fixer.py", "flake8_plugin.py", "docs.py", "__main__.py",
-                 "config.py", "runner.py", "cache.py")
+                 "config.py", "runner.py", "cache.py", "notebook_fix.py",
+                 "notebook_text.py")
 _CACHEDIR_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
                  b"# This file is a cache directory tag created by initlint.\n"
                  b"# For information about cache directory tags see https://bford.info/cachedir/\n")
@@ -137,6 +140,8 @@ class Cache:
         digest.update(b"\0" + (b"project" if projects is not None else b""))
         # the same text under another path may have other per-file ignores
         digest.update(b"\0" + ",".join(sorted(self.settings.ignored_here(path))).encode())
+        if path.endswith(".ipynb"):  # the same bytes read as a notebook, not as Python
+            digest.update(b"\0notebook")
         return digest.hexdigest()
 
     def _entry(self, key: str) -> str:
@@ -150,21 +155,27 @@ class Cache:
                 entry = json.loads(handle.read())
             if entry.get("deps") is not None and not _unchanged(entry["deps"], path, projects):
                 return None
+            # a notebook's entry also holds cell numbers: its findings' last field, its error's "cell"
+            error = None
             if "error" in entry:
-                return FileReport(path, error=FileError(path, entry["error"], *entry.get("at", ())))
-            return FileReport(path, tuple(Finding(path, *fields) for fields in entry["findings"]))
+                error = FileError(path, entry["error"], *entry.get("at", ()), cell=entry.get("cell"))
+                if "findings" not in entry:
+                    return FileReport(path, error=error)
+            return FileReport(path, tuple(Finding(path, *fields) for fields in entry["findings"]), error)
         except (OSError, ValueError, TypeError, KeyError):  # absent, or not an entry we wrote
             return None
 
     def put(self, key: str, report: FileReport, deps: Optional[dict] = None) -> None:
         """Remember ``report`` (a file that was checked, or that did not parse) under ``key``;
         ``deps``: the other files of its project it depends on (``ProjectView.dependencies``)."""
+        entry = {}
         if report.error is not None:
-            entry = {"error": report.error.message, "at": [report.error.line, report.error.column]}
-        else:
-            entry = {"findings": [[f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message, f.framework,
-                                   f.fix]
-                                  for f in report.findings]}
+            entry.update({"error": report.error.message, "at": [report.error.line, report.error.column]})
+            if report.error.cell is not None:  # a notebook with a cell that does not parse: checked but for it
+                entry["cell"] = report.error.cell
+        if report.error is None or report.error.cell is not None:
+            entry["findings"] = [[f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message, f.framework,
+                                  f.fix] + ([f.cell] if f.cell is not None else []) for f in report.findings]
         if deps is not None and report.error is None:
             entry["deps"] = deps
         target = self._entry(key)

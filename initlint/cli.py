@@ -146,7 +146,8 @@ def _check(args: argparse.Namespace) -> int:
         for error in result.errors:
             print(error.text(), file=sys.stderr)
         if not result.reports and not args.quiet:
-            print(f"initlint: warning: no Python files found in {' '.join(args.paths)}", file=sys.stderr)
+            print(f"initlint: warning: no Python files or notebooks found in {' '.join(args.paths)}",
+                  file=sys.stderr)
         elif not args.quiet:
             print(summary(result), file=sys.stderr)
             from .textout import fix_hint
@@ -235,14 +236,17 @@ def _write_output(args: argparse.Namespace, result) -> None:
 def _check_stdin(args: argparse.Namespace, config) -> int:
     """``initlint check -``: the source from stdin, reported as ``--stdin-filename`` (or ``-``);
     ``--fix`` prints the fixed source on stdout, ``--diff`` the diff, as ruff does."""
-    from .engine import SourceError, check_source
+    from .engine import SourceError, report_of
     from .formats import CheckResult, summary
     from .ftypes import FileError, FileReport
 
     path = args.stdin_filename or "-"
     data = sys.stdin.buffer.read()
     if args.fix or args.diff:
-        from .fixer import fix_source
+        if path.endswith(".ipynb"):  # --stdin-filename nb.ipynb: the notebook's cells, its JSON kept
+            from .notebook_fix import fix_notebook as fix_source
+        else:
+            from .fixer import fix_source
 
         try:
             text = data.decode("utf-8")
@@ -258,7 +262,7 @@ def _check_stdin(args: argparse.Namespace, config) -> int:
         sys.stdout.write(fixed.fixed)
         data = fixed.fixed.encode("utf-8")
     try:
-        report = FileReport(path, tuple(check_source(data, path, config.settings)))
+        report = report_of(data, path, config.settings)
     except SourceError as exc:
         report = FileReport(path, error=FileError(path, str(exc), exc.line, exc.column))
     result = CheckResult([report], unsafe_fixes=args.unsafe_fixes)

@@ -293,11 +293,24 @@ def _check_source(source, path: str, settings: Settings, noqa: bool, prefilter: 
     return check_module(module, path, settings, noqa, _text(source, module) if noqa else None, project)
 
 
+def report_of(data: bytes, path: str, settings: Optional[Settings] = None, prefilter: bool = True,
+              project=None) -> FileReport:
+    """The report of a file whose bytes are ``data``: a ``.ipynb`` notebook as the program of its
+    code cells (``notebook.py``), any other file as Python (with its ``project`` view, if any).
+    Raises ``SourceError`` as ``check_source``."""
+    if path.endswith(".ipynb"):
+        from .notebook import check_notebook
+
+        return check_notebook(data, path, settings, prefilter)
+    return FileReport(path, tuple(check_source(data, path, settings, prefilter=prefilter, project=project)))
+
+
 def check_file(path: str, settings: Optional[Settings] = None, cache=None, prefilter: bool = True,
                projects=None) -> FileReport:
-    """Check one file; every failure becomes a ``FileError``, never an exception. ``cache``: a
-    ``cache.Cache`` that answers for content it has seen checked and learns the rest. ``projects``:
-    a ``project.Projects``: the file is checked as part of its project (None: alone)."""
+    """Check one file (a ``.ipynb`` notebook too); every failure becomes a ``FileError``, never an
+    exception. ``cache``: a ``cache.Cache`` that answers for content it has seen checked and learns
+    the rest. ``projects``: a ``project.Projects``: the file is checked as part of its project (None:
+    alone)."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -311,7 +324,7 @@ def check_file(path: str, settings: Optional[Settings] = None, cache=None, prefi
         if cached is not None:
             return cached
     try:
-        report = FileReport(path, tuple(check_source(data, path, settings, prefilter=prefilter, project=view)))
+        report = report_of(data, path, settings, prefilter, view)
     except SourceError as exc:
         report = FileReport(path, error=FileError(path, str(exc), exc.line, exc.column))
     except RecursionError:

@@ -27,8 +27,9 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from .engine import SourceError, located_reports, one_collection, parse, too_large, worth_parsing
+from .engine import SourceError, located_reports, one_collection, parse, worth_parsing
 from .ftypes import Finding, Settings
+from .notebook import too_large
 
 MAX_ROUNDS = 4
 
@@ -209,15 +210,16 @@ def _identity(status: os.stat_result) -> Tuple[int, int, int, int]:
     return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
 
 
-def _unfixable(status: os.stat_result) -> Optional[str]:
-    return too_large(status.st_size) if stat.S_ISREG(status.st_mode) else "not a regular file"
+def _unfixable(status: os.stat_result, path: str) -> Optional[str]:
+    return too_large(path, status.st_size) if stat.S_ISREG(status.st_mode) else "not a regular file"
 
 
 def fix_file(path: str, settings: Optional[Settings] = None, unsafe: bool = False, write: bool = True) -> FixResult:
-    """Fix one file in place (``write=False``: only compute the result, e.g. for ``--diff``)."""
+    """Fix one file in place (``write=False``: only compute the result, e.g. for ``--diff``); a
+    ``.ipynb`` notebook through ``notebook_fix``."""
     try:
         # stat before opening: opening a FIFO would block for ever (the check reports these files)
-        reason = _unfixable(os.stat(path))
+        reason = _unfixable(os.stat(path), path)
         if reason:
             return FixResult(path, "", "", error=f"cannot read: {reason}")
         with open(path, "rb") as handle:
@@ -226,7 +228,12 @@ def fix_file(path: str, settings: Optional[Settings] = None, unsafe: bool = Fals
         code = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return FixResult(path, "", "", error=f"cannot read: {exc}")
-    result = fix_source(code, path, settings, unsafe)
+    if path.endswith(".ipynb"):  # the code cells are fixed, the rest of the file kept byte for byte
+        from .notebook_fix import fix_notebook
+
+        result = fix_notebook(code, path, settings, unsafe)
+    else:
+        result = fix_source(code, path, settings, unsafe)
     if write and result.changed and result.error is None:
         try:
             write_atomically(path, result.fixed, expected=status)

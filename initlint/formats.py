@@ -3,8 +3,9 @@
 A formatter takes the whole run's ``CheckResult`` and returns what goes to stdout. Adding a format
 is one more function and one more entry.
 
-- ``text``: ``path:line:col: CODE message``.
-- ``json``: the documented object (``version``, ``files_checked``, ``findings``, ``errors``).
+- ``text``: ``path:line:col: CODE message`` (``path:cell N:line:col: CODE message`` in a notebook).
+- ``json``: the documented object (``version``, ``files_checked``, ``findings``, ``errors``); a
+  notebook's findings (and an error about one of its cells) add ``"cell"``.
 - ``sarif``: SARIF 2.1.0 for GitHub code scanning (``github/codeql-action/upload-sarif``) and other
   SARIF viewers: every rule in ``tool.driver.rules``, one result per finding, files that could not be
   checked as tool execution notifications.
@@ -25,6 +26,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 from .ftypes import FileError, FileReport, Finding
+from .notebook_text import cell_line_text, file_region
 
 JSON_VERSION = 1
 
@@ -59,8 +61,9 @@ class CheckResult:
 
     @property
     def files_checked(self) -> int:
-        """Files that were read and analysed (files that could not be checked are ``errors``)."""
-        return sum(1 for r in self.reports if r.error is None)
+        """Files that were read and analysed (files that could not be checked are ``errors``; a
+        notebook with a cell that does not parse is both: its other cells were checked)."""
+        return sum(1 for r in self.reports if r.error is None or r.error.cell is not None)
 
     @property
     def files_with_findings(self) -> int:
@@ -178,13 +181,16 @@ def _line_reader() -> Callable[[str, int], str]:
 
 def _fingerprints(findings: Sequence[Finding]) -> List[str]:
     """A hash of code, path and the finding's stripped source line (not its number, so moving code
-    does not make an alert new), with a counter for repeats of the same triple in one file."""
+    does not make an alert new; in a notebook, the cell's line), with a counter for repeats of the
+    same triple in one file."""
     line_text = _line_reader()
     seen: Dict[Tuple[str, str, str], int] = {}
     out = []
     for finding in findings:
         path = _relative(finding.path) or os.path.abspath(finding.path).replace(os.sep, "/")
-        key = (finding.code, path, line_text(finding.path, finding.line))
+        text = (cell_line_text(finding.path, finding.cell, finding.line) if finding.cell is not None
+                else line_text(finding.path, finding.line))
+        key = (finding.code, path, text)
         seen[key] = seen.get(key, 0) + 1
         digest = hashlib.sha256("\0".join(key).encode("utf-8", "surrogatepass")).hexdigest()[:32]
         out.append(f"{digest}:{seen[key]}")
@@ -201,6 +207,7 @@ def sarif_document(result: CheckResult) -> dict:
     findings = result.findings
     results = []
     for finding, fingerprint in zip(findings, _fingerprints(findings)):
+        line, column, end_line, end_column = _file_region(finding)
         entry = {"ruleId": finding.code}
         if finding.code in index:
             entry["ruleIndex"] = index[finding.code]
@@ -211,17 +218,20 @@ def sarif_document(result: CheckResult) -> dict:
                 "physicalLocation": {
                     "artifactLocation": _artifact_location(finding.path),
                     "region": {
-                        "startLine": finding.line,
-                        "startColumn": finding.column,
-                        "endLine": finding.end_line,
-                        "endColumn": finding.end_column,
+                        "startLine": line,
+                        "startColumn": column,
+                        "endLine": end_line,
+                        "endColumn": end_column,
                     },
                 },
             }],
             "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         })
-        if finding.framework:
-            entry["properties"] = {"framework": finding.framework}
+        properties = {"framework": finding.framework} if finding.framework else {}
+        if finding.cell is not None:  # the region is in the .ipynb file's text; the cell's own numbers too
+            properties.update(cell=finding.cell, cellLine=finding.line, cellColumn=finding.column)
+        if properties:
+            entry["properties"] = properties
         results.append(entry)
 
     notifications = [
@@ -262,10 +272,30 @@ def sarif_document(result: CheckResult) -> dict:
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
+def _file_region(finding: Finding) -> Tuple[int, int, int, int]:
+    """Where SARIF and GitHub annotate a finding: its own position in a Python file; in a notebook,
+    the position in the ``.ipynb`` file's text (inside the JSON string of the cell's line), since
+    both annotate the file as stored, and GitHub's diff of a notebook shows that text."""
+    if finding.cell is None:
+        return finding.line, finding.column, finding.end_line, finding.end_column
+    return file_region(finding)
+
+
+def _error_position(error: FileError) -> Tuple[Optional[int], Optional[int]]:
+    """An error's line and column as SARIF and GitHub place it (in a notebook's stored text for an
+    error about one of its cells, as ``_file_region``)."""
+    if error.cell is not None and error.line is not None:
+        line, column, _, _ = file_region(Finding(error.path, error.line, error.column or 1, error.line,
+                                                 error.column or 1, "", "", "", cell=error.cell))
+        return line, column
+    return error.line, error.column
+
+
 def _error_location(error: FileError) -> dict:
     location = {"artifactLocation": _artifact_location(error.path)}
-    if error.line is not None:
-        location["region"] = {"startLine": error.line, **({"startColumn": error.column} if error.column else {})}
+    line, column = _error_position(error)
+    if line is not None:
+        location["region"] = {"startLine": line, **({"startColumn": column} if column else {})}
     return location
 
 
@@ -299,18 +329,24 @@ def _github_path(path: str) -> str:
 
 def format_github(result: CheckResult) -> str:
     """``::warning file=…,line=…,col=…,endLine=…,endColumn=…,title=CODE name::message`` per finding,
-    ``::error file=…,title=…::message`` per file that could not be checked. Columns as in ``json``."""
+    ``::error file=…,title=…::message`` per file that could not be checked. Columns as in ``json``;
+    a notebook's finding is placed in the ``.ipynb`` file's text (``_file_region``) and its title
+    names the cell and the line in the cell."""
     out = []
     for f in result.findings:
+        line, column, end_line, end_column = _file_region(f)
+        where = f" (cell {f.cell}, line {f.line})" if f.cell is not None else ""
         out.append(_command("warning", [
-            ("file", _github_path(f.path)), ("line", f.line), ("col", f.column),
-            ("endLine", f.end_line), ("endColumn", f.end_column), ("title", f"{f.code} {f.name}"),
+            ("file", _github_path(f.path)), ("line", line), ("col", column),
+            ("endLine", end_line), ("endColumn", end_column), ("title", f"{f.code} {f.name}{where}"),
         ], f.message))
     for error in result.errors:
+        title = "initlint: file not checked" if error.cell is None else f"initlint: cell {error.cell} not checked"
         where = [("file", _github_path(error.path))]
-        if error.line is not None:
-            where += [("line", error.line)] + ([("col", error.column)] if error.column is not None else [])
-        out.append(_command("error", where + [("title", "initlint: file not checked")], error.message))
+        line, column = _error_position(error)
+        if line is not None:
+            where += [("line", line)] + ([("col", column)] if column is not None else [])
+        out.append(_command("error", where + [("title", title)], error.message))
     return "".join(out)
 
 
@@ -332,6 +368,10 @@ def summary(result: CheckResult) -> str:
     if n_findings:
         n_with = result.files_with_findings
         problems.append(f"Found {n_findings} finding{'s' * (n_findings != 1)} in {n_with} file{'s' * (n_with != 1)}")
-    if n_errors:
-        problems.append(f"{n_errors} file{'s' * (n_errors != 1)} could not be checked")
+    partial = sum(1 for error in result.errors if error.cell is not None)
+    if n_errors - partial:
+        n_whole = n_errors - partial
+        problems.append(f"{n_whole} file{'s' * (n_whole != 1)} could not be checked")
+    if partial:
+        problems.append(f"{partial} notebook{'s' * (partial != 1)} with cells that do not parse")
     return "; ".join(problems) + f" {checked}."

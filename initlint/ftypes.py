@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import total_ordering
 from typing import FrozenSet, Optional, Tuple
 
 
-@dataclass(frozen=True, order=True)
+@total_ordering
+@dataclass(frozen=True)
 class Finding:
-    """One problem at one place. Lines and columns are 1-based, as printed."""
+    """One problem at one place. Lines and columns are 1-based, as printed. In a notebook, ``cell``
+    is the cell's number (1-based, every cell counted, as in the file's ``cells`` list) and the line
+    is the line within that cell; findings sort by path, cell, line, column."""
 
     path: str
     line: int
@@ -21,38 +25,60 @@ class Finding:
     framework: str = field(compare=False, default="")
     # "safe" (``--fix`` applies it), "unsafe" (only with ``--unsafe-fixes``) or None (no fix)
     fix: Optional[str] = field(compare=False, default=None)
+    cell: Optional[int] = None
+
+    def _order(self) -> tuple:
+        return self.path, self.cell or 0, self.line, self.column, self.end_line, self.end_column, self.code
+
+    def __lt__(self, other: "Finding") -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return self._order() < other._order()
 
     def to_json(self) -> dict:
-        return asdict(self)
+        document = asdict(self)
+        if self.cell is None:  # a .py file's finding: the documented fields only
+            del document["cell"]
+        return document
 
     def fixable(self, unsafe: bool = False) -> bool:
         """Would ``--fix`` (with ``--unsafe-fixes`` when ``unsafe``) apply a fix here?"""
         return self.fix == "safe" or (unsafe and self.fix == "unsafe")
 
     def text(self, unsafe_fixes: Optional[bool] = None) -> str:
-        """``path:line:col: CODE message``; with ``unsafe_fixes`` given, ``[*]`` before the message
-        marks a finding the run's ``--fix`` would fix (ruff's mark)."""
+        """``path:line:col: CODE message`` (``path:cell N:line:col: …`` in a notebook); with
+        ``unsafe_fixes`` given, ``[*]`` before the message marks a finding the run's ``--fix`` would
+        fix (ruff's mark)."""
         mark = "[*] " if unsafe_fixes is not None and self.fixable(unsafe_fixes) else ""
-        return f"{self.path}:{self.line}:{self.column}: {self.code} {mark}{self.message}"
+        where = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.path}:{where}{self.line}:{self.column}: {self.code} {mark}{self.message}"
 
 
 @dataclass(frozen=True)
 class FileError:
-    """A file that could not be checked (does not parse, not UTF-8, unreadable...)."""
+    """A file that could not be checked (does not parse, not UTF-8, unreadable...). ``cell``: a
+    notebook whose cells were checked except this one (the first that does not parse; ``line`` and
+    ``column`` are in it) and any others the message names."""
 
     path: str
     message: str
     # where the file stopped being readable (a syntax error's position), 1-based; None: the file as a whole
     line: Optional[int] = None
     column: Optional[int] = None
+    cell: Optional[int] = None
 
     def to_json(self) -> dict:
-        return {"path": self.path, "line": self.line, "column": self.column, "message": self.message}
+        document = {"path": self.path, "line": self.line, "column": self.column, "message": self.message}
+        if self.cell is not None:
+            document["cell"] = self.cell
+        return document
 
     def text(self) -> str:
         """``path:line:col: error: message``: the position problem matchers and editors jump to
-        (1:1 for a file that could not be read at all)."""
-        return f"{self.path}:{self.line or 1}:{self.column or 1}: error: {self.message}"
+        (1:1 for a file that could not be read at all); ``path:cell N:line:col: error: …`` for a
+        notebook's cell."""
+        where = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.path}:{where}{self.line or 1}:{self.column or 1}: error: {self.message}"
 
 
 @dataclass(frozen=True)

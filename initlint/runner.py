@@ -23,17 +23,20 @@ from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .engine import check_file, might_hold_findings, too_large
+from .engine import check_file, might_hold_findings
 from .ftypes import FileError, FileReport, Settings
 from .globs import path_matches
+from .notebook import too_large
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cache import Cache
 
 SKIP_DIRS = frozenset(
     {".git", ".hg", ".svn", ".venv", "venv", "__pycache__", ".tox", ".nox", "node_modules", "build", "dist",
-     ".initlint_cache", ".mypy_cache", ".pytest_cache", ".eggs"}
+     ".initlint_cache", ".mypy_cache", ".pytest_cache", ".eggs", ".ipynb_checkpoints"}
 )
+# what a directory walk checks: Python files and Jupyter notebooks (read as one program: notebook.py)
+SOURCE_SUFFIXES = (".py", ".ipynb")
 # None: "fork" where it is safe (Linux, a single-threaded process: the CLI), else see _pool_context;
 # tests may pin one
 START_METHOD: Optional[str] = None
@@ -69,8 +72,8 @@ def _excluded_here_or_above(path: str, patterns: Sequence[str]) -> bool:
 
 
 def discover(paths: Iterable[str], exclude: Sequence[str] = ()) -> Tuple[List[str], List[FileError]]:
-    """The ``.py`` files under ``paths`` (sorted, without duplicates) and the paths that could not be
-    used. A path named explicitly is checked whatever its suffix; directories are walked without
+    """The ``.py`` and ``.ipynb`` files under ``paths`` (sorted, without duplicates) and the paths
+    that could not be used. A path named explicitly is checked whatever its suffix; directories are walked without
     following symbolic links to directories (so a link loop cannot hang us), skipping ``SKIP_DIRS``
     and anything matching ``exclude``. A symbolic link to a file is checked (a dangling one becomes
     an error when it is read)."""
@@ -106,7 +109,7 @@ def _walk(root: str, exclude: Sequence[str]) -> Iterable[str]:
             if d not in SKIP_DIRS and not d.endswith(".egg-info") and not is_excluded(os.path.join(directory, d), exclude)
         )
         for name in sorted(names):
-            if name.endswith(".py"):
+            if name.endswith(SOURCE_SUFFIXES):
                 path = _norm(os.path.join(directory, name))
                 if not is_excluded(path, exclude):
                     yield path
@@ -126,7 +129,7 @@ def _check_one(path: str, settings: Settings, cache: "Optional[Cache]" = None, p
         return FileReport(path, error=FileError(path, "cannot read: is a directory that cannot be listed"))
     if mode is not None and not stat.S_ISREG(mode):
         return FileReport(path, error=FileError(path, "cannot read: not a regular file"))
-    large = too_large(status.st_size) if status is not None else None
+    large = too_large(path, status.st_size) if status is not None else None
     if large:
         return FileReport(path, error=FileError(path, large))
     options = {} if cache is None else {"cache": cache}

@@ -36,17 +36,26 @@ def render_findings(result: CheckResult, colour: bool = False, show_source: bool
     for finding in result.findings:
         mark = "[*] " if finding.fixable(result.unsafe_fixes) else ""
         if colour:
-            where = f"{_BOLD}{finding.path}{_RESET}:{finding.line}:{finding.column}:"
+            cell = f"cell {finding.cell}:" if finding.cell is not None else ""
+            where = f"{_BOLD}{finding.path}{_RESET}:{cell}{finding.line}:{finding.column}:"
             mark = f"{_CYAN}{mark}{_RESET}" if mark else ""
             lines.append(f"{where} {_BOLD}{_RED}{finding.code}{_RESET} {mark}{finding.message}")
         else:
             lines.append(finding.text(result.unsafe_fixes))
         if read is not None:
-            source = read(finding.path, finding.line)
+            source = read(finding.path, finding.line) if finding.cell is None else _cell_line(finding)
             if source is not None:
                 lines.append(source.rstrip("\r\n").expandtabs(1))
                 lines.append(" " * (finding.column - 1) + "^")
     return "".join(line + "\n" for line in lines)
+
+
+def _cell_line(finding: Finding) -> Optional[str]:
+    """A notebook finding's line, from its cell (the file's own line is JSON)."""
+    from .notebook_text import notebook_file
+
+    stored = notebook_file(finding.path)
+    return stored.cell_line(finding.cell, finding.line) if stored is not None else None
 
 
 def _source_lines():

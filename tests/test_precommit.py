@@ -162,6 +162,19 @@ def test_hook_passes_a_clean_file(hook_env):
     assert re.search(r"initlint\.+Passed", output), output
 
 
+def test_hook_checks_notebooks(hook_env):
+    """``types_or: [python, jupyter]``: a staged notebook is checked, its findings named by cell."""
+    notebooks = DATA / "notebooks"
+    bad = try_repo(hook_env, "init.ipynb", (notebooks / "d2l_init_pytorch.ipynb").read_text(encoding="utf-8"))
+    output = bad.stdout + bad.stderr
+    assert bad.returncode == 1, output
+    assert re.search(r"initlint\.+Failed", output) and "init.ipynb:cell 10:3:9: INI201 " in output, output
+    clean = try_repo(hook_env, "clean.ipynb",
+                     (notebooks / "d2l_init_pytorch_clean.ipynb").read_text(encoding="utf-8"))
+    output = clean.stdout + clean.stderr
+    assert clean.returncode == 0 and re.search(r"initlint\.+Passed", output), output
+
+
 def test_one_summary_for_many_files(hook_env):
     """pre-commit splits a long file list into batches, one hook process each, unless the hook
     asks to run serially; each process printed its own "Found N findings", which read like totals."""
