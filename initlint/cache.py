@@ -181,14 +181,7 @@ class Cache:
         target = self._entry(key)
         try:
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(json.dumps(entry, separators=(",", ":")).encode())
-                os.replace(temporary, target)
-            except BaseException:
-                _remove(temporary)
-                raise
+            write_json(target, entry)
         except OSError:  # read-only tree, disk full, a folder pruned by another run: stay uncached
             pass
 
@@ -262,6 +255,19 @@ def _unchanged(deps: dict, path: str, projects) -> bool:
         elif project.file_hash(os.path.join(project.root, relative)) != digest:
             return False
     return True
+
+
+def write_json(target: str, data) -> None:
+    """``data`` as compact JSON in ``target``, atomically (a temporary file beside it, renamed over
+    it): a reader sees the old entry or the new one, never half of one."""
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(json.dumps(data, separators=(",", ":")).encode())
+        os.replace(temporary, target)
+    except BaseException:
+        _remove(temporary)
+        raise
 
 
 def _remove(path: str) -> None:

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import stat
-import tempfile
 import warnings
 from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
@@ -111,17 +110,9 @@ class SummaryStore:
 
                 mark_directory(self.base)
                 self._marked = True
-            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(json.dumps(summary, separators=(",", ":")).encode())
-                os.replace(temporary, target)
-            except BaseException:
-                try:
-                    os.unlink(temporary)
-                except OSError:
-                    pass
-                raise
+            from ..cache import write_json
+
+            write_json(target, summary)
         except (OSError, TypeError, ValueError):
             pass
 
