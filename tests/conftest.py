@@ -19,6 +19,9 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 import pytest
 
+# fixture projects, models and notebooks are inputs of the tests, not tests (a fixture project has
+# its own tests/test_model.py)
+collect_ignore = ["projects", "data", "fixtures"]
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 EXPECT_RE = re.compile(r"#\s*expect:\s*(INI\d{3}(?:\s*,\s*INI\d{3})*)")
