@@ -23,6 +23,17 @@ FIXTURES = ROOT / "tests" / "fixtures" / "INI405"
 SETTINGS = Settings(select=frozenset({"INI405"}))
 
 
+# a std written in an init function (the parametrised lines are its body)
+INIT_FUNCTION = """
+    import math
+    import torch
+    from torch import nn
+
+    def init(m, d_in, k=3):
+        {}
+    """
+
+
 def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "initlint", "check", "--select", "INI405", *args],
                           capture_output=True, text=True)
@@ -50,16 +61,8 @@ def fixed(source: str) -> str:
      "std = math.sqrt(2 / d_in)\n        nn.init.normal_(m.weight, 0, std)"),
 ])
 def test_a_std_is_rewritten_to_the_power_meant(before, after):
-    template = """
-    import math
-    import torch
-    from torch import nn
-
-    def init(m, d_in, k=3):
-        {}
-    """
-    assert fixed(template.format(before)) == textwrap.dedent(template.format(after))
-    assert initlint.check_source(textwrap.dedent(template.format(after)), settings=SETTINGS) == []
+    assert fixed(INIT_FUNCTION.format(before)) == textwrap.dedent(INIT_FUNCTION.format(after))
+    assert initlint.check_source(textwrap.dedent(INIT_FUNCTION.format(after)), settings=SETTINGS) == []
 
 
 @pytest.mark.parametrize("before, after", [
