@@ -70,7 +70,8 @@ def test_a_std_is_rewritten_to_the_power_meant(before, after):
     ("VarianceScaling(scale=2 / math.sqrt(num_layers))", "VarianceScaling(scale=4 / num_layers)"),
     ("VarianceScaling(math.sqrt(2.0))", "VarianceScaling(2.0)"),
     ("VarianceScaling(scale=math.sqrt(2) / math.sqrt(num_layers))", "VarianceScaling(scale=2 / num_layers)"),
-    ("VarianceScaling(scale=nn.init.calculate_gain('relu'))", "VarianceScaling(scale=nn.init.calculate_gain('relu') ** 2)"),
+    ("VarianceScaling(scale=nn.init.calculate_gain('relu'))",
+     "VarianceScaling(scale=nn.init.calculate_gain('relu') ** 2)"),
 ])
 def test_a_std_like_scale_is_squared(before, after):
     template = """

@@ -66,8 +66,8 @@ class UninitialisedParameter(Rule):
     `torch.FloatTensor(n, m)`, `w.new_empty(...)`, `tf.Variable(np.empty(shape))` — when nothing in
     the file reaches it afterwards: no initialiser or in-place fill (`nn.init.xavier_uniform_(self.w)`,
     `self.w.data.normal_()`, `self.w.copy_(...)`), no helper it is passed to (`glorot(self.w)`), no
-    loop over `parameters()`, no `load_state_dict`, no inherited `reset_parameters`/`init_weights`
-    the class calls, no later assignment.
+    loop over `parameters()`, no `load_state_dict` (in JAX, `nnx.update` or a checkpoint restore),
+    no inherited `reset_parameters`/`init_weights` the class calls, no later assignment.
 
     ## Why is this bad?
     `torch.empty` and the legacy `torch.Tensor(sizes)` constructors return whatever bytes the
@@ -76,6 +76,18 @@ class UninitialisedParameter(Rule):
     a NaN appears at the first step with no error. The pattern is PyTorch's own (`nn.Linear` does it)
     but always together with `reset_parameters()`; dropping or forgetting that call leaves the memory
     as it was.
+
+    In JAX (`jnp.empty`, `nnx.Param(jnp.empty(...))`, `self.param('w', lambda key, shape:
+    jnp.empty(shape), shape)`) and TF's NumPy (`tf.Variable(tf.experimental.numpy.empty(...))`)
+    the memory is not uninitialised: XLA cannot allocate such a buffer, so `empty` returns zeros
+    (JAX's `jax.numpy.empty` and TF's `np_array_ops.empty` both call `zeros`; `jax.lax.empty` is the
+    truly uninitialised one, and is flagged like `torch.empty`). The bug is still this rule's, not
+    INI302's: INI302 judges a zero the code chose with an initialiser, on a layer whose place it can
+    see; `empty` is a placeholder nobody filled, whatever the framework puts in it. Since the
+    parameter then starts at exactly zero, it is flagged where a zero does harm: where the file
+    multiplies its signal by it (`x @ w`, `jnp.dot(x, w)`, `x * scale`): the product is zero, and
+    for a weight matrix no gradient reaches the layers before it. A zero-filled placeholder that is
+    only added (a bias, a position embedding) trains normally and is not flagged.
 
     ## Example
     ```python
@@ -108,18 +120,6 @@ class UninitialisedParameter(Rule):
         def forward(self, x, y):
             return torch.einsum("bi,oij,bj->bo", x, self.weight, y)
     ```
-
-    In JAX (`jnp.empty`, `nnx.Param(jnp.empty(...))`, `self.param('w', lambda key, shape:
-    jnp.empty(shape), shape)`) and TF's NumPy (`tf.Variable(tf.experimental.numpy.empty(...))`)
-    the memory is not uninitialised: XLA cannot allocate such a buffer, so `empty` returns zeros
-    (JAX's `jax.numpy.empty` and TF's `np_array_ops.empty` both call `zeros`; `jax.lax.empty` is the
-    truly uninitialised one, and is flagged like `torch.empty`). The bug is still this rule's, not
-    INI302's: INI302 judges a zero the code chose with an initialiser, on a layer whose place it can
-    see; `empty` is a placeholder nobody filled, whatever the framework puts in it. Since the
-    parameter then starts at exactly zero, it is flagged where a zero does harm: where the file
-    multiplies its signal by it (`x @ w`, `jnp.dot(x, w)`, `x * scale`): the product is zero, and
-    for a weight matrix no gradient reaches the layers before it. A zero-filled placeholder that is
-    only added (a bias, a position embedding) trains normally and is not flagged.
 
     ## Known problems
     What reaches a parameter is read from this file only: a parameter that another file
