@@ -51,6 +51,9 @@ _LOADERS = ("load_state_dict", "load_weights", "set_weights", "load_checkpoint",
             # JAX/Flax: parameters replaced from a checkpoint or a converted state
             "restore", "restore_checkpoint", "from_bytes", "from_state_dict", "load_params")
 _FLAX_UPDATE = frozenset({"flax.nnx.update"})
+# methods that write a variable's value: TF's ``w.assign(...)``, nnx's ``w.set_value(...)``
+_WRITE_METHODS = ("assign", "assign_add", "assign_sub", "set_value")
+_ASSIGN_FUNCTIONS = frozenset({"tensorflow.assign", "tensorflow.compat.v1.assign"})
 
 
 def _final(node: cst.BaseExpression) -> str:
@@ -466,8 +469,11 @@ def _reaching_calls(facts) -> Iterator[Tuple[object, Set[str]]]:
         call = site.node
         func = call.func
         names = set()
-        if isinstance(func, cst.Attribute) and func.attr.value.endswith("_") and not func.attr.value.endswith("__"):
+        if isinstance(func, cst.Attribute) and (func.attr.value.endswith("_") and not func.attr.value.endswith("__")
+                                                or func.attr.value in _WRITE_METHODS):
             names |= {name for _, name in _keys_of(func.value)}
+        if call.args and facts.names(func) & _ASSIGN_FUNCTIONS:  # tf.compat.v1.assign(w, value)
+            names |= {name for _, name in _keys_of(call.args[0].value)}
         framework_op = any(name.startswith(("torch.", "tf.", "tensorflow.", "numpy.", "jax.")) and
                            not name.startswith("torch.nn.init.") for name in facts.names(func))
         if not framework_op and not (isinstance(func, cst.Attribute) and func.attr.value in _TENSOR_OPS):
