@@ -151,9 +151,25 @@ class ProjectView:
     @_safe(list)
     def applied_classes(self, function: str) -> List[str]:
         """Classes that ``x.apply(f)`` calls elsewhere in the project apply this module's ``function`` to."""
+        return self._elsewhere(self.project.applied_classes(f"{self.module}.{function}"))
+
+    @_safe(list)
+    def passed_classes(self, function: str) -> List[str]:
+        """Classes whose instances calls elsewhere in the project pass to this module's ``function``
+        (``init_weights(self)`` in a method of ``Net``)."""
+        return self._elsewhere(self.project.passed_classes(f"{self.module}.{function}"))
+
+    @_safe(False)
+    def uses_known(self, function: str) -> bool:
+        """Does every module that applies this module's ``function`` or calls it on a module show
+        that module's class? (The project's tables are part of every cached result's key: a new
+        such use anywhere re-checks.)"""
+        return not any(where != self.path for where in self.project.unknown_uses(f"{self.module}.{function}"))
+
+    def _elsewhere(self, pairs) -> List[str]:
         out = []
-        for cls, where in self.project.applied_classes(f"{self.module}.{function}"):
-            if where != self.path:  # this file's own applications are its analysis' business
+        for cls, where in pairs:
+            if where != self.path:  # this file's own uses are its analysis' business
                 self.touched.add(where)
                 out.append(cls)
         return out
