@@ -723,8 +723,12 @@ class InitIndex:
             types = self._types_tested(guard.test, name_node)
             by_name = class_name_test(self.ev, guard.test, name_node.value) \
                 if types is None and isinstance(name_node, cst.Name) else None
+            owned = _has_parameter_test(guard.test, name_node) if by_name is None and types is None else None
             if by_name is not None:  # classname.find('Conv') != -1: a type guard on the class name
                 admitted = [layer for layer in layers if by_name(class_name(layer.entry))]
+            elif owned is not None:  # hasattr(m, 'weight'): the layers that have one
+                admitted = [layer for layer in layers if owned in (layer.entry.weight, layer.entry.bias)
+                            or owned in layer.entry.extra_weights]
             elif types is None:
                 if self._about_configuration(guard.test, name_node):
                     continue  # `if init_type == 'xavier':` picks no layer: every one passes it
@@ -790,6 +794,17 @@ class InitIndex:
                 if entry is not None:
                     types.append(entry)
         return types
+
+
+def _has_parameter_test(test: cst.BaseExpression, name_node) -> Optional[str]:
+    """``p`` for a ``hasattr(m, 'p')`` test on the module variable ``m``."""
+    if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "hasattr" \
+            and len(test.args) == 2 and isinstance(name_node, cst.Name) \
+            and isinstance(test.args[0].value, cst.Name) and test.args[0].value.value == name_node.value \
+            and isinstance(test.args[1].value, cst.SimpleString):
+        value = test.args[1].value.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
 
 
 def _is_literal(node: cst.BaseExpression) -> bool:

@@ -192,9 +192,10 @@ class ProjectView:
         * what the file's imports stand for (re-exports: ``from .backend import keras``; an
           imported initialiser instance's class; a string constant such as ``'glorot_uniform'``),
           for a file that mentions a layer or an initialiser;
-        * the layers and activations of the project classes it uses and of those another module
-          applies its functions to (``net.apply(weights_init)``), for a file that then mentions an
-          initialiser (every finding project scope can complete is about one)."""
+        * the layers and activations of the project classes it uses (and their bases') and of those
+          another module applies its functions to (``net.apply(weights_init)``) or passes to them
+          (``init_weights(self)``), for a file that then mentions an initialiser (every finding
+          project scope can complete is about one)."""
         from ..prefilter import source_bytes
 
         data = source_bytes(data) if data is not None else b""
@@ -226,6 +227,7 @@ class ProjectView:
             return first
         for function in summary["functions"]:
             classes.extend(self.applied_classes(function))
+            classes.extend(self.passed_classes(function))
         seen: Set[str] = set()
         for _ in range(MAX_NESTING):
             following = []
@@ -236,7 +238,8 @@ class ProjectView:
                 definition = self._definition(cls)
                 if definition is None or definition[2] not in definition[1]["classes"]:
                     continue
-                for called in definition[1]["classes"][definition[2]]["calls"]:
+                summary = definition[1]["classes"][definition[2]]
+                for called in summary["calls"] + summary["bases"]:  # its layers, and its bases' (inherited)
                     canonical = self.project.canonical(called, self.touched) if self.project.is_project_name(called) \
                         else called
                     names.add(canonical)
