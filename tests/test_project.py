@@ -104,13 +104,20 @@ def _codes(reports):
     return {(Path(r.path).name, f.line, f.code) for r in reports for f in r.findings}
 
 
-def test_changing_a_module_rechecks_the_files_it_completes(tmp_path):
-    project = _copy(tmp_path, "gan_repo")
+def _helper_check(tmp_path: Path, name: str):
+    """``(project, run)``: a copy of the project, and a cached check of its ``utils/init.py`` alone."""
+    project = _copy(tmp_path, name)
     helper = str(project / "utils" / "init.py")
     directory = str(tmp_path / "cache")
 
     def run():
         return _codes(check_paths([helper], DEFAULT, jobs=1, isolate=False, cache=Cache.open(directory, DEFAULT)))
+
+    return project, run
+
+
+def test_changing_a_module_rechecks_the_files_it_completes(tmp_path):
+    project, run = _helper_check(tmp_path, "gan_repo")
 
     assert run() == {("init.py", 6, "INI201")}
     assert run() == {("init.py", 6, "INI201")}  # warm: from the cache
@@ -125,12 +132,7 @@ def test_changing_a_module_rechecks_the_files_it_completes(tmp_path):
 
 
 def test_a_new_module_that_applies_the_helper_is_seen(tmp_path):
-    project = _copy(tmp_path, "gan_repo_ok")
-    directory = str(tmp_path / "cache")
-    helper = str(project / "utils" / "init.py")
-
-    def run():
-        return _codes(check_paths([helper], DEFAULT, jobs=1, isolate=False, cache=Cache.open(directory, DEFAULT)))
+    project, run = _helper_check(tmp_path, "gan_repo_ok")
 
     assert run() == set()
     (project / "finetune.py").write_text("from models.relu_net import ReluNet\nfrom utils.init import weights_init\n\n"
@@ -220,12 +222,7 @@ def test_summaries_record_direct_calls_and_module_loops():
 
 def test_a_caller_edited_in_place_rechecks_the_helper(tmp_path):
     """No file is added or removed: the caller of the helper changes which network it passes."""
-    project = _copy(tmp_path, "helper_repo_ok")
-    helper = str(project / "utils" / "init.py")
-    directory = str(tmp_path / "cache")
-
-    def run():
-        return _codes(check_paths([helper], DEFAULT, jobs=1, isolate=False, cache=Cache.open(directory, DEFAULT)))
+    project, run = _helper_check(tmp_path, "helper_repo_ok")
 
     assert run() == set()
     (project / "models" / "extra.py").write_text("")

@@ -267,22 +267,7 @@ class Graph:
     def instance_class(self, node: cst.CSTNode) -> Optional[cst.ClassDef]:
         """The class of this file that ``node`` is an instance of: ``self``, or ``net`` in
         ``net = TwoLayer()``."""
-        if isinstance(node, cst.Name) and node.value == "self":
-            scope = self.resolver.scope_of.get(node)
-            while scope is not None:
-                if scope.enclosing_class is not None:
-                    return scope.enclosing_class
-                scope = scope.parent
-            return None
-        if isinstance(node, cst.Name):
-            values = self.resolver.assigned_values(node)
-            if len(values) == 1:
-                return self.instance_class(values[0][0])
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
-            for binding in self.resolver.lookup(node.func):
-                if binding.kind == "class" and binding.value in self.classes:
-                    return binding.value
-        return None
+        return self.resolver.instance_class(node)
 
     def _self_attr(self, node: cst.Attribute, depth: int) -> Item:
         cls = self.instance_class(node.value)

@@ -520,12 +520,7 @@ class InitIndex:
         return None
 
     def _class_of_site(self, site: CallSite) -> Optional[cst.ClassDef]:
-        scope = site.scope
-        while scope is not None:
-            if scope.enclosing_class is not None:
-                return scope.enclosing_class
-            scope = scope.parent
-        return None
+        return site.scope.method_class if site.scope is not None else None
 
     def _class_of_function(self, function: Optional[cst.FunctionDef]) -> Optional[cst.ClassDef]:
         return self.g.class_of_function.get(function) if function is not None else None
