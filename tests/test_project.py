@@ -230,4 +230,4 @@ def test_a_caller_edited_in_place_rechecks_the_helper(tmp_path):
     mixed = project / "models" / "mixed.py"
     mixed.write_text(mixed.read_text().replace("            if isinstance(m, nn.Linear):\n                glorot(m)",
                                                "            glorot(m)"))
-    assert run() == {("init.py", 36, "INI201")}  # glorot now reaches the ReLU conv
+    assert run() == {("init.py", 40, "INI201")}  # glorot now reaches the ReLU conv

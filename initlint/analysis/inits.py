@@ -682,7 +682,12 @@ class InitIndex:
             if isinstance(call.func, cst.Name) and call.func.value == fn.name.value and call.args:
                 argument = call.args[0].value
                 found = self.g.layers_in(argument)
-                if not found and isinstance(argument, cst.Name):
+                outer = self._helper_taking(argument) if not found else None
+                if outer is not None and outer is not fn:  # init_net(net) calls init_weights(net)
+                    found = self._direct_calls(outer, seen) or []
+                    if outer in self._calls_unknown:
+                        self._calls_unknown.add(fn)
+                elif not found and isinstance(argument, cst.Name):
                     for binding in self.c.resolver.lookup(argument):
                         if binding.kind == "loop" and binding.index is None:
                             looped, known = self._loop_layers(binding, seen)
@@ -726,7 +731,13 @@ class InitIndex:
                             or owned in layer.entry.extra_weights]
             elif types is None:
                 if self._about_configuration(guard.test, name_node):
-                    continue  # `if init_type == 'xavier':` picks no layer: every one passes it
+                    # `if init_type == 'xavier':` picks no layer: every one passes it, where the
+                    # branch is taken. A menu of schemes (pix2pix's init_type) whose choice the
+                    # file does not show is the user's to pick: no branch of it is known taken
+                    taken = self._option_taken(guard.test)
+                    if taken is not None and taken == guard.negated or taken is None and _option_test(guard.test):
+                        layers = []
+                    continue
                 # layers of other modules of the project pass only guards read as type tests: one
                 # this analysis does not read (a class-name match) would let every layer through
                 layers = [layer for layer in layers if layer.origin is None]
@@ -738,6 +749,21 @@ class InitIndex:
             else:
                 layers = admitted
         return layers
+
+    def _option_taken(self, test: cst.BaseExpression) -> Optional[bool]:
+        """``init_type == 'xavier'`` (``!=``, ``in``, ``not in``) evaluated where the code
+        establishes the value compared; None otherwise."""
+        if not _option_test(test):
+            return None
+        comparison = test.comparisons[0]
+        left, right = self.ev.evaluate(test.left), self.ev.evaluate(comparison.comparator)
+        if isinstance(comparison.operator, (cst.Equal, cst.NotEqual)) and isinstance(left, str) \
+                and isinstance(right, str):
+            return (left == right) != isinstance(comparison.operator, cst.NotEqual)
+        if isinstance(comparison.operator, (cst.In, cst.NotIn)) and isinstance(left, str) \
+                and isinstance(right, tuple) and all(isinstance(v, str) for v in right):
+            return (left in right) != isinstance(comparison.operator, cst.NotIn)
+        return None
 
     def _about_configuration(self, test: cst.BaseExpression, name_node) -> bool:
         """Does ``test`` read only what does not depend on the module ``name_node`` (a parameter
@@ -789,6 +815,17 @@ class InitIndex:
                 if entry is not None:
                     types.append(entry)
         return types
+
+
+def _option_test(test: cst.BaseExpression) -> bool:
+    """A comparison of a value with a string or strings: ``init_type == 'xavier'``, ``mode in ('a', 'b')``."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1 \
+            or not isinstance(test.comparisons[0].operator, (cst.Equal, cst.NotEqual, cst.In, cst.NotIn)):
+        return False
+    sides = (test.left, test.comparisons[0].comparator)
+    return any(isinstance(side, (cst.SimpleString, cst.ConcatenatedString)) or (
+        isinstance(side, (cst.Tuple, cst.List, cst.Set)) and side.elements
+        and all(isinstance(e.value, cst.SimpleString) for e in side.elements)) for side in sides)
 
 
 def _has_parameter_test(test: cst.BaseExpression, name_node) -> Optional[str]:

@@ -10,14 +10,13 @@ def init_weights(model):
             nn.init.zeros_(m.bias)
 
 
-def init_net(net, init_type="xavier"):
+def init_net(net):
     """The pix2pix/CycleGAN shape: a nested function applied to the network passed in."""
 
     def init_func(m):
         classname = m.__class__.__name__
         if hasattr(m, "weight") and classname.find("Conv") != -1:
-            if init_type == "xavier":
-                init.xavier_normal_(m.weight.data)  # expect: INI201 (train.py: init_net(netG), a ReLU generator)
+            init.xavier_normal_(m.weight.data)  # expect: INI201 (train.py: init_net(netG), a ReLU generator)
         elif classname.find("BatchNorm2d") != -1:
             init.normal_(m.weight.data, 1.0, 0.02)
             init.constant_(m.bias.data, 0.0)

@@ -11,13 +11,17 @@ def init_weights(model):
 
 
 def init_net(net, init_type="normal", gain=0.02):
-    """pix2pix's shape and its default: N(0, 0.02) on convs; a BatchNorm scale N(1, 0.02) is no conv's."""
+    """pix2pix's shape and its default: N(0, 0.02) on convs; a BatchNorm scale N(1, 0.02) is no conv's.
+    Its menu's Xavier is the user's pick at run time (train.py shows no choice of it): no branch of
+    the menu is known taken."""
 
     def init_func(m):
         classname = m.__class__.__name__
         if hasattr(m, "weight") and (classname.find("Conv") != -1 or classname.find("Linear") != -1):
             if init_type == "normal":
                 init.normal_(m.weight.data, 0.0, gain)
+            elif init_type == "xavier":
+                init.xavier_normal_(m.weight.data)
         elif classname.find("BatchNorm2d") != -1:
             init.normal_(m.weight.data, 1.0, gain)
             init.constant_(m.bias.data, 0.0)
