@@ -290,7 +290,7 @@ def build_server():
                 line, column, code = item.data.get("line"), item.data.get("column"), str(item.code)
                 fix = item.data.get("fix")
                 if fix:
-                    fixed = fix_one(source, path, settings, line, column, code)
+                    fixed = fix_one(source, path, settings, line, column, code, project=_project_view(path))
                     if fixed is not None and fixed != source:
                         label = f"initlint: fix {code}" + (" (unsafe: changes the initial weights)" if fix == "unsafe" else "")
                         actions.append(types.CodeAction(
@@ -305,7 +305,7 @@ def build_server():
                         edit=whole_document_edit(types, uri, version, source, suppressed)))
         wants_fix_all = not only or any(FIX_ALL_KIND.startswith(kind) for kind in only)
         if wants_fix_all:
-            result = fix_source(source, path, settings, unsafe=False)
+            result = fix_source(source, path, settings, unsafe=False, project=_project_view(path))
             if result.error is None and result.changed:
                 actions.append(types.CodeAction(
                     title="initlint: fix all safe fixes", kind=FIX_ALL_KIND,
