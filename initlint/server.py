@@ -394,6 +394,19 @@ def build_server():
             results.pop(cell_uri, None)
             ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell_uri, diagnostics=[]))
 
+    @server.feature(types.INITIALIZED)
+    def initialized(ls, params) -> None:
+        # a client sends workspace/didChangeWatchedFiles only for the files a server asks it to
+        # watch: pyproject.toml, so that an open buffer is checked again when its configuration
+        # changes, not only at its next edit
+        workspace = ls.client_capabilities.workspace
+        watched = workspace.did_change_watched_files if workspace is not None else None
+        if watched is not None and watched.dynamic_registration:
+            ls.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
+                id="initlint-pyproject", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                    watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]))]))
+
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls, params) -> None:
         # a pyproject.toml changed: every open buffer and notebook is checked again under its new settings

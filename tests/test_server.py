@@ -176,6 +176,43 @@ async def test_configuration_is_honoured_and_reread(client: LanguageClient):
     assert "INI201" in codes and not any(c.startswith("INI3") for c in codes)
 
 
+@pytest_lsp.fixture(config=SERVER)
+async def watching_client(lsp_client: LanguageClient, tmp_path_factory):
+    """A client that watches the files a server registers for (as VS Code does)."""
+    root = tmp_path_factory.mktemp("workspace")
+    lsp_client.registrations = []
+
+    def register(params: types.RegistrationParams) -> None:
+        lsp_client.registrations.extend(params.registrations)
+
+    lsp_client.protocol.fm.features[types.CLIENT_REGISTER_CAPABILITY] = register
+    capabilities = types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(
+        did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True)))
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=capabilities, root_uri=root.as_uri()))
+    lsp_client.root = root
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_a_changed_configuration_rechecks_open_buffers_without_an_edit(watching_client: LanguageClient):
+    client = watching_client
+    project = client.root / "project"
+    write(project / "pyproject.toml", '[tool.initlint]\nignore = ["INI2"]\n')
+    uri = open_document(client, project / "net.py", BAD)
+    assert "INI201" not in {d.code for d in await diagnostics_for(client, uri, 1)}
+    (registration,) = client.registrations
+    assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    assert [w["globPattern"] for w in registration.register_options["watchers"]] == ["**/pyproject.toml"]
+    write(project / "pyproject.toml", '[tool.initlint]\nignore = ["INI3"]\n')
+    os.utime(project / "pyproject.toml", (1, 1))
+    client.versions[uri] = None
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+        uri=(project / "pyproject.toml").as_uri(), type=types.FileChangeType.Changed)]))
+    codes = {d.code for d in await diagnostics_for(client, uri, 1)}
+    assert "INI201" in codes and not any(c.startswith("INI3") for c in codes)
+
+
 @pytest.mark.asyncio
 async def test_a_buffer_the_parser_cannot_take_leaves_the_server_answering(client: LanguageClient):
     deep = "import torch.nn as nn\nnn.init.xavier_uniform_(w)\ny = " + " and ".join(["x"] * 20_000) + "\n"
