@@ -62,18 +62,20 @@ class Outcome:
     error_cell: Optional[int] = None  # a notebook's: the cell ``error_at`` is in
 
 
-# the buffers whose last version the worker keeps (its trees and positions), most recent last:
-# a check parses only what changed since (``reparse.py``); a few buffers cover switching files
-KEPT_BUFFERS = 8
-_reparsers: "collections.OrderedDict[str, object]" = collections.OrderedDict()
+# the buffers whose last version the worker keeps (its trees and positions), most recent last: a
+# check parses only what changed since (``reparse.py``). A kept tree takes ~180 bytes a byte of
+# source (11.6 MB for the benchmark's 2,000 lines, 66 KB), so what is kept is bounded by the
+# sources' size: 2 MiB of source, ~370 MB, a few large files or many small ones
+KEPT_SOURCE_BYTES = 2 * 2**20
+_reparsers: "collections.OrderedDict[str, Tuple[object, int]]" = collections.OrderedDict()
 
 
-def _reparser(path: str):
+def _reparser(path: str, size: int):
     from .reparse import Reparser
 
-    reparser = _reparsers.pop(path, None) or Reparser()
-    _reparsers[path] = reparser
-    while len(_reparsers) > KEPT_BUFFERS:
+    reparser = _reparsers.pop(path, (Reparser(), 0))[0]
+    _reparsers[path] = (reparser, size)
+    while len(_reparsers) > 1 and sum(kept for _, kept in _reparsers.values()) > KEPT_SOURCE_BYTES:
         _reparsers.popitem(last=False)
     return reparser
 
@@ -83,7 +85,7 @@ def check_buffer(source: str, path: str, settings: Settings) -> Outcome:
 
     try:
         return Outcome(tuple(check_source(source, path, settings, project=_project_view(path),
-                                          reparser=_reparser(path))))
+                                          reparser=_reparser(path, len(source)))))
     except SourceError as exc:
         return Outcome(error=str(exc), error_at=(exc.line, exc.column))
     except RecursionError:
@@ -96,7 +98,8 @@ def check_notebook_buffer(cells, path: str, settings: Settings) -> Outcome:
     from .server_notebooks import check_notebook_cells
 
     try:
-        findings, error = check_notebook_cells(cells, path, settings, reparser=_reparser(path))
+        size = sum(len(text) for _, _, text, _ in cells)
+        findings, error = check_notebook_cells(cells, path, settings, reparser=_reparser(path, size))
     except SourceError as exc:
         return Outcome(error=str(exc))
     except RecursionError:

@@ -180,3 +180,17 @@ def test_sources_it_does_not_cut_are_parsed_whole():
     for source in ("x = 1\r\n\r\n\r\ny = 2\r\n", ""):
         assert_same_as_whole(reparser, source)
         assert reparser.reused == 0
+
+
+def test_the_server_worker_keeps_the_buffers_it_was_last_given_within_a_budget():
+    from initlint import server
+
+    server._reparsers.clear()
+    first = server._reparser("a.py", server.KEPT_SOURCE_BYTES // 2)
+    assert server._reparser("a.py", server.KEPT_SOURCE_BYTES // 2) is first  # the same buffer again
+    server._reparser("b.py", server.KEPT_SOURCE_BYTES // 4)
+    server._reparser("c.py", server.KEPT_SOURCE_BYTES // 2)  # over the budget: the least recent goes
+    assert list(server._reparsers) == ["b.py", "c.py"]
+    huge = server._reparser("huge.py", 2 * server.KEPT_SOURCE_BYTES)  # alone over it: still kept
+    assert list(server._reparsers) == ["huge.py"] and server._reparser("huge.py", 1) is huge
+    server._reparsers.clear()
