@@ -224,6 +224,13 @@ async def test_a_buffer_the_parser_cannot_take_leaves_the_server_answering(clien
     broken = open_document(client, client.root / "broken.py", "import torch\ndef f(:\n")
     error = (await diagnostics_for(client, broken, 1))[0]
     assert (error.range.start.line, error.range.start.character) == (1, 6)
+    # a code action asked for a finding of an earlier version, on a buffer that no longer parses
+    stale = types.Diagnostic(range=error.range, message="m", code="INI201", source="initlint",
+                             data={"fix": "unsafe", "name": "xavier-under-relu", "line": 2, "column": 1})
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=broken), range=error.range,
+        context=types.CodeActionContext(diagnostics=[stale])))
+    assert [a.title for a in actions] == ["initlint: suppress INI201 on this line (# noqa: INI201)"]
     # and the server still checks the next buffer
     good = open_document(client, client.root / "bad.py", BAD)
     assert as_check_sees(await diagnostics_for(client, good, 1)) == check_json(client.root / "bad.py")
