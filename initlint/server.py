@@ -142,6 +142,9 @@ class Checker:
 
     def __init__(self) -> None:
         self._pool: Optional[concurrent.futures.ProcessPoolExecutor] = None
+        # one check in the worker at a time: a check waiting its turn is cancelled cleanly by a newer
+        # version, where a second one handed to the pool would run, stale, before the newest
+        self._turn = asyncio.Lock()
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
@@ -156,7 +159,15 @@ class Checker:
         ``check_notebook_buffer`` for a notebook's cells."""
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor(), function, source, path, settings)
+            async with self._turn:
+                running = loop.run_in_executor(self._executor(), function, source, path, settings)
+                try:
+                    return await asyncio.shield(running)
+                except asyncio.CancelledError:
+                    # a newer version wants the worker, which cannot be interrupted: it gets its
+                    # turn when this check ends (its result is not used)
+                    await asyncio.wait([running])
+                    raise
         except concurrent.futures.process.BrokenProcessPool:
             self._pool = None  # the next check starts a new worker
             return Outcome(error="the process checking this buffer died (the parser crashed on it)")

@@ -103,6 +103,27 @@ async def test_open_gives_checks_findings_and_change_updates_them(client: Langua
 
 
 @pytest.mark.asyncio
+async def test_a_burst_of_changes_ends_with_the_last_versions_diagnostics(client: LanguageClient):
+    """Keystrokes faster than a check: stale checks are dropped, the last version is checked."""
+    path = client.root / "burst.py"
+    uri = open_document(client, path, BAD)
+    await diagnostics_for(client, uri, 1)
+    line = next(i for i, text in enumerate(BAD.splitlines()) if "nn.init.normal_(self.out.weight)" in text)
+    for version in range(2, 9):  # the INI402 line commented out and back, ending commented out
+        comment = version % 2 == 0
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line=line, character=0),
+                                  end=types.Position(line=line, character=0 if comment else 2)),
+                text="# " if comment else "")]))
+        await asyncio.sleep(0.01)
+    last = await diagnostics_for(client, uri, 8)
+    path.write_text(BAD.replace("nn.init.normal_(self.out.weight)", "# nn.init.normal_(self.out.weight)", 1))
+    assert as_check_sees(last) == check_json(path) and "INI402" not in {d.code for d in last}
+
+
+@pytest.mark.asyncio
 async def test_a_quick_fix_applied_rechecks_clean(client: LanguageClient):
     source = ("import torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self):\n"
               "        super().__init__()\n        self.fc = nn.Linear(4, 4)\n"
