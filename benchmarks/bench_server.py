@@ -105,7 +105,6 @@ def breakdown(source: str, changes: int) -> dict:
         timed("positions, kept (server)", lambda: reparser.node_ranges(module, [report.node for _, report in pending]))
         timed("noqa", lambda: NoqaFilter(text))
         gc.enable()
-        del module, facts, pending, tree
         timed("check_source total, whole parse (check)", lambda: engine.check_source(text, path, settings))
         timed("check_source total, reparser (server)",
               lambda: engine.check_source(text, path, settings, reparser=whole_reparser))

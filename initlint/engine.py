@@ -193,7 +193,8 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
 
 def check_module(module: cst.Module, path: str, settings: Settings, noqa: bool = True,
                  code: Optional[str] = None, project=None, reparser=None) -> List[Finding]:
-    return sorted({finding for _, _, finding in located_reports(module, path, settings, noqa, code, project, reparser)})
+    located = located_reports(module, path, settings, noqa, code, project, reparser)
+    return sorted({finding for _, _, finding in located})
 
 
 # libcst nests an ``a and b and ...`` chain one level per term, and a dotted name one level per

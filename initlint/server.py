@@ -477,7 +477,8 @@ def build_server():
                 fix = item.data.get("fix")
                 edit = fix_edit(line, column, code) if fix else None
                 if edit is not None:
-                    label = f"initlint: fix {code}" + (" (unsafe: changes the initial weights)" if fix == "unsafe" else "")
+                    unsafe = " (unsafe: changes the initial weights)" if fix == "unsafe" else ""
+                    label = f"initlint: fix {code}{unsafe}"
                     actions.append(types.CodeAction(title=label, kind=types.CodeActionKind.QuickFix,
                                                     diagnostics=[item], is_preferred=fix == "safe", edit=edit))
                 suppressed = add_noqa(source, line, code)

@@ -79,8 +79,8 @@ def open_notebook(client: LanguageClient, path: Path, cells) -> List[str]:
     client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
         notebook_document=types.NotebookDocument(
             uri=path.as_uri(), notebook_type="jupyter-notebook", version=1,
-            cells=[types.NotebookCell(kind=types.NotebookCellKind.Code if kind == "code" else types.NotebookCellKind.Markup,
-                                      document=uri) for uri, (kind, _) in zip(uris, cells)]),
+            cells=[types.NotebookCell(document=uri, kind=types.NotebookCellKind.Code if kind == "code"
+                                      else types.NotebookCellKind.Markup) for uri, (kind, _) in zip(uris, cells)]),
         cell_text_documents=[types.TextDocumentItem(uri=uri, language_id="python" if kind == "code" else "markdown",
                                                     version=1, text=source)
                              for uri, (kind, source) in zip(uris, cells)]))
