@@ -499,7 +499,9 @@ class KerasAdapter(Adapter):
                 signal.saturated_fraction = float((np.abs(2 * array - 1) > 0.99).mean())
 
         notes: List[str] = []
-        with Patcher() as patcher:
+        # an eager call names the operations it makes ("pad", "functional") from the process's counter:
+        # the run's own, so the user's next unnamed layer or op gets the name it would have got
+        with Patcher() as patcher, self._fresh_names():
             patcher.set(Layer, "__call__", observed_call)
             try:
                 model(self._make_input(model, shape, dtype), training=False)
