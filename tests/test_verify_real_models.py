@@ -47,14 +47,17 @@ EXPECTED = {
     # kernels (the same shape under grouped-query attention) start identical in every layer (INI303's bug)
     "kerashub_llama": {"INI604": {f"transformer_layer_{i}/self_attention/key/kernel" for i in (0, 1)}},
 }
-# model -> codes not judged here, and why
-EXCLUDED = {
-    # known false alarms the forward pass does not tell apart yet (issue 11 stays open for them): DETR's decoder
-    # queries start at zero by design (constant v_proj output, dead ReLUs behind it); EfficientNet's
-    # squeeze-excitation expand convs are He-scaled before a sigmoid gate, which does not compound with depth.
-    # DETR's bbox_predictor MLP at std 0.02 before ReLU is INI605 by the rule's formula: real, low-impact
-    "hf_detr": {"INI605", "INI606"},
-    "keras_efficientnetb0": {"INI605"},
+# model -> codes not judged here, and why (none: DETR's dead ReLUs behind its zero queries and EfficientNet's
+# squeeze-excitation gates are told apart from the bugs they resemble, tests/test_verify_lookalikes.py)
+EXCLUDED: dict = {}
+# model -> what --strict adds (a library's own choices, judged only then)
+STRICT = {
+    # transformers' _init_weights gives DETR's ReLU MLPs std 0.02 (0.16 / sqrt(fan) where ReLU needs 1.41):
+    # real, low impact (the encoder and decoder ones are residual branches; the box head is two layers deep)
+    "hf_detr": {"INI605": {"model.encoder.layers.0.mlp.fc1.weight", "model.encoder.layers.1.mlp.fc1.weight",
+                           "model.decoder.layers.0.mlp.fc1.weight", "model.decoder.layers.1.mlp.fc1.weight",
+                           "bbox_predictor.layers.0.weight", "bbox_predictor.layers.1.weight"}},
+    "keras_efficientnetb0": {},  # its squeeze-excitation convs are gates, not judged even then
 }
 FAST = ("torch_encoder_clones", "torch_attention", "torch_lstm", "torch_gru", "torch_transformer", "hf_bert",
         "hf_llama")
@@ -104,6 +107,14 @@ def _check(name: str) -> None:
     assert _judged(report, name) == EXPECTED.get(name, {}), [f.text() for f in report.findings]
     if name == "torch_encoder_clones":  # a clear finding: it says where the copies come from
         assert all("deep-copied" in f.message and "TransformerEncoder" in f.message for f in report.findings)
+
+
+@slow
+@pytest.mark.parametrize("name", sorted(STRICT))
+def test_real_model_strict(name):
+    _needs(name)
+    report = verify_file(str(MODELS / f"{name}.py"), input_shape=_input_shape(name), seed=0, strict=True)
+    assert _judged(report, name) == STRICT[name], [f.text() for f in report.findings]
 
 
 @pytest.mark.parametrize("name", FAST)
