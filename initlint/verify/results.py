@@ -38,6 +38,7 @@ class TensorInfo:
     layer_path: str = ""  # the owning layer's name in the model (links tensors to forward-pass layers)
     last_layer: bool = False  # the model's last weight layer in forward order: nothing after it compounds
     in_block: bool = False  # inside one of the model's repeated blocks (a residual branch): its scale does not compound
+    gate: bool = False  # its (hard) sigmoid output multiplies another signal (squeeze-excitation, GLU): a gate
 
     @property
     def numel(self) -> int:
@@ -135,6 +136,8 @@ class LayerSignal:
     param: str = ""  # the layer's weight tensor, which findings about the layer name
     activation: Optional[str] = None
     dead_fraction: Optional[float] = None  # ReLU family: units that are zero for every input
+    live_fraction: Optional[float] = None  # ReLU family: units that are positive for every input
+    units: Optional[int] = None  # ReLU family: how many units the two fractions count
     saturated_fraction: Optional[float] = None  # tanh/sigmoid: outputs within 1% of the asymptote
     group: Optional[str] = None  # a block's container (its ModuleList): each container is one chain in depth
     input_std: Optional[float] = None  # the std of what the layer's weight was applied to (None: not seen)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ... import catalogue
 from ...catalogue import LayerKind, fans
-from ..recording import Declaration, Patcher, plain_args, user_stack
+from ..recording import Declaration, Patcher, chosen_by_library, plain_args, user_stack
 from ..results import Moments, TensorInfo
 from ..stats import (
     EXACT_LIMIT,
@@ -207,7 +207,7 @@ class TorchRecorder:
             last = history[-1]
             history.append(Declaration(last.name, dict(last.args), user_stack(2) or last.stack, last.shape, last.scale,
                                        last.shift, last.unknown, last.assumed, True, last.explicit,
-                                       last.fans_override))
+                                       last.fans_override, library=last.library))
         elif count is None or count > PARTIAL * key[1]:
             self._overwritten(history, name)
 
@@ -225,7 +225,8 @@ class TorchRecorder:
                                        unknown=True, modified=True, fans_override=last.fans_override))
             return
         changed = Declaration(last.name, dict(last.args), user_stack(2) or last.stack, last.shape, last.scale,
-                              last.shift, last.unknown, last.assumed, last.modified, last.explicit, last.fans_override)
+                              last.shift, last.unknown, last.assumed, last.modified, last.explicit, last.fans_override,
+                              library=last.library)
         if kind == "scale":
             changed.scale, changed.shift = last.scale * other, last.shift * other
         elif kind == "divide" and other:
@@ -256,10 +257,10 @@ class TorchRecorder:
             tensor = args[0] if args else kwargs.get("tensor")
             bound = entry.bind(args, kwargs) if entry is not None else {}
             if tensor is not None:
-                caller = sys._getframe(caller_depth).f_code.co_filename
-                explicit = not caller.startswith(recorder.torch_root)
+                frame = sys._getframe(caller_depth)
+                explicit = not frame.f_code.co_filename.startswith(recorder.torch_root)
                 recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(caller_depth),
-                                                      explicit=explicit))
+                                                      explicit=explicit, library=chosen_by_library(frame)))
             return result
 
         return recorded_init
@@ -279,8 +280,10 @@ class TorchRecorder:
             bound = entry.bind(args, kwargs) if entry is not None else {}
             # torch's own code filling (an init function bound before the patches, as nn.Transformer's
             # xavier_uniform_): the framework's choice, as for a recorded init
-            explicit = not sys._getframe(1).f_code.co_filename.startswith(recorder.torch_root)
-            recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(1), explicit=explicit))
+            frame = sys._getframe(1)
+            explicit = not frame.f_code.co_filename.startswith(recorder.torch_root)
+            recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(1), explicit=explicit,
+                                                  library=chosen_by_library(frame)))
             return result
 
         return recorded_fill
@@ -307,7 +310,8 @@ class TorchRecorder:
             if entry is None:  # torch.empty: a fresh tensor whose values nobody declared
                 decl = Declaration(name, stack=user_stack(1), unknown=True)
             else:
-                decl = Declaration(name, plain_args(entry.bind(args, kwargs)), user_stack(1))
+                decl = Declaration(name, plain_args(entry.bind(args, kwargs)), user_stack(1),
+                                   library=chosen_by_library(sys._getframe(1)))
             if isinstance(result, recorder.torch.Tensor):
                 recorder._declare(result, decl, fresh=True)
             return result
