@@ -43,14 +43,28 @@ SHOWN = 12  # untested tensors named one by one in a note
 
 # --- the build on the meta device ----------------------------------------------------------------------
 
-def _write_guard(torch, log):
-    """A TorchFunctionMode that marks storages written by calls no replayable record describes: an ``out=``
+def _write_guard(torch, log, recorder):
+    """A TorchFunctionMode, above the recorder's write observer, for what differs on the meta device.
+
+    On a real device an in-place op (``clamp_``) is one kernel; on meta many are Python decompositions
+    that call ``copy_`` and other patched methods inside, which the recorder would take for the user's
+    writes. Here the op runs as one step (the recorder busy inside it) and is then reported as the write
+    observer reports it. Also marks storages written by calls no replayable record describes: an ``out=``
     argument, and torch's ``_foreach_*_`` in-place calls over lists of tensors (an init written as one
     tensor op across modules)."""
+    from .adapters.torch_hooks import COPIES, written_tensor
 
     class MetaWriteGuard(torch.overrides.TorchFunctionMode):
         def __torch_function__(self, func, types_, args=(), kwargs=None):
             kwargs = kwargs or {}
+            outside = recorder.active and not recorder.depth
+            recorder.depth += 1
+            try:
+                result = func(*args, **kwargs)
+            finally:
+                recorder.depth -= 1
+            if not outside:
+                return result
             name = getattr(func, "__name__", "") or ""
             out = kwargs.get("out")
             if isinstance(out, torch.Tensor):
@@ -58,7 +72,13 @@ def _write_guard(torch, log):
             if name.startswith("_foreach_") and name.endswith("_") and args and isinstance(args[0], (list, tuple)):
                 for tensor in args[0]:
                     log.untracked(tensor, f"written by torch.{name}() over a list of tensors, which is not replayed")
-            return func(*args, **kwargs)
+            target = written_tensor(torch, func, name, args)
+            if target is not None:
+                recorder.observed_write(target, name, args)
+            elif name in COPIES and args and isinstance(args[0], torch.Tensor) and \
+                    isinstance(result, torch.Tensor) and result is not args[0]:
+                recorder.observed_copy(args[0], result)
+            return result
 
     return MetaWriteGuard()
 
@@ -82,7 +102,7 @@ def _on_meta(torch, log, recorder):
     recorder.log = log
     try:
         with Patcher() as patcher, hooked({"torch.manual_seed": torch.random.manual_seed}, seed_hook), \
-                torch.device("meta"), _write_guard(torch, log):
+                torch.device("meta"), _write_guard(torch, log, recorder):
             modeling = sys.modules.get("transformers.modeling_utils")
             if modeling is not None and hasattr(modeling, "get_torch_context_manager_or_global_device"):
                 patcher.set(modeling, "get_torch_context_manager_or_global_device", lambda: None)

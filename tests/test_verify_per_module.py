@@ -1,0 +1,261 @@
+"""Verification one module at a time (models bigger than memory): built on the meta device, each parameter
+made on the CPU by replaying the build's own initialisation, tested and freed. On models that fit, the
+per-module and whole-model modes must find the same (the forward-pass checks aside, which need the whole
+model and are said not to run)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import write
+
+pytest.importorskip("numpy")
+pytest.importorskip("scipy")
+torch = pytest.importorskip("torch")
+
+import initlint  # noqa: E402
+from initlint.verify import VerifyError, verify_file  # noqa: E402
+
+FORWARD = {"INI605", "INI606"}  # need the whole model at once
+
+
+def _found(report):
+    return sorted((f.code, f.parameter) for f in report.findings if f.code not in FORWARD)
+
+
+def _both(builder, **options):
+    whole = initlint.verify(builder, per_module=False, **options)
+    split = initlint.verify(builder, per_module=True, **options)
+    assert split.device.startswith("cpu (per module")
+    assert [r.info.name for r in split.tensors] == [r.info.name for r in whole.tensors]
+    return whole, split
+
+
+# --- a torch.nn model with real bugs ---------------------------------------------------------------------
+
+class Buggy(torch.nn.Module):
+    """Identical layers (one seed set again before each init), a layer cloned by deepcopy, a weight clamped
+    after its init (its std is no longer the declared one), and a truncated He init that cuts its own std."""
+
+    def __init__(self):
+        super().__init__()
+        import copy
+        import math
+
+        self.stem = torch.nn.Linear(48, 96)
+        self.blocks = torch.nn.ModuleList([torch.nn.Linear(96, 96) for _ in range(3)])
+        for block in self.blocks:
+            torch.manual_seed(7)
+            torch.nn.init.kaiming_normal_(block.weight, nonlinearity="relu")
+        self.twin = copy.deepcopy(self.stem)
+        self.clamped = torch.nn.Linear(96, 96)
+        torch.nn.init.normal_(self.clamped.weight, std=0.5)
+        self.clamped.weight.data.clamp_(-0.5, 0.5)
+        self.cut = torch.nn.Linear(96, 96)
+        he = math.sqrt(2.0 / 96)
+        torch.nn.init.trunc_normal_(self.cut.weight, std=he, a=-2 * he, b=2 * he)
+        self.head = torch.nn.Linear(96, 4)
+
+    def forward(self, x):
+        x = torch.relu(self.stem(x))
+        for block in self.blocks:
+            x = torch.relu(block(x))
+        return self.head(torch.relu(self.cut(torch.relu(self.clamped(x)))))
+
+
+def test_per_module_finds_what_the_whole_model_finds_on_a_buggy_torch_model():
+    whole, split = _both(Buggy)
+    found = _found(split)
+    assert found == _found(whole)
+    codes = {code for code, _ in found}
+    assert {"INI601", "INI602", "INI604"} <= codes
+    assert ("INI604", "blocks.1.weight") in found and ("INI604", "blocks.2.weight") in found  # one seed, set again
+    assert ("INI601", "clamped.weight") in found and ("INI601", "cut.weight") in found
+    copied = next(f for f in split.findings if f.parameter == "twin.weight" and f.code == "INI604")
+    assert "deep-copied" in copied.message  # the copy is known as a copy on the meta device too
+    assert any("did not run" in note and "INI605" in note for note in split.notes)
+    assert not split.signal
+
+
+def test_per_module_on_a_clean_model_finds_nothing_and_tests_every_tensor():
+    def build():
+        torch.manual_seed(3)
+        return torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128),
+                                   torch.nn.ReLU(), torch.nn.Linear(128, 10))
+
+    whole, split = _both(build)
+    assert _found(whole) == _found(split) == []
+    assert all(r.moments is not None and r.verdict != "not tested" for r in split.tensors)
+    for mine, theirs in zip(split.tensors, whole.tensors):  # the same laws declared, the same fans
+        assert mine.info.declared.label() == theirs.info.declared.label()
+        assert mine.expect.std == pytest.approx(theirs.expect.std)
+        assert mine.moments.std == pytest.approx(theirs.moments.std, rel=0.15)
+
+
+def test_replay_leaves_the_random_state_as_the_build_left_it():
+    def build():
+        return torch.nn.Linear(16, 16)
+
+    torch.manual_seed(123)
+    initlint.verify(build, per_module=True, seed=5)
+    after = torch.get_rng_state()
+    torch.manual_seed(5)  # verify seeds the build with --seed; on the meta device the build draws nothing
+    assert torch.equal(after, torch.get_rng_state())
+
+
+# --- transformers: a small Llama -------------------------------------------------------------------------
+
+def _llama(**extra):
+    transformers = pytest.importorskip("transformers")
+    config = transformers.LlamaConfig(hidden_size=64, intermediate_size=176, num_hidden_layers=3,
+                                      num_attention_heads=4, num_key_value_heads=2, vocab_size=500, **extra)
+    return transformers.LlamaForCausalLM(config)
+
+
+def test_small_llama_same_findings_and_transformers_own_init_replayed():
+    whole, split = _both(_llama)
+    assert _found(whole) == _found(split) == []
+    by_name = {r.info.name: r for r in split.tensors}
+    # transformers skips _init_weights on the meta device: run there it must still declare normal_(std=0.02)
+    q = by_name["model.layers.0.self_attn.q_proj.weight"]
+    assert q.info.declared.label() == "normal_(std=0.02)"
+    assert q.moments.std == pytest.approx(0.02, rel=0.05)
+    assert by_name["model.norm.weight"].moments.min == by_name["model.norm.weight"].moments.max == 1.0
+
+
+def test_small_llama_with_a_seed_set_again_per_layer_same_findings():
+    def build():
+        model = _llama()
+        for layer in model.model.layers:
+            torch.manual_seed(0)
+            torch.nn.init.normal_(layer.mlp.down_proj.weight, std=0.02)
+        return model
+
+    whole, split = _both(build)
+    found = _found(split)
+    assert found == _found(whole)
+    assert ("INI604", "model.layers.1.mlp.down_proj.weight") in found
+    assert ("INI604", "model.layers.2.mlp.down_proj.weight") in found
+
+
+def test_tied_embeddings_tested_once_in_both_modes():
+    whole, split = _both(lambda: _llama(tie_word_embeddings=True))
+    names = [r.info.name for r in split.tensors]
+    assert "lm_head.weight" not in names and "model.embed_tokens.weight" in names
+    assert _found(whole) == _found(split) == []
+
+
+# --- what cannot be replayed is named, the rest is tested ----------------------------------------------
+
+def test_writes_that_cannot_be_replayed_are_named_and_the_rest_tested():
+    def build():
+        torch.manual_seed(1)
+        net = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.Linear(64, 64), torch.nn.Linear(64, 64),
+                                  torch.nn.Linear(64, 8))
+        with torch.no_grad():
+            net[1].weight.copy_(net[2].weight)  # values from another tensor
+            torch._foreach_mul_([net[3].weight, net[3].bias], 0.5)  # one tensor op across modules
+        return net
+
+    report = initlint.verify(build, per_module=True)
+    by_name = {r.info.name: r for r in report.tensors}
+    for name in ("1.weight", "3.weight", "3.bias"):
+        assert by_name[name].verdict == "not tested" and by_name[name].moments is None
+    assert "another tensor" in by_name["1.weight"].notes[0]
+    assert "_foreach_mul_" in by_name["3.weight"].notes[0]
+    note = next(n for n in report.notes if "could not be tested" in n)
+    assert "1.weight" in note and "3.weight" in note and "3 of 8" in note
+    assert by_name["0.weight"].moments is not None and by_name["2.weight"].moments is not None
+    assert not report.findings
+
+
+def test_parameters_sharing_one_storage_are_replayed_together():
+    class Flat(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            buffer = torch.empty(2 * 64 * 64)
+            torch.nn.init.normal_(buffer, std=0.05)
+            self.a = torch.nn.Parameter(buffer[: 64 * 64].view(64, 64))
+            self.b = torch.nn.Parameter(buffer[64 * 64:].view(64, 64))
+
+        def forward(self, x):
+            return x @ self.a @ self.b
+
+    whole, split = _both(Flat)
+    assert _found(whole) == _found(split) == []
+    for result in split.tensors:
+        assert result.moments.std == pytest.approx(0.05, rel=0.1)
+
+
+def test_automatic_when_the_parameters_would_not_fit():
+    report = initlint.verify(lambda: torch.nn.Linear(256, 256), max_memory=1 << 20)
+    assert report.device.startswith("cpu (per module")
+    assert any("too big to verify whole" in note for note in report.notes)
+    small = initlint.verify(lambda: torch.nn.Linear(256, 256))
+    assert small.device == "cpu" and small.signal  # fits: the whole model, with its forward pass
+
+
+def test_a_build_that_fails_on_meta_is_an_error_when_asked_and_whole_model_otherwise():
+    def build():
+        net = torch.nn.Linear(8, 8)
+        if net.weight.sum().item() > 1e9:  # no values on the meta device
+            raise RuntimeError("unreachable")
+        return net
+
+    with pytest.raises(VerifyError, match="build"):
+        initlint.verify(build, per_module=True)
+    assert initlint.verify(build).device == "cpu"
+    with pytest.raises(VerifyError, match="already built"):
+        initlint.verify(torch.nn.Linear(4, 4), per_module=True)
+
+
+# --- the command ----------------------------------------------------------------------------------------
+
+MODEL = '''
+import torch
+from torch import nn
+
+
+def build_model():
+    net = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 4))
+    nn.init.normal_(net[2].weight, std=1.0)
+    net[2].weight.data.clamp_(-1, 1)
+    return net
+'''
+
+
+def _cli(*args):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    return subprocess.run([sys.executable, "-m", "initlint", "verify", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_cli_per_module_json_is_one_document_and_matches_whole_model(tmp_path):
+    path = str(write(tmp_path / "model.py", MODEL))
+    split = _cli(path, "--per-module", "--progress", "--format", "json")
+    whole = _cli(path, "--whole-model", "--format", "json")
+    assert split.returncode == whole.returncode == 1, split.stderr
+    mine, theirs = json.loads(split.stdout), json.loads(whole.stdout)
+    assert mine["device"].startswith("cpu (per module")
+
+    def found(document):
+        return sorted((f["code"], f["parameter"]) for f in document["findings"] if f["code"] not in FORWARD)
+
+    assert found(mine) == found(theirs) == [("INI601", "2.weight"), ("INI602", "2.weight")]
+    assert "one module at a time" in split.stderr
+    assert any("INI606" in note for note in mine["forward"]["notes"])
+    both = _cli(path, "--per-module", "--whole-model")
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
+def test_verify_file_per_module_links_static_findings(tmp_path):
+    path = write(tmp_path / "model.py", MODEL)
+    report = verify_file(str(path), per_module=True)
+    assert report.device.startswith("cpu (per module")
+    assert {f.code for f in report.findings} == {"INI601", "INI602"}
+    assert all(f.path and f.path.endswith("model.py") for f in report.findings)
