@@ -192,12 +192,23 @@ def test_parameters_sharing_one_storage_are_replayed_together():
         assert result.moments.std == pytest.approx(0.05, rel=0.1)
 
 
-def test_automatic_when_the_parameters_would_not_fit():
-    report = initlint.verify(lambda: torch.nn.Linear(256, 256), max_memory=1 << 20)
-    assert report.device.startswith("cpu (per module")
-    assert any("too big to verify whole" in note for note in report.notes)
+def test_automatic_when_the_parameters_would_not_fit(monkeypatch):
+    from initlint.verify import per_module
+
     small = initlint.verify(lambda: torch.nn.Linear(256, 256))
     assert small.device == "cpu" and small.signal  # fits: the whole model, with its forward pass
+    monkeypatch.setattr(per_module, "available_memory", lambda: 1 << 30)  # 2 GiB of headroom cannot fit in 1
+    report = initlint.verify(lambda: torch.nn.Linear(256, 256))
+    assert report.device.startswith("cpu (per module")
+    assert any("too big to verify whole" in note and "1.0 GiB available" in note for note in report.notes)
+    assert initlint.verify(lambda: torch.nn.Linear(256, 256), per_module=False).device == "cpu"
+
+
+def test_max_memory_bounds_each_module_too():
+    with pytest.raises(VerifyError, match="more memory than --max-memory 1.0 MiB"):
+        initlint.verify(lambda: torch.nn.Linear(1024, 1024), per_module=True, max_memory=1 << 20)
+    report = initlint.verify(lambda: torch.nn.Linear(1024, 1024), per_module=True, max_memory=64 << 20)
+    assert all(r.moments is not None for r in report.tensors)
 
 
 def test_a_build_that_fails_on_meta_is_an_error_when_asked_and_whole_model_otherwise():

@@ -143,15 +143,15 @@ def parameter_bytes(model) -> int:
     return total
 
 
-def too_big(model, limit: Optional[int]) -> Tuple[bool, str]:
-    """Whether a whole-model run would not fit: (decision, the figures in words)."""
+def too_big(model) -> Tuple[bool, str]:
+    """Whether a whole-model run would not fit in the memory available now (MemAvailable; ``--max-memory``
+    keeps its own meaning, a bound that stops the build): (decision, the figures in words)."""
     need = parameter_bytes(model)
-    room = limit if limit is not None else available_memory()
+    room = available_memory()
     if room is None:
         return False, f"{format_size(need)} of parameters"
     want = need + HEADROOM + HEADROOM_SHARE * need
-    where = f"--max-memory {format_size(room)}" if limit is not None else f"{format_size(room)} available"
-    return want > room, f"{format_size(need)} of parameters, {where}"
+    return want > room, f"{format_size(need)} of parameters, {format_size(room)} available"
 
 
 # --- one storage at a time -------------------------------------------------------------------------------
@@ -225,6 +225,9 @@ def verify_per_module(run, model, adapter, label: str, log, why: str = "") -> Re
     total_bytes = sum(first.untyped_storage().nbytes() for first, _ in units) or 1
     recorded = adapter._recorder is not None and adapter.built_under_recording
     rng = np.random.default_rng(run.seed)
+    budget = run.recording.budget
+    if budget is not None:
+        budget.restart()
     results: List[TensorResult] = []
     facts: list = []
     tests: list = []
@@ -236,6 +239,8 @@ def verify_per_module(run, model, adapter, label: str, log, why: str = "") -> Re
     with _rng_kept(torch), torch.no_grad():
         for first, members in units:
             real = not first.is_meta
+            if budget is not None and not real:  # --max-memory bounds what one module at a time holds too
+                budget.claim(first.untyped_storage().nbytes(), f"the storage of {members[0][0]}")
             flat = None if real else log.materialise(first)
             reason = None if real or flat is not None else log.why_not(first)
             for full, module_name, module, pname, param in members:

@@ -196,8 +196,13 @@ class Run:
             if wanted:
                 raise
             return None
-        budget = self.recording.budget
-        big, figures = per_module.too_big(model, budget.limit if budget is not None else None)
+        lazy = self.adapter("torch").torch.nn.parameter.UninitializedParameter
+        if any(isinstance(p, lazy) for p in model.parameters()):
+            if wanted:
+                raise VerifyError("--per-module cannot verify lazy layers (LazyLinear/LazyConv*): their parameters "
+                                  "exist only after a forward pass, which needs the whole model")
+            return None
+        big, figures = per_module.too_big(model)
         if wanted:
             return model, log, ""
         if big:
