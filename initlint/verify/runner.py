@@ -168,11 +168,12 @@ class Run:
             raise VerifyError(f"{label} is a {type(obj).__name__}, not a {adapter.framework} model{hint}")
         return adapter
 
-    def build_per_module(self, name: str, target: Any):
+    def build_per_module(self, name: str, target: Any, frameworks: Optional[List[str]] = None):
         """Under the active recording, before the ordinary build: (model on the meta device, replay log, why)
         when this model is to be verified one module at a time (``per_module.py``), else None (build as
         usual). Asked for (``per_module=True``), a build that fails on the meta device is the user's error;
-        automatic, the ordinary build follows."""
+        automatic, the ordinary build follows. ``frameworks``: those the model file imports (default: those
+        imported in this process)."""
         wanted = self.per_module
         if wanted is False or self.device != "cpu":
             if wanted:
@@ -183,11 +184,13 @@ class Run:
                 raise VerifyError(f"--per-module needs a function that builds the model, so that it can be built "
                                   f"on the meta device; {name} is a model already built")
             return None
-        others = [fw for fw in _imported_frameworks() if fw != "torch"]
-        if self.framework not in (None, "torch") or others or "torch" not in _imported_frameworks():
+        if self.framework not in (None, "torch"):
             if wanted:
                 raise VerifyError("--per-module verifies PyTorch models only")
             return None
+        imported = _imported_frameworks()
+        if not wanted and ("torch" not in imported or set(imported if frameworks is None else frameworks) - {"torch"}):
+            return None  # automatic only where nothing but torch can be building (a Keras build costs a build)
         from . import per_module
 
         try:
@@ -489,7 +492,7 @@ def verify_file(path: str, *, entry: Optional[str] = None, input_shape=None, fra
             module = load_module(path)
             name, target = find_entry(module, entry, path)
             guard.phase = f"building the model ({name}())"
-            split = run.build_per_module(name, target)
+            split = run.build_per_module(name, target, frameworks)
             obj = split[0] if split else run.build(name, target)
         run.seconds["build"] = time.perf_counter() - started
         label = f"{path}:{name}"
