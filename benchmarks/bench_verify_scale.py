@@ -28,6 +28,17 @@ before each layer's down projection, so they are identical: INI604), the per-mod
 must give the same findings (the forward-pass checks INI605/INI606 aside, which the per-module mode
 says it does not run).
 
+Measured 2026-12-03 on the project's 2-core machine (torch 2.13 CPU, transformers 5.25, load average 6-7 from
+other jobs throughout: both loops ran slower than on a quiet machine, alike), results/scale-2026-12-03.json:
+
+    torch alone   291 tensors, 8.03B values   111.8 s   peak RSS 2.37 GiB (0.40 after the imports)
+    verify        291/291 tensors tested       111.1 s   peak RSS 2.47 GiB (build on meta 1.3 s)
+    -> 0.99x the time (target <= 1.5x), +0.10 GiB over the baseline (target <= 4 GB); no findings;
+       the small Llama: INI604 on layer 1's down projection in both modes.
+
+On a quiet machine verify should cost about 1.2x: per tensor it adds to the same draw one pass for
+min/max (0.1 s for a 14336x4096 weight against 0.7 s for its normal_) and the unit fingerprints (0.07 s).
+
 Peak memory is ru_maxrss of the child process. Never more than one parameter's storage is materialised
 (an exact INI604 comparison re-materialises two, only for tensors whose 16-value probes agree). Run it
 once on a machine with at least 4 GB free; ``uptime`` is recorded, since a loaded machine slows both loops.

@@ -270,3 +270,54 @@ def test_verify_file_per_module_links_static_findings(tmp_path):
     assert report.device.startswith("cpu (per module")
     assert {f.code for f in report.findings} == {"INI601", "INI602"}
     assert all(f.path and f.path.endswith("model.py") for f in report.findings)
+
+
+# --- the replay itself -------------------------------------------------------------------------------------
+
+def test_random_streams_follow_seeds_generators_and_what_was_drawn_before():
+    def build():
+        net = torch.nn.ModuleList([torch.nn.Linear(64, 64) for _ in range(6)])
+        for index in (0, 1):  # a fresh generator of one seed for each: identical
+            torch.nn.init.normal_(net[index].weight, std=0.1, generator=torch.Generator().manual_seed(3))
+        torch.manual_seed(9)
+        torch.nn.init.normal_(net[2].weight, std=0.1)
+        torch.manual_seed(9)  # the same seed, but something else drawn first: not identical
+        torch.nn.init.normal_(net[3].bias, std=0.1)
+        torch.nn.init.normal_(net[3].weight, std=0.1)
+        torch.nn.init.normal_(net[4].weight, std=0.1)  # the stream goes on: neither
+        return net
+
+    whole, split = _both(build)
+    assert _found(split) == _found(whole) == [("INI604", "1.weight")]
+
+
+def test_a_write_to_part_of_a_tensor_is_replayed_on_that_part():
+    from initlint.verify import per_module
+    from initlint.verify.runner import Run
+
+    def build():
+        return torch.nn.Embedding(50, 16, padding_idx=3)  # torch zeroes the padding row after its normal_
+
+    run = Run(per_module=True)
+    run.adapter("torch")
+    with run.recording_context():
+        model, log, _ = run.build_per_module("build", build)
+    weight = model.weight
+    assert weight.is_meta and log.why_not(weight) is None
+    values = log.materialise(weight).view(50, 16)
+    assert torch.count_nonzero(values[3]) == 0 and torch.count_nonzero(values[4]) == 16
+    assert values.std().item() == pytest.approx(1.0, rel=0.15)
+    assert per_module.parameter_bytes(model) == 50 * 16 * 4
+
+
+def test_progress_ticks_say_tensors_done_and_eta_only_when_asked(tmp_path, monkeypatch):
+    from initlint.verify import per_module
+
+    monkeypatch.setattr(per_module, "TICK", 0.0)
+    path = str(write(tmp_path / "model.py", MODEL))
+    for ticks in (True, False):
+        messages = []
+        verify_file(path, per_module=True, progress=messages.append, ticks=ticks)
+        counted = [m for m in messages if "tensors," in m and "ETA" in m]
+        assert bool(counted) is ticks
+    assert counted == [] and any("one module at a time" in m for m in messages)
