@@ -131,10 +131,37 @@ def meta_build(run, name: str, target: Any) -> Tuple[Any, Any]:
     return model, log
 
 
+def sized_build(run, name: str, target: Any) -> Any:
+    """The builder's model built on the meta device with the recording paused (no initialiser recorded,
+    transformers' init skipped on meta as it is by default): its size, for a tenth of a second where the
+    recorded build costs more. The builder runs once more afterwards (its generators are seeded again)."""
+    import torch
+
+    from .discovery import call_entry
+
+    adapter = run.adapter("torch")
+    recorder = adapter._recorder
+    active = recorder.active if recorder is not None else None
+    try:
+        if recorder is not None:
+            recorder.active = False
+        with torch.device("meta"):
+            return call_entry(name, target)
+    finally:
+        if recorder is not None:
+            recorder.active = active
+
+
 def parameter_bytes(model) -> int:
-    """The bytes of the model's parameters (each storage once)."""
+    """The bytes of the model's parameters (each storage once; a lazy layer's count for nothing)."""
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        return 0
     seen, total = set(), 0
     for param in model.parameters():
+        if isinstance(param, torch.nn.parameter.UninitializedParameter):
+            continue
         storage = param.untyped_storage()
         key = (storage._cdata, param.device.type)
         if key not in seen:

@@ -171,9 +171,10 @@ class Run:
     def build_per_module(self, name: str, target: Any, frameworks: Optional[List[str]] = None):
         """Under the active recording, before the ordinary build: (model on the meta device, replay log, why)
         when this model is to be verified one module at a time (``per_module.py``), else None (build as
-        usual). Asked for (``per_module=True``), a build that fails on the meta device is the user's error;
-        automatic, the ordinary build follows. ``frameworks``: those the model file imports (default: those
-        imported in this process)."""
+        usual). Automatic (``per_module=None``), the model is first built on the meta device with nothing
+        recorded, for its size alone; a build that fails there is then built as usual. Asked for
+        (``per_module=True``), or too big, a build that fails on the meta device is the user's error.
+        ``frameworks``: those the model file imports (default: those imported in this process)."""
         wanted = self.per_module
         if wanted is False or self.device != "cpu":
             if wanted:
@@ -193,24 +194,21 @@ class Run:
             return None  # automatic only where nothing but torch can be building (a Keras build costs a build)
         from . import per_module
 
-        try:
-            model, log = per_module.meta_build(self, name, target)
-        except VerifyError:
-            if wanted:
-                raise
-            return None
+        why = ""
+        if not wanted:  # first the size alone, from a build on meta with nothing recorded (a tenth of a second)
+            try:
+                big, why = per_module.too_big(per_module.sized_build(self, name, target))
+            except VerifyError:
+                return None
+            if not big:
+                return None
+            why = f"too big to verify whole: {why}"
+        model, log = per_module.meta_build(self, name, target)
         lazy = self.adapter("torch").torch.nn.parameter.UninitializedParameter
         if any(isinstance(p, lazy) for p in model.parameters()):
-            if wanted:
-                raise VerifyError("--per-module cannot verify lazy layers (LazyLinear/LazyConv*): their parameters "
-                                  "exist only after a forward pass, which needs the whole model")
-            return None
-        big, figures = per_module.too_big(model)
-        if wanted:
-            return model, log, ""
-        if big:
-            return model, log, f"too big to verify whole: {figures}"
-        return None
+            raise VerifyError("a model with lazy layers (LazyLinear/LazyConv*) cannot be verified one module at a "
+                              "time: their parameters exist only after a forward pass, which needs the whole model")
+        return model, log, why
 
     def verify_per_module(self, built, label: str, guard: Optional[UserCode] = None) -> Report:
         """Verify a model from ``build_per_module`` one storage at a time."""
