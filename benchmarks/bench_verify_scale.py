@@ -40,7 +40,7 @@ On a quiet machine verify should cost about 1.2x: per tensor it adds to the same
 min/max (0.1 s for a 14336x4096 weight against 0.7 s for its normal_) and the unit fingerprints (0.07 s).
 
 Peak memory is ru_maxrss of the child process. Never more than one parameter's storage is materialised
-(an exact INI604 comparison re-materialises two, only for tensors whose 16-value probes agree). Run it
+(an exact INI604 comparison re-materialises two, only for tensors whose 256-value probes agree). Run it
 once on a machine with at least 4 GB free; ``uptime`` is recorded, since a loaded machine slows both loops.
 """
 

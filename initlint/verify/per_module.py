@@ -6,12 +6,14 @@ storage (one parameter, in practice) at a time.
    a call to replay (``replay.ReplayLog``). transformers skips its own ``_init_weights`` on the meta device
    (there is nothing to initialise there); during this build it is told it is not on meta, so that its
    per-module init runs where it would run for real, and is recorded like any other.
-2. ``too_big``: whether the parameters (counted on the meta model) would not fit in the memory available
-   (or ``--max-memory``) with room to spare for the forward pass and the statistics.
+2. ``too_big``: whether the parameters (counted on a model built on meta with nothing recorded,
+   ``sized_build``, when the choice is automatic) would not fit in the memory available with room to
+   spare for the forward pass and the statistics. ``--max-memory`` keeps its meaning: a bound on the build,
+   and here on each storage made.
 3. ``verify_per_module``: for each storage in the model's order, a CPU tensor is made and initialised by
    replaying the build's own calls, every parameter in it is measured and checked alone (the same
    ``Run.measure_tensor`` as a whole-model run), and the storage is freed. What identical-tensor checks
-   (INI604) need later is kept: a probe of 16 values, and the means to replay the storage again, which an
+   (INI604) need later is kept: a probe of 256 values, and the means to replay the storage again, which an
    exact comparison does only for tensors whose probes agree. Tensors whose values cannot be replayed
    are named in the report with why; the forward-pass checks (INI605, INI606), which need the whole model
    at once, are said not to have run.
@@ -184,8 +186,9 @@ def too_big(model) -> Tuple[bool, str]:
 # --- one storage at a time -------------------------------------------------------------------------------
 
 class Replayed(TensorHandle):
-    """A parameter already measured and freed: its probe and structure kept, its values made again by
-    replay only when an exact comparison needs them (two tensors whose probes agree)."""
+    """A parameter already measured and freed: a probe of its values (``_long_probe``) and its structure
+    kept, its values made again by replay only when an exact comparison needs them (two tensors whose
+    probes agree)."""
 
     def __init__(self, torch, remake: Callable[[], Any], probe: Tuple[float, ...], few: bool):
         self.torch, self._remake, self._probe, self._few = torch, remake, probe, few
@@ -286,7 +289,7 @@ def verify_per_module(run, model, adapter, label: str, log, why: str = "") -> Re
                 tests += more_tests
                 results.append(result)
                 if not real:
-                    info.handle = Replayed(torch, _remaker(torch, log, param), info.handle.probe(),
+                    info.handle = Replayed(torch, _remaker(torch, log, param), _long_probe(view),
                                            info.handle.distinct_at_most(8))
             del flat
             done_tensors += len(members)
@@ -316,6 +319,21 @@ def verify_per_module(run, model, adapter, label: str, log, why: str = "") -> Re
                      f"{named}{more}")
     return Report(label, adapter.framework, "cpu (per module, from meta)", results, findings, notes=notes,
                   seconds=run.seconds)
+
+
+PROBE = 256  # values a freed tensor keeps: tensors that agree on all of them are compared exactly, by replay
+
+
+def _long_probe(tensor) -> Tuple[float, ...]:
+    """Values at PROBE evenly spaced positions: equal for identical tensors, and (unlike a whole-model
+    run's 16) enough that tensors which merely share a structure rarely agree on all, since each exact
+    comparison of freed tensors replays both."""
+    flat = tensor.reshape(-1)
+    n = flat.numel()
+    if n == 0:
+        return ()
+    positions = sorted({int(round(i * (n - 1) / (PROBE - 1))) for i in range(min(PROBE, n))})
+    return tuple(float(v) for v in flat[positions].double().tolist())
 
 
 def _remaker(torch, log, param) -> Callable[[], Any]:
