@@ -111,10 +111,13 @@ def child_verify(layers: int) -> dict:
     def build():
         return transformers.LlamaForCausalLM(config)
 
+    def progress(message: str) -> None:
+        print(f"initlint: {message}", file=sys.stderr, flush=True)
+
     imported = _peak_gb()
     started = time.perf_counter()
-    report = initlint.verify(build, per_module=True, progress=lambda m: print(f"initlint: {m}", file=sys.stderr,
-                                                                              flush=True))
+
+    report = initlint.verify(build, per_module=True, progress=progress)
     seconds = time.perf_counter() - started
     tested = [r for r in report.tensors if r.moments is not None]
     return {"seconds": seconds, "peak_gb": _peak_gb(), "after_imports_gb": imported,
@@ -163,8 +166,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--layers", type=int, default=LLAMA_8B["num_hidden_layers"],
                         help="decoder layers (default 32: Llama-3-8B; fewer for a quick check)")
-    parser.add_argument("--json", metavar="FILE", help="where to write the results (default: "
-                                                      "benchmarks/results/scale-<date>.json)")
+    parser.add_argument("--json", metavar="FILE",
+                        help="where to write the results (default: benchmarks/results/scale-<date>.json)")
     parser.add_argument("--child", choices=["torch", "verify", "same"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -194,9 +197,8 @@ def main(argv=None) -> int:
               "torch_alone": baseline, "verify": verified, "same_findings_small": same,
               "time_ratio": round(time_ratio, 3), "peak_rss_over_baseline_gb": round(memory_over, 3),
               "targets": targets}
-    path = args.json or os.path.join(ROOT, "benchmarks", "results", f"scale-{result['date']}"
-                                     + ("" if args.layers == LLAMA_8B["num_hidden_layers"] else f"-{args.layers}layers")
-                                     + ".json")
+    suffix = "" if args.layers == LLAMA_8B["num_hidden_layers"] else f"-{args.layers}layers"
+    path = args.json or os.path.join(ROOT, "benchmarks", "results", f"scale-{result['date']}{suffix}.json")
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(result, handle, indent=2)
         handle.write("\n")

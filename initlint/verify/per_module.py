@@ -22,10 +22,9 @@ storage (one parameter, in practice) at a time.
 from __future__ import annotations
 
 import contextlib
-import math
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
 
@@ -202,8 +201,11 @@ class Replayed(TensorHandle):
     def equals(self, other: TensorHandle) -> bool:
         if not isinstance(other, Replayed):
             return False
-        mine = self._remake()
-        theirs = other._remake()
+        try:
+            mine = self._remake()
+            theirs = other._remake()
+        except Exception:  # pragma: no cover - both replayed once already
+            return False
         return bool(self.torch.equal(mine, theirs))
 
 
@@ -271,8 +273,7 @@ def verify_per_module(run, model, adapter, label: str, log, why: str = "") -> Re
             real = not first.is_meta
             if budget is not None and not real:  # --max-memory bounds what one module at a time holds too
                 budget.claim(first.untyped_storage().nbytes(), f"the storage of {members[0][0]}")
-            flat = None if real else log.materialise(first)
-            reason = None if real or flat is not None else log.why_not(first)
+            flat, reason = (None, None) if real else _materialise(log, first)
             for full, module_name, module, pname, param in members:
                 info = adapter._info(full, module_name, module, _layer_entry(module), pname, param, recorded)
                 if reason is not None:
@@ -334,6 +335,15 @@ def _long_probe(tensor) -> Tuple[float, ...]:
         return ()
     positions = sorted({int(round(i * (n - 1) / (PROBE - 1))) for i in range(min(PROBE, n))})
     return tuple(float(v) for v in flat[positions].double().tolist())
+
+
+def _materialise(log, tensor) -> Tuple[Any, Optional[str]]:
+    """(the storage's values made by replay, None) or (None, why not)."""
+    try:
+        flat = log.materialise(tensor)
+    except Exception as exc:  # a call that ran on meta and fails on real storage: named, never a crash
+        return None, f"replaying its initialisation failed ({type(exc).__name__}: {exc})"
+    return (flat, None) if flat is not None else (None, log.why_not(tensor))
 
 
 def _remaker(torch, log, param) -> Callable[[], Any]:

@@ -166,7 +166,8 @@ class ReplayLog:
             value = kwargs.get("fill_value", args[1] if len(args) > 1 else None)
             method, method_args = "fill_", (value,)
         elif function == "normal":
-            mean, std = kwargs.get("mean", args[0] if args else 0.0), kwargs.get("std", args[1] if len(args) > 1 else 1.0)
+            mean = kwargs.get("mean", args[0] if args else 0.0)
+            std = kwargs.get("std", args[1] if len(args) > 1 else 1.0)
             method, method_args = "normal_", (mean, std)
         else:
             entry.broken = f"made by torch.{function}(), which is not replayed"

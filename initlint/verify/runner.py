@@ -7,6 +7,7 @@ import contextlib
 import gc
 import math
 import re
+import sys
 import time
 from typing import Any, Callable, List, Optional, Tuple
 
@@ -188,6 +189,13 @@ class Run:
         if self.framework not in (None, "torch"):
             if wanted:
                 raise VerifyError("--per-module verifies PyTorch models only")
+            return None
+        from .sharded import distributed
+
+        if "torch" in sys.modules and distributed(sys.modules["torch"]):
+            if wanted:
+                raise VerifyError("--per-module verifies a model in one process; under torchrun each rank holds "
+                                  "its own shards: drop --per-module")
             return None
         imported = _imported_frameworks()
         if not wanted and ("torch" not in imported or set(imported if frameworks is None else frameworks) - {"torch"}):
