@@ -124,8 +124,13 @@ def meta_build(run, name: str, target: Any) -> Tuple[Any, Any]:
     if run._recording is not None and adapter._recorder is None:
         run._record_with(adapter)
     log = ReplayLog(torch)
-    with _on_meta(torch, log, adapter._recorder):
-        model = run.build(name, target)
+    try:
+        with _on_meta(torch, log, adapter._recorder):
+            model = run.build(name, target)
+    except VerifyError as exc:
+        raise VerifyError(f"building the model on the meta device, to verify it one module at a time: {exc.message} "
+                          f"(code that needs values during the build, such as .item() or .numpy() on a parameter, "
+                          f"cannot run there; --whole-model builds it for real)", exc.user_traceback)
     if not isinstance(model, torch.nn.Module):
         raise VerifyError(f"{name}() returned a {type(model).__name__}, not a torch.nn.Module: only PyTorch models "
                           f"are verified one module at a time")

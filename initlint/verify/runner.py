@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import os
 import re
 import sys
 import time
@@ -192,7 +193,10 @@ class Run:
             return None
         from .sharded import distributed
 
-        if "torch" in sys.modules and distributed(sys.modules["torch"]):
+        # under torchrun (whose build may create the process group itself: never twice)
+        world = os.environ.get("WORLD_SIZE", "").strip()
+        launched = world.isdigit() and int(world) > 1
+        if launched or ("torch" in sys.modules and distributed(sys.modules["torch"])):
             if wanted:
                 raise VerifyError("--per-module verifies a model in one process; under torchrun each rank holds "
                                   "its own shards: drop --per-module")
