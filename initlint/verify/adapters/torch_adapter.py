@@ -355,7 +355,7 @@ class TorchRecorder:
             value = other * alpha if isinstance(other, (int, float)) and alpha != 1 else other
             recorder._transform(tensor, kind, value)
             if recorder.log is not None:
-                recorder.log.call(tensor, original, kind, (tensor,) + args, kwargs)
+                recorder.log.call(tensor, original, getattr(original, "__name__", kind), (tensor,) + args, kwargs)
             return result
 
         return recorded_arithmetic
