@@ -158,7 +158,7 @@ def test_writes_that_cannot_be_replayed_are_named_and_the_rest_tested():
         net = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.Linear(64, 64), torch.nn.Linear(64, 64),
                                   torch.nn.Linear(64, 8))
         with torch.no_grad():
-            net[1].weight.copy_(net[2].weight)  # values from another tensor
+            net[1].weight.copy_(torch.ones(64, 64) + net[2].weight)  # values computed from other tensors
             torch._foreach_mul_([net[3].weight, net[3].bias], 0.5)  # one tensor op across modules
         return net
 
@@ -321,3 +321,17 @@ def test_progress_ticks_say_tensors_done_and_eta_only_when_asked(tmp_path, monke
         counted = [m for m in messages if "tensors," in m and "ETA" in m]
         assert bool(counted) is ticks
     assert counted == [] and any("one module at a time" in m for m in messages)
+
+
+def test_a_parameter_copied_into_another_replays_to_the_same_values():
+    def build():
+        torch.manual_seed(2)
+        net = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Linear(64, 64), torch.nn.Linear(64, 64))
+        with torch.no_grad():
+            net[1].weight.copy_(net[0].weight)  # a layer copied, as it was then
+            net[2].weight.copy_(net[0].weight)
+            net[2].weight.mul_(0.5)  # ... and changed afterwards: no longer identical
+        return net
+
+    whole, split = _both(build)
+    assert _found(split) == _found(whole) == [("INI604", "1.weight")]

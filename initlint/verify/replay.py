@@ -135,6 +135,10 @@ class ReplayLog:
         kept_kwargs = {k: (_TARGET if v is tensor else v) for k, v in kwargs.items()}
         operand = next((v for v in list(kept_args) + list(kept_kwargs.values())
                         if isinstance(v, self.torch.Tensor)), None)
+        if operand is not None and short == "copy_" and self._meta(operand) and \
+                self.storages.get(self._storage_id(operand)) is not None:
+            self.copy(operand, tensor)  # another parameter's values, as they are now: the same writes
+            return
         if operand is not None:
             entry.broken = entry.broken or (f"{short}() wrote values computed from another tensor, which the meta "
                                             f"device does not hold")
