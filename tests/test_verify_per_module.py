@@ -335,3 +335,27 @@ def test_a_parameter_copied_into_another_replays_to_the_same_values():
 
     whole, split = _both(build)
     assert _found(split) == _found(whole) == [("INI604", "1.weight")]
+
+
+def _transformers_model(kind):
+    T = pytest.importorskip("transformers")
+    if kind == "bert":
+        return T.BertModel(T.BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                                        intermediate_size=128, vocab_size=500))
+    if kind == "gpt2":  # its residual projections get 0.02 / sqrt(2 n_layer) from its own _init_weights
+        return T.GPT2LMHeadModel(T.GPT2Config(n_embd=64, n_layer=2, n_head=4, vocab_size=500, bos_token_id=0,
+                                              eos_token_id=0))
+    if kind == "t5":
+        return T.T5ForConditionalGeneration(T.T5Config(d_model=64, d_ff=128, num_layers=2, num_heads=4, d_kv=16,
+                                                       vocab_size=500))
+    return T.ResNetModel(T.ResNetConfig(embedding_size=16, hidden_sizes=[16, 32], depths=[1, 1]))
+
+
+@pytest.mark.parametrize("kind", ["bert", "gpt2", "t5", "resnet"])
+def test_transformers_models_same_declarations_and_findings_in_both_modes(kind):
+    whole, split = _both(lambda: _transformers_model(kind))
+    assert _found(split) == _found(whole)
+    assert all(r.moments is not None for r in split.tensors)
+    for mine, theirs in zip(split.tensors, whole.tensors):
+        assert (mine.info.declared and mine.info.declared.label()) == (theirs.info.declared and
+                                                                       theirs.info.declared.label()), mine.info.name
