@@ -359,3 +359,16 @@ def test_transformers_models_same_declarations_and_findings_in_both_modes(kind):
     for mine, theirs in zip(split.tensors, whole.tensors):
         assert (mine.info.declared and mine.info.declared.label()) == (theirs.info.declared and
                                                                        theirs.info.declared.label()), mine.info.name
+
+
+def test_a_parameter_made_from_python_numbers_keeps_them():
+    def build():
+        net = torch.nn.Linear(8, 8)
+        net.logit_scale = torch.nn.Parameter(torch.tensor(2.6592))  # CLIP's
+        net.table = torch.nn.Parameter(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        return net
+
+    by_name = {r.info.name: r for r in initlint.verify(build, per_module=True).tensors}
+    assert by_name["logit_scale"].moments.mean == pytest.approx(2.6592)
+    table = by_name["table"].moments
+    assert (table.min, table.max, table.mean) == (1.0, 4.0, 2.5)

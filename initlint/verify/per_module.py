@@ -73,6 +73,8 @@ def _write_guard(torch, log, recorder):
             if name.startswith("_foreach_") and name.endswith("_") and args and isinstance(args[0], (list, tuple)):
                 for tensor in args[0]:
                     log.untracked(tensor, f"written by torch.{name}() over a list of tensors, which is not replayed")
+            if name in ("tensor", "as_tensor") and args and isinstance(result, torch.Tensor):
+                log.literal(result, args[0])
             target = written_tensor(torch, func, name, args)
             if target is not None:
                 recorder.observed_write(target, name, args)

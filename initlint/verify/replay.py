@@ -183,6 +183,18 @@ class ReplayLog:
         self._keep(entry, result, Write(function, getattr(torch.Tensor, method), (_TARGET,) + tuple(method_args),
                                         call_kwargs, self._geometry(result)), function, kwargs.get("generator"))
 
+    def literal(self, result, data) -> None:
+        """``torch.tensor(data)`` made ``result`` from Python numbers (CLIP's ``logit_scale``): the numbers
+        are kept, up to LITERAL of them."""
+        if not self._meta(result):
+            return
+        entry = self._entry(result, fresh=True)
+        if result.numel() > LITERAL or not _numbers(data):
+            entry.broken = "made by torch.tensor() from data the meta device does not hold"
+            return
+        self._keep(entry, result, Write("tensor", _fill_from, (_TARGET, data), {}, self._geometry(result)), "tensor")
+        entry.writes[-1].whole = self._covers(result)
+
     def write(self, tensor, name: str, args) -> None:
         """Another in-place write the write observer saw (``clamp_``, ``w[i] = v``, ``masked_fill_``)."""
         if not self._meta(tensor):
@@ -244,6 +256,22 @@ class ReplayLog:
             for write in entry.writes:
                 write.apply(torch, flat)
         return flat
+
+
+LITERAL = 1 << 16  # numbers of a torch.tensor() literal kept for replay
+
+
+def _numbers(data) -> bool:
+    """Python numbers, or (nested) lists and tuples of them."""
+    if isinstance(data, (bool, int, float)):
+        return True
+    return isinstance(data, (list, tuple)) and all(_numbers(v) for v in data)
+
+
+def _fill_from(view, data) -> None:
+    import torch
+
+    view.copy_(torch.tensor(data, dtype=view.dtype).reshape(view.shape))
 
 
 def _plain(value) -> bool:
