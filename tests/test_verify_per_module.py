@@ -147,6 +147,7 @@ def test_tied_embeddings_tested_once_in_both_modes():
     whole, split = _both(lambda: _llama(tie_word_embeddings=True))
     names = [r.info.name for r in split.tensors]
     assert "lm_head.weight" not in names and "model.embed_tokens.weight" in names
+    assert any("tied" in note and "lm_head.weight is model.embed_tokens.weight" in note for note in split.notes)
     assert _found(whole) == _found(split) == []
 
 

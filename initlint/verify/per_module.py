@@ -226,24 +226,31 @@ def _rng_kept(torch):
         torch.set_rng_state(state)
 
 
-def _units(torch, model) -> List[Tuple[Any, List[tuple]]]:
+def _units(torch, model) -> Tuple[List[Tuple[Any, List[tuple]]], List[Tuple[str, str]]]:
     """The model's parameters in its order, grouped by storage: [(first parameter, [(name, module name,
-    module, parameter name, parameter), ...])]; a parameter reached twice (tied) counted once."""
+    module, parameter name, parameter), ...])], and the ties [(name, the name it is tested under)]: a
+    parameter reached twice (tied weights) is one tensor, tested once."""
     from .adapters.torch_adapter import storage_id
 
-    seen, units, index = set(), [], {}
+    seen: dict = {}
+    units: List[Tuple[Any, List[tuple]]] = []
+    index: dict = {}
+    ties: List[Tuple[str, str]] = []
     for module_name, module in model.named_modules():
         for pname, param in module.named_parameters(recurse=False):
-            if id(param) in seen or not torch.is_floating_point(param):
-                continue
-            seen.add(id(param))
             full = f"{module_name}.{pname}" if module_name else pname
+            if id(param) in seen:
+                ties.append((full, seen[id(param)]))
+                continue
+            if not torch.is_floating_point(param):
+                continue
+            seen[id(param)] = full
             key = (storage_id(param), param.device.type)
             if key not in index:
                 index[key] = len(units)
                 units.append((param, []))
             units[index[key]][1].append((full, module_name, module, pname, param))
-    return units
+    return units, ties
 
 
 def _duration(seconds: float) -> str:
@@ -257,7 +264,7 @@ def verify_per_module(run, model, adapter, label: str, log, why: str = "") -> Re
 
     torch = adapter.torch
     started = time.perf_counter()
-    units = _units(torch, model)
+    units, ties = _units(torch, model)
     if not units:
         raise VerifyError(f"{label} has no floating-point parameters to verify")
     total_tensors = sum(len(members) for _, members in units)
@@ -320,6 +327,10 @@ def verify_per_module(run, model, adapter, label: str, log, why: str = "") -> Re
              "the forward-pass checks (INI605 scale against the activation, INI606 signal propagation) need the "
              "whole model in memory at once and did not run; verify a smaller configuration of the same "
              "architecture (or on a machine with room for the whole model) for them"]
+    if ties:
+        tied = "; ".join(f"{name} is {first}" for name, first in ties[:SHOWN])
+        more = f"; and {len(ties) - SHOWN} more" if len(ties) > SHOWN else ""
+        notes.append(f"tied weights, one tensor each, tested once: {tied}{more}")
     if untested:
         named = "; ".join(f"{name} ({reason})" for name, reason in untested[:SHOWN])
         more = f"; and {len(untested) - SHOWN} more (--format json lists them)" if len(untested) > SHOWN else ""
