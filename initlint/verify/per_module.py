@@ -140,24 +140,16 @@ def meta_build(run, name: str, target: Any) -> Tuple[Any, Any]:
 
 
 def sized_build(run, name: str, target: Any) -> Any:
-    """The builder's model built on the meta device with the recording paused (no initialiser recorded,
-    transformers' init skipped on meta as it is by default): its size, for a tenth of a second where the
-    recorded build costs more. The builder runs once more afterwards (its generators are seeded again)."""
+    """The builder's model built on the meta device for its size alone: no replay log, and transformers'
+    init skipped on meta as it is by default (BERT-base: 0.07 s, against 0.7-1.1 s for ``meta_build``).
+    The recording stays on, so that the memory bound still stops a tensor the build puts on a real
+    device explicitly. The builder runs once more afterwards (its generators seeded again)."""
     import torch
 
     from .discovery import call_entry
 
-    adapter = run.adapter("torch")
-    recorder = adapter._recorder
-    active = recorder.active if recorder is not None else None
-    try:
-        if recorder is not None:
-            recorder.active = False
-        with torch.device("meta"):
-            return call_entry(name, target)
-    finally:
-        if recorder is not None:
-            recorder.active = active
+    with torch.device("meta"):
+        return call_entry(name, target)
 
 
 def parameter_bytes(model) -> int:
