@@ -52,17 +52,31 @@ BLOCK = 64
 ZOO_PREFIXES = ("transformers", "timm", "torchvision", "diffusers", "peft")
 
 
+META_SPAN = 1 << 48  # a meta storage's stand-in address space: its StorageImpl's address times this
+
+
 def _key(tensor) -> Optional[Tuple[int, int]]:
     local = getattr(tensor, "_local_tensor", None)  # a DTensor is known by its local shard's storage
     if local is not None:
         tensor = local
     try:
+        if tensor.is_meta:  # no address: the storage object stands in for it (shared by w, w.data, views)
+            return storage_id(tensor) + tensor.storage_offset() * tensor.element_size(), tensor.numel()
         ptr = tensor.data_ptr()
     except Exception:  # lazy / uninitialised parameters have no storage
         return None
     if not ptr:
         return None
     return ptr, tensor.numel()
+
+
+def storage_id(tensor) -> int:
+    """The storage's address, or for a meta tensor (which has none) a stand-in above every real address,
+    unique per storage, so that a model built on the meta device is recorded as a real one is."""
+    storage = tensor.untyped_storage()
+    if tensor.is_meta:
+        return storage._cdata * META_SPAN
+    return storage.data_ptr()
 
 
 SIZED = ("empty", "zeros", "ones", "rand", "randn", "full")  # a size first (full: then its fill value)
@@ -129,6 +143,7 @@ class TorchRecorder:
         self._hooked_libraries: set = set()
         self.torch_root = os.path.dirname(torch.__file__) + os.sep
         self.budget = None  # the run's memory.MemoryBudget
+        self.log = None  # a replay.ReplayLog while a model is built on the meta device (its writes, to replay)
 
     def history(self, tensor) -> List[Declaration]:
         key = _key(tensor)
@@ -148,7 +163,7 @@ class TorchRecorder:
 
     def _remember_storage(self, tensor, key) -> None:
         try:
-            storage = tensor.untyped_storage().data_ptr()
+            storage = storage_id(tensor)
         except Exception:  # pragma: no cover - a tensor without storage has no key either
             return
         self.storages.setdefault(storage, {})[key] = tensor.element_size()
@@ -158,7 +173,7 @@ class TorchRecorder:
         them (the view's, by default). A write to more than PARTIAL of a tensor leaves its declaration
         unknown; one to less (transformers' and nn.Embedding's zero padding row) changes no statistic."""
         try:
-            storage = tensor.untyped_storage().data_ptr()
+            storage = storage_id(tensor)
         except Exception:  # pragma: no cover
             return
         ptr, numel = key
@@ -186,11 +201,15 @@ class TorchRecorder:
         copied = [dataclasses.replace(decl, copied=True) for decl in history]
         self.histories[key] = copied
         self._remember_storage(copy, key)
+        if self.log is not None:
+            self.log.copy(source, copy)
 
     def observed_write(self, tensor, name: str, args) -> None:
         """An in-place write that no recorded initialiser, fill or arithmetic made (the WriteObserver's)."""
         if name in FILL_METHODS or name in ARITHMETIC:
             return  # recorded by their own patches
+        if self.log is not None:
+            self.log.write(tensor, name, args)
         key = _key(tensor)
         if key is None:
             return
@@ -256,6 +275,8 @@ class TorchRecorder:
                 recorder.depth -= 1
             tensor = args[0] if args else kwargs.get("tensor")
             bound = entry.bind(args, kwargs) if entry is not None else {}
+            if tensor is not None and recorder.log is not None:
+                recorder.log.call(tensor, original, name, args, kwargs)
             if tensor is not None:
                 frame = sys._getframe(caller_depth)
                 explicit = not frame.f_code.co_filename.startswith(recorder.torch_root)
@@ -278,6 +299,8 @@ class TorchRecorder:
             finally:
                 recorder.depth -= 1
             bound = entry.bind(args, kwargs) if entry is not None else {}
+            if recorder.log is not None:
+                recorder.log.call(tensor, original, name, (tensor,) + args, kwargs)
             # torch's own code filling (an init function bound before the patches, as nn.Transformer's
             # xavier_uniform_): the framework's choice, as for a recorded init
             frame = sys._getframe(1)
@@ -314,6 +337,8 @@ class TorchRecorder:
                                    library=chosen_by_library(sys._getframe(1)))
             if isinstance(result, recorder.torch.Tensor):
                 recorder._declare(result, decl, fresh=True)
+                if recorder.log is not None:
+                    recorder.log.sample(result, function, args, kwargs)
             return result
 
         return recorded_sampler
@@ -333,6 +358,8 @@ class TorchRecorder:
             alpha = kwargs.get("alpha", 1)
             value = other * alpha if isinstance(other, (int, float)) and alpha != 1 else other
             recorder._transform(tensor, kind, value)
+            if recorder.log is not None:
+                recorder.log.call(tensor, original, getattr(original, "__name__", kind), (tensor,) + args, kwargs)
             return result
 
         return recorded_arithmetic
