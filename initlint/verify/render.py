@@ -26,7 +26,7 @@ def _fan(value) -> Optional[float]:
 
 
 def parameter_json(result: TensorResult) -> Dict[str, Any]:
-    """One entry of the JSON ``parameters`` list (exactly the SPEC's keys)."""
+    """One entry of the JSON ``parameters`` list (the SPEC's keys; under torchrun ``ranks`` after them)."""
     info, moments, expect = result.info, result.moments, result.expect
     return {
         "name": info.name,
@@ -40,6 +40,7 @@ def parameter_json(result: TensorResult) -> Dict[str, Any]:
         "min": _number(moments.min) if moments else None,
         "max": _number(moments.max) if moments else None,
         "codes": list(result.codes),
+        **({"ranks": result.ranks} if result.ranks is not None else {}),  # under torchrun only
     }
 
 
@@ -58,6 +59,7 @@ def report_json(report: Report) -> Dict[str, Any]:
             "layers": [signal.to_json() for signal in report.signal],
             "notes": list(report.notes),
         },
+        **({"distributed": report.distributed} if report.distributed is not None else {}),  # under torchrun only
     }
 
 

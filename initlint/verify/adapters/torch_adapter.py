@@ -22,6 +22,8 @@ from ... import catalogue
 from ...catalogue import LayerKind, fans
 from ..recording import Declaration, Patcher, plain_args, user_stack
 from ..results import Moments, TensorInfo
+from ..shard_fans import layout_of
+from ..sharded import ShardedHandle, is_dtensor
 from ..stats import (
     EXACT_LIMIT,
     MOMENT_SAMPLE,
@@ -33,6 +35,7 @@ from ..stats import (
 )
 from .base import Adapter, VerifyError
 from .torch_hooks import hooked, write_observer
+from .torch_pieces import VIEW_LIKE, Pieces
 
 INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
                   "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
@@ -129,15 +132,21 @@ class TorchRecorder:
         self._hooked_libraries: set = set()
         self.torch_root = os.path.dirname(torch.__file__) + os.sep
         self.budget = None  # the run's memory.MemoryBudget
+        self.pieces = Pieces(torch, _key)  # copies of parts of tensors, and initialisers lost in them
+        self.local_init: Dict[Tuple[int, int], bool] = {}  # key -> last declared through a DTensor's local shard
 
     def history(self, tensor) -> List[Declaration]:
         key = _key(tensor)
         return list(self.histories.get(key, ())) if key else []
 
     def _declare(self, tensor, decl: Declaration, fresh: bool = False) -> None:
+        if not fresh and self.pieces.wrote(tensor, decl):
+            return  # it filled a copy of part of a tensor, not the tensor (torch_pieces.py)
         key = _key(tensor)
         if key is None:
             return
+        self.pieces.reached(key)
+        self.local_init[key] = not hasattr(tensor, "_local_tensor")  # a plain tensor: a DTensor's shard, if any
         if fresh:
             self.histories[key] = [decl]
         else:
@@ -194,6 +203,7 @@ class TorchRecorder:
         key = _key(tensor)
         if key is None:
             return
+        self.pieces.reached(key)
         count = None
         if name == "__setitem__" and len(args) > 1:
             try:
@@ -213,6 +223,8 @@ class TorchRecorder:
 
     def _transform(self, tensor, kind: str, other) -> None:
         key = _key(tensor)
+        if kind == "copy" and key is not None:
+            self.pieces.reached(key)
         history = self.histories.get(key) if key else None
         if not history:
             if key is not None:
@@ -356,7 +368,8 @@ class TorchRecorder:
                 original = getattr(torch, function)
                 patcher.set(torch, function, self.wrap_sampler(original, name))
             stack.enter_context(write_observer(torch, self.observed_write, self.observed_copy,
-                                               lambda: self.depth > 0 or not self.active))
+                                               lambda: self.depth > 0 or not self.active,
+                                               self.pieces.observed, VIEW_LIKE))
             self.active = True
             try:
                 yield self
@@ -490,8 +503,6 @@ class TorchHandle(TensorHandle):
 
 def _handle(torch, param) -> TensorHandle:
     """How a parameter is read: a sharded one (a DTensor, under torchrun) as its full logical tensor."""
-    from ..sharded import ShardedHandle, is_dtensor
-
     return ShardedHandle(torch, param) if is_dtensor(torch, param) else TorchHandle(torch, param)
 
 
@@ -622,6 +633,10 @@ class TorchAdapter(Adapter):
         info = TensorInfo(full, shape, str(param.dtype).replace("torch.", ""), _handle(self.torch, param),
                           layer=layer.name if layer else type(module).__name__,
                           layer_kind=kind.value if kind else None, layer_path=module_name)
+        if isinstance(info.handle, ShardedHandle):
+            info.shard = layout_of(param)
+            if info.shard is not None and recorded:
+                info.shard = dataclasses.replace(info.shard, local_init=self._recorder.local_init.get(_key(param)))
         if len(shape) >= 2:
             info.role = "weight"
             info.fan_in, info.fan_out, info.receptive = fans(shape, "torch")
@@ -647,6 +662,10 @@ class TorchAdapter(Adapter):
         elif not recorded and layer is not None:
             info.declared = self._assumed(layer, pname, info)
             info.history = (info.declared,) if info.declared else ()
+        lost = self._recorder.pieces.lost.get(_key(param)) if recorded else None
+        if lost:  # initialisers that filled a copy of part of it: the report points at them
+            info.lost = tuple(lost)
+            info.history += tuple(entry.decl for entry in lost)
         info.is_default = _is_default(info.declared, layer, pname)
         if info.declared is not None and info.declared.assumed:
             info.is_default = True
