@@ -167,3 +167,21 @@ def test_ini608_docs_example_and_use_instead_under_torchrun(tmp_path):
     use_instead = tmp_path / "use_instead.py"
     use_instead.write_text(code.doc_code("Use instead"))
     assert findings(torchrun(use_instead, 2, cwd=tmp_path))[1] == []
+
+
+def test_a_build_that_opens_no_process_group_gets_one_and_one_report():
+    result = torchrun(FIXTURES / "plain_model.py")
+    document, found = findings(result)  # one JSON document: rank 1 printed nothing
+    assert found == [] and result.returncode == 0, result.stderr[-2000:]
+    assert document["distributed"] == {"world_size": 2, "backend": "gloo"}
+    assert all([r["placement"] for r in p["ranks"]] == ["replica", "replica"] for p in document["parameters"])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available() or torch.cuda.device_count() < 2
+                    or not torch.distributed.is_nccl_available(), reason="NCCL needs two CUDA devices (none here)")
+def test_nccl_on_two_gpus():  # pragma: no cover - runs where two GPUs are
+    """--device cuda under torchrun: each rank on its own GPU (LOCAL_RANK), NCCL for the group initlint
+    opens, one report."""
+    document, found = findings(torchrun(FIXTURES / "plain_model.py", 2, "--device", "cuda"))
+    assert document["distributed"]["backend"] == "nccl" and found == []
+    assert document["device"].startswith("cuda")

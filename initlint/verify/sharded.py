@@ -50,7 +50,10 @@ def end_process_group(torch) -> None:
         return
     dist = torch.distributed
     try:
-        dist.barrier()
+        if dist.get_backend() == "nccl":  # its barrier runs on this rank's GPU (launch.bind_device set it)
+            dist.barrier(device_ids=[torch.cuda.current_device()])
+        else:
+            dist.barrier()
         dist.destroy_process_group()
     except Exception:  # the user's code closed it already, or a peer is gone: nothing left to tidy
         pass
@@ -151,8 +154,9 @@ class ShardedHandle(TensorHandle):
             return self._full.equals(other._full)
         if self._full is not None or other._full is not None or self.dtensor.placements != other.dtensor.placements:
             return False
-        same = int(self.torch.equal(self.dtensor.to_local(), other.dtensor.to_local()))
-        flag = self.torch.tensor([same], dtype=self.torch.int64)
+        local = self.dtensor.to_local()
+        same = int(self.torch.equal(local, other.dtensor.to_local()))
+        flag = self.torch.tensor([same], dtype=self.torch.int64, device=local.device)  # NCCL moves CUDA tensors only
         self.torch.distributed.all_reduce(flag, op=self.torch.distributed.ReduceOp.MIN)
         return bool(flag.item())
 

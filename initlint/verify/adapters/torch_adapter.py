@@ -22,6 +22,7 @@ from ... import catalogue
 from ...catalogue import LayerKind, fans
 from ..recording import Declaration, Patcher, plain_args, user_stack
 from ..results import Moments, TensorInfo
+from ..launch import bind_device, ensure_group
 from ..shard_fans import layout_of
 from ..sharded import ShardedHandle, is_dtensor
 from ..stats import (
@@ -551,6 +552,7 @@ class TorchAdapter(Adapter):
         if self.device.startswith("cuda") and not self.torch.cuda.is_available():
             raise VerifyError("--device cuda: no CUDA device is available here (torch.cuda.is_available() is "
                               "False); use --device cpu")
+        bind_device(self.torch, self.device)  # under torchrun, each rank its own GPU (launch.py)
 
     def device_context(self):
         self.ensure()
@@ -591,6 +593,7 @@ class TorchAdapter(Adapter):
         torch = self.torch
         if not isinstance(obj, torch.nn.Module):
             raise VerifyError(f"expected a torch.nn.Module, got {type(obj).__name__}")
+        ensure_group(torch, self.device)  # under torchrun, a build that opened no process group gets one
         params = list(obj.parameters())
         if any(p.is_meta for p in params):
             raise VerifyError("the model's parameters are on the meta device: they hold no values to verify. "
