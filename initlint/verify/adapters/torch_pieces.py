@@ -61,9 +61,12 @@ def _index_text(index: Any) -> str:
             out.append("None")
         elif isinstance(part, (int, bool)):
             out.append(repr(part))
-        elif isinstance(part, (list, tuple)) and len(part) <= 8:
-            out.append(repr(list(part)))
-        else:  # a tensor or a long list: an index, not its values
+        elif isinstance(part, (list, tuple)) and all(isinstance(v, int) for v in part):
+            values = list(part)
+            out.append(repr(values) if len(values) <= 8 else f"[{values[0]}, {values[1]}, …, {values[-1]}]")
+        elif getattr(part, "dtype", None) is not None and str(part.dtype) == "torch.bool":
+            out.append("<mask>")
+        else:  # a tensor index: its values are not shown
             out.append("<index>")
     return f"[{', '.join(out)}]"
 
