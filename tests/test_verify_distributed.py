@@ -115,6 +115,15 @@ def test_init_on_a_dtensor_slice_that_is_a_copy_is_ini601():
     assert finding["ranks"] == [0, 1]
 
 
+def test_a_slice_assigned_back_into_the_dtensor_is_lost_as_well():
+    """torch 2.13: ``w[0:64] = block`` on a Shard(0) DTensor writes a gathered copy too; the finding names
+    the assignments beside the inits, and the weight still holds to_empty's memory."""
+    _, found = findings(torchrun(FIXTURES / "fsdp_init_on_dtensor_slice.py", 2, "--entry", "build_written_back"))
+    [message] = [message for code, parameter, message in found if code == "INI601" and parameter == "Wqkv.weight"]
+    assert "normal_(std=0.02) on Wqkv.weight[0:64]" in message and "Wqkv.weight[0:64] = … (an assignment)" in message
+    assert "uninitialised memory" in message
+
+
 def test_the_json_report_adds_each_ranks_piece_and_each_findings_ranks():
     document, found = findings(torchrun(FIXTURES / "fsdp_meta_identical_shards.py"))
     assert document["distributed"] == {"world_size": 2, "backend": "gloo"}

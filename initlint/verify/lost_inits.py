@@ -12,8 +12,8 @@ from .labels import readable
 from .results import TensorResult
 from .stats import Test
 
-DTENSOR_WHY = ("indexing a DTensor along a sharded dimension gathers the slice into a new, replicated tensor "
-               "(pytorch#139735)")
+DTENSOR_WHY = ("indexing a DTensor along a sharded dimension gathers the slice into a new, replicated tensor, "
+               "and assigning to such a slice writes that copy too (pytorch#139735)")
 PLAIN_WHY = "advanced indexing (a list, tensor or mask index) returns a copy, as reshape of a non-contiguous tensor does"
 DTENSOR_FIX = ("initialise the full tensor and copy it back (full = param.full_tensor(); init(full[...]); "
                "param.copy_(distribute_tensor(full, param.device_mesh, param.placements))), as llm-foundry #1820 "
@@ -51,12 +51,13 @@ def lost_init_facts(result: TensorResult) -> List[Test]:
     name = result.info.name
     counts: Dict[str, int] = {}  # the same call on the same piece (a loop over blocks) once, with its count
     for entry in lost:
-        call = f"{readable(entry.decl)} on {name}{entry.piece}"
+        call = f"{name}{entry.piece} = … (an assignment)" if entry.decl.name == "assignment" else \
+            f"{readable(entry.decl)} on {name}{entry.piece}"
         counts[call] = counts.get(call, 0) + 1
     shown = [call + (f" ({n} times)" if n > 1 else "") for call, n in counts.items()]
     calls = "; ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
     dtensor = any(entry.dtensor for entry in lost)
     return [Test(name, "INI601", None,
-                 f"{calls}: {'each' if len(lost) > 1 else 'it'} filled a copy of part of the parameter, not a view "
+                 f"{calls}: {'each' if len(lost) > 1 else 'it'} wrote a copy of part of the parameter, not a view "
                  f"({DTENSOR_WHY if dtensor else PLAIN_WHY}), so the parameter never received those values and "
                  f"still holds {_before(result)}; {DTENSOR_FIX if dtensor else PLAIN_FIX}")]

@@ -204,6 +204,11 @@ class TorchRecorder:
         key = _key(tensor)
         if key is None:
             return
+        if name == "__setitem__" and len(args) > 1:
+            piece = self.pieces.assignment_lost(tensor, args[1])
+            if piece is not None:  # it wrote a gathered copy: the tensor is unchanged (torch_pieces.py)
+                self.pieces.assigned(key, Declaration("assignment", stack=user_stack(2), unknown=True), piece)
+                return
         self.pieces.reached(key)
         count = None
         if name == "__setitem__" and len(args) > 1:

@@ -121,6 +121,28 @@ class Pieces:
         self.lost.setdefault(key, []).append(LostInit(decl, how, dtensor))
         return True
 
+    def assignment_lost(self, tensor, index) -> Optional[str]:
+        """``tensor[index] = value`` on a DTensor whose index narrows a sharded dimension: DTensor writes
+        the gathered copy, not the parameter (seen with torch 2.13 and gloo), so it is lost too. Returns
+        the index as code, or None where it reaches (a plain tensor; the sharded dimensions untouched;
+        an Ellipsis or None whose dimensions are not worth guessing)."""
+        placements = getattr(tensor, "placements", None)
+        if placements is None or not hasattr(tensor, "_local_tensor"):
+            return None
+        sharded = {p.dim % tensor.dim() for p in placements
+                   if type(p).__name__ in ("Shard", "_StridedShard") and getattr(p, "dim", None) is not None}
+        parts = index if isinstance(index, tuple) else (index,)
+        if any(part is Ellipsis or part is None for part in parts):
+            return None
+        for dim, part in enumerate(parts):
+            if dim in sharded and not (isinstance(part, slice) and part == slice(None)):
+                return _index_text(index)
+        return None
+
+    def assigned(self, key, decl, piece: str) -> None:
+        """A lost assignment (``assignment_lost``) to the tensor ``key``."""
+        self.lost.setdefault(key, []).append(LostInit(decl, piece, True))
+
     def reached(self, key) -> None:
         """The tensor ``key`` itself was written: what was lost before may have been written back."""
         if self.lost:

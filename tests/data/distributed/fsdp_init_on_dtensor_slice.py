@@ -41,3 +41,23 @@ def build_model(cls=FusedAttentionProjection):
     model.to_empty(device="cpu")
     model.init_weights()
     return model
+
+
+class WrittenBack(FusedAttentionProjection):
+    """Each block initialised on its slice, then assigned back into the weight: the assignment to a slice of
+    the sharded dimension writes a gathered copy as well, and the weight is still unchanged."""
+
+    def init_weights(self):
+        weight = self.Wqkv.weight
+        with torch.no_grad():
+            for i in range(3):
+                block = weight[i * self.dim:(i + 1) * self.dim]
+                nn.init.normal_(block, std=0.02)
+                weight[i * self.dim:(i + 1) * self.dim] = block
+        nn.init.zeros_(self.Wqkv.bias)
+        nn.init.normal_(self.out_proj.weight, std=0.02)
+        nn.init.zeros_(self.out_proj.bias)
+
+
+def build_written_back():
+    return build_model(WrittenBack)
