@@ -139,7 +139,10 @@ def _table(rows: List[List[str]], header: List[str], width: int = WIDTH) -> List
 
 def report_text(report: Report, max_rows: int = 400) -> str:
     """The readable report: the table, the findings, the static findings' fate, the forward pass."""
-    lines = [f"initlint verify: {report.model} ({report.framework}, {report.device})", ""]
+    where = report.device
+    if report.distributed is not None:  # under torchrun: the run's ranks and backend
+        where += f", {report.distributed['world_size']} ranks over {report.distributed['backend']}"
+    lines = [f"initlint verify: {report.model} ({report.framework}, {where})", ""]
     header = ["parameter", "shape", "fans (in/out)", "declared init", "expected", "measured", "ratio", "kurt",
               "range (σ)", "verdict"]
     rows = []
