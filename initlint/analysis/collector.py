@@ -27,6 +27,11 @@ class CallSite:
     loops: Tuple[cst.CSTNode, ...] = ()  # enclosing for/while loops and comprehensions, in its scope
     seq: int = 0  # source order
 
+    def exclusive_with(self, other: "CallSite") -> bool:
+        """The two calls sit in opposite branches of one ``if``: at most one of them runs."""
+        mine = {(id(g.test), g.negated) for g in self.guards}
+        return any((id(g.test), not g.negated) in mine for g in other.guards)
+
 
 @dataclass(eq=False)
 class Collected:

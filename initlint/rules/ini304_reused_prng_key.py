@@ -120,7 +120,7 @@ class ReusedPrngKey(Rule):
             if isinstance(key, cst.Attribute):  # self.key, set once in __init__/setup: one key for every use
                 identity = _stored_key(facts, key)
                 key_text = facts.module.code_for_node(key)
-                earlier = [first for first in seen.get(identity, []) if not _exclusive(first[0], site)]
+                earlier = [first for first in seen.get(identity, []) if not first[0].exclusive_with(site)]
                 if earlier:
                     yield Report(site.node, {"key": key_text, "first": f"an earlier {earlier[0][1]} call",
                                              "what": "both calls draw from the same random bits (the key is "
@@ -137,7 +137,7 @@ class ReusedPrngKey(Rule):
             if not bindings or any(b.kind == "loop" for b in bindings):
                 continue  # for k in keys: a fresh key each iteration
             identity = frozenset(id(b) for b in bindings)
-            earlier = [first for first in seen.get(identity, []) if not _exclusive(first[0], site)]
+            earlier = [first for first in seen.get(identity, []) if not first[0].exclusive_with(site)]
             if earlier and label.endswith(".init") and all(e[1].endswith(".init") and e[1] != label
                                                             for e in earlier):
                 # other models' init with this key: separate networks, whose sharing bits does no
@@ -248,12 +248,6 @@ def _target_copy(facts, first: cst.Call, second: cst.Call, slots: dict) -> bool:
     if "".join(code(first).split()) != "".join(code(second).split()):
         return False
     return any(twin_names(slots.get(id(call), "")) for call in (first, second))
-
-
-def _exclusive(first, second) -> bool:
-    """The two calls sit in opposite branches of one ``if``: at most one of them runs."""
-    mine = {(id(g.test), g.negated) for g in first.guards}
-    return any((id(g.test), not g.negated) in mine for g in second.guards)
 
 
 # methods that run once, when an object is made: a key they store is the object's one key

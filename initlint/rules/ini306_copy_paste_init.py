@@ -97,23 +97,35 @@ class CopyPasteInit(Rule):
                                              code(earlier.call.func) + "(...)", "sibling": sibling}, "torch")
 
 
-def _initialised(facts, fills) -> set:
-    """Texts of tensors the file initialises: filled in place, or built by a sampler and wrapped
-    in nn.Parameter (``self.w2 = nn.Parameter(torch.randn(...))``)."""
-    out = {facts.module.code_for_node(t) for t in fills.values()}
+def _initialised(facts, fills) -> dict:
+    """Texts of tensors the file initialises, each with the calls that do it: filled in place, or
+    built by a sampler and wrapped in nn.Parameter (``self.w2 = nn.Parameter(torch.randn(...))``,
+    recorded with None: it holds wherever the attribute is read)."""
+    out: dict = {}
+    for call, tensor in fills.items():
+        out.setdefault(facts.module.code_for_node(tensor), []).append(call)
     for use in facts.init_uses:
         if use.via == "sampler" and use.wrapped_as_parameter:
             for (_cls, attr), values in facts.collected.self_attrs.items():
                 if any(use.node in _calls_in(v) for v, _ in values):
-                    out.add(f"self.{attr}")
+                    out.setdefault(f"self.{attr}", []).append(None)
     return out
+
+
+def _initialised_with(facts, fill, calls) -> bool:
+    """One of ``calls`` can run together with ``fill``: not in the opposite branch of an ``if``
+    (``m.bias`` filled under ``isinstance(m, nn.Linear)`` is not a BatchNorm's bias)."""
+    sites = {site.node: site for site in facts.collected.calls}
+    mine = sites.get(fill.call)
+    return any(call is None or mine is None or call not in sites or not mine.exclusive_with(sites[call])
+               for call in calls)
 
 
 def _calls_in(node) -> set:
     return {n for n in walk(node) if isinstance(n, cst.Call)}
 
 
-def _sibling(facts, fill, function, initialised: set) -> Optional[str]:
+def _sibling(facts, fill, function, initialised: dict) -> Optional[str]:
     """The sibling of ``fill.tensor`` that evidently exists and gets no init, as text."""
     text = dotted(fill.tensor)
     if text is None:
@@ -121,7 +133,7 @@ def _sibling(facts, fill, function, initialised: set) -> Optional[str]:
     parts = text.split(".")
     guard_text = facts.module.code_for_node(fill.guard) if fill.guard is not None else ""
     for candidate in _candidates(parts):
-        if candidate in initialised:
+        if candidate in initialised and _initialised_with(facts, fill, initialised[candidate]):
             continue
         if guard_text and re.search(rf"(?<![\w.]){re.escape(candidate)}(?!\w)", guard_text):
             return candidate  # if m.bias is not None: nn.init.zeros_(m.weight)
