@@ -286,7 +286,8 @@ class Run:
         started = time.perf_counter()
         results, facts, tests = self.measure(infos, adapter)
         findings = checks.conclude(results, facts, tests, signals, self.alpha, self.correction, self.strict)
-        across = self.across_ranks(adapter, infos)
+        ranks = self.across_ranks(adapter, infos)
+        across = ranks.findings if ranks is not None else []
         if across:
             # identical shards make the full tensor repeat one block: its duplicated units (INI603) are
             # the same finding, and tests that assume independent draws (INI601, INI602) are not valid
@@ -300,9 +301,12 @@ class Run:
                 result.codes = sorted(codes)
                 result.verdict = " ".join(result.codes) if result.codes else result.verdict
         self.seconds["statistics"] = time.perf_counter() - started
-        return Report(label, adapter.framework, adapter.device_name(model), results, findings, signal=list(signals),
-                      notes=notes, input_shape=used_shape, seconds=self.seconds,
-                      input=getattr(adapter, "input_description", None))
+        report = Report(label, adapter.framework, adapter.device_name(model), results, findings, signal=list(signals),
+                        notes=notes, input_shape=used_shape, seconds=self.seconds,
+                        input=getattr(adapter, "input_description", None))
+        if ranks is not None and ranks.world_size > 1:
+            attach_rank_detail(report, ranks)
+        return report
 
     def measure_tensor(self, info, adapter: Adapter, rng: np.random.Generator):
         """One tensor measured (a bounded sample) and checked alone: (result, facts, round-one tests)."""
@@ -321,13 +325,14 @@ class Run:
         return result, facts, tests
 
     @staticmethod
-    def across_ranks(adapter: Adapter, infos) -> list:
-        """Under torchrun: what only sharding or replication can break (``sharded.py``)."""
+    def across_ranks(adapter: Adapter, infos):
+        """Under torchrun: what only sharding or replication can break, and each rank's piece of every
+        tensor (``sharded.py``); None for a framework without it."""
         if adapter.framework != "torch":
-            return []
-        from .sharded import cross_rank_findings
+            return None
+        from .sharded import across_ranks
 
-        return cross_rank_findings(adapter.torch, infos)
+        return across_ranks(adapter.torch, infos)
 
     def measure(self, infos, adapter: Adapter):
         """Measure every tensor once (a bounded sample each) and collect its facts and round-one tests."""
@@ -350,6 +355,18 @@ class Run:
                 last_report = time.perf_counter()
                 next_mark = math.floor(done / total * 4 + 1) / 4
         return results, facts, tests
+
+
+def attach_rank_detail(report: Report, ranks) -> None:
+    """Under torchrun, the JSON report's per-rank detail: each tensor's local piece on every rank, and
+    each finding's ranks (a cross-rank finding names its own; any other concerns every rank holding
+    a piece of its tensor)."""
+    report.distributed = {"world_size": ranks.world_size, "backend": ranks.backend}
+    for result in report.tensors:
+        result.ranks = ranks.detail.get(result.info.name)
+    for finding in report.findings:
+        if finding.ranks is None and finding.parameter in ranks.detail:
+            finding.ranks = [entry["rank"] for entry in ranks.detail[finding.parameter]]
 
 
 @contextlib.contextmanager

@@ -20,8 +20,11 @@ import numpy as np
 
 from ... import catalogue
 from ...catalogue import LayerKind, fans
-from ..recording import Declaration, Patcher, plain_args, user_stack
+from ..recording import Declaration, Patcher, chosen_by_library, plain_args, user_stack
 from ..results import Moments, TensorInfo
+from ..launch import bind_device, ensure_group
+from ..shard_fans import layout_of
+from ..sharded import ShardedHandle, is_dtensor
 from ..stats import (
     EXACT_LIMIT,
     MOMENT_SAMPLE,
@@ -33,6 +36,7 @@ from ..stats import (
 )
 from .base import Adapter, VerifyError
 from .torch_hooks import hooked, write_observer
+from .torch_pieces import VIEW_LIKE, Pieces
 
 INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
                   "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
@@ -144,15 +148,21 @@ class TorchRecorder:
         self.torch_root = os.path.dirname(torch.__file__) + os.sep
         self.budget = None  # the run's memory.MemoryBudget
         self.log = None  # a replay.ReplayLog while a model is built on the meta device (its writes, to replay)
+        self.pieces = Pieces(torch, _key)  # copies of parts of tensors, and initialisers lost in them
+        self.local_init: Dict[Tuple[int, int], bool] = {}  # key -> last declared through a DTensor's local shard
 
     def history(self, tensor) -> List[Declaration]:
         key = _key(tensor)
         return list(self.histories.get(key, ())) if key else []
 
     def _declare(self, tensor, decl: Declaration, fresh: bool = False) -> None:
+        if not fresh and self.pieces.wrote(tensor, decl):
+            return  # it filled a copy of part of a tensor, not the tensor (torch_pieces.py)
         key = _key(tensor)
         if key is None:
             return
+        self.pieces.reached(key)
+        self.local_init[key] = not hasattr(tensor, "_local_tensor")  # a plain tensor: a DTensor's shard, if any
         if fresh:
             self.histories[key] = [decl]
         else:
@@ -213,6 +223,12 @@ class TorchRecorder:
         key = _key(tensor)
         if key is None:
             return
+        if name == "__setitem__" and len(args) > 1:
+            piece = self.pieces.assignment_lost(tensor, args[1])
+            if piece is not None:  # it wrote a gathered copy: the tensor is unchanged (torch_pieces.py)
+                self.pieces.assigned(key, Declaration("assignment", stack=user_stack(2), unknown=True), piece)
+                return
+        self.pieces.reached(key)
         count = None
         if name == "__setitem__" and len(args) > 1:
             try:
@@ -226,12 +242,14 @@ class TorchRecorder:
             last = history[-1]
             history.append(Declaration(last.name, dict(last.args), user_stack(2) or last.stack, last.shape, last.scale,
                                        last.shift, last.unknown, last.assumed, True, last.explicit,
-                                       last.fans_override))
+                                       last.fans_override, library=last.library))
         elif count is None or count > PARTIAL * key[1]:
             self._overwritten(history, name)
 
     def _transform(self, tensor, kind: str, other) -> None:
         key = _key(tensor)
+        if kind == "copy" and key is not None:
+            self.pieces.reached(key)
         history = self.histories.get(key) if key else None
         if not history:
             if key is not None:
@@ -244,7 +262,8 @@ class TorchRecorder:
                                        unknown=True, modified=True, fans_override=last.fans_override))
             return
         changed = Declaration(last.name, dict(last.args), user_stack(2) or last.stack, last.shape, last.scale,
-                              last.shift, last.unknown, last.assumed, last.modified, last.explicit, last.fans_override)
+                              last.shift, last.unknown, last.assumed, last.modified, last.explicit, last.fans_override,
+                              library=last.library)
         if kind == "scale":
             changed.scale, changed.shift = last.scale * other, last.shift * other
         elif kind == "divide" and other:
@@ -277,10 +296,10 @@ class TorchRecorder:
             if tensor is not None and recorder.log is not None:
                 recorder.log.call(tensor, original, name, args, kwargs)
             if tensor is not None:
-                caller = sys._getframe(caller_depth).f_code.co_filename
-                explicit = not caller.startswith(recorder.torch_root)
+                frame = sys._getframe(caller_depth)
+                explicit = not frame.f_code.co_filename.startswith(recorder.torch_root)
                 recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(caller_depth),
-                                                      explicit=explicit))
+                                                      explicit=explicit, library=chosen_by_library(frame)))
             return result
 
         return recorded_init
@@ -302,8 +321,10 @@ class TorchRecorder:
                 recorder.log.call(tensor, original, name, (tensor,) + args, kwargs)
             # torch's own code filling (an init function bound before the patches, as nn.Transformer's
             # xavier_uniform_): the framework's choice, as for a recorded init
-            explicit = not sys._getframe(1).f_code.co_filename.startswith(recorder.torch_root)
-            recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(1), explicit=explicit))
+            frame = sys._getframe(1)
+            explicit = not frame.f_code.co_filename.startswith(recorder.torch_root)
+            recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(1), explicit=explicit,
+                                                  library=chosen_by_library(frame)))
             return result
 
         return recorded_fill
@@ -330,7 +351,8 @@ class TorchRecorder:
             if entry is None:  # torch.empty: a fresh tensor whose values nobody declared
                 decl = Declaration(name, stack=user_stack(1), unknown=True)
             else:
-                decl = Declaration(name, plain_args(entry.bind(args, kwargs)), user_stack(1))
+                decl = Declaration(name, plain_args(entry.bind(args, kwargs)), user_stack(1),
+                                   library=chosen_by_library(sys._getframe(1)))
             if isinstance(result, recorder.torch.Tensor):
                 recorder._declare(result, decl, fresh=True)
                 if recorder.log is not None:
@@ -383,7 +405,8 @@ class TorchRecorder:
                 original = getattr(torch, function)
                 patcher.set(torch, function, self.wrap_sampler(original, name))
             stack.enter_context(write_observer(torch, self.observed_write, self.observed_copy,
-                                               lambda: self.depth > 0 or not self.active))
+                                               lambda: self.depth > 0 or not self.active,
+                                               self.pieces.observed, VIEW_LIKE))
             self.active = True
             try:
                 yield self
@@ -517,8 +540,6 @@ class TorchHandle(TensorHandle):
 
 def _handle(torch, param) -> TensorHandle:
     """How a parameter is read: a sharded one (a DTensor, under torchrun) as its full logical tensor."""
-    from ..sharded import ShardedHandle, is_dtensor
-
     return ShardedHandle(torch, param) if is_dtensor(torch, param) else TorchHandle(torch, param)
 
 
@@ -567,6 +588,7 @@ class TorchAdapter(Adapter):
         if self.device.startswith("cuda") and not self.torch.cuda.is_available():
             raise VerifyError("--device cuda: no CUDA device is available here (torch.cuda.is_available() is "
                               "False); use --device cpu")
+        bind_device(self.torch, self.device)  # under torchrun, each rank its own GPU (launch.py)
 
     def device_context(self):
         self.ensure()
@@ -607,6 +629,7 @@ class TorchAdapter(Adapter):
         torch = self.torch
         if not isinstance(obj, torch.nn.Module):
             raise VerifyError(f"expected a torch.nn.Module, got {type(obj).__name__}")
+        ensure_group(torch, self.device)  # under torchrun, a build that opened no process group gets one
         params = list(obj.parameters())
         if any(p.is_meta for p in params):
             raise VerifyError("the model's parameters are on the meta device: they hold no values to verify. "
@@ -649,6 +672,10 @@ class TorchAdapter(Adapter):
         info = TensorInfo(full, shape, str(param.dtype).replace("torch.", ""), _handle(self.torch, param),
                           layer=layer.name if layer else type(module).__name__,
                           layer_kind=kind.value if kind else None, layer_path=module_name)
+        if isinstance(info.handle, ShardedHandle):
+            info.shard = layout_of(param)
+            if info.shard is not None and recorded:
+                info.shard = dataclasses.replace(info.shard, local_init=self._recorder.local_init.get(_key(param)))
         if len(shape) >= 2:
             info.role = "weight"
             info.fan_in, info.fan_out, info.receptive = fans(shape, "torch")
@@ -674,6 +701,10 @@ class TorchAdapter(Adapter):
         elif not recorded and layer is not None:
             info.declared = self._assumed(layer, pname, info)
             info.history = (info.declared,) if info.declared else ()
+        lost = self._recorder.pieces.lost.get(_key(param)) if recorded else None
+        if lost:  # initialisers that filled a copy of part of it: the report points at them
+            info.lost = tuple(lost)
+            info.history += tuple(entry.decl for entry in lost)
         info.is_default = _is_default(info.declared, layer, pname)
         if info.declared is not None and info.declared.assumed:
             info.is_default = True
