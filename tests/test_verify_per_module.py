@@ -373,3 +373,24 @@ def test_a_parameter_made_from_python_numbers_keeps_them():
     assert by_name["logit_scale"].moments.mean == pytest.approx(2.6592)
     table = by_name["table"].moments
     assert (table.min, table.max, table.mean) == (1.0, 4.0, 2.5)
+
+
+def test_one_storage_at_a_time(monkeypatch):
+    """Every storage made by replay is freed before the next one is made (the 8B benchmark's memory)."""
+    import weakref
+
+    from initlint.verify.replay import ReplayLog
+
+    live, most = [], [0]
+    original = ReplayLog.materialise
+
+    def counted(self, tensor, dtype=None):
+        flat = original(self, tensor, dtype)
+        if flat is not None:
+            live.append(weakref.ref(flat))
+            most[0] = max(most[0], sum(1 for ref in live if ref() is not None))
+        return flat
+
+    monkeypatch.setattr(ReplayLog, "materialise", counted)
+    report = initlint.verify(_llama, per_module=True)
+    assert len(live) == len(report.tensors) and most[0] == 1
