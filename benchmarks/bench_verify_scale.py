@@ -29,18 +29,20 @@ before each layer's down projection, so they are identical: INI604), the per-mod
 must give the same findings (the forward-pass checks INI605/INI606 aside, which the per-module mode
 says it does not run).
 
-Measured 2026-12-03 on the project's 2-core machine (torch 2.13 CPU, transformers 5.25), twice, with other
-jobs loading it (load average 4-7): results/scale-2026-12-03.json is the second run:
+Measured 2026-12-03 on the project's 2-core machine (torch 2.13 CPU, transformers 5.25), with other jobs
+loading it (load average 4-9); results/scale-2026-12-03.json is the third run:
 
     run  load     torch alone (291 tensors, 8.03B values)   verify (291/291 tested)      time x
     1    6.4-7.0  111.8 s, peak RSS 2.37 GiB                 111.1 s, peak RSS 2.47 GiB   0.99
     2    4.1-6.5   85.6 s, peak RSS 2.37 GiB                  74.4 s, peak RSS 2.47 GiB   0.87
-    -> within 1.5x the time (target), +0.10 GiB over the baseline (target <= 4 GB), no findings; the
-       small Llama: INI604 on layer 1's down projection in both modes.
+    3    8.8-5.1  103.8 s, peak RSS 2.37 GiB                  60.4 s, peak RSS 2.48 GiB   0.58
+    -> within 1.5x the time (target), +0.10-0.11 GiB over the baseline (target <= 4 GB), no findings;
+       the small Llama: INI604 on layer 1's down projection in both modes.
 
 verify cannot really be faster than the loop it contains: the load drifted between the two processes
-(the same torch loop took 85.6 s and 111.8 s), hence ``--repeat``. On a quiet machine it should cost
-about 1.2x: per tensor it adds to the same draw one pass for min/max (0.1 s for a 14336x4096 weight
+(the same torch loop took 85.6-111.8 s), hence ``--repeat``. ``--layers 1 --repeat 2`` at load 4-5 (the
+embedding and the head are 4.2 of its 4.7 GiB): torch alone 12.9 and 13.1 s, verify 13.7 and 14.5 s,
+1.06x. Per tensor verify adds to the same draw one pass for min/max (0.1 s for a 14336x4096 weight
 against 0.7 s for its normal_) and the unit fingerprints (0.07 s); the build on meta takes 1.3 s.
 
 Peak memory is ru_maxrss of the child process. Never more than one parameter's storage is materialised
