@@ -29,6 +29,7 @@ more than the module's own top-level imports) and plain data (JSON), so it is ca
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from typing import Dict, List, Optional, Tuple
 
@@ -166,7 +167,10 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
         "defined": sorted(set(functions) | set(classes) | set(assigned)),
         "stars": stars,
         "classes": {name: _class_summary(node, qualify) for name, node in classes.items()},
-        **_uses(tree, module, qualify, source, set(functions) | set(imports)),
+        # a call can pass a module to the module's own functions and to what it imports from
+        # outside the frameworks (an init helper of the project)
+        **_uses(tree, module, qualify, source, set(functions) | {
+            name for name, target in imports.items() if target.split(".", 1)[0] not in FRAMEWORKS}),
     }
 
 
@@ -244,19 +248,23 @@ def _callees(nodes) -> List[ast.AST]:
 
 
 # lines that may apply or pass a function to a module: ``x.apply(f``, a loop over ``x.modules()``,
-# and a call of a plain or dotted name whose first argument is ``self``, a name or a call
+# and a statement that calls a plain or dotted name on ``self``, a name or a call (an init helper
+# is called as a statement: ``init_weights(self)``, ``net = init_net(net, ...)``, ``return init_net(net)``)
 _APPLY_LINE = re.compile(rb"\.apply\(|\bfor\s+[^\n]*\.(?:named_)?(?:modules|children)\(")
-_CALL_LINE = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)?[ \t]*\([ \t]*(?:self\b|[A-Za-z_][\w.]*[ \t]*[(),])")
+_CALL_LINE = re.compile(rb"(?m)^[ \t]*(?:return[ \t]+|[A-Za-z_][\w.]*[ \t]*=[ \t]*)?([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)?"
+                        rb"[ \t]*\([ \t]*(?:self\b|[A-Za-z_][\w.]*[ \t]*[(),])")
 _MODULE_ITERATORS = frozenset({"modules", "named_modules", "children", "named_children"})
+_NEWLINE = re.compile(rb"\n")
 
 
 def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[str, List[List[str]]]:
     """``applications`` and ``passes`` (see the module docstring), each ``[function, class]``.
     Only the scopes that hold a line which may make one are walked (most hold none)."""
-    lines = {source.count(b"\n", 0, match.start()) + 1 for match in _APPLY_LINE.finditer(source)}
+    newlines = [match.start() for match in _NEWLINE.finditer(source)]
+    lines = {bisect.bisect_left(newlines, match.start()) + 1 for match in _APPLY_LINE.finditer(source)}
     for match in _CALL_LINE.finditer(source):
         if match.group(1).decode("ascii") in known:
-            lines.add(source.count(b"\n", 0, match.start()) + 1)
+            lines.add(bisect.bisect_left(newlines, match.start()) + 1)
     applications, passes = set(), set()
     if not lines:
         return {"applications": [], "passes": []}
@@ -342,12 +350,23 @@ def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[
             "passes": sorted([list(pair) for pair in passes])}
 
 
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
 def _own_nodes(scope):
-    """The nodes of a module or function body, not entering nested functions or classes."""
+    """The nodes of a module or function body, not entering nested functions or classes (a plain
+    stack over the node fields, as ``_callees``: ``ast.iter_child_nodes`` costs several times more)."""
     stack = list(scope.body)
     while stack:
         node = stack.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                stack.append(child)
+        kind = type(node)
+        fields = _FIELDS.get(kind)
+        if fields is None:
+            fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                stack.extend(item for item in value if isinstance(item, ast.AST) and not isinstance(item, _NESTED))
+            elif isinstance(value, ast.AST) and not isinstance(value, _NESTED):
+                stack.append(value)
