@@ -329,7 +329,9 @@ def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[
                 if isinstance(function, ast.Call) and _dotted(function.func) in ("partial", "functools.partial") \
                         and function.args:
                     function = function.args[0]
-                fn = qualify(_dotted(function)) if isinstance(function, ast.Name) else None
+                # ``f`` or ``module.f`` (``self.apply(utils.he_init)``); ``self._init`` is the class's own
+                name = _dotted(function) if isinstance(function, (ast.Name, ast.Attribute)) else None
+                fn = qualify(name) if name is not None and not name.startswith("self.") else None
                 if fn is not None:
                     applications.add((fn, class_of(node.func.value)))
                 continue
