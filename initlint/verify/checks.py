@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Collection, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import codes as code_registry
+from . import shard_fans
 from .expect import activation_band, judged_fan
 from .labels import readable
+from .lost_inits import lost_init_facts
 from .recording import display_path
 from .results import LayerSignal, RuntimeFinding, TensorResult
 from .stats import (
@@ -39,6 +41,7 @@ KS_EFFECT = 0.02
 KURTOSIS_EFFECT = 0.25
 MEAN_EFFECT = 0.1  # a mean off by less than a tenth of the std is never reported
 DEAD_FRACTION = 0.5
+DEAD_SHIFT_P = 1e-3  # how unlikely, for a layer symmetric about zero, its excess of dead over always-on units
 TREND_PER_LAYER = math.log(1.15)
 TREND_TOTAL = math.log(10.0)
 MIN_TREND_LAYERS = 4
@@ -121,11 +124,14 @@ def declaration_tests(result: TensorResult) -> List[Test]:
     kurt0 = expect.kurtosis if expect.kurtosis is not None else 0.0
     ratio = moments.std / expect.std
     p = std_test(n, moments.std, expect.std, kurt0)
+    message = shard_fans.std_message(result, moments.std, ratio, _p(p)) if info.shard is not None else None
     tests.append(Test(info.name, "INI601", p,
-                      f"std {_fmt(moments.std)} is {ratio:.3g}× the {_fmt(expect.std)} that {_declared(result)} "
-                      f"promises"
+                      message or f"std {_fmt(moments.std)} is {ratio:.3g}× the {_fmt(expect.std)} that "
+                      f"{_declared(result)} promises"
                       f" for fan_in {_fmt(info.fan_in or 0)}, fan_out {_fmt(info.fan_out or 0)}{_p(p)}",
                       effect=abs(math.log(max(ratio, 1e-30))) > math.log1p(STD_EFFECT)))
+    if info.shard is not None:  # a std written from the local shard's shape (shard_fans.py)
+        tests += filter(None, [shard_fans.local_target_test(result)])
     if expect.mean is not None:
         p = mean_test(n, moments.mean, expect.mean, expect.std)
         tests.append(Test(info.name, "INI601", p,
@@ -183,13 +189,18 @@ def activation_tests(result: TensorResult, kept_declared: bool, strict: bool) ->
     fan = judged_fan(info, info.declared)
     if band is None or fan is None or moments is None or not moments.finite or moments.min == moments.max:
         return []
-    # a framework's own choice (the layer type's default; nn.Transformer's xavier_uniform_, which torch's code
-    # applies; values that hold the layer's default law) is judged only under --strict
+    # a framework's or library's own choice (the layer type's default; nn.Transformer's xavier_uniform_, which
+    # torch's code applies; transformers' _init_weights, a keras application's initialisers; values that hold
+    # the layer's default law) is the model's default for whoever builds it: judged only under --strict
     chosen_by_framework = info.is_default or result.default_like or (
-        info.declared is not None and info.declared.explicit is False)
+        info.declared is not None and (info.declared.explicit is False or info.declared.library))
     # inside a repeated block (a residual branch: T5's and DETR's feed-forward) a scale off the gain does not
     # compound with depth; --strict judges it too
     if ((chosen_by_framework or info.in_block) and not strict) or info.last_layer:
+        return []
+    if info.gate:  # a squeeze-excitation or GLU gate: its output scales the signal, it does not carry it
+        result.notes.append(f"a gate: its {info.activation} output multiplies another signal, so its scale does "
+                            f"not compound with depth (not judged against the activation's gain)")
         return []
     gain, low, high = band
     name = info.activation.replace("_", " ")
@@ -243,11 +254,13 @@ def identical_tensors(results: Sequence[TensorResult]) -> List[Tuple[TensorResul
     return pairs
 
 
-def signal_tests(signals: Sequence[LayerSignal]) -> List[Test]:
-    """INI606: dead ReLU layers, a signal that stops, and geometric growth or decay with depth."""
+def signal_tests(signals: Sequence[LayerSignal], biased: Collection[str] = ()) -> List[Test]:
+    """INI606: dead ReLU layers, a signal that stops, and geometric growth or decay with depth. ``biased``: the
+    layers whose bias is not zero."""
     tests = []
     for signal in signals:
-        if signal.dead_fraction is not None and signal.dead_fraction > DEAD_FRACTION:
+        if signal.dead_fraction is not None and signal.dead_fraction > DEAD_FRACTION and \
+                (signal.name in biased or _shifted_dead(signal)):
             tests.append(Test(signal.param, "INI606", None,
                               f"{signal.dead_fraction:.0%} of the ReLU units after {signal.name} are dead: zero for "
                               f"every input of the standard-normal batch, so they pass no gradient"))
@@ -274,6 +287,25 @@ def signal_tests(signals: Sequence[LayerSignal]) -> List[Test]:
         if trend is not None:
             tests.append(trend)
     return tests
+
+
+def _shifted_dead(signal: LayerSignal) -> bool:
+    """Whether the dead units of a layer without a bias come from its weights rather than from its input. A
+    unit is dead (negative for every input) or always on (positive for every input) when its sign does not
+    change across the batch; weights symmetric about zero make as many of one as of the other (w and -w are
+    equally likely), so inputs that are nearly the same vector (DETR's decoder queries, which start at zero
+    by design) leave about half the units dead and half always on, and that is not this layer's
+    initialisation. Its dead units are its own when they outnumber the always-on ones beyond chance (a sign
+    test): weights with a negative mean. A layer with a bias is not excused: its bias can be what outweighs
+    its weights and fixes the signs (weights too small for the bias beside them). Without the counts (an
+    adapter that does not give them) the dead fraction alone decides."""
+    if signal.live_fraction is None or not signal.units:
+        return True
+    dead = round(signal.dead_fraction * signal.units)
+    fixed = dead + round(signal.live_fraction * signal.units)
+    from scipy.stats import binom
+
+    return float(binom.sf(dead - 1, fixed, 0.5)) < DEAD_SHIFT_P
 
 
 def _trend(chain: Sequence[LayerSignal], unit: str) -> Optional[Test]:
@@ -303,10 +335,10 @@ def tensor_checks(result: TensorResult, rng: np.random.Generator) -> Tuple[List[
     moments = result.moments
     if moments is None:
         return [], []
+    facts = lost_init_facts(result)  # the cause, where the values below are its consequence
     if not moments.finite:
-        return [Test(result.info.name, "INI607", None,
-                     f"{moments.nonfinite} of its {moments.n} values are NaN or infinite")], []
-    facts = []
+        return facts + [Test(result.info.name, "INI607", None,
+                             f"{moments.nonfinite} of its {moments.n} values are NaN or infinite")], []
     message = _identical_units(result, rng)
     if message:
         facts.append(Test(result.info.name, "INI603", None, message))
@@ -354,7 +386,9 @@ def conclude(results: List[TensorResult], facts: List[Test], round_one: List[Tes
         facts.append(Test(later.info.name, "INI604", None,
                           f"identical to {first.info.name}: every value equal ({why}), so both layers start as copies "
                           f"and stay identical through training"))
-    facts += signal_tests(signals)
+    biased = {r.info.layer_path for r in results if r.info.role == "bias" and r.moments is not None
+              and r.moments.n and not r.moments.min == r.moments.max == 0}
+    facts += signal_tests(signals, biased)
     chosen: Dict[Tuple[str, str], Test] = {}
     for test in facts + rejected:
         key = (test.tensor, test.code)

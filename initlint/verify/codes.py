@@ -55,6 +55,15 @@ class StdDiffersFromDeclared(RuntimeCode):
     together (Holm, or Benjamini-Hochberg with `--correction bh`). A std within 5% of the promise is
     never reported, and a tensor with fewer than 30 values is "too few values to tell".
 
+    Two cases are facts of the recording rather than tests. An initialiser that filled a copy of part
+    of the parameter, not a view (`nn.init.normal_(w[rows])` with a list of rows; under torchrun a
+    DTensor sliced along a sharded dimension, which gathers the slice into a new tensor, as in
+    llm-foundry #1820) never reached it: the finding names each such call and what the parameter
+    holds instead. And under torchrun, a DTensor parameter initialised on each rank's local shard
+    from the shard's own fans (`kaiming_normal_(w.to_local())`, or a std computed from
+    `to_local().shape`) has a full-tensor std that depends on the world size: the finding names the
+    fan the shard used, the full tensor's, and the number of ranks.
+
     ## Why is this bad?
     The numbers the model starts from are not the ones its code says. Either the initialiser does
     something other than what its arguments suggest (the std of a truncated normal, fans read from
@@ -274,9 +283,16 @@ class ScaleOffActivationTarget(RuntimeCode):
     The declared std is used wherever the tensor holds it (it is exact, so a small layer gets a
     verdict too), the measured one otherwise, with a one-sided test. A framework's default
     initialiser (`nn.Linear`'s `kaiming_uniform_(a=√5)`, Keras' `glorot_uniform`, Flax's
-    `lecun_normal`) is judged only with `--strict`, as the static INI204 is off by default. The
-    model's last weight layer in forward order (a classifier head, BERT's pooler) is not judged: its
-    scale does not compound through later layers, and a small head is often chosen on purpose.
+    `lecun_normal`) is judged only with `--strict`, as the static INI204 is off by default; so is
+    an installed library's own choice (transformers' `_init_weights`, a `keras.applications`
+    model's initialisers), which is the model's default for whoever builds it: an initialiser the
+    user's code calls or passes (a library's helper such as `transformers.initialization.normal_`
+    included) is judged. The model's last weight layer in forward order (a classifier head, BERT's
+    pooler) is not judged: its scale does not compound through later layers, and a small head is
+    often chosen on purpose. Nor is a gate: a layer whose sigmoid (or hard sigmoid) output
+    multiplies another signal (squeeze-excitation, a GLU) scales the signal rather than carrying it;
+    `x * sigmoid(x)` on the layer's own output is an activation, still judged (gates are recognised
+    in PyTorch and Keras models; a library's choice in PyTorch and Keras).
 
     ## Why is this bad?
     Each such layer multiplies the variance of the signal by `(std·sqrt(fan_in)/gain)²`: Xavier under
@@ -305,8 +321,9 @@ class ScaleOffActivationTarget(RuntimeCode):
     ```
 
     ## Options
-    `--strict` (API: `strict=True`) also judges framework defaults (a layer type's default, or an
-    initialiser the framework's own code applies) and the layers inside a model's repeated blocks (a
+    `--strict` (API: `strict=True`) also judges framework and library defaults (a layer type's
+    default, an initialiser the framework's or a library's own code applies) and the layers inside a
+    model's repeated blocks (a
     transformer's feed-forward is a residual branch: its scale does not compound with depth; INI606
     judges the blocks' outputs).
 
@@ -336,7 +353,13 @@ class SignalExplodesOrVanishes(RuntimeCode):
     order) along one container's blocks, or, in a model without repeated blocks, along its layers
     (inside a block a layer is a residual branch, and outside them are a stem and heads, no chain);
     a layer whose output is constant although its input is not (a zero hidden layer); a layer after
-    which more than half of the ReLU units are dead (zero for every input of the batch).
+    which more than half of the ReLU units are dead (zero for every input of the batch). A layer
+    without a bias (or with a zero one) fed nearly one vector (DETR's decoder, whose queries start at
+    zero by design) leaves about as many units positive for every input as dead: that is its input,
+    not its initialisation, so there its dead units count only when they outnumber the
+    always-positive ones beyond chance (a sign test, p < 0.001), as weights with a negative mean make
+    them; a layer with a bias is judged by the dead fraction alone (the bias can be what fixes the
+    signs).
 
     The input fits the model: `--input-shape` exactly as given, else the model's own (`keras.Input`,
     the first layer's `in_features`/`in_channels`, a transformers model's `main_input_name` and

@@ -81,6 +81,39 @@ def is_user_file(filename: str) -> bool:
     return result
 
 
+# the words of an initialiser helper's name (torch's, timm's, transformers' initialization module): the user
+# who calls one chose the initialiser, though the call that draws the values is a library's
+_HELPER_WORDS = frozenset({"normal", "uniform", "xavier", "glorot", "kaiming", "he", "lecun", "orthogonal",
+                           "variance", "scaling", "constant", "zeros", "ones", "eye", "dirac", "sparse", "trunc"})
+
+
+def _is_users(filename: str) -> bool:
+    return is_user_file(filename) or (filename.startswith("<") and not filename.startswith("<frozen"))
+
+
+def chosen_by_library(frame) -> bool:
+    """Whether an initialiser (or a layer's initialiser argument) was chosen by an installed library's code
+    rather than the user's: ``frame`` is the code that called the initialiser (or the layer's constructor).
+    The user's when that code is the user's (a notebook cell and exec'd code count as the user's), or when
+    the user's innermost frame called a library's initialiser helper (``transformers.initialization.
+    normal_``); the library's when the user called something else that chose it (a model's constructor,
+    ``post_init``, ``model.apply(model._init_weights)``, ``keras.applications.EfficientNetB0``)."""
+    callee = None
+    while frame is not None:
+        if _is_users(frame.f_code.co_filename):
+            return callee is not None and not (_HELPER_WORDS & set(callee.f_code.co_name.lower().split("_")))
+        callee, frame = frame, frame.f_back
+    return True
+
+
+def constructing_frame(skip: int = 1):
+    """The frame of the code that called a class being constructed (past the ``__new__`` chain)."""
+    frame = sys._getframe(skip + 1)
+    while frame is not None and frame.f_code.co_name == "__new__":
+        frame = frame.f_back
+    return frame
+
+
 def _column(frame) -> Optional[int]:
     """The 1-based column where the call the frame is running starts (Python 3.11+), as check reports one."""
     positions = getattr(frame.f_code, "co_positions", None)
@@ -132,6 +165,8 @@ class Declaration:
     fans_override: Optional[Tuple[Optional[float], Optional[float], int]] = None  # (fan_in, fan_out, receptive)
     display: Optional[str] = None  # the name to show when it is not the catalogue's (a JAX preset's closure)
     copied: bool = False  # the values are a copy of another tensor's (a deep-copied module), this its declaration
+    library: bool = False  # an installed library's own code chose it (transformers' _init_weights, a keras
+    # application's kernel_initializer): the model's default for whoever builds it, as a layer type's is
 
     def label(self) -> str:
         """``kaiming_normal_(mode='fan_out', nonlinearity='relu')``: the arguments that differ from defaults."""

@@ -356,8 +356,10 @@ class FlaxAdapter(Adapter):
         def effect(signal, act, array):
             signal.activation = act.value
             if act is Activation.RELU and array.ndim >= 2:
-                alive = (array.reshape(-1, array.shape[-1]) > 0).any(axis=0)
-                signal.dead_fraction = float(1.0 - alive.mean())
+                positive = array.reshape(-1, array.shape[-1]) > 0
+                signal.dead_fraction = float(1.0 - positive.any(axis=0).mean())
+                signal.live_fraction = float(positive.all(axis=0).mean())
+                signal.units = int(positive.shape[1])
             elif act is Activation.TANH:
                 signal.saturated_fraction = float((np.abs(array) > 0.99).mean())
             elif act is Activation.SIGMOID:

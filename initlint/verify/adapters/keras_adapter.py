@@ -21,7 +21,7 @@ import numpy as np
 from ... import catalogue
 from ...catalogue import Activation, Framework, LayerKind, fans
 from ...catalogue.names import canonical
-from ..recording import Declaration, Patcher, plain_args, user_stack
+from ..recording import Declaration, Patcher, chosen_by_library, constructing_frame, plain_args, user_stack
 from ..results import LayerSignal, TensorInfo
 from ..stats import ArrayHandle
 from .base import Adapter, VerifyError, forward_batch
@@ -51,6 +51,9 @@ TF_CLASSES = {
     _V1 + "Orthogonal": "tf.compat.v1.orthogonal_initializer",
     _V1 + "UniformUnitScaling": "tf.compat.v1.uniform_unit_scaling_initializer",
 }
+# a (hard) sigmoid whose output multiplies another signal (keras.applications' squeeze-excitation: a Conv2D with
+# activation="sigmoid" into layers.multiply) is a gate, not a layer of the signal's path
+_GATE_FUNCTIONS = {"sigmoid", "hard_sigmoid"}
 _ACTIVATION_LAYERS = {"ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Activation"}
 _TRANSPARENT_PREFIXES = ("Dropout", "SpatialDropout", "GaussianDropout", "AlphaDropout", "Flatten", "Reshape",
                          "MaxPooling", "AveragePooling", "GlobalAveragePooling", "GlobalMaxPooling", "ZeroPadding",
@@ -150,7 +153,8 @@ class KerasAdapter(Adapter):
         super().__init__(*args, **kwargs)
         self.keras = None
         self.weights: Dict[int, Tuple[Any, Any, Any, tuple]] = {}  # id(variable) -> (variable, layer, init, stack)
-        self.constructed: Dict[int, Tuple[Any, frozenset]] = {}  # id(layer) -> (layer, keyword arguments given)
+        # id(layer) -> (layer, keyword arguments given, whether a library's code constructed it)
+        self.constructed: Dict[int, Tuple[Any, frozenset, bool]] = {}
         self._names = None  # this run's Keras name counter (see _fresh_names)
 
     def ensure(self) -> None:
@@ -239,7 +243,8 @@ class KerasAdapter(Adapter):
         def recorded_layer_new(cls, *args, **kwargs):
             layer = original_layer_new(cls, *args, **kwargs)
             if state["active"]:
-                constructed[id(layer)] = (layer, frozenset(k for k, v in kwargs.items() if v is not None))
+                constructed[id(layer)] = (layer, frozenset(k for k, v in kwargs.items() if v is not None),
+                                          chosen_by_library(constructing_frame(1)))
             return layer
 
         with Patcher() as patcher, self._fresh_names():
@@ -350,6 +355,7 @@ class KerasAdapter(Adapter):
         given = self.constructed.get(id(layer))
         if decl is not None and given is not None and given[0] is layer and entry is not None:
             decl.explicit = bool(entry.weight_init_kwarg) and entry.weight_init_kwarg in given[1]
+            decl.library = decl.explicit and given[2]  # keras.applications' own choice of initialiser
         info.declared = decl
         info.history = (decl,) if decl else ()
         info.is_default = self._is_default(decl, entry, short)
@@ -418,7 +424,12 @@ class KerasAdapter(Adapter):
         order: List[str] = []
         labels: Dict[int, Tuple[Any, str]] = {}
         found: Dict[str, Tuple[Activation, Optional[float]]] = {}
+        gate_outputs: Dict[int, Tuple[Any, str]] = {}  # id(a sigmoid's output) -> (it, the layer it gates)
+        gating: set = set()
         original_call = Layer.__call__
+
+        def is_gate_function(function) -> bool:
+            return getattr(function, "__name__", None) in _GATE_FUNCTIONS
 
         def label_of(value) -> Optional[str]:
             hit = labels.get(id(value))
@@ -454,7 +465,11 @@ class KerasAdapter(Adapter):
                     signals[path] = signal
                     order.append(path)
                 labels[id(output)] = (output, path)
+                if is_gate_function(getattr(layer, "activation", None)):
+                    gate_outputs[id(output)] = (output, path)
                 return
+            if cls == "Multiply" and isinstance(value, (list, tuple)):
+                gated(list(value))
             if not weights and layer is not model and path not in signals:
                 block_candidate(layer, path, output)
             origin = label_of(value)
@@ -462,6 +477,8 @@ class KerasAdapter(Adapter):
                 return
             if cls in _ACTIVATION_LAYERS:
                 act, slope = self._layer_activation(layer)
+                if cls == "Activation" and is_gate_function(getattr(layer, "activation", None)):
+                    gate_outputs[id(output)] = (output, origin)
                 if act is not None and origin not in found:
                     found[origin] = (act, slope)
                     signal = signals.get(origin)
@@ -469,6 +486,15 @@ class KerasAdapter(Adapter):
                         _effect(signal, act, np.asarray(output, dtype=np.float32))
             elif cls.startswith(_TRANSPARENT_PREFIXES):
                 labels[id(output)] = (output, origin)
+
+        def gated(operands):
+            """A product of a layer's sigmoid output with a signal other than that layer's own: a gate."""
+            for operand in operands:
+                hit = gate_outputs.get(id(operand))
+                if hit is None or hit[0] is not operand:
+                    continue
+                if any(other is not operand and label_of(other) != hit[1] for other in operands):
+                    gating.add(hit[1])
 
         candidates: Dict[str, Tuple[str, str]] = {}  # block path -> (parent path, class name)
 
@@ -491,15 +517,19 @@ class KerasAdapter(Adapter):
         def _effect(signal, act, array):
             signal.activation = act.value
             if act is Activation.RELU and array.ndim >= 2:
-                alive = (array.reshape(-1, array.shape[-1]) > 0).any(axis=0)
-                signal.dead_fraction = float(1.0 - alive.mean())
+                positive = array.reshape(-1, array.shape[-1]) > 0
+                signal.dead_fraction = float(1.0 - positive.any(axis=0).mean())
+                signal.live_fraction = float(positive.all(axis=0).mean())
+                signal.units = int(positive.shape[1])
             elif act is Activation.TANH:
                 signal.saturated_fraction = float((np.abs(array) > 0.99).mean())
             elif act is Activation.SIGMOID:
                 signal.saturated_fraction = float((np.abs(2 * array - 1) > 0.99).mean())
 
         notes: List[str] = []
-        with Patcher() as patcher:
+        # an eager call names the operations it makes ("pad", "functional") from the process's counter:
+        # the run's own, so the user's next unnamed layer or op gets the name it would have got
+        with Patcher() as patcher, self._fresh_names():
             patcher.set(Layer, "__call__", observed_call)
             try:
                 model(self._make_input(model, shape, dtype), training=False)
@@ -525,6 +555,9 @@ class KerasAdapter(Adapter):
             for info in by_layer.get(path, ()):
                 if info.role == "weight" and info.activation is None:
                     info.activation, info.slope = act.value, slope
+        for path in gating:
+            for info in by_layer.get(path, ()):
+                info.gate = True
         return [signals[p] for p in order], notes, tuple(shape)
 
     def _starts_with_embedding(self, model) -> bool:

@@ -41,6 +41,10 @@ ACTIVATIONS = {
     "celu": Activation.ELU, "softmax": Activation.SOFTMAX, "log_softmax": Activation.SOFTMAX,
     "softplus": Activation.SOFTPLUS, "softsign": Activation.SOFTSIGN,
 }
+# a (hard) sigmoid whose output multiplies another signal is a gate (squeeze-excitation, a GLU), not a layer
+# of the signal's path: the scale of the layer before it does not compound with depth
+GATES = {"sigmoid", "hardsigmoid", "hard_sigmoid"}
+PRODUCTS = {"mul", "__mul__", "__rmul__", "mul_", "__imul__", "multiply"}
 TRANSPARENT = {
     "view", "reshape", "flatten", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
     "feature_alpha_dropout", "max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
@@ -204,6 +208,8 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
     order: List[str] = []
     labels: Dict[int, Tuple[Any, str]] = {}  # id(tensor) -> (weakref, layer name)
     activations: Dict[str, Tuple[Activation, Optional[float]]] = {}
+    gate_outputs: Dict[int, Tuple[Any, str]] = {}  # id(a sigmoid's output) -> (weakref, the layer it gates)
+    gating: set = set()  # layers whose sigmoid output multiplies another signal
 
     def weight_name(name: str) -> str:
         own = next((t.name for t in by_layer.get(name, ()) if t.role == "weight"), None)
@@ -300,10 +306,17 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
                     pass
                 return
         base = name[:-1] if name.endswith("_") and not name.startswith("_") else name
+        if name in PRODUCTS:
+            gated(list(_tensors_in(torch, args, kwargs)))
         source = args[0] if args and isinstance(args[0], torch.Tensor) else None
         origin = label_of(source) if source is not None else None
         if origin is None:
             return
+        if base in GATES:
+            try:
+                gate_outputs[id(result)] = (weakref.ref(result), origin)
+            except TypeError:  # pragma: no cover
+                pass
         if base in ACTIVATIONS:
             act = ACTIVATIONS[base]
             if act is not None and origin not in activations:
@@ -320,14 +333,26 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
         elif base in TRANSPARENT:
             label(result, origin)
 
+    def gated(operands) -> None:
+        """A product of a layer's sigmoid output with a signal other than that layer's own output (which
+        would make it x·sigmoid(x), an activation): the layer is a gate."""
+        for operand in operands:
+            hit = gate_outputs.get(id(operand))
+            if hit is None or hit[0]() is not operand:
+                continue
+            if any(other is not operand and other.dim() > 0 and label_of(other) != hit[1] for other in operands):
+                gating.add(hit[1])
+
     def effect(signal, act, result):
         if signal is None or result.numel() == 0:
             return
         r = result.detach().float()
         if act is Activation.RELU:
             axis = 1 if signal.kind in ("conv", "conv_transpose") and r.dim() >= 3 else r.dim() - 1
-            alive = (r > 0).movedim(axis, 0).reshape(r.shape[axis], -1).any(dim=1)
-            signal.dead_fraction = float(1.0 - alive.float().mean())
+            positive = (r > 0).movedim(axis, 0).reshape(r.shape[axis], -1)
+            signal.dead_fraction = float(1.0 - positive.any(dim=1).float().mean())
+            signal.live_fraction = float(positive.all(dim=1).float().mean())
+            signal.units = int(positive.shape[0])
         elif act in (Activation.TANH, Activation.SIGMOID):
             magnitude = r.abs() if act is Activation.TANH else (2 * r - 1).abs()
             signal.saturated_fraction = float((magnitude > 0.99).float().mean())
@@ -363,6 +388,7 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
                 if not modes.normalising:
                     raise
                 signals.clear(), order.clear(), activations.clear(), labels.clear(), views.clear()
+                gate_outputs.clear(), gating.clear()
                 modes.eval_only()
                 if "more than 1 value" in str(exc):
                     notes.append("the batch is too small for batch statistics (one value per channel): the "
@@ -382,5 +408,8 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
     for name, (act, slope) in activations.items():
         for info in by_layer.get(name, ()):
             info.activation, info.slope = act.value, slope
+    for name in gating:
+        for info in by_layer.get(name, ()):
+            info.gate = True
     adapter.input_description = fitted.describe()
     return [signals[name] for name in order], notes, tuple(fitted.shape)
