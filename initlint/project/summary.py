@@ -226,25 +226,27 @@ _FIELDS: Dict[type, tuple] = {}
 
 
 def _callees(nodes) -> List[ast.AST]:
-    """The ``func`` of every call under ``nodes`` (a plain stack over the node fields: ``ast.walk``'s
-    generators cost several times more, and every class of every summarised module is walked)."""
-    out = []
+    """The ``func`` of every call under ``nodes`` (every class of every summarised module is walked)."""
+    return [node.func for node in _walk(nodes) if type(node) is ast.Call]
+
+
+def _walk(nodes, skip: tuple = ()):
+    """Every node under ``nodes``, not entering those of a type in ``skip``: a plain stack over the
+    node fields (``ast.walk``'s and ``ast.iter_child_nodes``' generators cost several times more)."""
     stack = list(nodes)
     while stack:
         node = stack.pop()
+        yield node
         kind = type(node)
-        if kind is ast.Call:
-            out.append(node.func)
         fields = _FIELDS.get(kind)
         if fields is None:
             fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
         for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:
-                stack.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+                stack.extend(item for item in value if isinstance(item, ast.AST) and not isinstance(item, skip))
+            elif isinstance(value, ast.AST) and not isinstance(value, skip):
                 stack.append(value)
-    return out
 
 
 # lines that may apply or pass a function to a module: ``x.apply(f``, a loop over ``x.modules()``,
@@ -356,19 +358,5 @@ _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 def _own_nodes(scope):
-    """The nodes of a module or function body, not entering nested functions or classes (a plain
-    stack over the node fields, as ``_callees``: ``ast.iter_child_nodes`` costs several times more)."""
-    stack = list(scope.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        kind = type(node)
-        fields = _FIELDS.get(kind)
-        if fields is None:
-            fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
-        for name in fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                stack.extend(item for item in value if isinstance(item, ast.AST) and not isinstance(item, _NESTED))
-            elif isinstance(value, ast.AST) and not isinstance(value, _NESTED):
-                stack.append(value)
+    """The nodes of a module or function body, not entering nested functions or classes."""
+    return _walk(scope.body, _NESTED)
