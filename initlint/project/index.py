@@ -137,6 +137,9 @@ def _top_defs(data: bytes):
         position = found + 1 if found >= 0 else -1
 
 
+_UNKNOWN = object()
+
+
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -254,10 +257,14 @@ class Project:
             self._hashes[path] = content_hash(data) if data is not None else None
         return self._hashes[path]
 
-    def summary_of(self, path: str, data: Optional[bytes] = None, tree: Optional[ast.Module] = None) -> Optional[dict]:
-        """The summary of the file at ``path`` (None if it cannot be read or parsed)."""
-        if path in self._summaries:
-            return self._summaries[path]
+    def summary_of(self, path: str, data: Optional[bytes] = None, tree: Optional[ast.Module] = None,
+                   uses: bool = False) -> Optional[dict]:
+        """The summary of the file at ``path`` (None if it cannot be read or parsed). ``uses``: with
+        what it applies and passes to which class (``applications``, ``passes``), which only the
+        project's scan asks of the few files it reads for them (the walk costs)."""
+        known = self._summaries.get(path, _UNKNOWN)
+        if known is not _UNKNOWN and (not uses or known is None or "passes" in known):
+            return known
         summary = None
         try:
             if data is None:
@@ -268,14 +275,14 @@ class Project:
             self._hashes[path] = digest
             names = module_names(path, self.root)
             module = names[0] if names else os.path.splitext(os.path.basename(path))[0]
-            key = hashlib.blake2b(f"{digest}\0{module}\0{FORMAT}".encode(), digest_size=20).hexdigest()
+            key = hashlib.blake2b(f"{digest}\0{module}\0{FORMAT}\0{uses:d}".encode(), digest_size=20).hexdigest()
             summary = self.store.get(key)
             if summary is None:
                 if tree is None:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         tree = compile(data, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-                summary = summarise(tree, module, os.path.basename(path) == "__init__.py", data)
+                summary = summarise(tree, module, os.path.basename(path) == "__init__.py", data, uses=uses)
                 self.store.put(key, summary)
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, UnicodeDecodeError):
             summary = None
@@ -471,7 +478,7 @@ class Project:
             helpers.update(found[0])
             per_module.update(found[1])
             if b".apply(" in data and _APPLY_RE.search(data):
-                if self.summary_of(path, data) is not None:
+                if self.summary_of(path, data, uses=True) is not None:
                     summarised.append(path)
             elif b"modules()" in data or b"children()" in data:
                 called = {m.group(2).rsplit(b".", 1)[-1].decode("ascii") for m in _LOOP_CALL_RE.finditer(data)}
@@ -479,7 +486,7 @@ class Project:
                     looping.append((path, called))
         # a loop matters where it calls a per-module init (or a helper) of the project
         summarised.extend(path for path, called in looping
-                          if called & (per_module | helpers) and self.summary_of(path) is not None)
+                          if called & (per_module | helpers) and self.summary_of(path, uses=True) is not None)
         if helpers:
             names = sorted(h.encode() for h in helpers)
             calls = re.compile(rb"\b(?:" + b"|".join(names) + rb")[ \t]*\(")
@@ -487,7 +494,7 @@ class Project:
             for path in files:
                 data = _read_regular(path) if path not in done else None
                 if data is not None and any(name in data for name in names) and calls.search(data) \
-                        and self.summary_of(path, data) is not None:
+                        and self.summary_of(path, data, uses=True) is not None:
                     summarised.append(path)
         for path in summarised:
             summary = self.summary_of(path)
@@ -545,7 +552,8 @@ def _localized(summary: dict, localize) -> dict:
     out["classes"] = {k: {"bases": [localize(b) for b in c["bases"]], "calls": [localize(n) for n in c["calls"]]}
                       for k, c in summary["classes"].items()}
     for table in ("applications", "passes"):  # a class not shown ("") stays so
-        out[table] = [[localize(f), localize(c) if c else ""] for f, c in summary[table]]
+        if table in summary:
+            out[table] = [[localize(f), localize(c) if c else ""] for f, c in summary[table]]
     return out
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+import sys
 from typing import Dict, List, Optional, Tuple
 
 FORMAT = 4  # bump when the layout of a summary changes
@@ -84,9 +85,11 @@ def _top_statements(body) -> List[ast.stmt]:
     return out
 
 
-def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b"", light: bool = False) -> dict:
+def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b"", light: bool = False,
+              uses: bool = True) -> dict:
     """The summary (see the module docstring) of ``tree``, the module named ``module``. ``light``:
-    only what a file asks about itself (its imports, functions, stars), for the prefilter."""
+    only what a file asks about itself (its imports, functions, stars), for the prefilter.
+    ``uses=False``: without ``applications`` and ``passes`` (the answers about names only)."""
     package = module if is_package else module.rpartition(".")[0]
     imports: Dict[str, str] = {}
     bound: Dict[str, int] = {}
@@ -169,8 +172,9 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
         "classes": {name: _class_summary(node, qualify) for name, node in classes.items()},
         # a call can pass a module to the module's own functions and to what it imports from
         # outside the frameworks (an init helper of the project)
-        **_uses(tree, module, qualify, source, set(functions) | {
-            name for name, target in imports.items() if target.split(".", 1)[0] not in FRAMEWORKS}),
+        **(_uses(tree, module, qualify, source, set(functions) | {
+            name for name, target in imports.items() if target.split(".", 1)[0] not in _NOT_HELPERS})
+           if uses else {}),
     }
 
 
@@ -254,9 +258,11 @@ def _walk(nodes, skip: tuple = ()):
 # is called as a statement: ``init_weights(self)``, ``net = init_net(net, ...)``, ``return init_net(net)``)
 _APPLY_LINE = re.compile(rb"\.apply\(|\bfor\s+[^\n]*\.(?:named_)?(?:modules|children)\(")
 _CALL_LINE = re.compile(rb"(?m)^[ \t]*(?:return[ \t]+|[A-Za-z_][\w.]*[ \t]*=[ \t]*)?([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)?"
-                        rb"[ \t]*\([ \t]*(?:self\b|[A-Za-z_][\w.]*[ \t]*[(),])")
+                        rb"[ \t]*\([ \t]*(?:self[ \t]*[,)]|[A-Za-z_][\w.]*[ \t]*[(),])")
 _MODULE_ITERATORS = frozenset({"modules", "named_modules", "children", "named_children"})
 _NEWLINE = re.compile(rb"\n")
+# where no init helper of a project comes from: the frameworks and Python's own library (partial, copy)
+_NOT_HELPERS = FRAMEWORKS | frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
 def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[str, List[List[str]]]:
@@ -265,7 +271,8 @@ def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[
     newlines = [match.start() for match in _NEWLINE.finditer(source)]
     lines = {bisect.bisect_left(newlines, match.start()) + 1 for match in _APPLY_LINE.finditer(source)}
     for match in _CALL_LINE.finditer(source):
-        if match.group(1).decode("ascii") in known:
+        name = match.group(1).decode("ascii")
+        if name in known and not name[0].isupper():  # a class (``LayerScale(dim, ...)``) is no init helper
             lines.add(bisect.bisect_left(newlines, match.start()) + 1)
     applications, passes = set(), set()
     if not lines:
