@@ -7,6 +7,7 @@ import contextlib
 import gc
 import math
 import re
+import threading
 import time
 from typing import Any, Callable, List, Optional, Tuple
 
@@ -77,6 +78,7 @@ class Run:
         self.adapters: List[Adapter] = []
         self.seconds = {}
         self._recording = None  # (ExitStack, build) while a recording is active
+        self._measuring = None  # (thread, result box) while the statistics run beside the forward pass
 
     def adapter(self, framework: str) -> Adapter:
         """The run's adapter for ``framework``, made ready (imported, device checked, seeded) once."""
@@ -200,6 +202,8 @@ class Run:
         if not infos:
             raise VerifyError(f"{label} has no floating-point parameters to verify")
         self.seconds["prepare"] = time.perf_counter() - started
+        if adapter.measures_during_forward():
+            self._measure_beside(infos, adapter)
         started = time.perf_counter()
         if guard is not None:
             guard.phase = "running the model forward"
@@ -217,7 +221,7 @@ class Run:
         mark_last_layer(infos, signals)
         mark_in_block(infos, signals)
         started = time.perf_counter()
-        results, facts, tests = self.measure(infos, adapter)
+        results, facts, tests = self._measured(infos, adapter)
         findings = checks.conclude(results, facts, tests, signals, self.alpha, self.correction, self.strict)
         across = self.across_ranks(adapter, infos)
         if across:
@@ -245,6 +249,34 @@ class Run:
         from .sharded import cross_rank_findings
 
         return cross_rank_findings(adapter.torch, infos)
+
+    def _measure_beside(self, infos, adapter: Adapter) -> None:
+        """Start measuring every tensor on a thread of its own while the forward pass runs: both are mostly
+        the framework's native code, which releases the GIL, and the statistics read nothing the pass
+        finds (activations are judged after both). The numbers are the same as measured in turn (one
+        generator, used by this thread alone)."""
+        box: dict = {}
+
+        def work():
+            try:
+                box["result"] = self.measure(infos, adapter)
+            except BaseException as exc:  # re-raised where the result is taken
+                box["error"] = exc
+
+        thread = threading.Thread(target=work, name="initlint-measure", daemon=True)
+        self._measuring = (thread, box, infos)
+        thread.start()
+
+    def _measured(self, infos, adapter: Adapter):
+        """The measurement started beside the forward pass (waited for), else one made now."""
+        measuring, self._measuring = self._measuring, None
+        if measuring is None or measuring[2] is not infos:
+            return self.measure(infos, adapter)
+        thread, box, _ = measuring
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
 
     def measure(self, infos, adapter: Adapter):
         """Measure every tensor once (a bounded sample each) and collect its facts and round-one tests."""
