@@ -7,7 +7,11 @@ The model file is generated here (a stack of PyTorch blocks, each with its own i
 finding or two, so every change really re-checks the whole file); each change edits one literal
 deep in the file, as typing does. The time is from sending ``didChange`` to receiving the
 ``publishDiagnostics`` for that version: it includes the debounce (``initlint.server.DEBOUNCE``),
-the round trip to the worker process, and the check. Writes ``benchmarks/results/server-<date>.json``.
+the round trip to the worker process, and the check. The same changes are then timed in this
+process, stage by stage (``breakdown``): where a check's time goes, with the whole parse that
+``initlint check`` makes and with the server's ``reparse.Reparser``, which parses only the chunk
+that changed. The load average is recorded: on a loaded machine every figure stretches. Writes
+``benchmarks/results/server-<date>.json``.
 """
 
 from __future__ import annotations
@@ -55,6 +59,58 @@ def model_source(lines: int) -> str:
     return "".join(parts)
 
 
+def edited(source: str, version: int) -> str:
+    """``source`` after the ``version``-th change: one literal in a block deep in the file."""
+    lines = source.split("\n")
+    target = lines.index("    def __init__(self, width=16):", len(lines) // 2)
+    lines[target] = f"    def __init__(self, width={16 + version % 5}):"
+    return "\n".join(lines)
+
+
+def breakdown(source: str, changes: int) -> dict:
+    """Median milliseconds of each stage of a check of the changed file, in this process."""
+    import gc
+
+    from initlint import engine
+    from initlint.analysis import analyse
+    from initlint.analysis.callsites import reports_of
+    from initlint.analysis.positions import node_ranges
+    from initlint.ftypes import Settings
+    from initlint.noqa import NoqaFilter
+    from initlint.reparse import Reparser
+
+    settings, path = Settings(), "/tmp/initlint-bench/model.py"
+    rules = engine._enabled_rules(settings)
+    times: dict = {}
+    reparser, whole_reparser = Reparser(), Reparser()
+
+    def timed(name, function):
+        start = time.perf_counter()
+        result = function()
+        times.setdefault(name, []).append((time.perf_counter() - start) * 1000)
+        return result
+
+    reparser.parse(source, engine.syntax_check(source, path), engine.parse)
+    engine.check_source(source, path, settings, reparser=whole_reparser)
+    for version in range(2, changes + 2):
+        text = edited(source, version)
+        gc.disable()
+        tree = timed("cpython syntax check", lambda: engine.syntax_check(text, path))
+        timed("prefilter", lambda: engine.might_hold_findings(text, settings, path, tree))
+        module = timed("libcst parse, whole (check)", lambda: engine.parse(text))
+        timed("positions, whole codegen (check)", lambda: node_ranges(module, [module.body[-1]]))
+        module = timed("libcst parse, changed chunk (server)", lambda: reparser.parse(text, tree, engine.parse))
+        facts = timed("analysis", lambda: analyse(module, None, None))
+        pending = timed("rules", lambda: [(rule, report) for rule in rules for report in reports_of(facts, rule)])
+        timed("positions, kept (server)", lambda: reparser.node_ranges(module, [report.node for _, report in pending]))
+        timed("noqa", lambda: NoqaFilter(text))
+        gc.enable()
+        timed("check_source total, whole parse (check)", lambda: engine.check_source(text, path, settings))
+        timed("check_source total, reparser (server)",
+              lambda: engine.check_source(text, path, settings, reparser=whole_reparser))
+    return {name: round(statistics.median(values), 1) for name, values in times.items()}
+
+
 async def measure(lines: int, changes: int) -> dict:
     from lsprotocol import types
     from pytest_lsp import make_test_lsp_client
@@ -80,11 +136,11 @@ async def measure(lines: int, changes: int) -> dict:
     while 1 not in published:
         await asyncio.sleep(0.001)
     first = published[1] - start
-    target_line = source.splitlines().index("    def __init__(self, width=16):", len(source.splitlines()) // 2)
+    lines = source.split("\n")
+    target_line = lines.index("    def __init__(self, width=16):", len(lines) // 2)
     latencies = []
     for version in range(2, changes + 2):
-        width = 16 + version % 5
-        text = f"    def __init__(self, width={width}):"
+        text = edited(source, version).split("\n")[target_line]
         sent = time.perf_counter()
         client.text_document_did_change(types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
@@ -109,7 +165,10 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=2000)
     parser.add_argument("--changes", type=int, default=20)
     args = parser.parse_args()
+    load_before = os.getloadavg()
     result = asyncio.run(measure(args.lines, args.changes))
+    result["load_average_1_5_15"] = [round(x, 2) for x in load_before]
+    result["in_process_median_ms"] = breakdown(model_source(args.lines), args.changes)
     result["date"] = datetime.date.today().isoformat()
     result["cpus"] = os.cpu_count()
     print(json.dumps(result, indent=2))

@@ -242,6 +242,7 @@ def _check_stdin(args: argparse.Namespace, config) -> int:
 
     path = args.stdin_filename or "-"
     data = sys.stdin.buffer.read()
+    view = _stdin_project(args, config, path)
     if args.fix or args.diff:
         if path.endswith(".ipynb"):  # --stdin-filename nb.ipynb: the notebook's cells, its JSON kept
             from .notebook_fix import fix_notebook as fix_source
@@ -253,7 +254,8 @@ def _check_stdin(args: argparse.Namespace, config) -> int:
         except UnicodeDecodeError as exc:
             print(FileError(path, f"cannot decode: {exc}").text(), file=sys.stderr)
             return EXIT_FINDINGS
-        fixed = fix_source(text, path, config.settings, unsafe=args.unsafe_fixes)
+        fixed = fix_source(text, path, config.settings, unsafe=args.unsafe_fixes,
+                           **({"project": view} if view is not None else {}))
         if fixed.error is not None and not fixed.unparsable:
             print(FileError(path, fixed.error).text(), file=sys.stderr)
         if args.diff:
@@ -262,7 +264,7 @@ def _check_stdin(args: argparse.Namespace, config) -> int:
         sys.stdout.write(fixed.fixed)
         data = fixed.fixed.encode("utf-8")
     try:
-        report = report_of(data, path, config.settings)
+        report = report_of(data, path, config.settings, project=view)
     except SourceError as exc:
         report = FileReport(path, error=FileError(path, str(exc), exc.line, exc.column))
     result = CheckResult([report], unsafe_fixes=args.unsafe_fixes)
@@ -279,6 +281,17 @@ def _check_stdin(args: argparse.Namespace, config) -> int:
     if args.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if result.findings or result.errors else EXIT_CLEAN
+
+
+def _stdin_project(args: argparse.Namespace, config, path: str):
+    """The project view of the file ``--stdin-filename`` names (an editor's buffer of it): the
+    source read from stdin is checked and fixed with its project, as the file would be."""
+    if args.no_project or path == "-" or path.endswith(".ipynb"):
+        return None
+    from .project import Projects
+
+    cache = _open_cache(args, config)
+    return Projects(cache.directory if cache is not None else None, tuple(config.exclude)).view(path)
 
 
 def _open_cache(args: argparse.Namespace, config):
@@ -301,7 +314,10 @@ def _apply_fixes(args: argparse.Namespace, config) -> Tuple[int, int]:
     if args.diff:
         for error in errors:
             print(error.text(), file=sys.stderr)
-    results = fix_paths(files, config.settings, unsafe=args.unsafe_fixes, write=not args.diff, jobs=config.jobs)
+    cache = None if args.no_project else _open_cache(args, config)  # where the project's summaries are kept
+    results = fix_paths(files, config.settings, unsafe=args.unsafe_fixes, write=not args.diff, jobs=config.jobs,
+                        project=not args.no_project, paths=args.paths, exclude=config.exclude,
+                        cache_dir=cache.directory if cache is not None else None)
     for path, result in zip(files, results):
         failed += result.error is not None
         # a file that does not parse or read is the check's to report; --diff runs no check
@@ -328,7 +344,7 @@ def _hidden_unsafe_fixes(args: argparse.Namespace, config) -> int:
     from .runner import check_paths
 
     reports = check_paths(args.paths, config.settings, jobs=config.jobs, exclude=config.exclude,
-                          cache=_open_cache(args, config))
+                          cache=_open_cache(args, config), project=not args.no_project)
     return sum(f.fix == "unsafe" for report in reports for f in report.findings)
 
 

@@ -158,10 +158,11 @@ def is_test_file(path: str) -> bool:
 
 
 def located_reports(module: cst.Module, path: str, settings: Settings, noqa: bool = True,
-                    code: Optional[str] = None, project=None) -> list:
+                    code: Optional[str] = None, project=None, reparser=None) -> list:
     """``(rule, report, finding)`` for every report that survives ``# noqa``, positioned. ``code``:
     the module's text, when the caller has it (``module.code`` regenerates it from the tree).
-    ``project``: the file's ``ProjectView`` (what the other modules of its project export)."""
+    ``project``: the file's ``ProjectView`` (what the other modules of its project export).
+    ``reparser``: the ``reparse.Reparser`` that assembled ``module``; it has its nodes' positions."""
     settings = settings.for_path(path)
     rules = _enabled_rules(settings)
     if is_test_file(path):
@@ -172,7 +173,10 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
     pending = [(rule, report) for rule in rules for report in reports_of(facts, rule)]
     if not pending:
         return []
-    positions = node_ranges(module, [report.node for _, report in pending])
+    nodes = [report.node for _, report in pending]
+    positions = reparser.node_ranges(module, nodes) if reparser is not None else None
+    if positions is None:
+        positions = node_ranges(module, nodes)
     suppress = NoqaFilter(module.code if code is None else code).suppressed if noqa else (lambda line, rule: False)
     located = []
     for rule, report in pending:
@@ -188,8 +192,9 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
 
 
 def check_module(module: cst.Module, path: str, settings: Settings, noqa: bool = True,
-                 code: Optional[str] = None, project=None) -> List[Finding]:
-    return sorted({finding for _, _, finding in located_reports(module, path, settings, noqa, code, project)})
+                 code: Optional[str] = None, project=None, reparser=None) -> List[Finding]:
+    located = located_reports(module, path, settings, noqa, code, project, reparser)
+    return sorted({finding for _, _, finding in located})
 
 
 # libcst nests an ``a and b and ...`` chain one level per term, and a dotted name one level per
@@ -262,14 +267,16 @@ def one_collection():
 
 
 def check_source(source, path: str = "<string>", settings: Optional[Settings] = None,
-                 noqa: bool = True, prefilter: bool = True, project=None) -> List[Finding]:
+                 noqa: bool = True, prefilter: bool = True, project=None, reparser=None) -> List[Finding]:
     """Findings for one source text (``str`` or ``bytes``). Raises ``SourceError`` if it cannot be parsed.
     ``noqa=False`` leaves ``# noqa`` to the caller (flake8 applies it itself); ``prefilter=False``
     parses and analyses even a file whose text shows it cannot hold a finding (for tests).
     ``project``: the file's ``project.ProjectView``: imports between the project's modules are
-    resolved through their summaries (None: the file alone)."""
+    resolved through their summaries (None: the file alone). ``reparser``: a ``reparse.Reparser``
+    that has seen the earlier versions of this source (the language server's buffers): only what
+    changed is parsed again, to the same tree."""
     with one_collection():
-        return _check_source(source, path, settings or Settings(), noqa, prefilter, project)
+        return _check_source(source, path, settings or Settings(), noqa, prefilter, project, reparser)
 
 
 def worth_parsing(source, path: str, settings: Settings, prefilter: bool = True, project=None) -> bool:
@@ -277,20 +284,27 @@ def worth_parsing(source, path: str, settings: Settings, prefilter: bool = True,
     parser refuses ``source`` or libcst's would crash on it; False if its text and the names of its
     code show it cannot hold a finding of the rules that run on ``path`` (``prefilter=False``: no
     such shortcut); True: parse it."""
+    return _gates(source, path, settings, prefilter, project) is not None
+
+
+def _gates(source, path: str, settings: Settings, prefilter: bool, project) -> Optional[ast.Module]:
+    """``worth_parsing``, giving CPython's tree of a source worth parsing (None for one that is not)."""
     # CPython's own parser first: ~12x faster than libcst, the grammar the user's Python runs, and
     # a guard: libcst's native parser overflows its stack (SIGSEGV) on nesting CPython refuses
     tree = syntax_check(source, path)
     if prefilter and not might_hold_findings(source, settings, path, tree, project):
-        return False
+        return None
     _within_libcsts_reach(source, tree)
-    return True
+    return tree
 
 
-def _check_source(source, path: str, settings: Settings, noqa: bool, prefilter: bool, project=None) -> List[Finding]:
-    if not worth_parsing(source, path, settings, prefilter, project):
+def _check_source(source, path: str, settings: Settings, noqa: bool, prefilter: bool, project=None,
+                  reparser=None) -> List[Finding]:
+    tree = _gates(source, path, settings, prefilter, project)
+    if tree is None:
         return []
-    module = parse(source)
-    return check_module(module, path, settings, noqa, _text(source, module) if noqa else None, project)
+    module = parse(source) if reparser is None else reparser.parse(source, tree, parse)
+    return check_module(module, path, settings, noqa, _text(source, module) if noqa else None, project, reparser)
 
 
 def report_of(data: bytes, path: str, settings: Optional[Settings] = None, prefilter: bool = True,

@@ -75,13 +75,14 @@ def _allowed(rule, unsafe: bool, fix=None) -> bool:
     return safety == "safe" or (unsafe and safety == "unsafe")
 
 
-def _one_round(code: str, path: str, settings: Settings, unsafe: bool) -> Tuple[str, List[Finding]]:
+def _one_round(code: str, path: str, settings: Settings, unsafe: bool, project=None) -> Tuple[str, List[Finding]]:
     module = parse(code)
     chosen: Dict[cst.CSTNode, cst.CSTNode] = {}
     imports: List[Tuple[str, Optional[str]]] = []
     applied: List[Finding] = []
     taken: List[Tuple[int, int, int, int]] = []
-    for rule, report, finding in sorted(located_reports(module, path, settings, code=code), key=lambda item: item[2]):
+    reports = located_reports(module, path, settings, code=code, project=project)
+    for rule, report, finding in sorted(reports, key=lambda item: item[2]):
         fix = report.fix
         if fix is None or not _allowed(rule, unsafe, fix) or fix.node in chosen:
             continue
@@ -107,16 +108,18 @@ def _apply(module: cst.Module, chosen: Dict[cst.CSTNode, cst.CSTNode], imports) 
     return new_module.code
 
 
-def fix_one(code: str, path: str, settings: Optional[Settings], line: int, column: int, rule_code: str) -> Optional[str]:
+def fix_one(code: str, path: str, settings: Optional[Settings], line: int, column: int, rule_code: str,
+            project=None) -> Optional[str]:
     """``code`` with the fix of one finding applied (the ``rule_code`` finding at ``line``:``column``,
     1-based), whatever its safety: the user picked it, as an editor's quick fix. None when that
-    finding is not there or has no fix. The result is re-parsed, as every fix is."""
+    finding is not there or has no fix. The result is re-parsed, as every fix is. ``project``: the
+    file's ``ProjectView``, as for a check (a finding another module completes has its fix too)."""
     settings = settings or Settings()
     with one_collection():
-        if not worth_parsing(code, path, settings):
+        if not worth_parsing(code, path, settings, project=project):
             return None
         module = parse(code)
-        for rule, report, finding in located_reports(module, path, settings, code=code):
+        for rule, report, finding in located_reports(module, path, settings, code=code, project=project):
             if (finding.line, finding.column, finding.code) == (line, column, rule_code) and report.fix is not None:
                 fixed = _apply(module, {report.fix.node: report.fix.replacement}, report.fix.imports)
                 _verify(fixed)
@@ -129,24 +132,26 @@ def _overlaps(a, b) -> bool:
 
 
 def fix_source(code: str, path: str = "<string>", settings: Optional[Settings] = None,
-               unsafe: bool = False) -> FixResult:
+               unsafe: bool = False, project=None) -> FixResult:
     """The fixed text of ``code`` (unchanged when nothing is fixable). Never raises on bad input:
-    a source that does not parse, or a fix whose result would not parse, leaves the text as it was."""
+    a source that does not parse, or a fix whose result would not parse, leaves the text as it was.
+    ``project``: the file's ``ProjectView``: the findings fixed are those a check of the file with
+    its project reports (INI201 on a helper whose ReLU network is in another module)."""
     with one_collection():
-        return _fix_source(code, path, settings or Settings(), unsafe)
+        return _fix_source(code, path, settings or Settings(), unsafe, project)
 
 
-def _fix_source(code: str, path: str, settings: Settings, unsafe: bool) -> FixResult:
+def _fix_source(code: str, path: str, settings: Settings, unsafe: bool, project=None) -> FixResult:
     result = FixResult(path, code, code)
     current = code
     produced = False  # has a fix been made yet: a SourceError before that is the source's own
     try:
         # the check's gates: CPython's parser, libcst's limits (a chain its parser would crash
         # on), and the prefilter (a file that cannot hold a finding has nothing to fix)
-        if not worth_parsing(code, path, settings):
+        if not worth_parsing(code, path, settings, project=project):
             return result
         for _ in range(MAX_ROUNDS):
-            fixed, applied = _one_round(current, path, settings, unsafe)
+            fixed, applied = _one_round(current, path, settings, unsafe, project)
             if not applied:
                 break
             produced = True
@@ -214,9 +219,11 @@ def _unfixable(status: os.stat_result, path: str) -> Optional[str]:
     return too_large(path, status.st_size) if stat.S_ISREG(status.st_mode) else "not a regular file"
 
 
-def fix_file(path: str, settings: Optional[Settings] = None, unsafe: bool = False, write: bool = True) -> FixResult:
+def fix_file(path: str, settings: Optional[Settings] = None, unsafe: bool = False, write: bool = True,
+             projects=None) -> FixResult:
     """Fix one file in place (``write=False``: only compute the result, e.g. for ``--diff``); a
-    ``.ipynb`` notebook through ``notebook_fix``."""
+    ``.ipynb`` notebook through ``notebook_fix``. ``projects``: a ``project.Projects``: the file is
+    fixed as it is checked, with its project (None: alone)."""
     try:
         # stat before opening: opening a FIFO would block for ever (the check reports these files)
         reason = _unfixable(os.stat(path), path)
@@ -233,7 +240,7 @@ def fix_file(path: str, settings: Optional[Settings] = None, unsafe: bool = Fals
 
         result = fix_notebook(code, path, settings, unsafe)
     else:
-        result = fix_source(code, path, settings, unsafe)
+        result = fix_source(code, path, settings, unsafe, projects.view(path) if projects is not None else None)
     if write and result.changed and result.error is None:
         try:
             write_atomically(path, result.fixed, expected=status)

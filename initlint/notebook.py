@@ -253,23 +253,37 @@ def _in_cells(exc, program: Program):
 def check_notebook(data: bytes, path: str, settings: Optional[Settings] = None, prefilter: bool = True) -> FileReport:
     """The report of the notebook whose file holds ``data``. ``SourceError`` when it cannot be read
     as a notebook, or when the program made of its cells cannot be checked as a whole."""
-    from .engine import SourceError, check_source, too_large as source_too_large
+    from .engine import SourceError
 
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SourceError(f"not a notebook: not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    notebook = load_notebook(text)
+    return check_cells(load_notebook(text), path, settings, prefilter)
+
+
+def check_cells(notebook: Notebook, path: str, settings: Optional[Settings] = None, prefilter: bool = True,
+                reparser=None) -> FileReport:
+    """The report of ``notebook`` (read from a file, or the cells an editor holds: the language
+    server builds one), its findings placed by cell. ``SourceError`` as ``check_notebook``.
+    ``reparser``: the ``reparse.Reparser`` of the notebook's earlier versions (see ``check_source``)."""
+    from .engine import SourceError, check_source, too_large as source_too_large
+
     program = build_program(notebook, parse_cells=False)
     large = source_too_large(len(program.text.encode("utf-8", "surrogatepass")))
     if large:
         raise SourceError(f"its code cells are {large}")
+    def findings_of(program: Program) -> List[Finding]:
+        if not program.text.strip():
+            return []
+        return check_source(program.text, path, settings, prefilter=prefilter, reparser=reparser)
+
     try:
-        findings = check_source(program.text, path, settings, prefilter=prefilter) if program.text.strip() else []
+        findings = findings_of(program)
     except SourceError:  # which cells do not parse? Without them, the others are checked
         program = build_program(notebook)
         try:
-            findings = check_source(program.text, path, settings, prefilter=prefilter) if program.text.strip() else []
+            findings = findings_of(program)
         except SourceError as exc:  # the whole cannot be checked (libcst's limits): say where, by cell
             raise _in_cells(exc, program) from None
     mapped = tuple(sorted(_map_finding(finding, program) for finding in findings))

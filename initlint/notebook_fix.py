@@ -241,3 +241,13 @@ def fix_notebook(text: str, path: str, settings: Optional[Settings] = None, unsa
     by_number = {cell.number: cell for cell in notebook.cells}
     result.cells = [(number, by_number[number].source, changes[number]) for number in sorted(changes)]
     return result
+
+
+def cell_sources_after_fix(notebook: Notebook, program: Program, fixed: str) -> Optional[Dict[int, str]]:
+    """``{cell number: new source}`` of the cells that ``fixed`` (the fixed text of ``program``)
+    changes, as ``--fix`` writes them; None when the fix cannot go back into the cells (the
+    language server's quick fix in a notebook cell)."""
+    try:
+        return _new_sources(notebook, program, fixed)
+    except (_Unmappable, ValueError, KeyError, IndexError):
+        return None

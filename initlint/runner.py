@@ -276,17 +276,7 @@ def check_paths(paths: Iterable[str], settings: Optional[Settings] = None, jobs:
     files, errors = discover(paths, exclude)
     if not prefilter:
         cache = None
-    projects = None
-    if project:
-        from .project import Projects
-
-        # the whole-project scans happen here, once, before the workers fork (they inherit them)
-        folders = tuple(sorted({os.path.abspath(p) for p in paths if os.path.isdir(p)}, key=len))
-        projects = Projects(cache.directory if cache is not None else None, tuple(exclude), hints=folders).share()
-        try:
-            projects.prepare(files)
-        except Exception:  # a project that cannot be scanned: each worker reads what it needs, or less
-            pass
+    projects = _projects(paths, files, exclude, cache.directory if cache is not None else None) if project else None
     known: Dict[str, FileReport] = {}
     if cache is not None:
         known, files = cache.lookup_all(files, projects)
@@ -320,20 +310,39 @@ def _run(task: Callable, paths: Sequence[str], settings: Settings, jobs: Optiona
     return task(paths)
 
 
+def _projects(paths: Sequence[str], files: Sequence[str], exclude: Sequence[str], cache_dir: Optional[str]):
+    """The ``project.Projects`` of a run over ``paths``, shared with the workers it will fork."""
+    from .project import Projects
+
+    # the whole-project scans happen here, once, before the workers fork (they inherit them)
+    folders = tuple(sorted({os.path.abspath(p) for p in paths if os.path.isdir(p)}, key=len))
+    projects = Projects(cache_dir, tuple(exclude), hints=folders).share()
+    try:
+        projects.prepare(files)
+    except Exception:  # a project that cannot be scanned: each worker reads what it needs, or less
+        pass
+    return projects
+
+
 def fix_paths(files: Sequence[str], settings: Settings, unsafe: bool = False, write: bool = True,
-              jobs: Optional[int] = 1) -> list:
+              jobs: Optional[int] = 1, project: bool = True, paths: Sequence[str] = (),
+              exclude: Sequence[str] = (), cache_dir: Optional[str] = None) -> list:
     """``fixer.fix_file`` over ``files`` (as ``discover`` found them): one ``FixResult`` each, in
     their order. With ``jobs`` > 1 (0 or None: one per CPU) in worker processes as a check runs,
     so a file that crashes the parser costs only itself (each write is atomic: a worker that dies
-    leaves its file whole); with one job in this process, writing the files in their order."""
-    task = partial(_fix_chunk, settings=settings, unsafe=unsafe, write=write)
+    leaves its file whole); with one job in this process, writing the files in their order.
+    ``project``: each file is fixed as it is checked, with its project (the folders named in
+    ``paths`` place it, as for ``check_paths``; ``cache_dir``: where its summaries are kept), so
+    that ``--fix`` fixes what ``check`` reports."""
+    projects = _projects(paths or files, files, exclude, cache_dir) if project else None
+    task = partial(_fix_chunk, settings=settings, unsafe=unsafe, write=write, projects=projects)
     return _run(task, list(files), settings, jobs, False, _crashed_fix)
 
 
-def _fix_chunk(paths: Sequence[str], settings: Settings, unsafe: bool, write: bool) -> list:
+def _fix_chunk(paths: Sequence[str], settings: Settings, unsafe: bool, write: bool, projects=None) -> list:
     from .fixer import fix_file
 
-    return [fix_file(path, settings, unsafe=unsafe, write=write) for path in paths]
+    return [fix_file(path, settings, unsafe=unsafe, write=write, projects=projects) for path in paths]
 
 
 def _crashed_fix(path: str, why: str = "the process fixing this file died"):

@@ -4,10 +4,14 @@ The projects under ``tests/projects/`` are shaped like research repositories: an
 ``utils/init.py`` applied in ``train.py`` to a ReLU network of ``models/net.py``; a block class of
 one module initialised by a model of another; an activation alias and string constants in a
 settings module; a ``src/`` layout whose package re-exports Keras (``from .backend import
-keras``); models and helpers reached through ``from models import *``. Each positive line
-carries ``# expect: CODE``; ``gan_repo_ok`` holds the correct look-alikes (a Tanh network under
-Xavier, He under ReLU, the DCGAN tutorial's class-name branches applied to a generator of another
-module, a shared initialiser seeded by a SeedGenerator) and must stay silent.
+keras``); models and helpers reached through ``from models import *``; ``helper_repo``: init
+helpers called directly on a model (``init_weights(self)``, pix2pix's ``init_net(net)`` applying a
+nested function, ``for m in self.modules(): per_module(m)``) and layer classes subclassed in another
+module. Each positive line carries ``# expect: CODE``; ``gan_repo_ok`` and ``helper_repo_ok`` hold
+the correct look-alikes (a Tanh network under Xavier, He under ReLU, the DCGAN tutorial's
+class-name branches applied to a generator of another module, a shared initialiser seeded by a
+SeedGenerator, a subclass whose own forward routes its base's conv through tanh, a loop whose
+guard keeps a Glorot helper on the tanh layers) and must stay silent.
 """
 
 from __future__ import annotations
@@ -46,9 +50,10 @@ def cli_findings(project: Path, *args: str):
 
 
 def test_the_projects_are_there():
-    assert {"gan_repo", "gan_repo_ok", "keras_src", "star_repo"} <= set(NAMES)
+    assert {"gan_repo", "gan_repo_ok", "keras_src", "star_repo", "helper_repo", "helper_repo_ok"} <= set(NAMES)
     assert expectations(PROJECTS / "gan_repo") and expectations(PROJECTS / "keras_src")
-    assert not expectations(PROJECTS / "gan_repo_ok")
+    assert expectations(PROJECTS / "helper_repo")
+    assert not expectations(PROJECTS / "gan_repo_ok") and not expectations(PROJECTS / "helper_repo_ok")
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -59,7 +64,7 @@ def test_the_cli_finds_what_other_modules_complete(name, jobs):
     assert found == expectations(project)
 
 
-@pytest.mark.parametrize("name", ["gan_repo", "keras_src", "star_repo"])
+@pytest.mark.parametrize("name", ["gan_repo", "keras_src", "star_repo", "helper_repo"])
 def test_each_file_alone_misses_them(name):
     """The same bugs, checked file by file (``--no-project``): what project scope adds."""
     project = PROJECTS / name
@@ -99,13 +104,20 @@ def _codes(reports):
     return {(Path(r.path).name, f.line, f.code) for r in reports for f in r.findings}
 
 
-def test_changing_a_module_rechecks_the_files_it_completes(tmp_path):
-    project = _copy(tmp_path, "gan_repo")
+def _helper_check(tmp_path: Path, name: str):
+    """``(project, run)``: a copy of the project, and a cached check of its ``utils/init.py`` alone."""
+    project = _copy(tmp_path, name)
     helper = str(project / "utils" / "init.py")
     directory = str(tmp_path / "cache")
 
     def run():
         return _codes(check_paths([helper], DEFAULT, jobs=1, isolate=False, cache=Cache.open(directory, DEFAULT)))
+
+    return project, run
+
+
+def test_changing_a_module_rechecks_the_files_it_completes(tmp_path):
+    project, run = _helper_check(tmp_path, "gan_repo")
 
     assert run() == {("init.py", 6, "INI201")}
     assert run() == {("init.py", 6, "INI201")}  # warm: from the cache
@@ -120,12 +132,7 @@ def test_changing_a_module_rechecks_the_files_it_completes(tmp_path):
 
 
 def test_a_new_module_that_applies_the_helper_is_seen(tmp_path):
-    project = _copy(tmp_path, "gan_repo_ok")
-    directory = str(tmp_path / "cache")
-    helper = str(project / "utils" / "init.py")
-
-    def run():
-        return _codes(check_paths([helper], DEFAULT, jobs=1, isolate=False, cache=Cache.open(directory, DEFAULT)))
+    project, run = _helper_check(tmp_path, "gan_repo_ok")
 
     assert run() == set()
     (project / "finetune.py").write_text("from models.relu_net import ReluNet\nfrom utils.init import weights_init\n\n"
@@ -193,3 +200,34 @@ def test_the_language_server_checks_a_buffer_with_its_project():
     assert "in models/net.py:8" in outcome.findings[0].message
     edited = path.read_text().replace("xavier_uniform_", "kaiming_uniform_")
     assert check_buffer(edited, str(path), DEFAULT).findings == ()
+
+
+def test_summaries_record_direct_calls_and_module_loops():
+    import ast
+
+    source = (b"from utils.init import init_weights, per_module\nimport torch.nn as nn\n"
+              b"from models.net import Net\n"
+              b"class Gen(nn.Module):\n    def __init__(self):\n        self.fc = nn.Linear(2, 2)\n"
+              b"        init_weights(self)\n"
+              b"        for m in self.modules():\n            per_module(m)\n"
+              b"        for m in self.modules():\n            if isinstance(m, nn.Linear):\n"
+              b"                per_module(m)\n"
+              b"net = Net()\ninit_weights(net, 'normal')\ninit_weights(build())\nnn.init.zeros_(net)\n")
+    summary = summarise(ast.parse(source), "models.gen", False, source)
+    assert summary["passes"] == [["utils.init.init_weights", ""], ["utils.init.init_weights", "models.gen.Gen"],
+                                 ["utils.init.init_weights", "models.net.Net"]]
+    # a loop over modules() applies the function to each; under an `if`, to some, which the summary does not say
+    assert summary["applications"] == [["utils.init.per_module", ""], ["utils.init.per_module", "models.gen.Gen"]]
+
+
+def test_a_caller_edited_in_place_rechecks_the_helper(tmp_path):
+    """No file is added or removed: the caller of the helper changes which network it passes."""
+    project, run = _helper_check(tmp_path, "helper_repo_ok")
+
+    assert run() == set()
+    (project / "models" / "extra.py").write_text("")
+    assert run() == set()
+    mixed = project / "models" / "mixed.py"
+    mixed.write_text(mixed.read_text().replace("            if isinstance(m, nn.Linear):\n                glorot(m)",
+                                               "            glorot(m)"))
+    assert run() == {("init.py", 40, "INI201")}  # glorot now reaches the ReLU conv

@@ -103,6 +103,27 @@ async def test_open_gives_checks_findings_and_change_updates_them(client: Langua
 
 
 @pytest.mark.asyncio
+async def test_a_burst_of_changes_ends_with_the_last_versions_diagnostics(client: LanguageClient):
+    """Keystrokes faster than a check: stale checks are dropped, the last version is checked."""
+    path = client.root / "burst.py"
+    uri = open_document(client, path, BAD)
+    await diagnostics_for(client, uri, 1)
+    line = next(i for i, text in enumerate(BAD.splitlines()) if "nn.init.normal_(self.out.weight)" in text)
+    for version in range(2, 9):  # the INI402 line commented out and back, ending commented out
+        comment = version % 2 == 0
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line=line, character=0),
+                                  end=types.Position(line=line, character=0 if comment else 2)),
+                text="# " if comment else "")]))
+        await asyncio.sleep(0.01)
+    last = await diagnostics_for(client, uri, 8)
+    path.write_text(BAD.replace("nn.init.normal_(self.out.weight)", "# nn.init.normal_(self.out.weight)", 1))
+    assert as_check_sees(last) == check_json(path) and "INI402" not in {d.code for d in last}
+
+
+@pytest.mark.asyncio
 async def test_a_quick_fix_applied_rechecks_clean(client: LanguageClient):
     source = ("import torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self):\n"
               "        super().__init__()\n        self.fc = nn.Linear(4, 4)\n"
@@ -176,6 +197,43 @@ async def test_configuration_is_honoured_and_reread(client: LanguageClient):
     assert "INI201" in codes and not any(c.startswith("INI3") for c in codes)
 
 
+@pytest_lsp.fixture(config=SERVER)
+async def watching_client(lsp_client: LanguageClient, tmp_path_factory):
+    """A client that watches the files a server registers for (as VS Code does)."""
+    root = tmp_path_factory.mktemp("workspace")
+    lsp_client.registrations = []
+
+    def register(params: types.RegistrationParams) -> None:
+        lsp_client.registrations.extend(params.registrations)
+
+    lsp_client.protocol.fm.features[types.CLIENT_REGISTER_CAPABILITY] = register
+    capabilities = types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(
+        did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True)))
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=capabilities, root_uri=root.as_uri()))
+    lsp_client.root = root
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_a_changed_configuration_rechecks_open_buffers_without_an_edit(watching_client: LanguageClient):
+    client = watching_client
+    project = client.root / "project"
+    write(project / "pyproject.toml", '[tool.initlint]\nignore = ["INI2"]\n')
+    uri = open_document(client, project / "net.py", BAD)
+    assert "INI201" not in {d.code for d in await diagnostics_for(client, uri, 1)}
+    (registration,) = client.registrations
+    assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    assert [w["globPattern"] for w in registration.register_options["watchers"]] == ["**/pyproject.toml"]
+    write(project / "pyproject.toml", '[tool.initlint]\nignore = ["INI3"]\n')
+    os.utime(project / "pyproject.toml", (1, 1))
+    client.versions[uri] = None
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+        uri=(project / "pyproject.toml").as_uri(), type=types.FileChangeType.Changed)]))
+    codes = {d.code for d in await diagnostics_for(client, uri, 1)}
+    assert "INI201" in codes and not any(c.startswith("INI3") for c in codes)
+
+
 @pytest.mark.asyncio
 async def test_a_buffer_the_parser_cannot_take_leaves_the_server_answering(client: LanguageClient):
     deep = "import torch.nn as nn\nnn.init.xavier_uniform_(w)\ny = " + " and ".join(["x"] * 20_000) + "\n"
@@ -187,6 +245,13 @@ async def test_a_buffer_the_parser_cannot_take_leaves_the_server_answering(clien
     broken = open_document(client, client.root / "broken.py", "import torch\ndef f(:\n")
     error = (await diagnostics_for(client, broken, 1))[0]
     assert (error.range.start.line, error.range.start.character) == (1, 6)
+    # a code action asked for a finding of an earlier version, on a buffer that no longer parses
+    stale = types.Diagnostic(range=error.range, message="m", code="INI201", source="initlint",
+                             data={"fix": "unsafe", "name": "xavier-under-relu", "line": 2, "column": 1})
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=broken), range=error.range,
+        context=types.CodeActionContext(diagnostics=[stale])))
+    assert [a.title for a in actions] == ["initlint: suppress INI201 on this line (# noqa: INI201)"]
     # and the server still checks the next buffer
     good = open_document(client, client.root / "bad.py", BAD)
     assert as_check_sees(await diagnostics_for(client, good, 1)) == check_json(client.root / "bad.py")

@@ -114,25 +114,9 @@ class ValueFlow:
     def class_of_method(self, function: Optional[cst.FunctionDef]) -> Optional[cst.ClassDef]:
         return self._method_class.get(function) if function is not None else None
 
-    def instance_class(self, node: cst.BaseExpression, depth: int = 0) -> Optional[cst.ClassDef]:
+    def instance_class(self, node: cst.BaseExpression) -> Optional[cst.ClassDef]:
         """The class of this file ``node`` is an instance of: ``self`` in a method, ``Net()``."""
-        if depth > 4:
-            return None
-        if isinstance(node, cst.Name) and node.value == "self":
-            scope = self.resolver.scope_of.get(node)
-            while scope is not None:
-                if scope.enclosing_class is not None:
-                    return scope.enclosing_class
-                scope = scope.parent
-            return None
-        if isinstance(node, cst.Name):
-            values = self.resolver.assigned_values(node)
-            return self.instance_class(values[0][0], depth + 1) if len(values) == 1 else None
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
-            for binding in self.resolver.lookup(node.func):
-                if binding.kind == "class" and isinstance(binding.value, cst.ClassDef):
-                    return binding.value
-        return None
+        return self.resolver.instance_class(node)
 
     # -- attributes ------------------------------------------------------------------------------
 
@@ -385,9 +369,7 @@ class ValueFlow:
         receiver = ref.value
         if self._is_super_call(receiver):  # super().__init__(...) in a subclass of cls
             scope = self.resolver.scope_of.get(receiver)
-            while scope is not None and scope.enclosing_class is None:
-                scope = scope.parent
-            caller = scope.enclosing_class if scope is not None else None
+            caller = scope.method_class if scope is not None else None
             return caller is not None and cls in self._bases().get(caller, [])
         if self.resolver.qualified_names(receiver):
             return False  # nn.Module.__init__(self), np.random.normal: an import's

@@ -8,7 +8,7 @@ when the code shows it; otherwise ``followed_by`` stays ``None`` (unknown) and r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Tuple, Union
 
 import libcst as cst
@@ -19,7 +19,7 @@ from ..catalogue.containers import SEQUENTIALS, TRANSPARENT, TRANSPARENT_ROOTS
 from ..catalogue.names import canonical
 from . import raw_ops
 from .collector import Collected
-from .traversal import children
+from .traversal import children, walk
 from .values import UNKNOWN, Evaluator, is_number
 
 # expressions whose operands may each be a layer's output, for pairing
@@ -109,6 +109,7 @@ class Graph:
         self.made_by_helper: Dict[LayerUse, Dict[object, ActivationRef]] = {}  # place used -> pairing
         self._place: Dict[LayerUse, object] = {}  # where a helper's layer was last called, in data flow
         self._arg_scope: Optional[bool] = None  # the file calls slim's arg_scope
+        self._unpaired_copies: Dict[LayerUse, LayerUse] = {}
         self._build()
 
     # -- construction ------------------------------------------------------------------------------
@@ -266,22 +267,7 @@ class Graph:
     def instance_class(self, node: cst.CSTNode) -> Optional[cst.ClassDef]:
         """The class of this file that ``node`` is an instance of: ``self``, or ``net`` in
         ``net = TwoLayer()``."""
-        if isinstance(node, cst.Name) and node.value == "self":
-            scope = self.resolver.scope_of.get(node)
-            while scope is not None:
-                if scope.enclosing_class is not None:
-                    return scope.enclosing_class
-                scope = scope.parent
-            return None
-        if isinstance(node, cst.Name):
-            values = self.resolver.assigned_values(node)
-            if len(values) == 1:
-                return self.instance_class(values[0][0])
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
-            for binding in self.resolver.lookup(node.func):
-                if binding.kind == "class" and binding.value in self.classes:
-                    return binding.value
-        return None
+        return self.resolver.instance_class(node)
 
     def _self_attr(self, node: cst.Attribute, depth: int) -> Item:
         cls = self.instance_class(node.value)
@@ -493,8 +479,43 @@ class Graph:
         if cls in seen:
             return []
         seen.add(cls)
-        return [layer for values in self.classes[cls].attrs.values() for value in values
-                for layer in self.layers_in(value, _seen=seen)]
+        own = [layer for values in self.classes[cls].attrs.values() for value in values
+               for layer in self.layers_in(value, _seen=seen)]
+        return own + [layer for layer in self._inherited_layers(cls, seen) if layer not in own]
+
+    def _inherited_layers(self, cls: cst.ClassDef, seen: set) -> List[LayerUse]:
+        """The layers a class gets from its base classes: those of this file, and those another
+        module of the project defines (``class Net(BaseNet)`` with ``BaseNet`` in ``models/base.py``).
+        A class with a ``forward`` of its own (one that does not call the base's) may route them
+        otherwise: their pairing is then not known here."""
+        out: List[LayerUse] = []
+        for base in cls.bases:
+            local = self._local_class(base.value)
+            if local is not None:
+                layers = self.layers_of_class(local, seen)
+            elif self.resolver.project is not None:
+                layers = next((found for found in map(self.resolver.project.class_layers, self.ev.names(base.value))
+                               if found is not None), [])
+            else:
+                continue
+            out.extend(layers)
+        if out and _routes_anew(cls):
+            out = [self._unpaired(layer) for layer in out]
+        return out
+
+    def _local_class(self, node: cst.BaseExpression) -> Optional[cst.ClassDef]:
+        if isinstance(node, cst.Name):
+            for binding in self.resolver.lookup(node):
+                if binding.kind == "class" and binding.value in self.classes:
+                    return binding.value
+        return None
+
+    def _unpaired(self, layer: LayerUse) -> LayerUse:
+        """A copy of a base class's layer whose pairing is unknown (one copy per layer)."""
+        copy = self._unpaired_copies.get(layer)
+        if copy is None:
+            copy = self._unpaired_copies[layer] = replace(layer, followed_by=None, feeds_layer=False)
+        return copy
 
     def layers_in(self, node: cst.BaseExpression, depth: int = 0, _seen: Optional[set] = None) -> List[LayerUse]:
         """The layers an expression holds: a layer, a container's contents, a local class instance."""
@@ -529,6 +550,18 @@ class Graph:
             if layers is not None:
                 return layers
         return None
+
+
+_FORWARDS = frozenset({"forward", "__call__", "call", "hybrid_forward"})
+
+
+def _routes_anew(cls: cst.ClassDef) -> bool:
+    """Does the class define its own forward pass that does not call its base's (``super()``)?"""
+    for statement in cls.body.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value in _FORWARDS:
+            return not any(isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+                           and node.func.value == "super" for node in walk(statement))
+    return False
 
 
 def _argument(call: cst.Call, spec: Optional[Tuple[str, int]]) -> Optional[cst.BaseExpression]:

@@ -23,6 +23,7 @@ from .collector import CallSite, Collected, Guard
 from .graph import Graph, LayerUse, SequentialUse
 from .scopes import Binding
 from .shapes import shape_of
+from .traversal import walk
 from .values import UNKNOWN, Evaluator
 
 ALL_PARAMS = "*"
@@ -112,6 +113,7 @@ class InitIndex:
         self._sites: Optional[Dict[cst.CSTNode, CallSite]] = None
         self._applied: Dict[cst.FunctionDef, List[LayerUse]] = {}
         self._applied_unknown: Set[cst.FunctionDef] = set()
+        self._calls_unknown: Set[cst.FunctionDef] = set()  # called on modules the project does not show
         # functions other modules apply: the layers this file's own applications reach
         self._local_applied: Dict[cst.FunctionDef, List[LayerUse]] = {}
         self.apply_sites: Dict[cst.FunctionDef, List[CallSite]] = {}  # fn -> the x.apply(fn) calls
@@ -466,6 +468,11 @@ class InitIndex:
                     layers = self.g.layers_of_class(cls) if cls is not None else []
                 else:
                     layers = self.g.layers_in(receiver)
+                    helper = self._helper_taking(receiver) if not layers else None
+                    if helper is not None:  # def init_weights(net): net.apply(init_func), called init_weights(self)
+                        layers = self._direct_calls(helper) or []
+                        if helper in self._calls_unknown:
+                            self._applied_unknown.add(fn)
                 self._applied.setdefault(fn, []).extend(layers)
                 self.apply_sites.setdefault(fn, []).append(site)
                 if not layers:
@@ -481,16 +488,21 @@ class InitIndex:
             if scope.parent is not self.c.module_scope or not isinstance(fn, cst.FunctionDef):
                 continue
             for cls in project.applied_classes(fn.name.value):
-                local = project.local_class(cls)
-                if local is not None:
-                    node = next((c for c in self.g.classes if c.name.value == local), None)
-                    layers = self.g.layers_of_class(node) if node is not None else None
-                else:
-                    layers = project.class_layers(cls)
+                layers = self._project_class_layers(project, cls)
                 if layers:
                     self._local_applied.setdefault(fn, list(self._applied.get(fn, ())))
                     self._applied.setdefault(fn, []).extend(layers)
+            if not project.uses_known(fn.name.value):
                 self._applied_unknown.add(fn)
+
+    def _project_class_layers(self, project, cls: str) -> Optional[List[LayerUse]]:
+        """The layers of a class the project names (``models.net.Net``): read here when it is a
+        class of this file, else from its own module (``project.layers``)."""
+        local = project.local_class(cls)
+        if local is not None:
+            node = next((c for c in self.g.classes if c.name.value == local), None)
+            return self.g.layers_of_class(node) if node is not None else None
+        return project.class_layers(cls)
 
     def _function_named(self, node: cst.BaseExpression, site: CallSite) -> Optional[cst.FunctionDef]:
         if isinstance(node, cst.Call) and node.args and "functools.partial" in self.ev.names(node.func):
@@ -508,12 +520,7 @@ class InitIndex:
         return None
 
     def _class_of_site(self, site: CallSite) -> Optional[cst.ClassDef]:
-        scope = site.scope
-        while scope is not None:
-            if scope.enclosing_class is not None:
-                return scope.enclosing_class
-            scope = scope.parent
-        return None
+        return site.scope.method_class if site.scope is not None else None
 
     def _class_of_function(self, function: Optional[cst.FunctionDef]) -> Optional[cst.ClassDef]:
         return self.g.class_of_function.get(function) if function is not None else None
@@ -608,34 +615,32 @@ class InitIndex:
                     return (self._filter(layers, base, site.guards), known) if layers else (None, False)
                 if not layers:
                     return None, False
-                return self._filter(layers, base, site.guards), fn not in self._applied_unknown
-            if binding.kind == "loop" and binding.index is None:
-                layers = self._loop_layers(binding)
+                return self._filter(layers, base, site.guards), \
+                    fn not in self._applied_unknown and fn not in self._calls_unknown
+            if binding.kind == "loop" and (binding.index is None or (
+                    binding.index == 1 and self._iterates(binding, ("named_modules",)))):
+                layers, known = self._loop_layers(binding)  # for m in ...; for name, m in self.named_modules()
                 if not layers:
                     return None, False
-                return self._filter(layers, base, site.guards), True
-            if binding.kind == "loop" and binding.index == 1 and self._iterates(binding, ("named_modules",)):
-                layers = self._loop_layers(binding)  # for name, m in self.named_modules()
-                if not layers:
-                    return None, False
-                return self._filter(layers, base, site.guards), True
+                return self._filter(layers, base, site.guards), known
         return None, False
 
-    def _loop_layers(self, binding: Binding) -> List[LayerUse]:
-        """Layers a ``for m in ...`` loop visits: ``x.modules()``, ``x.children()``, or a container."""
+    def _loop_layers(self, binding: Binding, _seen: Optional[Set[cst.FunctionDef]] = None) -> Tuple[List[LayerUse], bool]:
+        """Layers a ``for m in ...`` loop visits (``x.modules()``, ``x.children()``, or a container),
+        and whether those are all of them."""
         iterable = binding.value
         if self._iterates(binding, _MODULE_ITERATORS):
             receiver = iterable.func.value
             if isinstance(receiver, cst.Name) and receiver.value == "self":
                 cls = self._class_of_function(binding.scope.function)
-                return self.g.layers_of_class(cls) if cls is not None else []
+                return (self.g.layers_of_class(cls) if cls is not None else []), True
             helper = self._helper_taking(receiver)
             if helper is not None:  # def init_weights(net): for m in net.modules(), called init_weights(self)
-                return self._direct_calls(helper) or []
-            return self.g.layers_in(receiver)
+                return self._direct_calls(helper, _seen) or [], helper not in self._calls_unknown
+            return self.g.layers_in(receiver), True
         if isinstance(self.g.classify(iterable), SequentialUse):
-            return self.g.layers_in(iterable)
-        return []
+            return self.g.layers_in(iterable), True
+        return [], True
 
     def _passed_layers(self, binding: Binding) -> Tuple[List[LayerUse], bool]:
         """The layers the file's call sites pass for a parameter, and whether every call passes one."""
@@ -661,12 +666,43 @@ class InitIndex:
                 return fn
         return None
 
-    def _direct_calls(self, fn: cst.FunctionDef) -> Optional[List[LayerUse]]:
+    def _direct_calls(self, fn: cst.FunctionDef, _seen: Optional[Set[cst.FunctionDef]] = None) -> Optional[List[LayerUse]]:
+        """The layers ``fn`` is called on, as its first argument: a module of this file
+        (``init_weights(self)``, ``init(self.fc)``), each module of a loop (``for m in
+        self.modules(): init(m)``, under the call's own guards), and the classes other modules of
+        the project pass to it (``init_weights(self)`` in ``models/net.py``). A function some of
+        whose callers the project does not show is put in ``_calls_unknown``."""
+        seen = set() if _seen is None else _seen
+        if fn in seen:  # a helper that calls itself on each child
+            return None
+        seen.add(fn)
         layers: List[LayerUse] = []
         for site in self.c.calls:
             call = site.node
             if isinstance(call.func, cst.Name) and call.func.value == fn.name.value and call.args:
-                layers.extend(self.g.layers_in(call.args[0].value))
+                argument = call.args[0].value
+                found = self.g.layers_in(argument)
+                outer = self._helper_taking(argument) if not found else None
+                if outer is not None and outer is not fn:  # init_net(net) calls init_weights(net)
+                    found = self._direct_calls(outer, seen) or []
+                    if outer in self._calls_unknown:
+                        self._calls_unknown.add(fn)
+                elif not found and isinstance(argument, cst.Name):
+                    for binding in self.c.resolver.lookup(argument):
+                        if binding.kind == "loop" and binding.index is None:
+                            looped, known = self._loop_layers(binding, seen)
+                            found = self._filter(looped, argument, site.guards)
+                            if not known:
+                                self._calls_unknown.add(fn)
+                layers.extend(layer for layer in found if layer not in layers)
+        project = self.c.resolver.project
+        scope = self._functions.get(fn)
+        if project is not None and scope is not None and scope.parent is self.c.module_scope:
+            for cls in project.passed_classes(fn.name.value):
+                found = self._project_class_layers(project, cls) or []
+                layers.extend(layer for layer in found if layer not in layers)
+            if not project.uses_known(fn.name.value):
+                self._calls_unknown.add(fn)
         return layers or None
 
     def _guard_types(self, name_node: cst.BaseExpression, guards: Tuple[Guard, ...]) -> List[Layer]:
@@ -687,9 +723,21 @@ class InitIndex:
             types = self._types_tested(guard.test, name_node)
             by_name = class_name_test(self.ev, guard.test, name_node.value) \
                 if types is None and isinstance(name_node, cst.Name) else None
+            owned = _has_parameter_test(guard.test, name_node) if by_name is None and types is None else None
             if by_name is not None:  # classname.find('Conv') != -1: a type guard on the class name
                 admitted = [layer for layer in layers if by_name(class_name(layer.entry))]
+            elif owned is not None:  # hasattr(m, 'weight'): the layers that have one
+                admitted = [layer for layer in layers if owned in (layer.entry.weight, layer.entry.bias)
+                            or owned in layer.entry.extra_weights]
             elif types is None:
+                if self._about_configuration(guard.test, name_node):
+                    # `if init_type == 'xavier':` picks no layer: every one passes it, where the
+                    # branch is taken. A menu of schemes (pix2pix's init_type) whose choice the
+                    # file does not show is the user's to pick: no branch of it is known taken
+                    taken = self._option_taken(guard.test)
+                    if taken is not None and taken == guard.negated or taken is None and _option_test(guard.test):
+                        layers = []
+                    continue
                 # layers of other modules of the project pass only guards read as type tests: one
                 # this analysis does not read (a class-name match) would let every layer through
                 layers = [layer for layer in layers if layer.origin is None]
@@ -701,6 +749,37 @@ class InitIndex:
             else:
                 layers = admitted
         return layers
+
+    def _option_taken(self, test: cst.BaseExpression) -> Optional[bool]:
+        """``init_type == 'xavier'`` (``!=``, ``in``, ``not in``) evaluated where the code
+        establishes the value compared; None otherwise."""
+        if not _option_test(test):
+            return None
+        comparison = test.comparisons[0]
+        left, right = self.ev.evaluate(test.left), self.ev.evaluate(comparison.comparator)
+        if isinstance(comparison.operator, (cst.Equal, cst.NotEqual)) and isinstance(left, str) \
+                and isinstance(right, str):
+            return (left == right) != isinstance(comparison.operator, cst.NotEqual)
+        if isinstance(comparison.operator, (cst.In, cst.NotIn)) and isinstance(left, str) \
+                and isinstance(right, tuple) and all(isinstance(v, str) for v in right):
+            return (left in right) != isinstance(comparison.operator, cst.NotIn)
+        return None
+
+    def _about_configuration(self, test: cst.BaseExpression, name_node) -> bool:
+        """Does ``test`` read only what does not depend on the module ``name_node`` (a parameter
+        such as ``init_type``, an import, a module-level name, a literal)? A local variable may
+        hold something of the module (``is_conv = isinstance(m, nn.Conv2d)``): not such a test."""
+        subject = name_node.value if isinstance(name_node, cst.Name) else None
+        for node in walk(test):
+            if not isinstance(node, cst.Name):
+                continue
+            if node.value == subject:
+                return False
+            for binding in self.c.resolver.lookup(node):
+                module_level = binding.scope is self.c.module_scope
+                if binding.kind not in ("param", "import", "def", "class") and not module_level:
+                    return False
+        return subject is not None
 
     def _types_tested(self, test: cst.BaseExpression, name_node) -> Optional[List[Layer]]:
         """Layer types an isinstance()/type() test on ``name_node`` admits (None: not such a test)."""
@@ -736,6 +815,28 @@ class InitIndex:
                 if entry is not None:
                     types.append(entry)
         return types
+
+
+def _option_test(test: cst.BaseExpression) -> bool:
+    """A comparison of a value with a string or strings: ``init_type == 'xavier'``, ``mode in ('a', 'b')``."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1 \
+            or not isinstance(test.comparisons[0].operator, (cst.Equal, cst.NotEqual, cst.In, cst.NotIn)):
+        return False
+    sides = (test.left, test.comparisons[0].comparator)
+    return any(isinstance(side, (cst.SimpleString, cst.ConcatenatedString)) or (
+        isinstance(side, (cst.Tuple, cst.List, cst.Set)) and side.elements
+        and all(isinstance(e.value, cst.SimpleString) for e in side.elements)) for side in sides)
+
+
+def _has_parameter_test(test: cst.BaseExpression, name_node) -> Optional[str]:
+    """``p`` for a ``hasattr(m, 'p')`` test on the module variable ``m``."""
+    if isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "hasattr" \
+            and len(test.args) == 2 and isinstance(name_node, cst.Name) \
+            and isinstance(test.args[0].value, cst.Name) and test.args[0].value.value == name_node.value \
+            and isinstance(test.args[1].value, cst.SimpleString):
+        value = test.args[1].value.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
 
 
 def _is_literal(node: cst.BaseExpression) -> bool:

@@ -113,18 +113,18 @@ def scaled_streams(facts, layers: Set[int]) -> Iterator[ScaledStream]:
                             if isinstance(inner, cst.Name):
                                 derived[inner.value] = layer
                 names = {t.value for t in targets if isinstance(t, cst.Name)}
-                yield from _replacing(facts, statement, value, names, derived)
+                yield from _replacing(facts, statement, value, names, derived, layers)
             elif isinstance(statement, cst.Return) and statement.value is not None:
-                yield from _replacing(facts, statement, statement.value, params, derived)
+                yield from _replacing(facts, statement, statement.value, params, derived, layers)
             elif isinstance(statement, cst.AugAssign) and isinstance(statement.operator, cst.MultiplyAssign) \
                     and isinstance(statement.target, cst.Name):
                 layer = _source(facts, statement.value, derived)
-                if layer is not None:
+                if layer is not None and id(layer) in layers:
                     product = cst.BinaryOperation(statement.target, cst.Multiply(), statement.value)
                     yield ScaledStream(layer, product, statement)
 
 
-def _replacing(facts, statement, value, streams: Set[str], derived) -> Iterator[ScaledStream]:
+def _replacing(facts, statement, value, streams: Set[str], derived, layers: Set[int]) -> Iterator[ScaledStream]:
     addends = _addends(value)
     kept = {a.value for a in addends if isinstance(a, cst.Name)}
     for addend in addends:
@@ -135,6 +135,6 @@ def _replacing(facts, statement, value, streams: Set[str], derived) -> Iterator[
             if name is None or name not in streams or name in kept or _through_weight_layer(facts, stream):
                 continue  # not the stream, or the stream is added back (a residual gate)
             layer = _source(facts, scale, derived)
-            if layer is not None:
+            if layer is not None and id(layer) in layers:  # only the layers asked about
                 yield ScaledStream(layer, addend, statement)
                 break

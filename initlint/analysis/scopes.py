@@ -72,6 +72,16 @@ class Scope:
             return self.parent.node
         return None
 
+    @property
+    def method_class(self) -> Optional[cst.ClassDef]:
+        """The class of the method this scope is, or is nested in (what ``self`` is an instance of)."""
+        scope: Optional[Scope] = self
+        while scope is not None:
+            if scope.enclosing_class is not None:
+                return scope.enclosing_class
+            scope = scope.parent
+        return None
+
 
 def unpacked(binding: Binding) -> Optional[cst.BaseExpression]:
     """The element a tuple-unpacking assignment binds (``nz, ngf = 100, 64``: ``ngf`` is ``64``),
@@ -172,6 +182,23 @@ class Resolver:
     def _inherit_scope(self, value: cst.CSTNode, binding: Binding) -> None:
         # values are registered by the collector; nothing to do when already known
         pass
+
+    def instance_class(self, node: cst.BaseExpression, depth: int = 0) -> Optional[cst.ClassDef]:
+        """The class of this file ``node`` is an instance of: ``self`` in a method, ``Net()``, or
+        ``net`` in ``net = Net()``."""
+        if depth > 4:
+            return None
+        if isinstance(node, cst.Name) and node.value == "self":
+            scope = self.scope_of.get(node)
+            return scope.method_class if scope is not None else None
+        if isinstance(node, cst.Name):
+            values = self.assigned_values(node)
+            return self.instance_class(values[0][0], depth + 1) if len(values) == 1 else None
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            for binding in self.lookup(node.func):
+                if binding.kind == "class" and isinstance(binding.value, cst.ClassDef):
+                    return binding.value
+        return None
 
     def assigned_values(self, node: cst.Name) -> List[Tuple[cst.CSTNode, Binding]]:
         """The expressions a name was assigned from (only plain, non-unpacking assignments)."""

@@ -78,11 +78,7 @@ def _self_attr(node) -> Optional[str]:
 
 
 def _class_of(facts, scope) -> Optional[cst.ClassDef]:
-    while scope is not None:
-        if scope.enclosing_class is not None:
-            return scope.enclosing_class
-        scope = scope.parent
-    return None
+    return scope.method_class if scope is not None else None
 
 
 def _local_classes(facts, test: cst.BaseExpression, subject: str) -> List[cst.ClassDef]:

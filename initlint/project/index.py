@@ -24,20 +24,24 @@ from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from .layout import module_names, project_root
-from .summary import FORMAT, summarise
+from .summary import FORMAT, FRAMEWORKS, summarise
 
 # a project bigger than this is not scanned whole for ``.apply(f)`` calls (a monorepo): names are
 # still resolved through imports, module by module
 MAX_SCANNED_FILES = 20_000
 MAX_DEPTH = 8
 MAX_STARS = 8
-# the frameworks the catalogue describes: checking their own source as a project, their names are
-# theirs (the catalogue's), never followed through their modules
-FRAMEWORKS = frozenset({"torch", "tensorflow", "tf", "keras", "tf_keras", "jax", "flax", "mxnet", "numpy"})
 # ``x.apply(f)`` / ``x.apply(partial(f, ...))`` with ``f`` a plain name, its only argument (as
 # ``nn.Module.apply`` takes it): an application the summary can resolve (``self.apply(self._init)``
 # is the file's own business; ``Fn.apply(x, w)`` is an autograd Function, everywhere in torch)
 _APPLY_RE = re.compile(rb"\.apply\(\s*(?:(?:functools\.)?partial\(\s*(?!self\.)[A-Za-z_][\w.]*\s*[,)]|(?!self\.)[A-Za-z_][\w.]*\s*\))")
+# ``for m in x.modules(): f(m)`` (under an ``if`` at most), which applies ``f`` as ``x.apply(f)`` does
+_LOOP_CALL_RE = re.compile(rb"for[ \t]+(?:\w+[ \t]*,[ \t]*)?([A-Za-z_]\w*)[ \t]+in[ \t]+[\w.]+\.(?:named_)?(?:modules|children)"
+                           rb"\(\)[ \t]*:(?:[^\n]*\n){1,4}?[ \t]*(?:if[^\n]*:[ \t]*)?[A-Za-z_][\w.]*\([ \t]*\1[ \t]*[,)]")
+# init helpers: a top-level function whose first parameter's modules it reaches; its body runs to
+# the next line that starts at the margin
+_DEF_RE = re.compile(rb"(?m)^def[ \t]+([A-Za-z_]\w*)[ \t]*\([ \t]*([A-Za-z_]\w*)")
+_MARGIN_RE = re.compile(rb"(?m)^[^\s#)\]}]")
 
 
 @lru_cache(maxsize=1)
@@ -72,6 +76,29 @@ def _read_regular(path: str) -> Optional[bytes]:
             return handle.read()
     except OSError:
         return None
+
+
+def _helpers_in(data: bytes) -> List[str]:
+    """The top-level functions of a module that take a module first, reach its modules (``for m
+    in net.modules()``, ``net.apply(init_func)``) and name an initialiser: init helpers another
+    module may call on its model (``init_weights(self)``). Read from the text, for the scan."""
+    if b"modules(" not in data and b".apply(" not in data and b"children(" not in data:
+        return []
+    from .view import _gate
+
+    out = []
+    header = None  # the module's text before its first function: its imports, which the prefilter reads
+    for match in _DEF_RE.finditer(data):
+        parameter = match.group(2)
+        if parameter in (b"self", b"cls"):
+            continue
+        header = data[:match.start()] if header is None else header
+        end = _MARGIN_RE.search(data, match.end())
+        body = data[match.end():end.start() if end else len(data)]
+        reaches = re.search(rb"\b" + parameter + rb"\.(?:apply|(?:named_)?(?:modules|children))\(", body)
+        if reaches and _gate("inits")(header + body, None):
+            out.append(match.group(1).decode("ascii"))
+    return out
 
 
 def content_hash(data: bytes) -> str:
@@ -131,6 +158,7 @@ class Project:
         self._hashes: Dict[str, Optional[str]] = {}
         self._canonical: Dict[str, Tuple[str, FrozenSet[str]]] = {}
         self._applications: Optional[Dict[str, Set[Tuple[str, str]]]] = None
+        self._passes: Dict[str, Set[Tuple[str, str]]] = {}
         self._layout: Optional[str] = None
         self.layers_memo: Dict[str, object] = {}  # path -> {class: [layer records]} (project.layers)
         self._script_prefix: Dict[str, Optional[str]] = {}
@@ -361,9 +389,10 @@ class Project:
         return [os.path.abspath(f) for f in files if f.endswith(".py")][:MAX_SCANNED_FILES]
 
     def _scan(self) -> None:
-        """The applications table and the layout digest. Kept on disk with a stamp of every file's
-        size and modification time: an unchanged project (a warm run) is only walked and stat'ed,
-        and any change anywhere (an edited re-export changes what a name stands for) scans again."""
+        """The applications and passes tables and the layout digest. Kept on disk with a stamp of
+        every file's size and modification time: an unchanged project (a warm run) is only walked
+        and stat'ed, and any change anywhere (an edited re-export changes what a name stands for)
+        scans again."""
         files = self.files()
         stamp = hashlib.blake2b(digest_size=16)
         for path in files:
@@ -376,32 +405,54 @@ class Project:
                               digest_size=20).hexdigest()
         stored = self.store.get(key)
         if stored is not None and stored.get("stamp") == stamp.hexdigest():
-            self._applications = {function: {(cls, os.path.join(self.root, where)) for cls, where in pairs}
-                                  for function, pairs in stored["applications"].items()}
+            self._applications, self._passes = (
+                {function: {(cls, os.path.join(self.root, where)) for cls, where in pairs}
+                 for function, pairs in stored[table].items()} for table in ("applications", "passes"))
             self._layout = stored["layout"]
             return
         self._scan_files(files)
         self.store.put(key, {"format": FORMAT, "stamp": stamp.hexdigest(), "layout": self._layout,
-                             "applications": {function: sorted([cls, self.relative(where)] for cls, where in pairs)
-                                              for function, pairs in self._applications.items()}})
+                             **{name: {function: sorted([cls, self.relative(where)] for cls, where in pairs)
+                                       for function, pairs in table.items()}
+                                for name, table in (("applications", self._applications), ("passes", self._passes))}})
 
     def _scan_files(self, files: List[str]) -> None:
-        applications: Dict[str, Set[Tuple[str, str]]] = {}
+        """Every file is read once; those that may apply a function (``x.apply(f)``, a loop over
+        ``x.modules()``) are summarised. Init helpers (``_helpers_in``) are noted on the way, and
+        the files that call one are summarised in a second reading (most projects have none)."""
+        self._applications, self._passes = {}, {}
         layout = hashlib.blake2b(digest_size=16)
+        helpers: Set[str] = set()
+        summarised: Set[str] = set()
         for path in files:
             layout.update(self.relative(path).encode("utf-8", "surrogateescape") + b"\0")
             data = _read_regular(path)
             if data is None:
                 continue
-            if not _APPLY_RE.search(data):
-                continue
-            summary = self.summary_of(path, data)
-            if summary is None:
-                continue
-            for function, cls in summary["applications"]:
-                applications.setdefault(self.canonical(function), set()).add((self.canonical(cls), path))
-        self._applications = applications
+            helpers.update(_helpers_in(data))
+            if _APPLY_RE.search(data) or _LOOP_CALL_RE.search(data):
+                summarised.add(path)
+                self._record(path, data)
+        if helpers:
+            calls = re.compile(rb"\b(?:" + b"|".join(sorted(h.encode() for h in helpers)) + rb")[ \t]*\(")
+            for path in files:
+                data = _read_regular(path) if path not in summarised else None
+                if data is not None and calls.search(data):
+                    self._record(path, data)
+        # what applies or passes a function to which class is part of every answer about it: a
+        # cached result holds only while these tables are unchanged
+        for table in (self._applications, self._passes):
+            layout.update(json.dumps({function: sorted([cls, self.relative(where)] for cls, where in pairs)
+                                      for function, pairs in sorted(table.items())}).encode())
         self._layout = layout.hexdigest()
+
+    def _record(self, path: str, data: bytes) -> None:
+        summary = self.summary_of(path, data)
+        if summary is None:
+            return
+        for table, pairs in ((self._applications, summary["applications"]), (self._passes, summary["passes"])):
+            for function, cls in pairs:
+                table.setdefault(self.canonical(function), set()).add((self.canonical(cls) if cls else "", path))
 
     def prepare(self) -> "Project":
         """Do the whole-project scan now (before worker processes fork, so that they share it)."""
@@ -418,7 +469,18 @@ class Project:
     def applied_classes(self, function: str) -> List[Tuple[str, str]]:
         """``(class, file)`` for every ``x.apply(function)`` in the project whose class is known."""
         self.prepare()
-        return sorted(self._applications.get(function, ()))
+        return sorted(pair for pair in self._applications.get(function, ()) if pair[0])
+
+    def passed_classes(self, function: str) -> List[Tuple[str, str]]:
+        """``(class, file)`` for every call ``function(x, ...)`` in the project whose ``x``'s class is known."""
+        self.prepare()
+        return sorted(pair for pair in self._passes.get(function, ()) if pair[0])
+
+    def unknown_uses(self, function: str) -> List[str]:
+        """The files that apply ``function`` to, or call it on, modules whose class they do not show."""
+        self.prepare()
+        return sorted({where for table in (self._applications, self._passes)
+                       for cls, where in table.get(function, ()) if not cls})
 
 
 def _localized(summary: dict, localize) -> dict:
@@ -430,7 +492,8 @@ def _localized(summary: dict, localize) -> dict:
     out["instances"] = {k: [localize(c), t] for k, (c, t) in summary["instances"].items()}
     out["classes"] = {k: {"bases": [localize(b) for b in c["bases"]], "calls": [localize(n) for n in c["calls"]]}
                       for k, c in summary["classes"].items()}
-    out["applications"] = [[localize(f), localize(c)] for f, c in summary["applications"]]
+    for table in ("applications", "passes"):  # a class not shown ("") stays so
+        out[table] = [[localize(f), localize(c) if c else ""] for f, c in summary[table]]
     return out
 
 

@@ -16,17 +16,26 @@ more than the module's own top-level imports) and plain data (JSON), so it is ca
 * ``functions``/``classes``: the top-level definitions (a class with its bases and the qualified
   names its body calls, which say what the class is made of);
 * ``applications``: ``x.apply(f)`` calls, as ``(f, the class of x)`` qualified names, where the
-  code shows both: ``self.apply(f)`` in a method of class C, ``Net().apply(f)``, ``net = Net()``
-  then ``net.apply(f)`` in the same scope. ``f`` defined in another module is how an init helper
-  there learns which layers it reaches.
+  code shows ``f``: ``self.apply(f)`` in a method of class C, ``Net().apply(f)``, ``net = Net()``
+  then ``net.apply(f)`` in the same scope; and ``f(m)`` in a loop ``for m in x.modules()``, which
+  does the same. ``f`` defined in another module is how an init helper there learns which layers
+  it reaches. The class is ``""`` where the code does not show it (``model.apply(f)`` with
+  ``model`` built elsewhere): then ``f`` reaches layers the project does not name.
+* ``passes``: ``f(x, ...)`` calls of a function the module imports or defines, with the class of
+  ``x`` as above (``init_weights(self)`` in a method of ``Net``): an init helper that loops over
+  its argument's ``modules()`` learns what it initialises.
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Dict, List, Optional
+import re
+from typing import Dict, List, Optional, Tuple
 
-FORMAT = 3  # bump when the layout of a summary changes
+FORMAT = 4  # bump when the layout of a summary changes
+# the frameworks the catalogue describes: checking their own source as a project, their names are
+# theirs (the catalogue's), never followed through their modules; a call of one is no init helper
+FRAMEWORKS = frozenset({"torch", "tensorflow", "tf", "keras", "tf_keras", "jax", "flax", "mxnet", "numpy"})
 
 
 def _dotted(node: ast.AST) -> Optional[str]:
@@ -157,8 +166,7 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
         "defined": sorted(set(functions) | set(classes) | set(assigned)),
         "stars": stars,
         "classes": {name: _class_summary(node, qualify) for name, node in classes.items()},
-        # only a module that calls .apply( can hold one (most do not: the walk is skipped)
-        "applications": _applications(tree, module, qualify, source) if b".apply(" in source else [],
+        **_uses(tree, module, qualify, source, set(functions) | set(imports)),
     }
 
 
@@ -235,12 +243,23 @@ def _callees(nodes) -> List[ast.AST]:
     return out
 
 
-def _applications(tree: ast.Module, module: str, qualify, source: bytes) -> List[List[str]]:
-    """``[function, class]`` for each ``x.apply(f)`` whose ``f`` and class of ``x`` are both known,
-    in the module's own code or a method of a top-level class (only scopes that hold an ``.apply(``
-    line are walked)."""
-    found = set()
-    lines = {number for number, text in enumerate(source.splitlines(), 1) if b".apply(" in text}
+# lines that may apply or pass a function to a module: ``x.apply(f``, a loop over ``x.modules()``,
+# and a call of a plain or dotted name whose first argument is ``self``, a name or a call
+_APPLY_LINE = re.compile(rb"\.apply\(|\bfor\s+[^\n]*\.(?:named_)?(?:modules|children)\(")
+_CALL_LINE = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)?[ \t]*\([ \t]*(?:self\b|[A-Za-z_][\w.]*[ \t]*[(),])")
+_MODULE_ITERATORS = frozenset({"modules", "named_modules", "children", "named_children"})
+
+
+def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[str, List[List[str]]]:
+    """``applications`` and ``passes`` (see the module docstring), each ``[function, class]``.
+    Only the scopes that hold a line which may make one are walked (most hold none)."""
+    lines = {source.count(b"\n", 0, match.start()) + 1 for match in _APPLY_LINE.finditer(source)}
+    for match in _CALL_LINE.finditer(source):
+        if match.group(1).decode("ascii") in known:
+            lines.add(source.count(b"\n", 0, match.start()) + 1)
+    applications, passes = set(), set()
+    if not lines:
+        return {"applications": [], "passes": []}
 
     def holds(node) -> bool:
         end = getattr(node, "end_lineno", None) or node.lineno
@@ -255,38 +274,72 @@ def _applications(tree: ast.Module, module: str, qualify, source: bytes) -> List
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and holds(node):
             scopes.append((node, None))
     for scope, owner in scopes:
-        calls = []
+        nodes = list(_own_nodes(scope))
         instances: Dict[str, set] = {}
-        for node in _own_nodes(scope):
+        # a call in the body of ``for m in x.modules():`` whose first argument is ``m`` -> (x, whether
+        # it is made on every module: under no ``if``)
+        looped: Dict[int, Tuple[Optional[ast.AST], bool]] = {}
+        for node in nodes:
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
                 cls = qualify(_dotted(node.value.func))
                 for target in node.targets:
                     if isinstance(target, ast.Name) and cls is not None:
                         instances.setdefault(target.id, set()).add(cls)
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "apply" \
-                    and len(node.args) == 1 and not node.keywords:
-                calls.append(node)
-        for call in calls:
-            function = call.args[0]
-            if isinstance(function, ast.Call) and _dotted(function.func) in ("partial", "functools.partial") \
-                    and function.args:
-                function = function.args[0]
-            fn = qualify(_dotted(function)) if isinstance(function, ast.Name) else None
-            if fn is None:
-                continue
-            receiver = call.func.value
-            targets = set()
+            elif isinstance(node, ast.For) and isinstance(node.iter, ast.Call) \
+                    and isinstance(node.iter.func, ast.Attribute) and node.iter.func.attr in _MODULE_ITERATORS:
+                target = node.target
+                if isinstance(target, ast.Tuple) and len(target.elts) == 2 and node.iter.func.attr.startswith("named"):
+                    target = target.elts[1]
+                if not isinstance(target, ast.Name):
+                    continue
+                every = {id(statement.value) for statement in node.body
+                         if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)}
+                for inner in _own_nodes(node):
+                    if isinstance(inner, ast.Call) and inner.args and isinstance(inner.args[0], ast.Name) \
+                            and inner.args[0].id == target.id:
+                        # a loop inside another over the same name: which module it is, is not said
+                        looped[id(inner)] = (None, False) if id(inner) in looped else \
+                            (node.iter.func.value, id(inner) in every)
+
+        def class_of(receiver) -> str:
+            """The qualified class of a module expression, ``""`` when the code does not show it."""
             if isinstance(receiver, ast.Name) and receiver.id == "self" and owner is not None:
-                targets.add(f"{module}.{owner}")
-            elif isinstance(receiver, ast.Name):
-                targets = instances.get(receiver.id, set()) if len(instances.get(receiver.id, ())) == 1 else set()
-            elif isinstance(receiver, ast.Call):
-                cls = qualify(_dotted(receiver.func))
-                if cls is not None:
-                    targets.add(cls)
-            for target in targets:
-                found.add((fn, target))
-    return sorted([list(pair) for pair in found])
+                return f"{module}.{owner}"
+            if isinstance(receiver, ast.Name):
+                found = instances.get(receiver.id, ())
+                return next(iter(found)) if len(found) == 1 else ""
+            if isinstance(receiver, ast.Call):
+                return qualify(_dotted(receiver.func)) or ""
+            return ""
+
+        for node in nodes:
+            if not isinstance(node, ast.Call) or not node.args or isinstance(node.args[0], ast.Starred):
+                continue
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "apply" and len(node.args) == 1 \
+                    and not node.keywords:
+                function = node.args[0]
+                if isinstance(function, ast.Call) and _dotted(function.func) in ("partial", "functools.partial") \
+                        and function.args:
+                    function = function.args[0]
+                fn = qualify(_dotted(function)) if isinstance(function, ast.Name) else None
+                if fn is not None:
+                    applications.add((fn, class_of(node.func.value)))
+                continue
+            callee = _dotted(node.func)
+            if callee is None or callee.split(".", 1)[0] not in known or callee.count(".") > 1:
+                continue
+            fn = qualify(callee)
+            if fn is None or fn.split(".", 1)[0] in FRAMEWORKS:
+                continue
+            if id(node) in looped:
+                # under an ``if``, the call reaches some of the modules only: which, the summary
+                # does not say (the class is not shown)
+                receiver, every = looped[id(node)]
+                applications.add((fn, class_of(receiver) if every else ""))
+            else:
+                passes.add((fn, class_of(node.args[0])))
+    return {"applications": sorted([list(pair) for pair in applications]),
+            "passes": sorted([list(pair) for pair in passes])}
 
 
 def _own_nodes(scope):

@@ -151,9 +151,25 @@ class ProjectView:
     @_safe(list)
     def applied_classes(self, function: str) -> List[str]:
         """Classes that ``x.apply(f)`` calls elsewhere in the project apply this module's ``function`` to."""
+        return self._elsewhere(self.project.applied_classes(f"{self.module}.{function}"))
+
+    @_safe(list)
+    def passed_classes(self, function: str) -> List[str]:
+        """Classes whose instances calls elsewhere in the project pass to this module's ``function``
+        (``init_weights(self)`` in a method of ``Net``)."""
+        return self._elsewhere(self.project.passed_classes(f"{self.module}.{function}"))
+
+    @_safe(False)
+    def uses_known(self, function: str) -> bool:
+        """Does every module that applies this module's ``function`` or calls it on a module show
+        that module's class? (The project's tables are part of every cached result's key: a new
+        such use anywhere re-checks.)"""
+        return not any(where != self.path for where in self.project.unknown_uses(f"{self.module}.{function}"))
+
+    def _elsewhere(self, pairs) -> List[str]:
         out = []
-        for cls, where in self.project.applied_classes(f"{self.module}.{function}"):
-            if where != self.path:  # this file's own applications are its analysis' business
+        for cls, where in pairs:
+            if where != self.path:  # this file's own uses are its analysis' business
                 self.touched.add(where)
                 out.append(cls)
         return out
@@ -176,9 +192,10 @@ class ProjectView:
         * what the file's imports stand for (re-exports: ``from .backend import keras``; an
           imported initialiser instance's class; a string constant such as ``'glorot_uniform'``),
           for a file that mentions a layer or an initialiser;
-        * the layers and activations of the project classes it uses and of those another module
-          applies its functions to (``net.apply(weights_init)``), for a file that then mentions an
-          initialiser (every finding project scope can complete is about one)."""
+        * the layers and activations of the project classes it uses (and their bases') and of those
+          another module applies its functions to (``net.apply(weights_init)``) or passes to them
+          (``init_weights(self)``), for a file that then mentions an initialiser (every finding
+          project scope can complete is about one)."""
         from ..prefilter import source_bytes
 
         data = source_bytes(data) if data is not None else b""
@@ -210,6 +227,7 @@ class ProjectView:
             return first
         for function in summary["functions"]:
             classes.extend(self.applied_classes(function))
+            classes.extend(self.passed_classes(function))
         seen: Set[str] = set()
         for _ in range(MAX_NESTING):
             following = []
@@ -220,7 +238,8 @@ class ProjectView:
                 definition = self._definition(cls)
                 if definition is None or definition[2] not in definition[1]["classes"]:
                     continue
-                for called in definition[1]["classes"][definition[2]]["calls"]:
+                summary = definition[1]["classes"][definition[2]]
+                for called in summary["calls"] + summary["bases"]:  # its layers, and its bases' (inherited)
                     canonical = self.project.canonical(called, self.touched) if self.project.is_project_name(called) \
                         else called
                     names.add(canonical)

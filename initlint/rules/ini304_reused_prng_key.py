@@ -6,6 +6,7 @@ import libcst as cst
 
 from .. import catalogue
 from ..analysis.traversal import walk
+from ..analysis.twins import twin_names
 from ..catalogue import Framework, Style
 from ..rule import Report, Rule
 
@@ -45,7 +46,13 @@ class ReusedPrngKey(Rule):
     In a loop or comprehension, the code's own functions count too (`[init(key, shape) for _ in
     range(n)]`) when every argument is the same in each iteration, and so do the keys of a
     `model.init({'params': key}, x)` dict. `jax.random.split(key, n)` iterated, `fold_in(key, i)`,
-    and a key rebound in the loop are fresh keys and not flagged.
+    and a key rebound in the loop are fresh keys and not flagged. Nor is the same `init` with the
+    same key and arguments whose result is stored as a target network's
+    (`params=net.init(key, x), target_params=net.init(key, x)`): identical on purpose, the target
+    starts as a copy of the online network. Two *different* models initialised with one key
+    (`actor.init(key, obs)`, `critic.init(key, obs)`) are separate networks and not flagged; the
+    same model initialised twice (an ensemble, twin critics) and a key reused by the draws inside
+    one model are.
 
     ## Why is this bad?
     JAX random numbers are a pure function of the key: the same key gives the same numbers. Two
@@ -70,6 +77,10 @@ class ReusedPrngKey(Rule):
         return [jax.random.normal(k, (m, n)) * (2 / m) ** 0.5 for k, m, n in zip(keys, sizes[:-1], sizes[1:])]
     ```
 
+    ## Known problems
+    Not checked in test files (`test_*.py`, `*_test.py`): tests draw inputs, not weights, and one
+    key for several inputs is a common way to keep them reproducible (optax's own tests do it).
+
     ## Frameworks
     JAX/Flax.
     """
@@ -78,6 +89,8 @@ class ReusedPrngKey(Rule):
     name = "reused-prng-key"
     message = "key `{key}` was already consumed by {first}: {what}; split it first"
     frameworks = ("jax",)
+    # tests draw inputs (not weights) from one key on purpose, for reproducible cases
+    skip_test_files = True
 
     def check(self, facts):
         consumers = []  # (site, key node, label)
@@ -102,6 +115,7 @@ class ReusedPrngKey(Rule):
         established = self._established_keys(facts, consumers)
         yield from self._invariant_calls_in_loops(facts, in_loops, established)
         seen = {}
+        slots = None  # what each call's result is stored as, once a repeated init call needs it
         for site, key, label in sorted(consumers, key=lambda c: c[0].seq):
             if isinstance(key, cst.Attribute):  # self.key, set once in __init__/setup: one key for every use
                 identity = _stored_key(facts, key)
@@ -124,6 +138,17 @@ class ReusedPrngKey(Rule):
                 continue  # for k in keys: a fresh key each iteration
             identity = frozenset(id(b) for b in bindings)
             earlier = [first for first in seen.get(identity, []) if not _exclusive(first[0], site)]
+            if earlier and label.endswith(".init") and all(e[1].endswith(".init") and e[1] != label
+                                                            for e in earlier):
+                # other models' init with this key: separate networks, whose sharing bits does no
+                # harm (one model's layers, or an ensemble of one model, must differ)
+                seen[identity].append((site, label))
+                continue
+            if earlier and label.endswith(".init") and earlier[0][1] == label:
+                if slots is None:
+                    slots = _result_slots(facts)
+                if _target_copy(facts, earlier[0][0].node, site.node, slots):
+                    continue
             if earlier:
                 # one key, one stream of bits: the same sampler repeats its numbers, another one
                 # (normal, then bernoulli; he_normal, then lecun_normal) turns them into correlated ones
@@ -199,6 +224,30 @@ class ReusedPrngKey(Rule):
                 return True
         return False
 
+
+
+def _result_slots(facts) -> dict:
+    """id(call) -> the name its result is stored under: the keyword it is passed as
+    (``target_params=net.init(...)``) or the name or attribute it is assigned to."""
+    out = {}
+    for node in walk(facts.module):
+        if isinstance(node, cst.Arg) and node.keyword is not None and isinstance(node.value, cst.Call):
+            out[id(node.value)] = node.keyword.value
+        elif isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.value, cst.Call):
+            target = node.targets[0].target
+            if isinstance(target, (cst.Name, cst.Attribute)):
+                out[id(node.value)] = target.value if isinstance(target, cst.Name) else target.attr.value
+    return out
+
+
+def _target_copy(facts, first: cst.Call, second: cst.Call, slots: dict) -> bool:
+    """``params=net.init(key, x), target_params=net.init(key, x)``: the same init with the same
+    arguments, one of the two stored as a target network's. Identical on purpose: the target
+    starts as a copy of the online network (cleanrl's DQN/TD3/DDPG in JAX)."""
+    code = facts.module.code_for_node
+    if "".join(code(first).split()) != "".join(code(second).split()):
+        return False
+    return any(twin_names(slots.get(id(call), "")) for call in (first, second))
 
 
 def _exclusive(first, second) -> bool:

@@ -80,26 +80,21 @@ class ClonedModules(Rule):
 
     ## Use instead
     ```python
-    import copy
-
     from torch import nn
-
-    def clones(module, n):
-        return nn.ModuleList([copy.deepcopy(module) for _ in range(n)])
 
     class Attention(nn.Module):
         def __init__(self, d_model=512):
             super().__init__()
-            self.linears = clones(nn.Linear(d_model, d_model), 4)
-            for p in self.parameters():
-                if p.dim() > 1:
-                    nn.init.xavier_uniform_(p)  # every copy gets its own weights
+            # fresh instances: each starts from its own random weights
+            self.linears = nn.ModuleList([nn.Linear(d_model, d_model) for _ in range(4)])
 
     class Decoder(nn.Module):
         def __init__(self, d_model=512, n=6):
             super().__init__()
             self.layers = nn.ModuleList([nn.Linear(d_model, d_model) for _ in range(n)])
     ```
+    Or keep the clones and re-initialise every copy afterwards, as the Annotated Transformer's
+    `make_model` does: `for p in model.parameters(): if p.dim() > 1: nn.init.xavier_uniform_(p)`.
 
     ## Fix safety
     Unsafe, and offered only where it is correct: `[Layer(...)] * N` becomes `[Layer(...) for _ in

@@ -34,13 +34,8 @@ class StateDictSelfCopy(Rule):
     ```python
     from torch import nn
 
-    class DQN(nn.Module):
-        def __init__(self, n_obs, n_actions):
-            super().__init__()
-            self.net = nn.Sequential(nn.Linear(n_obs, 128), nn.ReLU(), nn.Linear(128, n_actions))
-
-    policy_net = DQN(4, 2)
-    target_net = DQN(4, 2)
+    policy_net = nn.Sequential(nn.Linear(4, 128), nn.ReLU(), nn.Linear(128, 2))
+    target_net = nn.Sequential(nn.Linear(4, 128), nn.ReLU(), nn.Linear(128, 2))
     target_net.load_state_dict(target_net.state_dict())
     ```
 
@@ -48,13 +43,8 @@ class StateDictSelfCopy(Rule):
     ```python
     from torch import nn
 
-    class DQN(nn.Module):
-        def __init__(self, n_obs, n_actions):
-            super().__init__()
-            self.net = nn.Sequential(nn.Linear(n_obs, 128), nn.ReLU(), nn.Linear(128, n_actions))
-
-    policy_net = DQN(4, 2)
-    target_net = DQN(4, 2)
+    policy_net = nn.Sequential(nn.Linear(4, 128), nn.ReLU(), nn.Linear(128, 2))
+    target_net = nn.Sequential(nn.Linear(4, 128), nn.ReLU(), nn.Linear(128, 2))
     target_net.load_state_dict(policy_net.state_dict())
     ```
 

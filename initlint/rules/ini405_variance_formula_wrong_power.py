@@ -7,12 +7,13 @@ import libcst as cst
 from .. import prefilter
 from ..analysis.describe import short
 from ..analysis.fans import fan_in
+from ..analysis.powers import fan_not_rooted, gain_not_squared, rewritable, square_root, squared
 from ..analysis.queries import units
 from ..analysis.traversal import walk
 from ..analysis.values import is_number
 from ..catalogue import Family, P, Style
 from ..catalogue.model import MagnitudeLaw, NormalLaw, VarianceScalingLaw
-from ..rule import Report, Rule
+from ..rule import Fix, Report, Rule
 
 # what a fan is called; a std divided by one of these is a fan-based std
 _FAN_WORDS = ("fan", "in_features", "in_channels", "in_dim", "input_dim", "dim_in", "d_in", "n_in", "hidden",
@@ -36,8 +37,13 @@ def _identifiers(node) -> Iterator[str]:
 
 def _has_sqrt(facts, node, depth: int = 0) -> bool:
     """The expression takes a square root somewhere: ``sqrt(...)``, ``x ** 0.5``, ``x ** -0.5``,
-    or a gain (``calculate_gain``, itself a square root of a variance multiplier)."""
-    for child in walk(facts.evaluator.substitute(node)):
+    or a gain (``calculate_gain``, itself a square root of a variance multiplier). A root that is
+    squared again (``calculate_gain('relu') ** 2``) is a variance."""
+    expr = facts.evaluator.substitute(node)
+    under_square = {id(inner) for child in walk(expr) if _is_square(facts, child) for inner in walk(child.left)}
+    for child in walk(expr):
+        if id(child) in under_square:
+            continue
         if isinstance(child, cst.Call):
             names = facts.names(child.func)
             final = child.func.attr.value if isinstance(child.func, cst.Attribute) else \
@@ -53,6 +59,13 @@ def _has_sqrt(facts, node, depth: int = 0) -> bool:
             if inner is not child and _has_sqrt(facts, inner, depth + 1):
                 return True
     return False
+
+
+def _is_square(facts, node) -> bool:
+    if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Power)):
+        return False
+    exponent = facts.value(node.right)
+    return is_number(exponent) and exponent == 2
 
 
 class VarianceFormulaWrongPower(Rule):
@@ -110,6 +123,24 @@ class VarianceFormulaWrongPower(Rule):
             nn.init.normal_(self.fc.weight, 0.0, math.sqrt(2 / d_in))
     ```
 
+    ## Fix safety
+    Unsafe, every one: a fix here always changes the weights the model starts from (to what the
+    formula evidently meant), and a safe fix in initlint is one that cannot change them (INI504's
+    case fix is safe only because the call raised before). Applied with `--fix --unsafe-fixes`:
+
+    - `2 / sqrt(n)` -> `sqrt(2 / n)` (`2 / n ** 0.5` -> `(2 / n) ** 0.5`);
+    - `k / fan` -> `sqrt(k / fan)`; where `k` is already a gain, `sqrt(2) / fan` ->
+      `sqrt(2) / sqrt(fan)`; `fan ** -1` -> `fan ** -0.5`; `randn(...) / fan` ->
+      `randn(...) / sqrt(fan)`;
+    - a std-like `scale`/`magnitude` -> its square: `sqrt(x)` -> `x`, `k / sqrt(L)` -> `k² / L`,
+      anything else `(...) ** 2`.
+
+    The square root is spelled as the file already spells one that takes a number (`math.sqrt`,
+    `np.sqrt`, `jnp.sqrt`), else `** 0.5` (no import; numbers and tensors alike). No fix is offered
+    where the formula sits in a name that is read elsewhere too, or comes from a caller's argument
+    (rewriting it there would change other code), nor where the square root hides behind a name
+    (`2 / s` with `s = sqrt(n)`).
+
     ## Frameworks
     PyTorch, TensorFlow/Keras, JAX/Flax (normal-family initialisers and samplers; Keras, JAX, timm
     variance scaling; MXNet Xavier's `magnitude`).
@@ -119,6 +150,7 @@ class VarianceFormulaWrongPower(Rule):
     name = "variance-formula-wrong-power"
     message = "{detail}"
     frameworks = ("torch", "keras", "jax", "mxnet")
+    fix_safety = "unsafe"
     requires = prefilter.initializers(
         lambda e: e.family in (Family.NORMAL, Family.TRUNCATED_NORMAL) or isinstance(e.law, (VarianceScalingLaw,
                                                                                                   MagnitudeLaw)),
@@ -137,22 +169,25 @@ class VarianceFormulaWrongPower(Rule):
                 node = use.args.get(term.name) if isinstance(term, P) else None
                 if node is not None and _has_sqrt(facts, node):
                     text = facts.module.code_for_node(node).strip()
+                    target = rewritable(facts, node)
                     yield Report(use.node, {"detail": (
                         f"{short(entry.name)}: {term.name}={text} is std-like (a square root or a gain), but "
                         f"{term.name} multiplies the variance: the std becomes sqrt({text}/fan); square it "
                         f"(e.g. scale=2.0 for He, scale=1/num_layers for a 1/sqrt(num_layers) std)")},
-                                 use.framework.value)
+                                 use.framework.value, Fix(target, squared(facts, target)) if target else None)
                 continue
             if not isinstance(law, NormalLaw):
                 continue
             std = use.args.get(law.std_term.name) if isinstance(law.std_term, P) else None
+            divided = False
             if std is not None:
                 found = self._judge(facts, std, divided=False) or self._judge_literal(facts, use, std)
             elif use.via == "sampler" and entry.style is Style.SAMPLER:
                 scope = use.function if use.function is not None else facts.module
                 if scope not in products:
                     products[scope] = _scaled_expressions(scope)
-                found = self._sampler_scale(facts, use, products[scope])
+                std, divided = _scaling_parent(products[scope], use.node) or (None, False)
+                found = self._judge(facts, std, divided) if std is not None else None
             else:
                 found = None
             if found is None:
@@ -169,7 +204,7 @@ class VarianceFormulaWrongPower(Rule):
             else:
                 detail = (f"{short(entry.name)}: std {text} is gain 2 (variance 4/fan), twice He's variance: He is "
                           f"sqrt(2 / fan) = sqrt(2)/sqrt(fan); the weights start 1.41x too large per layer")
-            yield Report(use.node, {"detail": detail}, use.framework.value)
+            yield Report(use.node, {"detail": detail}, use.framework.value, _fix(facts, std, kind, divided))
 
     # -- the std's form -------------------------------------------------------------------------
 
@@ -227,15 +262,6 @@ class VarianceFormulaWrongPower(Rule):
                 else None
         return "first-power", text
 
-    def _sampler_scale(self, facts, use, products) -> Optional[Tuple[str, str]]:
-        """``torch.randn(m, n) * std`` / ``jax.random.normal(k, s) / fan``: the factor the sampler
-        is multiplied or divided by, where the code writes it next to the sampler."""
-        parent = _scaling_parent(products, use.node)
-        if parent is None:
-            return None
-        operation, other = parent
-        return self._judge(facts, other, divided=isinstance(operation.operator, cst.Divide))
-
     @staticmethod
     def _width_scaled(facts) -> bool:
         """The file names a deliberate width scaling (muP and its readout multipliers)."""
@@ -268,18 +294,31 @@ def _is_fan(facts, node) -> bool:
     return any(any(w in name for w in _FAN_WORDS) for name in words)
 
 
-def _scaling_parent(products, sampler: cst.Call):
-    """The ``sampler * x`` / ``x * sampler`` / ``sampler / x`` expression the sampler is an operand
-    of, and ``x``; found among the expressions the code assigns, returns or wraps."""
+def _scaling_parent(products, sampler: cst.Call) -> Optional[Tuple[cst.BaseExpression, bool]]:
+    """``torch.randn(m, n) * std`` / ``jax.random.normal(k, s) / fan``: the factor ``x`` of the
+    ``sampler * x`` / ``x * sampler`` / ``sampler / x`` expression the sampler is an operand of
+    (found among the expressions the code assigns, returns or wraps), and whether it divides."""
     for node in products:
         if isinstance(node.operator, cst.Multiply):
             if node.left is sampler:
-                return node, node.right
+                return node.right, False
             if node.right is sampler:
-                return node, node.left
+                return node.left, False
         elif isinstance(node.operator, cst.Divide) and node.left is sampler:
-            return node, node.right
+            return node.right, True
     return None
+
+
+def _fix(facts, std: cst.BaseExpression, kind: str, divided: bool) -> Optional[Fix]:
+    """The formula at the intended power, where the code writes it so that a rewrite changes this
+    initialisation only (see ``powers.rewritable``)."""
+    if divided:  # sampler / fan: divide by the fan's square root, in place
+        return Fix(std, square_root(facts, std, std))
+    target = rewritable(facts, std)
+    if target is None:
+        return None
+    replacement = gain_not_squared(facts, target) if kind == "gain-squared" else fan_not_rooted(facts, target)
+    return Fix(target, replacement) if replacement is not None else None
 
 
 def _scaled_expressions(scope) -> list:

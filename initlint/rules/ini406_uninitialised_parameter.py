@@ -6,6 +6,7 @@ import libcst as cst
 
 from .. import prefilter
 from ..analysis.inits import PARAMETER_WRAPPERS
+from ..analysis.multiplied import multiplied_names
 from ..analysis.queries import filled_in_place, stored_parameters, storage_keys
 from ..analysis.traversal import walk
 from ..analysis.values import is_number
@@ -18,6 +19,14 @@ _EMPTY_TORCH = frozenset({"torch.empty", "torch.empty_like", "torch.empty_stride
 _LEGACY_TORCH = frozenset({f"torch.{prefix}{kind}Tensor" for prefix in ("", "cuda.")
                            for kind in ("", "Float", "Double", "Half", "BFloat16")}) - {"torch.cuda.Tensor"}
 _EMPTY_NUMPY = frozenset({"numpy.empty", "numpy.empty_like"})
+# XLA cannot allocate uninitialised buffers: JAX's and TF's NumPy ``empty`` return zeros
+# (jax/_src/numpy/array_creation.py: "jax.numpy.empty is currently equivalent to jax.numpy.zeros";
+# tensorflow/python/ops/numpy_ops/np_array_ops.py: ``empty`` returns ``zeros``); lax.empty does not
+_EMPTY_ZEROS = {"jax.numpy.empty": "jnp.empty", "jax.numpy.empty_like": "jnp.empty_like",
+                "tensorflow.experimental.numpy.empty": "tf.experimental.numpy.empty",
+                "tensorflow.experimental.numpy.empty_like": "tf.experimental.numpy.empty_like"}
+_EMPTY_LAX = frozenset({"jax.lax.empty"})
+_ZERO_FILLED = frozenset(_EMPTY_ZEROS.values())
 _EMPTY_METHODS = ("new_empty",)
 # what a numpy buffer goes through on its way into a parameter
 _CONVERTERS = frozenset({"torch.from_numpy", "torch.tensor", "torch.as_tensor", "torch.Tensor", "torch.FloatTensor",
@@ -38,7 +47,13 @@ _TENSOR_OPS = frozenset({"mm", "matmul", "bmm", "mul", "add", "sub", "div", "pow
                          "stack", "gather", "index_select", "scatter", "repeat", "expand", "linear", "conv2d",
                          "conv1d", "embedding", "softmax", "sum", "mean", "append", "extend"})
 _MODULE_BASES = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module"})
-_LOADERS = ("load_state_dict", "load_weights", "set_weights", "load_checkpoint")
+_LOADERS = ("load_state_dict", "load_weights", "set_weights", "load_checkpoint",
+            # JAX/Flax: parameters replaced from a checkpoint or a converted state
+            "restore", "restore_checkpoint", "from_bytes", "from_state_dict", "load_params")
+_FLAX_UPDATE = frozenset({"flax.nnx.update"})
+# methods that write a variable's value: TF's ``w.assign(...)``, nnx's ``w.set_value(...)``
+_WRITE_METHODS = ("assign", "assign_add", "assign_sub", "set_value")
+_ASSIGN_FUNCTIONS = frozenset({"tensorflow.assign", "tensorflow.compat.v1.assign"})
 
 
 def _final(node: cst.BaseExpression) -> str:
@@ -54,8 +69,8 @@ class UninitialisedParameter(Rule):
     `torch.FloatTensor(n, m)`, `w.new_empty(...)`, `tf.Variable(np.empty(shape))` — when nothing in
     the file reaches it afterwards: no initialiser or in-place fill (`nn.init.xavier_uniform_(self.w)`,
     `self.w.data.normal_()`, `self.w.copy_(...)`), no helper it is passed to (`glorot(self.w)`), no
-    loop over `parameters()`, no `load_state_dict`, no inherited `reset_parameters`/`init_weights`
-    the class calls, no later assignment.
+    loop over `parameters()`, no `load_state_dict` (in JAX, `nnx.update` or a checkpoint restore),
+    no inherited `reset_parameters`/`init_weights` the class calls, no later assignment.
 
     ## Why is this bad?
     `torch.empty` and the legacy `torch.Tensor(sizes)` constructors return whatever bytes the
@@ -64,6 +79,18 @@ class UninitialisedParameter(Rule):
     a NaN appears at the first step with no error. The pattern is PyTorch's own (`nn.Linear` does it)
     but always together with `reset_parameters()`; dropping or forgetting that call leaves the memory
     as it was.
+
+    In JAX (`jnp.empty`, `nnx.Param(jnp.empty(...))`, `self.param('w', lambda key, shape:
+    jnp.empty(shape), shape)`) and TF's NumPy (`tf.Variable(tf.experimental.numpy.empty(...))`)
+    the memory is not uninitialised: XLA cannot allocate such a buffer, so `empty` returns zeros
+    (JAX's `jax.numpy.empty` and TF's `np_array_ops.empty` both call `zeros`; `jax.lax.empty` is the
+    truly uninitialised one, and is flagged like `torch.empty`). The bug is still this rule's, not
+    INI302's: INI302 judges a zero the code chose with an initialiser, on a layer whose place it can
+    see; `empty` is a placeholder nobody filled, whatever the framework puts in it. Since the
+    parameter then starts at exactly zero, it is flagged where a zero does harm: where the file
+    multiplies its signal by it (`x @ w`, `jnp.dot(x, w)`, `x * scale`): the product is zero, and
+    for a weight matrix no gradient reaches the layers before it. A zero-filled placeholder that is
+    only added (a bias, a position embedding) trains normally and is not flagged.
 
     ## Example
     ```python
@@ -105,7 +132,8 @@ class UninitialisedParameter(Rule):
 
     ## Frameworks
     PyTorch (`torch.empty`, `torch.Tensor`/`FloatTensor` with sizes, `new_empty`, a NumPy `np.empty`
-    buffer), TensorFlow (`tf.Variable(np.empty(...))`).
+    buffer), TensorFlow (`tf.Variable(np.empty(...))`, `tf.experimental.numpy.empty`), JAX/Flax
+    (`nnx.Param` and linen's `self.param` of `jnp.empty`/`jax.lax.empty`).
     """
 
     code = "INI406"
@@ -113,13 +141,14 @@ class UninitialisedParameter(Rule):
     message = ("parameter `{param}` is created from uninitialised memory ({source}) and nothing in this file "
                "initialises it: it starts as whatever was in memory (zeros, denormals or NaN); "
                "initialise it (e.g. in reset_parameters, called from __init__)")
-    frameworks = ("torch", "keras")
+    frameworks = ("torch", "keras", "jax")
     # tests build placeholder parameters on purpose (an unused `Parameter(torch.empty(1))`)
     skip_test_files = True
     requires = prefilter.words("empty", "empty_like", "empty_strided", "new_empty", "Tensor", "FloatTensor",
                                "DoubleTensor", "HalfTensor", "BFloat16Tensor", why="an uninitialised allocation") \
         & (prefilter.words("Parameter", why="nn.Parameter") & prefilter.module("torch")
-           | prefilter.words("Variable", why="tf.Variable") & prefilter.module("tensorflow"))
+           | prefilter.words("Variable", why="tf.Variable") & prefilter.module("tensorflow")
+           | prefilter.words("Param", "param", why="a Flax parameter") & prefilter.module("flax"))
 
     def check(self, facts):
         # the wrappers around uninitialised memory, from the call index; where they are stored
@@ -129,6 +158,10 @@ class UninitialisedParameter(Rule):
             call = site.node
             if self._is_wrapper(facts, call) and not self._frozen(facts, call):
                 source = self._uninitialised_source(facts, call)
+                if source is not None:
+                    sources[call] = source
+            elif _is_linen_param(call):
+                source = self._linen_source(facts, call)
                 if source is not None:
                     sources[call] = source
         if not sources:
@@ -143,10 +176,16 @@ class UninitialisedParameter(Rule):
         by_call = set(filled_in_place(facts)).union(*(names for _, names in calls)) if calls else \
             set(filled_in_place(facts))
         unconditional = None  # names reached by assignment, a loop or an inherited initialiser
+        multiplied = None  # what the file multiplies its signal by, for zero-filled placeholders
         for wrapper, keys, source in candidates:
             names = {name for _, name in keys}
             param = sorted(names)[0]
-            framework = "keras" if "Variable" in _final(wrapper.func) else "torch"
+            if source in _ZERO_FILLED:
+                if multiplied is None:
+                    multiplied = multiplied_names(facts)
+                if not names & multiplied:
+                    continue  # a zero that is only added (a bias, an embedding) does no harm
+            framework = _framework(facts, wrapper)
             method = self._only_in_uncalled_method(facts, wrapper, names, calls) if names & by_call else ""
             if method is None:
                 continue
@@ -162,6 +201,17 @@ class UninitialisedParameter(Rule):
 
     def format(self, report) -> str:
         method = report.fields.get("method")
+        if report.fields.get("source") in _ZERO_FILLED:
+            example = "tf.keras.initializers.GlorotUniform()(shape)" if report.framework == "keras" else \
+                "nnx.initializers.lecun_normal()(rngs.params(), shape)"
+            return (f"parameter `{report.fields['param']}` is created with {report.fields['source']}, which fills "
+                    f"it with zeros (XLA cannot leave memory uninitialised), and nothing in this file initialises "
+                    f"it: the signal is multiplied by exactly zero, its units stay identical and no gradient reaches "
+                    f"the layers before it; create it with an initializer (e.g. {example})")
+        if method is None and report.framework == "jax":
+            return (f"parameter `{report.fields['param']}` is created from uninitialised memory "
+                    f"({report.fields['source']}) and nothing in this file initialises it: it starts as whatever "
+                    f"was in memory (zeros, denormals or NaN); create it with an initializer")
         if method is None:
             return super().format(report)
         return (f"parameter `{report.fields['param']}` is created from uninitialised memory "
@@ -243,6 +293,11 @@ class UninitialisedParameter(Rule):
             return None if self._zero_sized(facts, positional) else "torch.empty"
         if names & _EMPTY_NUMPY:
             return None if self._zero_sized(facts, positional) else "np.empty"
+        zero_filled = sorted(names & _EMPTY_ZEROS.keys())
+        if zero_filled:
+            return None if self._zero_sized(facts, positional) else _EMPTY_ZEROS[zero_filled[0]]
+        if names & _EMPTY_LAX:
+            return None if self._zero_sized(facts, positional[:1]) else "jax.lax.empty"
         legacy = names & _LEGACY_TORCH
         if legacy:
             if self._evident_sizes(facts, node, positional):
@@ -257,6 +312,14 @@ class UninitialisedParameter(Rule):
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("to", "float", "cuda", "double",
                                                                              "half", "contiguous"):
             return self._allocation(facts, node.func.value, depth + 1)
+        return None
+
+    def _linen_source(self, facts, call: cst.Call) -> Optional[str]:
+        """``self.param('w', lambda key, shape: jnp.empty(shape), shape)``: the allocation the
+        initialiser function returns."""
+        init = call.args[1].value
+        if isinstance(init, cst.Lambda):
+            return self._allocation(facts, init.body, 0)
         return None
 
     @staticmethod
@@ -305,6 +368,8 @@ class UninitialisedParameter(Rule):
             func = site.node.func
             if isinstance(func, cst.Attribute) and func.attr.value in _LOADERS:
                 return True
+            if facts.names(func) & _FLAX_UPDATE:
+                return True  # nnx.update(model, state): parameters replaced by name
             if isinstance(func, cst.Name) and func.value == "getattr" and len(site.node.args) >= 2 \
                     and not isinstance(facts.value(site.node.args[1].value), str):
                 return True
@@ -347,8 +412,9 @@ class UninitialisedParameter(Rule):
             elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
                 targets = [node.target]
             for target in targets:
+                # w[...] = ..., self.w.data = ..., and nnx's self.w.value = ...
                 if isinstance(target, cst.Subscript) or (isinstance(target, cst.Attribute)
-                                                         and target.attr.value == "data"):
+                                                         and target.attr.value in ("data", "value")):
                     out |= {name for _, name in _keys_of(target)}
             if isinstance(node, cst.Return) and isinstance(node.value, (cst.Name, cst.Tuple)):
                 # a function that builds a parameter and returns it: its caller initialises it
@@ -382,6 +448,19 @@ class UninitialisedParameter(Rule):
         return out
 
 
+def _is_linen_param(call: cst.Call) -> bool:
+    """Flax linen's ``self.param(name, init_fn, *shape)``."""
+    func = call.func
+    return isinstance(func, cst.Attribute) and func.attr.value == "param" and isinstance(func.value, cst.Name) \
+        and func.value.value == "self" and len(call.args) >= 2 and all(a.keyword is None for a in call.args[:2])
+
+
+def _framework(facts, wrapper: cst.Call) -> str:
+    if _is_linen_param(wrapper) or any(name.startswith("flax.") for name in facts.names(wrapper.func)):
+        return "jax"
+    return "keras" if "Variable" in _final(wrapper.func) else "torch"
+
+
 def _reaching_calls(facts) -> Iterator[Tuple[object, Set[str]]]:
     """Calls that may initialise what they are handed, with the names handed: an in-place method's
     receiver (``self.w.data.normal_()``) and the arguments of any call that is not the framework's
@@ -390,8 +469,11 @@ def _reaching_calls(facts) -> Iterator[Tuple[object, Set[str]]]:
         call = site.node
         func = call.func
         names = set()
-        if isinstance(func, cst.Attribute) and func.attr.value.endswith("_") and not func.attr.value.endswith("__"):
+        if isinstance(func, cst.Attribute) and (func.attr.value.endswith("_") and not func.attr.value.endswith("__")
+                                                or func.attr.value in _WRITE_METHODS):
             names |= {name for _, name in _keys_of(func.value)}
+        if call.args and facts.names(func) & _ASSIGN_FUNCTIONS:  # tf.compat.v1.assign(w, value)
+            names |= {name for _, name in _keys_of(call.args[0].value)}
         framework_op = any(name.startswith(("torch.", "tf.", "tensorflow.", "numpy.", "jax.")) and
                            not name.startswith("torch.nn.init.") for name in facts.names(func))
         if not framework_op and not (isinstance(func, cst.Attribute) and func.attr.value in _TENSOR_OPS):
@@ -435,6 +517,9 @@ def _bases(node) -> list:
             if isinstance(current, cst.Subscript) or (isinstance(current, cst.Attribute)
                                                       and current.attr.value in ("data", "T", "mT")):
                 current = current.value
+            elif isinstance(current, cst.Attribute) and current.attr.value == "value" \
+                    and not (isinstance(current.value, cst.Name) and current.value.value == "self"):
+                current = current.value  # nnx: self.w.value is the array self.w holds
             elif isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute) \
                     and current.func.attr.value in _VIEWS:
                 current = current.func.value  # init_(self.w.data.t()) writes through the view

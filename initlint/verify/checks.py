@@ -17,8 +17,10 @@ from typing import Collection, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import codes as code_registry
+from . import shard_fans
 from .expect import activation_band, judged_fan
 from .labels import readable
+from .lost_inits import lost_init_facts
 from .recording import display_path
 from .results import LayerSignal, RuntimeFinding, TensorResult
 from .stats import (
@@ -122,11 +124,14 @@ def declaration_tests(result: TensorResult) -> List[Test]:
     kurt0 = expect.kurtosis if expect.kurtosis is not None else 0.0
     ratio = moments.std / expect.std
     p = std_test(n, moments.std, expect.std, kurt0)
+    message = shard_fans.std_message(result, moments.std, ratio, _p(p)) if info.shard is not None else None
     tests.append(Test(info.name, "INI601", p,
-                      f"std {_fmt(moments.std)} is {ratio:.3g}× the {_fmt(expect.std)} that {_declared(result)} "
-                      f"promises"
+                      message or f"std {_fmt(moments.std)} is {ratio:.3g}× the {_fmt(expect.std)} that "
+                      f"{_declared(result)} promises"
                       f" for fan_in {_fmt(info.fan_in or 0)}, fan_out {_fmt(info.fan_out or 0)}{_p(p)}",
                       effect=abs(math.log(max(ratio, 1e-30))) > math.log1p(STD_EFFECT)))
+    if info.shard is not None:  # a std written from the local shard's shape (shard_fans.py)
+        tests += filter(None, [shard_fans.local_target_test(result)])
     if expect.mean is not None:
         p = mean_test(n, moments.mean, expect.mean, expect.std)
         tests.append(Test(info.name, "INI601", p,
@@ -330,10 +335,10 @@ def tensor_checks(result: TensorResult, rng: np.random.Generator) -> Tuple[List[
     moments = result.moments
     if moments is None:
         return [], []
+    facts = lost_init_facts(result)  # the cause, where the values below are its consequence
     if not moments.finite:
-        return [Test(result.info.name, "INI607", None,
-                     f"{moments.nonfinite} of its {moments.n} values are NaN or infinite")], []
-    facts = []
+        return facts + [Test(result.info.name, "INI607", None,
+                             f"{moments.nonfinite} of its {moments.n} values are NaN or infinite")], []
     message = _identical_units(result, rng)
     if message:
         facts.append(Test(result.info.name, "INI603", None, message))

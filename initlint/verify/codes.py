@@ -55,6 +55,15 @@ class StdDiffersFromDeclared(RuntimeCode):
     together (Holm, or Benjamini-Hochberg with `--correction bh`). A std within 5% of the promise is
     never reported, and a tensor with fewer than 30 values is "too few values to tell".
 
+    Two cases are facts of the recording rather than tests. An initialiser that filled a copy of part
+    of the parameter, not a view (`nn.init.normal_(w[rows])` with a list of rows; under torchrun a
+    DTensor sliced along a sharded dimension, which gathers the slice into a new tensor, as in
+    llm-foundry #1820) never reached it: the finding names each such call and what the parameter
+    holds instead. And under torchrun, a DTensor parameter initialised on each rank's local shard
+    from the shard's own fans (`kaiming_normal_(w.to_local())`, or a std computed from
+    `to_local().shape`) has a full-tensor std that depends on the world size: the finding names the
+    fan the shard used, the full tensor's, and the number of ranks.
+
     ## Why is this bad?
     The numbers the model starts from are not the ones its code says. Either the initialiser does
     something other than what its arguments suggest (the std of a truncated normal, fans read from

@@ -100,8 +100,9 @@ class MemoryBudget:
                 raise OverMemory(
                     f"the model needs more memory than --max-memory {format_size(self.limit)} allows: {what} of "
                     f"{format_size(nbytes)}, after {format_size(used)} already taken by the build, would exceed it "
-                    f"(stopped before allocating it). Build a smaller configuration of the model, or raise the "
-                    f"limit (--max-memory 64GiB, or none for no check)")
+                    f"(stopped before allocating it). Build a smaller configuration of the model, raise the "
+                    f"limit (--max-memory 64GiB, or none for no check), or verify it one module at a time "
+                    f"(--per-module)")
             return
         available = available_memory()
         if available is not None and nbytes > available:
@@ -109,5 +110,6 @@ class MemoryBudget:
                 f"the model needs more memory than this machine has available: {what} of {format_size(nbytes)} "
                 f"does not fit in the {format_size(available)} available (MemAvailable in /proc/meminfo; "
                 f"{format_size(self.used())} already taken by the build), so it was stopped before allocating "
-                f"it rather than by the out-of-memory killer. Build a smaller configuration of the model, run "
-                f"where more memory is free, or set the limit yourself with --max-memory SIZE (none: no check)")
+                f"it rather than by the out-of-memory killer. Build a smaller configuration of the model, verify "
+                f"it one module at a time (--per-module), run where more memory is free, or set the limit "
+                f"yourself with --max-memory SIZE (none: no check)")

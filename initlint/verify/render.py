@@ -26,7 +26,7 @@ def _fan(value) -> Optional[float]:
 
 
 def parameter_json(result: TensorResult) -> Dict[str, Any]:
-    """One entry of the JSON ``parameters`` list (exactly the SPEC's keys)."""
+    """One entry of the JSON ``parameters`` list (the SPEC's keys; under torchrun ``ranks`` after them)."""
     info, moments, expect = result.info, result.moments, result.expect
     return {
         "name": info.name,
@@ -40,6 +40,7 @@ def parameter_json(result: TensorResult) -> Dict[str, Any]:
         "min": _number(moments.min) if moments else None,
         "max": _number(moments.max) if moments else None,
         "codes": list(result.codes),
+        **({"ranks": result.ranks} if result.ranks is not None else {}),  # under torchrun only
     }
 
 
@@ -58,6 +59,7 @@ def report_json(report: Report) -> Dict[str, Any]:
             "layers": [signal.to_json() for signal in report.signal],
             "notes": list(report.notes),
         },
+        **({"distributed": report.distributed} if report.distributed is not None else {}),  # under torchrun only
     }
 
 
@@ -137,7 +139,10 @@ def _table(rows: List[List[str]], header: List[str], width: int = WIDTH) -> List
 
 def report_text(report: Report, max_rows: int = 400) -> str:
     """The readable report: the table, the findings, the static findings' fate, the forward pass."""
-    lines = [f"initlint verify: {report.model} ({report.framework}, {report.device})", ""]
+    where = report.device
+    if report.distributed is not None:  # under torchrun: the run's ranks and backend
+        where += f", {report.distributed['world_size']} ranks over {report.distributed['backend']}"
+    lines = [f"initlint verify: {report.model} ({report.framework}, {where})", ""]
     header = ["parameter", "shape", "fans (in/out)", "declared init", "expected", "measured", "ratio", "kurt",
               "range (σ)", "verdict"]
     rows = []

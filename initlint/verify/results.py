@@ -39,6 +39,8 @@ class TensorInfo:
     last_layer: bool = False  # the model's last weight layer in forward order: nothing after it compounds
     in_block: bool = False  # inside one of the model's repeated blocks (a residual branch): its scale does not compound
     gate: bool = False  # its (hard) sigmoid output multiplies another signal (squeeze-excitation, GLU): a gate
+    shard: Any = None  # a DTensor parameter under torchrun: how it is cut (shard_fans.ShardLayout)
+    lost: Tuple[Any, ...] = ()  # initialisers that filled a copy of part of it, never it (torch_pieces.LostInit)
 
     @property
     def numel(self) -> int:
@@ -109,6 +111,7 @@ class TensorResult:
     scale_ratio: Optional[float] = None  # std * sqrt(fan_in) / gain, INI605's measure
     target_std: Optional[float] = None
     default_like: bool = False  # no known declaration, and the values hold the layer type's default law
+    ranks: Optional[List[Dict[str, Any]]] = None  # under torchrun: each rank's local piece (sharded.AcrossRanks)
     _label: Optional[str] = field(default=None, repr=False)  # the declaration's label, computed once
 
     @property
@@ -192,14 +195,19 @@ class RuntimeFinding:
     line: Optional[int] = None
     column: Optional[int] = None
     linked: Optional[StaticLink] = None
+    ranks: Optional[List[int]] = None  # under torchrun: the ranks the finding concerns
 
     def to_json(self) -> Dict[str, Any]:
         """The JSON object: the SPEC's keys (code, parameter, message, source, confirms), then the location
-        in check's fields, the linked static finding, the rule's name and the p-value."""
-        return {"code": self.code, "parameter": self.parameter, "message": self.message, "source": self.source,
-                "confirms": self.confirms, "path": self.path, "line": self.line, "column": self.column,
-                "linked": self.linked.to_json() if self.linked is not None else None, "name": self.name,
-                "p_value": _finite(self.p_value)}
+        in check's fields, the linked static finding, the rule's name and the p-value; under torchrun the
+        ranks it concerns."""
+        out = {"code": self.code, "parameter": self.parameter, "message": self.message, "source": self.source,
+               "confirms": self.confirms, "path": self.path, "line": self.line, "column": self.column,
+               "linked": self.linked.to_json() if self.linked is not None else None, "name": self.name,
+               "p_value": _finite(self.p_value)}
+        if self.ranks is not None:
+            out["ranks"] = list(self.ranks)
+        return out
 
     def text(self) -> str:
         """The text report."""
@@ -224,6 +232,7 @@ class Report:
     input_shape: Optional[Tuple[int, ...]] = None
     seconds: Dict[str, float] = field(default_factory=dict)
     input: Optional[str] = None  # what the forward pass fed, in words ("random token ids below 1000 of shape 2x16")
+    distributed: Optional[Dict[str, Any]] = None  # under torchrun: {"world_size", "backend"}
 
     @property
     def codes(self) -> List[str]:

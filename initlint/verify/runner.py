@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import os
 import re
+import sys
 import threading
 import time
 from typing import Any, Callable, List, Optional, Tuple
@@ -59,7 +61,8 @@ class Run:
 
     def __init__(self, *, input_shape=None, framework: Optional[str] = None, device: str = "cpu", seed: int = 0,
                  alpha: float = 1e-3, correction: str = "holm", strict: bool = False, keep_samples: bool = False,
-                 progress: Optional[Progress] = None, max_memory: Optional[int] = -1):
+                 progress: Optional[Progress] = None, max_memory: Optional[int] = -1,
+                 per_module: Optional[bool] = None, ticks: bool = True):
         if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
             raise VerifyError(f"--device {device!r}: choose cpu or cuda")
         if not 0 < alpha < 1:
@@ -71,6 +74,8 @@ class Run:
         self.device, self.seed, self.alpha, self.correction = device, int(seed), alpha, correction
         self.strict, self.keep_samples = strict, keep_samples
         self.progress = progress or (lambda message: None)
+        # None: one module at a time when the model would not fit in memory (per_module.py); True: always
+        self.per_module, self.ticks = per_module, ticks
         self.recording = Recording()
         # -1: the default, what the machine has available; None: no check; else the bytes the build may add
         if max_memory is not None:
@@ -167,6 +172,68 @@ class Run:
             raise VerifyError(f"{label} is a {type(obj).__name__}, not a {adapter.framework} model{hint}")
         return adapter
 
+    def build_per_module(self, name: str, target: Any, frameworks: Optional[List[str]] = None):
+        """Under the active recording, before the ordinary build: (model on the meta device, replay log, why)
+        when this model is to be verified one module at a time (``per_module.py``), else None (build as
+        usual). Automatic (``per_module=None``), the model is first built on the meta device with nothing
+        recorded, for its size alone; a build that fails there is then built as usual. Asked for
+        (``per_module=True``), or too big, a build that fails on the meta device is the user's error.
+        ``frameworks``: those the model file imports (default: those imported in this process)."""
+        wanted = self.per_module
+        if wanted is False or self.device != "cpu":
+            if wanted:
+                raise VerifyError("--per-module verifies on the CPU: drop --device")
+            return None
+        if looks_like_model(target) or not callable(target):
+            if wanted:
+                raise VerifyError(f"--per-module needs a function that builds the model, so that it can be built "
+                                  f"on the meta device; {name} is a model already built")
+            return None
+        if self.framework not in (None, "torch"):
+            if wanted:
+                raise VerifyError("--per-module verifies PyTorch models only")
+            return None
+        from .sharded import distributed
+
+        # under torchrun (whose build may create the process group itself: never twice)
+        world = os.environ.get("WORLD_SIZE", "").strip()
+        launched = world.isdigit() and int(world) > 1
+        if launched or ("torch" in sys.modules and distributed(sys.modules["torch"])):
+            if wanted:
+                raise VerifyError("--per-module verifies a model in one process; under torchrun each rank holds "
+                                  "its own shards: drop --per-module")
+            return None
+        imported = _imported_frameworks()
+        if not wanted and ("torch" not in imported or set(imported if frameworks is None else frameworks) - {"torch"}):
+            return None  # automatic only where nothing but torch can be building (a Keras build costs a build)
+        from . import per_module
+
+        why = ""
+        if not wanted:  # first the size alone, from a build on meta with nothing recorded (a tenth of a second)
+            try:
+                big, why = per_module.too_big(per_module.sized_build(self, name, target))
+            except VerifyError:
+                return None
+            if not big:
+                return None
+            why = f"too big to verify whole: {why}"
+        model, log = per_module.meta_build(self, name, target)
+        lazy = self.adapter("torch").torch.nn.parameter.UninitializedParameter
+        if any(isinstance(p, lazy) for p in model.parameters()):
+            raise VerifyError("a model with lazy layers (LazyLinear/LazyConv*) cannot be verified one module at a "
+                              "time: their parameters exist only after a forward pass, which needs the whole model")
+        return model, log, why
+
+    def verify_per_module(self, built, label: str, guard: Optional[UserCode] = None) -> Report:
+        """Verify a model from ``build_per_module`` one storage at a time."""
+        from .per_module import verify_per_module
+
+        model, log, why = built
+        if guard is not None:
+            guard.phase = "initialising and measuring the model one module at a time"
+        with collector_paused():
+            return verify_per_module(self, model, self.adapter("torch"), label, log, why)
+
     # --- after the build -------------------------------------------------------------------------
 
     def verify_model(self, obj: Any, adapter: Adapter, label: str, guard: Optional[UserCode] = None) -> Report:
@@ -223,7 +290,8 @@ class Run:
         started = time.perf_counter()
         results, facts, tests = self._measured(infos, adapter)
         findings = checks.conclude(results, facts, tests, signals, self.alpha, self.correction, self.strict)
-        across = self.across_ranks(adapter, infos)
+        ranks = self.across_ranks(adapter, infos)
+        across = ranks.findings if ranks is not None else []
         if across:
             # identical shards make the full tensor repeat one block: its duplicated units (INI603) are
             # the same finding, and tests that assume independent draws (INI601, INI602) are not valid
@@ -237,18 +305,38 @@ class Run:
                 result.codes = sorted(codes)
                 result.verdict = " ".join(result.codes) if result.codes else result.verdict
         self.seconds["statistics"] = time.perf_counter() - started
-        return Report(label, adapter.framework, adapter.device_name(model), results, findings, signal=list(signals),
-                      notes=notes, input_shape=used_shape, seconds=self.seconds,
-                      input=getattr(adapter, "input_description", None))
+        report = Report(label, adapter.framework, adapter.device_name(model), results, findings, signal=list(signals),
+                        notes=notes, input_shape=used_shape, seconds=self.seconds,
+                        input=getattr(adapter, "input_description", None))
+        if ranks is not None and ranks.world_size > 1:
+            attach_rank_detail(report, ranks)
+        return report
+
+    def measure_tensor(self, info, adapter: Adapter, rng: np.random.Generator):
+        """One tensor measured (a bounded sample) and checked alone: (result, facts, round-one tests)."""
+        moments, sample = info.handle.measure(rng)
+        result = TensorResult(info, expectation(info.declared, info, adapter.layout), moments)
+        result.default_like = holds_layer_default(info, moments, adapter.layout)
+        if moments.n and moments.finite:
+            result.sample, result.sample_size = sample, int(sample.size)
+            if sample.size >= 100 and moments.max > moments.min:
+                result.kurtosis = sample_kurtosis(sample)
+        facts, tests = checks.tensor_checks(result, rng)
+        if result.info.declared is not None and result.info.declared.assumed:
+            tests = checks.assumed_default(result, tests)
+        if not self.keep_samples:
+            result.sample = None if result.sample is None or result.sample.size > 2048 else result.sample
+        return result, facts, tests
 
     @staticmethod
-    def across_ranks(adapter: Adapter, infos) -> list:
-        """Under torchrun: what only sharding or replication can break (``sharded.py``)."""
+    def across_ranks(adapter: Adapter, infos):
+        """Under torchrun: what only sharding or replication can break, and each rank's piece of every
+        tensor (``sharded.py``); None for a framework without it."""
         if adapter.framework != "torch":
-            return []
-        from .sharded import cross_rank_findings
+            return None
+        from .sharded import across_ranks
 
-        return cross_rank_findings(adapter.torch, infos)
+        return across_ranks(adapter.torch, infos)
 
     def _measure_beside(self, infos, adapter: Adapter) -> None:
         """Start measuring every tensor on a thread of its own while the forward pass runs: both are mostly
@@ -289,20 +377,9 @@ class Run:
         next_mark, last_report = 0.25, time.perf_counter()
         done = 0
         for info in infos:
-            moments, sample = info.handle.measure(rng)
-            result = TensorResult(info, expectation(info.declared, info, adapter.layout), moments)
-            result.default_like = holds_layer_default(info, moments, adapter.layout)
-            if moments.n and moments.finite:
-                result.sample, result.sample_size = sample, int(sample.size)
-                if sample.size >= 100 and moments.max > moments.min:
-                    result.kurtosis = sample_kurtosis(sample)
-            more_facts, more_tests = checks.tensor_checks(result, rng)
-            if result.info.declared is not None and result.info.declared.assumed:
-                more_tests = checks.assumed_default(result, more_tests)
+            result, more_facts, more_tests = self.measure_tensor(info, adapter, rng)
             facts += more_facts
             tests += more_tests
-            if not self.keep_samples:
-                result.sample = None if result.sample is None or result.sample.size > 2048 else result.sample
             results.append(result)
             done += info.numel
             if loud and total and done / total >= next_mark and time.perf_counter() - last_report > 0.2:
@@ -310,6 +387,18 @@ class Run:
                 last_report = time.perf_counter()
                 next_mark = math.floor(done / total * 4 + 1) / 4
         return results, facts, tests
+
+
+def attach_rank_detail(report: Report, ranks) -> None:
+    """Under torchrun, the JSON report's per-rank detail: each tensor's local piece on every rank, and
+    each finding's ranks (a cross-rank finding names its own; any other concerns every rank holding
+    a piece of its tensor)."""
+    report.distributed = {"world_size": ranks.world_size, "backend": ranks.backend}
+    for result in report.tensors:
+        result.ranks = ranks.detail.get(result.info.name)
+    for finding in report.findings:
+        if finding.ranks is None and finding.parameter in ranks.detail:
+            finding.ranks = [entry["rank"] for entry in ranks.detail[finding.parameter]]
 
 
 @contextlib.contextmanager
@@ -355,19 +444,24 @@ def mark_in_block(infos, signals) -> None:
 def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, device: str = "cpu", seed: int = 0,
            alpha: float = 1e-3, correction: str = "holm", strict: bool = False, keep_samples: bool = False,
            name: Optional[str] = None, progress: Optional[Progress] = None, timeout: Optional[float] = None,
-           max_memory: Optional[int] = -1) -> Report:
+           max_memory: Optional[int] = -1, per_module: Optional[bool] = None) -> Report:
     """Verify a model's initialisation. ``model``: a torch ``nn.Module``, a Keras model or layer, a Flax
     module (with ``input_shape``) or ``(module, variables)`` pair, or a zero-argument callable that
     builds one, in which case the initialisers it runs are recorded (declared initialisers, and their
     sources for linking). ``timeout``: seconds the build, initialisation and forward pass may take (main
     thread only); ``max_memory``: bytes the build may allocate (default: what the machine has available;
-    None: no check). Raises ``VerifyError`` for what the user must fix."""
+    None: no check). ``per_module``: build a builder's model on the meta device and verify it one module
+    at a time (True), never (False), or when it would not fit in memory (None, the default). Raises
+    ``VerifyError`` for what the user must fix."""
     run = Run(input_shape=input_shape, framework=framework, device=device, seed=seed, alpha=alpha,
               correction=correction, strict=strict, keep_samples=keep_samples, progress=progress,
-              max_memory=max_memory)
+              max_memory=max_memory, per_module=per_module)
     started = time.perf_counter()
     if looks_like_model(model) or not callable(model):
         label = name or type(model[0] if isinstance(model, tuple) else model).__name__
+        if per_module:
+            raise VerifyError(f"per_module=True needs a function that builds the model, so that it can be built on "
+                              f"the meta device; {label} is a model already built")
         adapter = run.choose(model, label)
         return run.verify_model(model, adapter, label, UserCode(label, timeout))
     label = name or getattr(model, "__qualname__", None) or type(model).__name__
@@ -379,8 +473,11 @@ def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, dev
         run.recording.budget.restart()
     with guard:
         with run.recording_context():
-            obj = run.build(label, model)
+            split = run.build_per_module(label, model)
+            obj = split[0] if split else run.build(label, model)
         run.seconds["build"] = time.perf_counter() - started
+        if split:
+            return run.verify_per_module(split, label, guard)
         adapter = run.choose(obj, f"{label}() returned an object that")
         built = run.run_model(obj, adapter, label, guard)
     return run.conclude(built[0], adapter, label, *built[1:])
@@ -420,15 +517,17 @@ def verify_file(path: str, *, entry: Optional[str] = None, input_shape=None, fra
                 device: str = "cpu", seed: int = 0, alpha: float = 1e-3, correction: str = "holm",
                 strict: bool = False, keep_samples: bool = False, static: bool = True,
                 progress: Optional[Progress] = None, timeout: Optional[float] = None,
-                max_memory: Optional[int] = -1, protect_stdout: bool = False) -> Report:
+                max_memory: Optional[int] = -1, protect_stdout: bool = False, per_module: Optional[bool] = None,
+                ticks: bool = True) -> Report:
     """``initlint verify model.py``: import the file, build its model, verify it, and say for each static
-    finding in the file whether the numbers confirm it. ``timeout``, ``max_memory``: as for ``verify``;
-    ``protect_stdout``: the model's writes to stdout go to stderr (the command's output stays its own)."""
+    finding in the file whether the numbers confirm it. ``timeout``, ``max_memory``, ``per_module``: as for
+    ``verify``; ``protect_stdout``: the model's writes to stdout go to stderr (the command's output stays its
+    own); ``ticks``: periodic progress (tensors done, ETA) of a verification one module at a time."""
     from .linking import link
 
     run = Run(input_shape=input_shape, framework=framework, device=device, seed=seed, alpha=alpha,
               correction=correction, strict=strict, keep_samples=keep_samples, progress=progress,
-              max_memory=max_memory)
+              max_memory=max_memory, per_module=per_module, ticks=ticks)
     guard = UserCode(path, timeout, protect_stdout)  # checks the timeout before anything is imported
     try:
         with open(path, encoding="utf-8") as handle:
@@ -452,12 +551,17 @@ def verify_file(path: str, *, entry: Optional[str] = None, input_shape=None, fra
             module = load_module(path)
             name, target = find_entry(module, entry, path)
             guard.phase = f"building the model ({name}())"
-            obj = run.build(name, target)
+            split = run.build_per_module(name, target, frameworks)
+            obj = split[0] if split else run.build(name, target)
         run.seconds["build"] = time.perf_counter() - started
         label = f"{path}:{name}"
-        built = looks_like_model(target) or not callable(target)
-        adapter = run.choose(obj, f"{'--entry ' if entry else ''}{name}" if built else f"what {name}() returned")
-        model, infos, forwarded = run.run_model(obj, adapter, label, guard)
-    report = run.conclude(model, adapter, label, infos, forwarded)
+        if split:
+            report = run.verify_per_module(split, label, guard)
+        else:
+            built = looks_like_model(target) or not callable(target)
+            adapter = run.choose(obj, f"{'--entry ' if entry else ''}{name}" if built else f"what {name}() returned")
+            model, infos, forwarded = run.run_model(obj, adapter, label, guard)
+    if not split:
+        report = run.conclude(model, adapter, label, infos, forwarded)
     report.static = link(findings, report.tensors, run.recording, report.findings)
     return report

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .results import Moments, RuntimeFinding, TensorInfo
-from .stats import SAMPLE_SIZE, TensorHandle, combine
+from .stats import SAMPLE_SIZE, TensorHandle, array_moments, combine
 
 FULL_LIMIT = 1 << 20  # values: a sharded tensor up to this size (4 MB in fp32) is gathered whole
 
@@ -39,6 +40,23 @@ def distributed(torch) -> bool:
 
 def rank(torch) -> int:
     return torch.distributed.get_rank() if distributed(torch) else 0
+
+
+def end_process_group(torch) -> None:
+    """Every rank reaches this (the command line's last step), so the barrier cannot wait for a rank that
+    will not come, and no rank leaves while another still talks to it; then the groups are destroyed
+    while every rank is still alive (see command._leave)."""
+    if not distributed(torch):
+        return
+    dist = torch.distributed
+    try:
+        if dist.get_backend() == "nccl":  # its barrier runs on this rank's GPU (launch.bind_device set it)
+            dist.barrier(device_ids=[torch.cuda.current_device()])
+        else:
+            dist.barrier()
+        dist.destroy_process_group()
+    except Exception:  # the user's code closed it already, or a peer is gone: nothing left to tidy
+        pass
 
 
 def is_dtensor(torch, tensor) -> bool:
@@ -136,8 +154,9 @@ class ShardedHandle(TensorHandle):
             return self._full.equals(other._full)
         if self._full is not None or other._full is not None or self.dtensor.placements != other.dtensor.placements:
             return False
-        same = int(self.torch.equal(self.dtensor.to_local(), other.dtensor.to_local()))
-        flag = self.torch.tensor([same], dtype=self.torch.int64)
+        local = self.dtensor.to_local()
+        same = int(self.torch.equal(local, other.dtensor.to_local()))
+        flag = self.torch.tensor([same], dtype=self.torch.int64, device=local.device)  # NCCL moves CUDA tensors only
         self.torch.distributed.all_reduce(flag, op=self.torch.distributed.ReduceOp.MIN)
         return bool(flag.item())
 
@@ -177,33 +196,75 @@ def _ranks(ranks: Sequence[int]) -> str:
     return ", ".join(str(r) for r in sorted(ranks))
 
 
+DETAIL_RANKS = 64  # per-rank detail in the JSON report up to this many ranks (beyond, the report stays bounded)
+DETAIL_VALUES = 1 << 20  # a local tensor up to this size gets its statistics in the detail; a larger one its shape
+
+
+def _placement_text(dtensor) -> str:
+    from .shard_fans import _placement
+
+    return ", ".join(_placement(p) for p in dtensor.placements)
+
+
+def _local_stats(tensor) -> Optional[Tuple[float, float, float, float, int]]:
+    """(mean, std, min, max, non-finite count) of a small local tensor, exactly; None for a large one."""
+    local = tensor.detach()
+    if local.numel() == 0 or local.numel() > DETAIL_VALUES:
+        return None
+    moments = array_moments(local.reshape(-1).cpu().float().numpy())
+    return moments.mean, moments.std, moments.min, moments.max, moments.nonfinite
+
+
+@dataclass
+class AcrossRanks:
+    """What the ranks compared: the findings only sharding or replication can make (every rank the same),
+    and, for the report (rank 0), each tensor's local piece on every rank (``detail``: name -> one dict per
+    rank, with its shape, placement and, where small, statistics; empty beyond DETAIL_RANKS ranks)."""
+
+    findings: List[RuntimeFinding] = field(default_factory=list)
+    detail: Dict[str, List[dict]] = field(default_factory=dict)
+    world_size: int = 1
+    backend: Optional[str] = None
+
+
 def cross_rank_findings(torch, infos: Sequence[TensorInfo]) -> List[RuntimeFinding]:
     """INI604 for shards identical across ranks, INI608 for replicas that differ (see the module
     docstring). Every rank calls it; every rank returns the same findings."""
+    return across_ranks(torch, infos).findings
+
+
+def across_ranks(torch, infos: Sequence[TensorInfo]) -> AcrossRanks:
+    """``cross_rank_findings`` with the per-rank detail the JSON report adds (see AcrossRanks)."""
     if not distributed(torch):
-        return []
+        return AcrossRanks()
+    world = torch.distributed.get_world_size()
+    detailed = world <= DETAIL_RANKS
     mine = []
     for info in infos:
         handle = info.handle
         if isinstance(handle, ShardedHandle):
             local = handle.dtensor.to_local()
             mine.append((info.name, "sharded", _slot(handle.dtensor), _digest(torch, local),
-                         _constant(torch, local), tuple(int(d) for d in local.shape)))
+                         _constant(torch, local), tuple(int(d) for d in local.shape),
+                         (_placement_text(handle.dtensor), _local_stats(local) if detailed else None)))
         else:
             tensor = getattr(handle, "tensor", None)
             if tensor is None:
                 continue
             mine.append((info.name, "replicated", ((), ()), _digest(torch, tensor), _constant(torch, tensor),
-                         tuple(int(d) for d in tensor.shape)))
+                         tuple(int(d) for d in tensor.shape), ("", _local_stats(tensor) if detailed else None)))
     everyone = _gather_objects(torch, mine)
-    findings: List[RuntimeFinding] = []
+    result = AcrossRanks(world_size=world, backend=_backend(torch))
+    findings = result.findings
     by_info = {info.name: info for info in infos}
-    for index, (name, kind, _, _, _, _) in enumerate(mine):
+    for index, (name, kind, _, _, _, _, _) in enumerate(mine):
         info = by_info[name]
         entries = [(r, ranks[index]) for r, ranks in enumerate(everyone) if index < len(ranks) and ranks[index][0] == name]
+        if detailed:
+            result.detail[name] = [_detail(r, entry) for r, entry in entries]
         # replicas: every rank with the same shard coordinates must hold the same values
         slots: Dict[Tuple[int, ...], Dict[str, List[int]]] = {}
-        for r, (_, _, (shard, _), digest, _, _) in entries:
+        for r, (_, _, (shard, _), digest, _, _, _) in entries:
             if digest is not None:
                 slots.setdefault(shard, {}).setdefault(digest, []).append(r)
         diverged = [groups for groups in slots.values() if len(groups) > 1]
@@ -216,13 +277,14 @@ def cross_rank_findings(torch, infos: Sequence[TensorInfo]) -> List[RuntimeFindi
                          f"{' | '.join(_ranks(g) for g in groups)}. Each data-parallel replica starts from its own "
                          "weights, so the replicas train as different models driven by one averaged gradient; seed "
                          "every rank alike before building the model, or broadcast the parameters from rank 0 "
-                         "(DDP does; FSDP and HSDP do not)")))
+                         "(DDP does; FSDP and HSDP do not)"),
+                ranks=sorted(r for g in groups for r in g)))
             continue
         # shards: ranks holding different slices of a weight must not hold the same values
         if kind != "sharded" or len(info.shape) < 2:
             continue
         distinct: Dict[str, List[Tuple[int, Tuple[int, ...]]]] = {}
-        for r, (_, _, (shard, _), digest, constant, shape) in entries:
+        for r, (_, _, (shard, _), digest, constant, shape, _) in entries:
             if digest is not None and not constant:
                 distinct.setdefault(digest, []).append((r, shard))
         for digest, holders in distinct.items():
@@ -235,6 +297,29 @@ def cross_rank_findings(torch, infos: Sequence[TensorInfo]) -> List[RuntimeFindi
                              "slice (one seed on every rank, and no DTensor RNG tracker to offset them, as "
                              "with meta-device init + to_empty on a CPU mesh or with CPU offload). The full "
                              "tensor repeats one block; initialise it with DTensor's random ops on a mesh "
-                             "whose RNG tracker runs, or seed each shard by its offset")))
+                             "whose RNG tracker runs, or seed each shard by its offset"),
+                    ranks=ranks))
                 break
-    return findings
+    return result
+
+
+def _detail(rank_: int, entry) -> dict:
+    """One rank's local piece of a tensor, for the JSON report."""
+    _, kind, _, _, _, shape, (placement, stats) = entry
+    out = {"rank": rank_, "shape": list(shape), "placement": placement or "replica"}
+    mean, std, low, high, nonfinite = stats if stats is not None else (None,) * 5
+    out.update({"mean": _finite(mean), "std": _finite(std), "min": _finite(low), "max": _finite(high)})
+    if nonfinite:
+        out["nonfinite"] = nonfinite
+    return out
+
+
+def _finite(value) -> Optional[float]:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _backend(torch) -> Optional[str]:
+    try:
+        return str(torch.distributed.get_backend())
+    except Exception:  # pragma: no cover - a group torch cannot name
+        return None

@@ -22,6 +22,9 @@ from ... import catalogue
 from ...catalogue import LayerKind, fans
 from ..recording import Declaration, Patcher, plain_args, user_stack, user_stack_and_chooser
 from ..results import Moments, TensorInfo
+from ..launch import bind_device, ensure_group
+from ..shard_fans import layout_of
+from ..sharded import ShardedHandle, is_dtensor
 from ..stats import (
     EXACT_LIMIT,
     MOMENT_SAMPLE,
@@ -33,6 +36,7 @@ from ..stats import (
 )
 from .base import Adapter, VerifyError
 from .torch_hooks import hooked, write_observer
+from .torch_pieces import VIEW_LIKE, Pieces
 
 INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
                   "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
@@ -52,17 +56,31 @@ BLOCK = 64
 ZOO_PREFIXES = ("transformers", "timm", "torchvision", "diffusers", "peft")
 
 
+META_SPAN = 1 << 48  # a meta storage's stand-in address space: its StorageImpl's address times this
+
+
 def _key(tensor) -> Optional[Tuple[int, int]]:
     local = getattr(tensor, "_local_tensor", None)  # a DTensor is known by its local shard's storage
     if local is not None:
         tensor = local
     try:
+        if tensor.is_meta:  # no address: the storage object stands in for it (shared by w, w.data, views)
+            return storage_id(tensor) + tensor.storage_offset() * tensor.element_size(), tensor.numel()
         ptr = tensor.data_ptr()
     except Exception:  # lazy / uninitialised parameters have no storage
         return None
     if not ptr:
         return None
     return ptr, tensor.numel()
+
+
+def storage_id(tensor) -> int:
+    """The storage's address, or for a meta tensor (which has none) a stand-in above every real address,
+    unique per storage, so that a model built on the meta device is recorded as a real one is."""
+    storage = tensor.untyped_storage()
+    if tensor.is_meta:
+        return storage._cdata * META_SPAN
+    return storage.data_ptr()
 
 
 SIZED = ("empty", "zeros", "ones", "rand", "randn", "full")  # a size first (full: then its fill value)
@@ -129,15 +147,22 @@ class TorchRecorder:
         self._hooked_libraries: set = set()
         self.torch_root = os.path.dirname(torch.__file__) + os.sep
         self.budget = None  # the run's memory.MemoryBudget
+        self.log = None  # a replay.ReplayLog while a model is built on the meta device (its writes, to replay)
+        self.pieces = Pieces(torch, _key)  # copies of parts of tensors, and initialisers lost in them
+        self.local_init: Dict[Tuple[int, int], bool] = {}  # key -> last declared through a DTensor's local shard
 
     def history(self, tensor) -> List[Declaration]:
         key = _key(tensor)
         return list(self.histories.get(key, ())) if key else []
 
     def _declare(self, tensor, decl: Declaration, fresh: bool = False) -> None:
+        if not fresh and self.pieces.wrote(tensor, decl):
+            return  # it filled a copy of part of a tensor, not the tensor (torch_pieces.py)
         key = _key(tensor)
         if key is None:
             return
+        self.pieces.reached(key)
+        self.local_init[key] = not hasattr(tensor, "_local_tensor")  # a plain tensor: a DTensor's shard, if any
         if fresh:
             self.histories[key] = [decl]
         else:
@@ -148,7 +173,7 @@ class TorchRecorder:
 
     def _remember_storage(self, tensor, key) -> None:
         try:
-            storage = tensor.untyped_storage().data_ptr()
+            storage = storage_id(tensor)
         except Exception:  # pragma: no cover - a tensor without storage has no key either
             return
         self.storages.setdefault(storage, {})[key] = tensor.element_size()
@@ -158,7 +183,7 @@ class TorchRecorder:
         them (the view's, by default). A write to more than PARTIAL of a tensor leaves its declaration
         unknown; one to less (transformers' and nn.Embedding's zero padding row) changes no statistic."""
         try:
-            storage = tensor.untyped_storage().data_ptr()
+            storage = storage_id(tensor)
         except Exception:  # pragma: no cover
             return
         ptr, numel = key
@@ -186,14 +211,24 @@ class TorchRecorder:
         copied = [dataclasses.replace(decl, copied=True) for decl in history]
         self.histories[key] = copied
         self._remember_storage(copy, key)
+        if self.log is not None:
+            self.log.copy(source, copy)
 
     def observed_write(self, tensor, name: str, args) -> None:
         """An in-place write that no recorded initialiser, fill or arithmetic made (the WriteObserver's)."""
         if name in FILL_METHODS or name in ARITHMETIC:
             return  # recorded by their own patches
+        if self.log is not None:
+            self.log.write(tensor, name, args)
         key = _key(tensor)
         if key is None:
             return
+        if name == "__setitem__" and len(args) > 1:
+            piece = self.pieces.assignment_lost(tensor, args[1])
+            if piece is not None:  # it wrote a gathered copy: the tensor is unchanged (torch_pieces.py)
+                self.pieces.assigned(key, Declaration("assignment", stack=user_stack(2), unknown=True), piece)
+                return
+        self.pieces.reached(key)
         count = None
         if name == "__setitem__" and len(args) > 1:
             try:
@@ -213,6 +248,8 @@ class TorchRecorder:
 
     def _transform(self, tensor, kind: str, other) -> None:
         key = _key(tensor)
+        if kind == "copy" and key is not None:
+            self.pieces.reached(key)
         history = self.histories.get(key) if key else None
         if not history:
             if key is not None:
@@ -256,6 +293,8 @@ class TorchRecorder:
                 recorder.depth -= 1
             tensor = args[0] if args else kwargs.get("tensor")
             bound = entry.bind(args, kwargs) if entry is not None else {}
+            if tensor is not None and recorder.log is not None:
+                recorder.log.call(tensor, original, name, args, kwargs)
             if tensor is not None:
                 explicit = not sys._getframe(caller_depth).f_code.co_filename.startswith(recorder.torch_root)
                 stack, library = user_stack_and_chooser(caller_depth)
@@ -278,6 +317,8 @@ class TorchRecorder:
             finally:
                 recorder.depth -= 1
             bound = entry.bind(args, kwargs) if entry is not None else {}
+            if recorder.log is not None:
+                recorder.log.call(tensor, original, name, (tensor,) + args, kwargs)
             # torch's own code filling (an init function bound before the patches, as nn.Transformer's
             # xavier_uniform_): the framework's choice, as for a recorded init
             explicit = not sys._getframe(1).f_code.co_filename.startswith(recorder.torch_root)
@@ -313,6 +354,8 @@ class TorchRecorder:
                 decl = Declaration(name, plain_args(entry.bind(args, kwargs)), stack, library=library)
             if isinstance(result, recorder.torch.Tensor):
                 recorder._declare(result, decl, fresh=True)
+                if recorder.log is not None:
+                    recorder.log.sample(result, function, args, kwargs)
             return result
 
         return recorded_sampler
@@ -332,6 +375,8 @@ class TorchRecorder:
             alpha = kwargs.get("alpha", 1)
             value = other * alpha if isinstance(other, (int, float)) and alpha != 1 else other
             recorder._transform(tensor, kind, value)
+            if recorder.log is not None:
+                recorder.log.call(tensor, original, getattr(original, "__name__", kind), (tensor,) + args, kwargs)
             return result
 
         return recorded_arithmetic
@@ -359,7 +404,8 @@ class TorchRecorder:
                 original = getattr(torch, function)
                 patcher.set(torch, function, self.wrap_sampler(original, name))
             stack.enter_context(write_observer(torch, self.observed_write, self.observed_copy,
-                                               lambda: self.depth > 0 or not self.active))
+                                               lambda: self.depth > 0 or not self.active,
+                                               self.pieces.observed, VIEW_LIKE))
             self.active = True
             try:
                 yield self
@@ -493,8 +539,6 @@ class TorchHandle(TensorHandle):
 
 def _handle(torch, param) -> TensorHandle:
     """How a parameter is read: a sharded one (a DTensor, under torchrun) as its full logical tensor."""
-    from ..sharded import ShardedHandle, is_dtensor
-
     return ShardedHandle(torch, param) if is_dtensor(torch, param) else TorchHandle(torch, param)
 
 
@@ -543,6 +587,7 @@ class TorchAdapter(Adapter):
         if self.device.startswith("cuda") and not self.torch.cuda.is_available():
             raise VerifyError("--device cuda: no CUDA device is available here (torch.cuda.is_available() is "
                               "False); use --device cpu")
+        bind_device(self.torch, self.device)  # under torchrun, each rank its own GPU (launch.py)
 
     def device_context(self):
         self.ensure()
@@ -590,6 +635,7 @@ class TorchAdapter(Adapter):
         torch = self.torch
         if not isinstance(obj, torch.nn.Module):
             raise VerifyError(f"expected a torch.nn.Module, got {type(obj).__name__}")
+        ensure_group(torch, self.device)  # under torchrun, a build that opened no process group gets one
         params = list(obj.parameters())
         if any(p.is_meta for p in params):
             raise VerifyError("the model's parameters are on the meta device: they hold no values to verify. "
@@ -632,6 +678,10 @@ class TorchAdapter(Adapter):
         info = TensorInfo(full, shape, str(param.dtype).replace("torch.", ""), _handle(self.torch, param),
                           layer=layer.name if layer else type(module).__name__,
                           layer_kind=kind.value if kind else None, layer_path=module_name)
+        if isinstance(info.handle, ShardedHandle):
+            info.shard = layout_of(param)
+            if info.shard is not None and recorded:
+                info.shard = dataclasses.replace(info.shard, local_init=self._recorder.local_init.get(_key(param)))
         if len(shape) >= 2:
             info.role = "weight"
             info.fan_in, info.fan_out, info.receptive = fans(shape, "torch")
@@ -657,6 +707,10 @@ class TorchAdapter(Adapter):
         elif not recorded and layer is not None:
             info.declared = self._assumed(layer, pname, info)
             info.history = (info.declared,) if info.declared else ()
+        lost = self._recorder.pieces.lost.get(_key(param)) if recorded else None
+        if lost:  # initialisers that filled a copy of part of it: the report points at them
+            info.lost = tuple(lost)
+            info.history += tuple(entry.decl for entry in lost)
         info.is_default = _is_default(info.declared, layer, pname)
         if info.declared is not None and info.declared.assumed:
             info.is_default = True

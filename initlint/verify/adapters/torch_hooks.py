@@ -93,10 +93,12 @@ COPIES = frozenset({"clone", "contiguous", "to", "cpu", "cuda", "float", "double
 
 
 def write_observer(torch, on_write: Callable[[Any, str, Sequence[Any]], None], on_copy: Callable[[Any, Any], None],
-                   busy: Callable[[], bool]):
+                   busy: Callable[[], bool], on_part: Optional[Callable[[str, Sequence[Any], Any], None]] = None,
+                   parts: frozenset = frozenset()):
     """A TorchFunctionMode that tells ``on_write(tensor, call name, args)`` after every in-place write,
-    and ``on_copy(source, copy)`` after every copy of a tensor's values, made while ``busy()`` is false
-    (inside a recorded initialiser, its own writes are its declaration)."""
+    ``on_copy(source, copy)`` after every copy of a tensor's values, and ``on_part(call name, args,
+    result)`` after every call named in ``parts`` (a view-like call: indexing, narrow, chunk...), made
+    while ``busy()`` is false (inside a recorded initialiser, its own writes are its declaration)."""
 
     class WriteObserver(torch.overrides.TorchFunctionMode):
         def __torch_function__(self, func, types_, args=(), kwargs=None):
@@ -109,6 +111,8 @@ def write_observer(torch, on_write: Callable[[Any, str, Sequence[Any]], None], o
                 elif name in COPIES and args and isinstance(args[0], torch.Tensor) and \
                         isinstance(result, torch.Tensor) and result is not args[0]:
                     on_copy(args[0], result)
+                elif name in parts and on_part is not None and args and isinstance(args[0], torch.Tensor):
+                    on_part(name, args, result)
             return result
 
     return WriteObserver()
