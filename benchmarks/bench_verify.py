@@ -76,7 +76,7 @@ def child(mode: str, model: str) -> dict:
         return model_cls(config)
 
     baseline = _rss_mb()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     findings, parameters, seconds = None, None, {}
     if mode == "build":
         net = build()
@@ -88,9 +88,10 @@ def child(mode: str, model: str) -> dict:
         findings = [f"{f.code} {f.parameter}" for f in report.findings]
         parameters = sum(r.info.numel for r in report.tensors)
         seconds = {k: round(v, 3) for k, v in report.seconds.items()}
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"mode": mode, "model": model, "seconds": elapsed, "peak_mb": peak, "baseline_mb": baseline,
+    return {"mode": mode, "model": model, "seconds": elapsed, "cpu_seconds": cpu, "peak_mb": peak,
+            "baseline_mb": baseline,
             "parameters": parameters, "findings": findings, "phases": seconds}
 
 
@@ -124,20 +125,24 @@ def main(argv=None) -> int:
         build_m = statistics.median(r["peak_mb"] for r in runs["build"])
         verify_m = statistics.median(r["peak_mb"] for r in runs["verify"])
         base = statistics.median(r["baseline_mb"] for r in runs["build"] + runs["verify"])
+        cpu = statistics.median(r["cpu_seconds"] for r in runs["verify"]) / \
+            statistics.median(r["cpu_seconds"] for r in runs["build"])
         rows.append((model, runs["build"][0]["parameters"], build_t, verify_t, build_m, verify_m, base,
-                     runs["verify"][0]["findings"], runs["verify"][0]["phases"]))
+                     runs["verify"][0]["findings"], runs["verify"][0]["phases"], cpu))
     print(f"{'model':<9} {'params':>8} {'build s':>8} {'verify s':>9} {'time x':>7} {'build MB':>9} {'verify MB':>10} "
-          f"{'mem x':>6} {'above-import x':>15}  findings")
+          f"{'mem x':>6} {'above-import x':>15} {'cpu x':>6}  findings")
     ok = True
-    for model, params, bt, vt, bm, vm, base, findings, phases in rows:
+    for model, params, bt, vt, bm, vm, base, findings, phases, cpu in rows:
         time_ratio, mem_ratio = vt / bt, vm / bm
         above = (vm - base) / max(bm - base, 1e-9)
         ok &= time_ratio <= TARGET_TIME and mem_ratio <= TARGET_MEMORY
         print(f"{model:<9} {params / 1e6:>7.1f}M {bt:>8.2f} {vt:>9.2f} {time_ratio:>7.2f} {bm:>9.0f} {vm:>10.0f} "
-              f"{mem_ratio:>6.2f} {above:>15.2f}  {len(findings or [])}")
+              f"{mem_ratio:>6.2f} {above:>15.2f} {cpu:>6.2f}  {len(findings or [])}")
         print(f"{'':<9} verify phases (s): {phases}")
     print(f"targets: verify within {TARGET_TIME}x build time and {TARGET_MEMORY}x build peak memory: "
           f"{'met' if ok else 'NOT met'}")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (time x is wall time: "
+          f"on a loaded machine read cpu x, the processes' CPU time, beside it)")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(raw, handle, indent=2)
