@@ -493,7 +493,7 @@ def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, dev
         run.recording.budget.restart()
     with guard:
         with run.recording_context():
-            split = run.build_per_module(label, model)
+            split = run.build_per_module(label, model, _frameworks_of(model))
             obj = split[0] if split else run.build(label, model)
         run.seconds["build"] = time.perf_counter() - started
         if split:
@@ -501,6 +501,32 @@ def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, dev
         adapter = run.choose(obj, f"{label}() returned an object that")
         built = run.run_model(obj, adapter, label, guard)
     return run.conclude(built[0], adapter, label, *built[1:])
+
+
+_FRAMEWORK_ROOTS = {"torch": "torch", "keras": "keras", "tensorflow": "keras", "tf_keras": "keras", "flax": "flax"}
+
+
+def _frameworks_of(build: Any) -> Optional[List[str]]:
+    """The frameworks a build function's own module imports (its globals and closure), as a model file's
+    imports decide for the CLI; None where the function shows none (then: those imported in this process).
+    Why not always the process's: a test run or a notebook that imported TensorFlow for another model
+    would otherwise never get the automatic per-module choice for a PyTorch build."""
+    import types as _types
+
+    names = dict(getattr(build, "__globals__", None) or {})
+    for cell in getattr(build, "__closure__", None) or ():
+        try:
+            names[id(cell)] = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+    found = []
+    for value in names.values():
+        module = value if isinstance(value, _types.ModuleType) else getattr(value, "__module__", None)
+        root = (module.__name__ if isinstance(module, _types.ModuleType) else module or "").partition(".")[0]
+        fw = _FRAMEWORK_ROOTS.get(root) if isinstance(root, str) else None
+        if fw and fw not in found:
+            found.append(fw)
+    return found or None
 
 
 def _imported_frameworks() -> List[str]:
