@@ -205,6 +205,17 @@ def test_automatic_when_the_parameters_would_not_fit(monkeypatch):
     assert initlint.verify(lambda: torch.nn.Linear(256, 256), per_module=False).device == "cpu"
 
 
+def test_automatic_choice_follows_the_build_functions_imports_not_the_processes(monkeypatch):
+    # a test run or a notebook that imported TensorFlow for another model: a PyTorch build function is
+    # still judged by what its own module imports (as the CLI judges a model file by its imports)
+    from initlint.verify import per_module
+
+    pytest.importorskip("tensorflow")
+    monkeypatch.setattr(per_module, "available_memory", lambda: 1 << 30)
+    report = initlint.verify(lambda: torch.nn.Linear(256, 256))
+    assert report.device.startswith("cpu (per module")
+
+
 def test_max_memory_bounds_each_module_too():
     with pytest.raises(VerifyError, match="more memory than --max-memory 1.0 MiB"):
         initlint.verify(lambda: torch.nn.Linear(1024, 1024), per_module=True, max_memory=1 << 20)
