@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import sys
 import tokenize
 from dataclasses import dataclass, field
@@ -98,16 +99,29 @@ def statements_per_chunk(tree: ast.Module, cuts: Sequence[int]) -> List[int]:
     return counts
 
 
-def first_indent(source: str) -> Optional[str]:
+_INDENTED_LINE = re.compile(r"^[ \t\f]", re.MULTILINE)
+
+
+def first_indent(source: str) -> Tuple[Optional[str], Optional[int]]:
     """The indentation of the file's first indented block (libcst's ``default_indent``), from
-    Python's tokenizer, which stops there; None if the tokenizer fails."""
+    Python's tokenizer, which stops there, and where the line of that block's first statement ends
+    (the text up to there decides it; None when no block is indented). ``(None, None)`` if the
+    tokenizer fails."""
+    if not _INDENTED_LINE.search(source):  # no line starts indented: no block is (and no tokenizing)
+        return DEFAULT_INDENT, None
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type == tokenize.INDENT:
-                return token.string
+                line = token.start[0]
+                end = -1
+                for _ in range(line):
+                    end = source.find("\n", end + 1)
+                    if end < 0:
+                        return token.string, None
+                return token.string, end + 1
     except Exception:  # the check's own gates report what is wrong with the source
-        return None
-    return DEFAULT_INDENT
+        return None, None
+    return DEFAULT_INDENT, None
 
 
 class Reparser:
@@ -115,7 +129,11 @@ class Reparser:
 
     def __init__(self) -> None:
         self._chunks: Dict[Tuple[str, bool, bool], Chunk] = {}
-        self._indent: Optional[str] = None
+        self._indent: Optional[str] = None  # the file's first indentation, which the chunks assume
+        # the text that decided the first indentation of the last version, and that indentation: a
+        # version that starts with the same text has the same (tokenizing a long file whose blocks
+        # come late, or a flat script, costs ~30 ms for 2,000 lines)
+        self._indent_decided: Optional[Tuple[str, str]] = None
         # id(module) -> (module, [(chunk, its first line)]) for the module last assembled
         self._layout: Dict[int, Tuple[cst.Module, List[Tuple[Chunk, int]]]] = {}
         self.reused = 0  # chunks taken from the version before, in the last parse (for tests)
@@ -127,7 +145,7 @@ class Reparser:
         if not isinstance(source, str) or "\r" in source or source.startswith("\ufeff") or not tree.body:
             self._chunks, self._indent = {}, None
             return whole(source)
-        indent = first_indent(source)
+        indent = self._first_indent(source)
         if indent is None or indent != self._indent:
             self._chunks = {}
         lines = line_texts(source)
@@ -154,6 +172,14 @@ class Reparser:
         self._chunks = dict(zip(keys, chunks))
         self._layout[id(module)] = (module, [(chunk, cut + 1) for chunk, cut in zip(chunks, cuts)])
         return module
+
+    def _first_indent(self, source: str) -> Optional[str]:
+        decided = self._indent_decided
+        if decided is not None and source.startswith(decided[0]):
+            return decided[1]
+        indent, end = first_indent(source)
+        self._indent_decided = (source[:end], indent) if indent is not None and end is not None else None
+        return indent
 
     def _split(self, module: cst.Module, source: str, tree: ast.Module, cuts, texts) -> Optional[List[Chunk]]:
         """The chunks of a whole parse, its statements shared out as the cuts fall."""

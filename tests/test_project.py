@@ -218,6 +218,10 @@ def test_summaries_record_direct_calls_and_module_loops():
                                  ["utils.init.init_weights", "models.net.Net"]]
     # a loop over modules() applies the function to each; under an `if`, to some, which the summary does not say
     assert summary["applications"] == [["utils.init.per_module", ""], ["utils.init.per_module", "models.gen.Gen"]]
+    dotted = b"import utils\nfrom models.net import Net\nNet().apply(utils.he_init)\nutils.init_weights(Net())\n"
+    summary = summarise(ast.parse(dotted), "train", False, dotted)
+    assert summary["applications"] == [["utils.he_init", "models.net.Net"]]
+    assert summary["passes"] == [["utils.init_weights", "models.net.Net"]]
 
 
 def test_a_caller_edited_in_place_rechecks_the_helper(tmp_path):

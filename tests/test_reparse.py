@@ -194,3 +194,25 @@ def test_the_server_worker_keeps_the_buffers_it_was_last_given_within_a_budget()
     huge = server._reparser("huge.py", 2 * server.KEPT_SOURCE_BYTES)  # alone over it: still kept
     assert list(server._reparsers) == ["huge.py"] and server._reparser("huge.py", 1) is huge
     server._reparsers.clear()
+
+
+def test_a_change_of_the_files_first_indentation_is_seen():
+    """The chunks are parsed assuming the file's first indentation, kept from the version before
+    while the text that decides it is unchanged: a version that changes it, or puts an indented
+    block before it, or gives a flat script its first block, parses to the whole parse's tree."""
+    reparser = Reparser()
+    versions = [
+        "import a\n\n\nclass A:\n  x = 1\n\n\nclass B:\n  y = 2\n",
+        "import a\n\n\nclass A:\n    x = 1\n\n\nclass B:\n  y = 2\n",  # the first block re-indented
+        "import a\n\n\nclass A:\n    x = 1\n\n\nclass B:\n  y = 3\n",
+        "if a:\n\tb = 1\n\n\nclass A:\n    x = 1\n\n\nclass B:\n  y = 3\n",  # a tab-indented block first
+        "import a\n\n\nx = 1\n\n\ny = 2\n",  # flat
+        "import a\n\n\nx = 1\n\n\nif y:\n   z = 2\n",  # its first block, at the end
+        "import a\n\n\nx = 1\n\n\nif y:\n     z = 2\n",  # changed again: nothing kept
+        "import a\n\n\nx = 2\n\n\nif y:\n     z = 2\n",  # the same first indentation: kept
+    ]
+    reused = []
+    for version in versions:
+        assert_same_as_whole(reparser, version)
+        reused.append(reparser.reused)
+    assert reused[1] == reused[3] == reused[-2] == 0 and reused[2] > 0 and reused[-1] == 2

@@ -170,3 +170,27 @@ async def test_a_quick_fix_in_a_cell_and_a_cell_that_does_not_parse(client: Lang
                 changes=[types.TextDocumentContentChangePartial(range=edit.edits[0].range,
                                                                 text=edit.edits[0].new_text)])]))))
     assert (await cell_diagnostics(client, uris, [1, 1, 1, 2, 1]))[4] == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("name", ["d2l_init_pytorch.ipynb", "magics_positions.ipynb", "broken_cell.ipynb",
+                                  "keras_shared_initializer.ipynb"])
+async def test_the_fixture_notebooks_opened_in_an_editor_get_checks_findings(client: LanguageClient, name: str):
+    """Notebooks as Jupyter stores them (magics, markdown cells, a cell that does not parse), opened
+    as an editor sends them: each cell's diagnostics are check's findings for that cell."""
+    from conftest import DATA
+
+    stored = DATA / "notebooks" / name
+    document = json.loads(stored.read_text(encoding="utf-8"))
+    cells = [("code" if cell["cell_type"] == "code" else "markdown",
+              "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"])
+             for cell in document["cells"]]
+    path = client.root / name
+    uris = open_notebook(client, path, cells)
+    path.write_text(stored.read_text(encoding="utf-8"), encoding="utf-8")  # check reads the stored file
+    by_cell = await cell_diagnostics(client, uris, [1] * len(cells))
+    found = {k: [d for d in v if d.code != "INI000"] for k, v in by_cell.items()}
+    assert as_check_sees(found) == check_json(path) and any(found.values())
+    errors = json.loads(run_cli("check", "--no-cache", "--format", "json", str(path)).stdout)["errors"]
+    assert sorted((k, d.range.start.line + 1, d.range.start.character + 1) for k, v in by_cell.items()
+                  for d in v if d.code == "INI000") == sorted((e["cell"], e["line"], e["column"]) for e in errors)

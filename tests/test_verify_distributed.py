@@ -186,8 +186,10 @@ def test_a_build_that_opens_no_process_group_gets_one_and_one_report():
     assert all([r["placement"] for r in p["ranks"]] == ["replica", "replica"] for p in document["parameters"])
 
 
-@pytest.mark.skipif(not torch.cuda.is_available() or torch.cuda.device_count() < 2
-                    or not torch.distributed.is_nccl_available(), reason="NCCL needs two CUDA devices (none here)")
+TWO_GPUS = torch.cuda.is_available() and torch.cuda.device_count() >= 2 and torch.distributed.is_nccl_available()
+
+
+@pytest.mark.skipif(not TWO_GPUS, reason="NCCL needs two CUDA devices (none here)")
 def test_nccl_on_two_gpus():  # pragma: no cover - runs where two GPUs are
     """--device cuda under torchrun: each rank on its own GPU (LOCAL_RANK), NCCL for the group initlint
     opens, one report."""

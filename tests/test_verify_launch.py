@@ -94,3 +94,14 @@ def test_nothing_happens_outside_torchrun(monkeypatch):
     torch = fake_torch()
     assert bind_device(torch, "cuda") is None and torch.cuda.current is None
     assert ensure_group(torch, "cuda") is None and torch.distributed.opened is None
+
+
+def test_the_reports_name_the_ranks_and_backend_only_under_torchrun():
+    from initlint.verify.results import Report
+
+    report = Report("m.py:build_model", "torch", "cpu", [], [])
+    assert "distributed" not in report.to_json() and report.text().startswith("initlint verify: m.py:build_model "
+                                                                              "(torch, cpu)\n")
+    report.distributed = {"world_size": 4, "backend": "gloo"}
+    assert report.to_json()["distributed"] == {"world_size": 4, "backend": "gloo"}
+    assert report.text().startswith("initlint verify: m.py:build_model (torch, cpu, 4 ranks over gloo)\n")

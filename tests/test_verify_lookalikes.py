@@ -216,4 +216,3 @@ def test_a_librarys_initialiser_helper_called_by_the_user_is_the_users_choice():
 
     report = initlint.verify(build, framework="torch")
     assert {f.parameter for f in _codes(report, "INI605")} == {"0.weight", "2.weight"}
-

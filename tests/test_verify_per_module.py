@@ -205,6 +205,17 @@ def test_automatic_when_the_parameters_would_not_fit(monkeypatch):
     assert initlint.verify(lambda: torch.nn.Linear(256, 256), per_module=False).device == "cpu"
 
 
+def test_automatic_choice_follows_the_build_functions_imports_not_the_processes(monkeypatch):
+    # a test run or a notebook that imported TensorFlow for another model: a PyTorch build function is
+    # still judged by what its own module imports (as the CLI judges a model file by its imports)
+    from initlint.verify import per_module
+
+    pytest.importorskip("tensorflow")
+    monkeypatch.setattr(per_module, "available_memory", lambda: 1 << 30)
+    report = initlint.verify(lambda: torch.nn.Linear(256, 256))
+    assert report.device.startswith("cpu (per module")
+
+
 def test_max_memory_bounds_each_module_too():
     with pytest.raises(VerifyError, match="more memory than --max-memory 1.0 MiB"):
         initlint.verify(lambda: torch.nn.Linear(1024, 1024), per_module=True, max_memory=1 << 20)
@@ -373,3 +384,24 @@ def test_a_parameter_made_from_python_numbers_keeps_them():
     assert by_name["logit_scale"].moments.mean == pytest.approx(2.6592)
     table = by_name["table"].moments
     assert (table.min, table.max, table.mean) == (1.0, 4.0, 2.5)
+
+
+def test_one_storage_at_a_time(monkeypatch):
+    """Every storage made by replay is freed before the next one is made (the 8B benchmark's memory)."""
+    import weakref
+
+    from initlint.verify.replay import ReplayLog
+
+    live, most = [], [0]
+    original = ReplayLog.materialise
+
+    def counted(self, tensor, dtype=None):
+        flat = original(self, tensor, dtype)
+        if flat is not None:
+            live.append(weakref.ref(flat))
+            most[0] = max(most[0], sum(1 for ref in live if ref() is not None))
+        return flat
+
+    monkeypatch.setattr(ReplayLog, "materialise", counted)
+    report = initlint.verify(_llama, per_module=True)
+    assert len(live) == len(report.tensors) and most[0] == 1

@@ -481,7 +481,10 @@ class Graph:
         seen.add(cls)
         own = [layer for values in self.classes[cls].attrs.values() for value in values
                for layer in self.layers_in(value, _seen=seen)]
-        return own + [layer for layer in self._inherited_layers(cls, seen) if layer not in own]
+        # a base's layer the class assigns anew (``self.conv = ...`` again) is not in its instances
+        replaced = set(self.classes[cls].attrs)
+        return own + [layer for layer in self._inherited_layers(cls, seen)
+                      if layer not in own and not replaced.intersection(layer.names)]
 
     def _inherited_layers(self, cls: cst.ClassDef, seen: set) -> List[LayerUse]:
         """The layers a class gets from its base classes: those of this file, and those another

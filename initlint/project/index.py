@@ -36,12 +36,21 @@ MAX_STARS = 8
 # is the file's own business; ``Fn.apply(x, w)`` is an autograd Function, everywhere in torch)
 _APPLY_RE = re.compile(rb"\.apply\(\s*(?:(?:functools\.)?partial\(\s*(?!self\.)[A-Za-z_][\w.]*\s*[,)]|(?!self\.)[A-Za-z_][\w.]*\s*\))")
 # ``for m in x.modules(): f(m)`` (under an ``if`` at most), which applies ``f`` as ``x.apply(f)`` does
+# (not a method of the class itself, ``self._init(m)``, nor a builtin, ``setattr(m, ...)``)
 _LOOP_CALL_RE = re.compile(rb"for[ \t]+(?:\w+[ \t]*,[ \t]*)?([A-Za-z_]\w*)[ \t]+in[ \t]+[\w.]+\.(?:named_)?(?:modules|children)"
-                           rb"\(\)[ \t]*:(?:[^\n]*\n){1,4}?[ \t]*(?:if[^\n]*:[ \t]*)?[A-Za-z_][\w.]*\([ \t]*\1[ \t]*[,)]")
+                           rb"\(\)[ \t]*:(?:[^\n]*\n){1,4}?[ \t]*(?:if[^\n]*:[ \t]*)?"
+                           rb"(?!self\.|(?:setattr|getattr|hasattr|delattr|isinstance|print|len|id|type)\()"
+                           rb"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)\([ \t]*\1[ \t]*[,)]")
 # init helpers: a top-level function whose first parameter's modules it reaches; its body runs to
 # the next line that starts at the margin
-_DEF_RE = re.compile(rb"(?m)^def[ \t]+([A-Za-z_]\w*)[ \t]*\([ \t]*([A-Za-z_]\w*)")
+_DEF_RE = re.compile(rb"def[ \t]+([A-Za-z_]\w*)[ \t]*\([ \t]*([A-Za-z_]\w*)")
 _MARGIN_RE = re.compile(rb"(?m)^[^\s#)\]}]")
+_ITERATIONS = (b".modules(", b".named_modules(", b".apply(", b".children(", b".named_children(")
+# an in-place init of a parameter: ``xavier_uniform_(m.weight``, ``m.weight.data.normal_(``
+_INPLACE_INIT_RE = re.compile(
+    rb"(?:normal|uniform|constant|zeros|ones|eye|dirac|xavier_uniform|xavier_normal|kaiming_uniform|kaiming_normal"
+    rb"|trunc_normal|orthogonal|sparse)_\(\s*[A-Za-z_][\w.]*\.(?:weight|bias)\b"
+    rb"|\.(?:weight|bias)(?:\.data)?\.(?:normal_|uniform_|fill_|zero_)\(")
 
 
 @lru_cache(maxsize=1)
@@ -78,27 +87,57 @@ def _read_regular(path: str) -> Optional[bytes]:
         return None
 
 
-def _helpers_in(data: bytes) -> List[str]:
-    """The top-level functions of a module that take a module first, reach its modules (``for m
-    in net.modules()``, ``net.apply(init_func)``) and name an initialiser: init helpers another
-    module may call on its model (``init_weights(self)``). Read from the text, for the scan."""
-    if b"modules(" not in data and b".apply(" not in data and b"children(" not in data:
-        return []
+def _init_functions(data: bytes) -> Tuple[List[str], List[str]]:
+    """``(helpers, per_module)``: the top-level functions of a module that initialise a weight or
+    bias in place (and name an initialiser) on what their first parameter reaches. A *helper*
+    reaches its argument's modules (``for m in net.modules()``, ``net.apply(init_func)``) and is
+    called on a model (``init_weights(self)``); a *per-module* init is called on each module of a
+    loop (``for m in self.modules(): init_layer(m)``). Read from the text, for the scan: the files
+    that call one are summarised, and a loose test here costs a parse of each."""
+    if b".weight" not in data and b".bias" not in data:
+        return [], []
     from .view import _gate
 
-    out = []
+    helpers: List[str] = []
+    per_module: List[str] = []
     header = None  # the module's text before its first function: its imports, which the prefilter reads
-    for match in _DEF_RE.finditer(data):
+    for match in _top_defs(data):
         parameter = match.group(2)
         if parameter in (b"self", b"cls"):
             continue
+        margin = _MARGIN_RE.search(data, match.end())
+        start, end = match.end(), margin.start() if margin else len(data)
+
+        def holds(suffix: bytes) -> bool:  # a substring test on the body, without copying it: C speed
+            return data.find(parameter + suffix, start, end) >= 0
+
+        iterates = any(holds(suffix) for suffix in _ITERATIONS)
+        if not iterates and not holds(b".weight") and not holds(b".bias"):
+            continue
+        body = data[start:end]
         header = data[:match.start()] if header is None else header
-        end = _MARGIN_RE.search(data, match.end())
-        body = data[match.end():end.start() if end else len(data)]
-        reaches = re.search(rb"\b" + parameter + rb"\.(?:apply|(?:named_)?(?:modules|children))\(", body)
-        if reaches and _gate("inits")(header + body, None):
-            out.append(match.group(1).decode("ascii"))
-    return out
+        if not _INPLACE_INIT_RE.search(body) or not _gate("inits")(header + body, None):
+            continue
+        if iterates and re.search(rb"\b" + parameter + rb"\.(?:apply|(?:named_)?(?:modules|children))\(", body):
+            helpers.append(match.group(1).decode("ascii"))
+        else:
+            per_module.append(match.group(1).decode("ascii"))
+    return helpers, per_module
+
+
+def _top_defs(data: bytes):
+    """``_DEF_RE`` matches of the ``def`` lines at the margin, found by a literal search (a regex
+    anchored at every line start costs ten times more on a large module)."""
+    position = 0 if data.startswith(b"def") else data.find(b"\ndef") + 1
+    while position >= 0 and (position > 0 or data.startswith(b"def")):
+        match = _DEF_RE.match(data, position)
+        if match is not None:
+            yield match
+        found = data.find(b"\ndef", position)
+        position = found + 1 if found >= 0 else -1
+
+
+_UNKNOWN = object()
 
 
 def content_hash(data: bytes) -> str:
@@ -218,10 +257,14 @@ class Project:
             self._hashes[path] = content_hash(data) if data is not None else None
         return self._hashes[path]
 
-    def summary_of(self, path: str, data: Optional[bytes] = None, tree: Optional[ast.Module] = None) -> Optional[dict]:
-        """The summary of the file at ``path`` (None if it cannot be read or parsed)."""
-        if path in self._summaries:
-            return self._summaries[path]
+    def summary_of(self, path: str, data: Optional[bytes] = None, tree: Optional[ast.Module] = None,
+                   uses: bool = False) -> Optional[dict]:
+        """The summary of the file at ``path`` (None if it cannot be read or parsed). ``uses``: with
+        what it applies and passes to which class (``applications``, ``passes``), which only the
+        project's scan asks of the few files it reads for them (the walk costs)."""
+        known = self._summaries.get(path, _UNKNOWN)
+        if known is not _UNKNOWN and (not uses or known is None or "passes" in known):
+            return known
         summary = None
         try:
             if data is None:
@@ -232,14 +275,14 @@ class Project:
             self._hashes[path] = digest
             names = module_names(path, self.root)
             module = names[0] if names else os.path.splitext(os.path.basename(path))[0]
-            key = hashlib.blake2b(f"{digest}\0{module}\0{FORMAT}".encode(), digest_size=20).hexdigest()
+            key = hashlib.blake2b(f"{digest}\0{module}\0{FORMAT}\0{uses:d}".encode(), digest_size=20).hexdigest()
             summary = self.store.get(key)
             if summary is None:
                 if tree is None:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         tree = compile(data, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-                summary = summarise(tree, module, os.path.basename(path) == "__init__.py", data)
+                summary = summarise(tree, module, os.path.basename(path) == "__init__.py", data, uses=uses)
                 self.store.put(key, summary)
         except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, UnicodeDecodeError):
             summary = None
@@ -418,27 +461,47 @@ class Project:
 
     def _scan_files(self, files: List[str]) -> None:
         """Every file is read once; those that may apply a function (``x.apply(f)``, a loop over
-        ``x.modules()``) are summarised. Init helpers (``_helpers_in``) are noted on the way, and
+        ``x.modules()``) are summarised. Init helpers (``_init_functions``) are noted on the way, and
         the files that call one are summarised in a second reading (most projects have none)."""
         self._applications, self._passes = {}, {}
         layout = hashlib.blake2b(digest_size=16)
         helpers: Set[str] = set()
-        summarised: Set[str] = set()
+        per_module: Set[str] = set()
+        summarised: List[str] = []
+        looping: List[Tuple[str, Set[str]]] = []  # files with loops over modules, and the functions they call
         for path in files:
             layout.update(self.relative(path).encode("utf-8", "surrogateescape") + b"\0")
             data = _read_regular(path)
             if data is None:
                 continue
-            helpers.update(_helpers_in(data))
-            if _APPLY_RE.search(data) or _LOOP_CALL_RE.search(data):
-                summarised.add(path)
-                self._record(path, data)
+            found = _init_functions(data)
+            helpers.update(found[0])
+            per_module.update(found[1])
+            if b".apply(" in data and _APPLY_RE.search(data):
+                if self.summary_of(path, data, uses=True) is not None:
+                    summarised.append(path)
+            elif b"modules()" in data or b"children()" in data:
+                called = {m.group(2).rsplit(b".", 1)[-1].decode("ascii") for m in _LOOP_CALL_RE.finditer(data)}
+                if called:
+                    looping.append((path, called))
+        # a loop matters where it calls a per-module init (or a helper) of the project
+        summarised.extend(path for path, called in looping
+                          if called & (per_module | helpers) and self.summary_of(path, uses=True) is not None)
         if helpers:
-            calls = re.compile(rb"\b(?:" + b"|".join(sorted(h.encode() for h in helpers)) + rb")[ \t]*\(")
+            names = sorted(h.encode() for h in helpers)
+            calls = re.compile(rb"\b(?:" + b"|".join(names) + rb")[ \t]*\(")
+            done = set(summarised)
             for path in files:
-                data = _read_regular(path) if path not in summarised else None
-                if data is not None and calls.search(data):
-                    self._record(path, data)
+                data = _read_regular(path) if path not in done else None
+                if data is not None and any(name in data for name in names) and calls.search(data) \
+                        and self.summary_of(path, data, uses=True) is not None:
+                    summarised.append(path)
+        for path in summarised:
+            summary = self.summary_of(path)
+            self._record(path, summary["applications"], self._applications)
+            # only calls of the helpers found matter (a summary lists every call that passes a name)
+            self._record(path, [pair for pair in summary["passes"] if pair[0].rsplit(".", 1)[-1] in helpers],
+                         self._passes)
         # what applies or passes a function to which class is part of every answer about it: a
         # cached result holds only while these tables are unchanged
         for table in (self._applications, self._passes):
@@ -446,13 +509,9 @@ class Project:
                                       for function, pairs in sorted(table.items())}).encode())
         self._layout = layout.hexdigest()
 
-    def _record(self, path: str, data: bytes) -> None:
-        summary = self.summary_of(path, data)
-        if summary is None:
-            return
-        for table, pairs in ((self._applications, summary["applications"]), (self._passes, summary["passes"])):
-            for function, cls in pairs:
-                table.setdefault(self.canonical(function), set()).add((self.canonical(cls) if cls else "", path))
+    def _record(self, path: str, pairs, table: Dict[str, Set[Tuple[str, str]]]) -> None:
+        for function, cls in pairs:
+            table.setdefault(self.canonical(function), set()).add((self.canonical(cls) if cls else "", path))
 
     def prepare(self) -> "Project":
         """Do the whole-project scan now (before worker processes fork, so that they share it)."""
@@ -493,7 +552,8 @@ def _localized(summary: dict, localize) -> dict:
     out["classes"] = {k: {"bases": [localize(b) for b in c["bases"]], "calls": [localize(n) for n in c["calls"]]}
                       for k, c in summary["classes"].items()}
     for table in ("applications", "passes"):  # a class not shown ("") stays so
-        out[table] = [[localize(f), localize(c) if c else ""] for f, c in summary[table]]
+        if table in summary:
+            out[table] = [[localize(f), localize(c) if c else ""] for f, c in summary[table]]
     return out
 
 

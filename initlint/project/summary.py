@@ -29,7 +29,9 @@ more than the module's own top-level imports) and plain data (JSON), so it is ca
 from __future__ import annotations
 
 import ast
+import bisect
 import re
+import sys
 from typing import Dict, List, Optional, Tuple
 
 FORMAT = 4  # bump when the layout of a summary changes
@@ -83,9 +85,11 @@ def _top_statements(body) -> List[ast.stmt]:
     return out
 
 
-def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b"", light: bool = False) -> dict:
+def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b"", light: bool = False,
+              uses: bool = True) -> dict:
     """The summary (see the module docstring) of ``tree``, the module named ``module``. ``light``:
-    only what a file asks about itself (its imports, functions, stars), for the prefilter."""
+    only what a file asks about itself (its imports, functions, stars), for the prefilter.
+    ``uses=False``: without ``applications`` and ``passes`` (the answers about names only)."""
     package = module if is_package else module.rpartition(".")[0]
     imports: Dict[str, str] = {}
     bound: Dict[str, int] = {}
@@ -166,7 +170,11 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
         "defined": sorted(set(functions) | set(classes) | set(assigned)),
         "stars": stars,
         "classes": {name: _class_summary(node, qualify) for name, node in classes.items()},
-        **_uses(tree, module, qualify, source, set(functions) | set(imports)),
+        # a call can pass a module to the module's own functions and to what it imports from
+        # outside the frameworks (an init helper of the project)
+        **(_uses(tree, module, qualify, source, set(functions) | {
+            name for name, target in imports.items() if target.split(".", 1)[0] not in _NOT_HELPERS})
+           if uses else {}),
     }
 
 
@@ -222,41 +230,50 @@ _FIELDS: Dict[type, tuple] = {}
 
 
 def _callees(nodes) -> List[ast.AST]:
-    """The ``func`` of every call under ``nodes`` (a plain stack over the node fields: ``ast.walk``'s
-    generators cost several times more, and every class of every summarised module is walked)."""
-    out = []
+    """The ``func`` of every call under ``nodes`` (every class of every summarised module is walked)."""
+    return [node.func for node in _walk(nodes) if type(node) is ast.Call]
+
+
+def _walk(nodes, skip: tuple = ()):
+    """Every node under ``nodes``, not entering those of a type in ``skip``: a plain stack over the
+    node fields (``ast.walk``'s and ``ast.iter_child_nodes``' generators cost several times more)."""
     stack = list(nodes)
     while stack:
         node = stack.pop()
+        yield node
         kind = type(node)
-        if kind is ast.Call:
-            out.append(node.func)
         fields = _FIELDS.get(kind)
         if fields is None:
             fields = _FIELDS[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
         for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:
-                stack.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+                stack.extend(item for item in value if isinstance(item, ast.AST) and not isinstance(item, skip))
+            elif isinstance(value, ast.AST) and not isinstance(value, skip):
                 stack.append(value)
-    return out
 
 
 # lines that may apply or pass a function to a module: ``x.apply(f``, a loop over ``x.modules()``,
-# and a call of a plain or dotted name whose first argument is ``self``, a name or a call
+# and a statement that calls a plain or dotted name on ``self``, a name or a call (an init helper
+# is called as a statement: ``init_weights(self)``, ``net = init_net(net, ...)``, ``return init_net(net)``)
 _APPLY_LINE = re.compile(rb"\.apply\(|\bfor\s+[^\n]*\.(?:named_)?(?:modules|children)\(")
-_CALL_LINE = re.compile(rb"(?<![\w.])([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)?[ \t]*\([ \t]*(?:self\b|[A-Za-z_][\w.]*[ \t]*[(),])")
+_CALL_LINE = re.compile(rb"(?m)^[ \t]*(?:return[ \t]+|[A-Za-z_][\w.]*[ \t]*=[ \t]*)?([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)?"
+                        rb"[ \t]*\([ \t]*(?:self[ \t]*[,)]|[A-Za-z_][\w.]*[ \t]*[(),])")
 _MODULE_ITERATORS = frozenset({"modules", "named_modules", "children", "named_children"})
+_NEWLINE = re.compile(rb"\n")
+# where no init helper of a project comes from: the frameworks and Python's own library (partial, copy)
+_NOT_HELPERS = FRAMEWORKS | frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
 def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[str, List[List[str]]]:
     """``applications`` and ``passes`` (see the module docstring), each ``[function, class]``.
     Only the scopes that hold a line which may make one are walked (most hold none)."""
-    lines = {source.count(b"\n", 0, match.start()) + 1 for match in _APPLY_LINE.finditer(source)}
+    newlines = [match.start() for match in _NEWLINE.finditer(source)]
+    lines = {bisect.bisect_left(newlines, match.start()) + 1 for match in _APPLY_LINE.finditer(source)}
     for match in _CALL_LINE.finditer(source):
-        if match.group(1).decode("ascii") in known:
-            lines.add(source.count(b"\n", 0, match.start()) + 1)
+        name = match.group(1).decode("ascii")
+        if name in known and not name[0].isupper():  # a class (``LayerScale(dim, ...)``) is no init helper
+            lines.add(bisect.bisect_left(newlines, match.start()) + 1)
     applications, passes = set(), set()
     if not lines:
         return {"applications": [], "passes": []}
@@ -321,7 +338,9 @@ def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[
                 if isinstance(function, ast.Call) and _dotted(function.func) in ("partial", "functools.partial") \
                         and function.args:
                     function = function.args[0]
-                fn = qualify(_dotted(function)) if isinstance(function, ast.Name) else None
+                # ``f`` or ``module.f`` (``self.apply(utils.he_init)``); ``self._init`` is the class's own
+                name = _dotted(function) if isinstance(function, (ast.Name, ast.Attribute)) else None
+                fn = qualify(name) if name is not None and not name.startswith("self.") else None
                 if fn is not None:
                     applications.add((fn, class_of(node.func.value)))
                 continue
@@ -342,12 +361,9 @@ def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[
             "passes": sorted([list(pair) for pair in passes])}
 
 
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
 def _own_nodes(scope):
     """The nodes of a module or function body, not entering nested functions or classes."""
-    stack = list(scope.body)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                stack.append(child)
+    return _walk(scope.body, _NESTED)

@@ -14,7 +14,8 @@ from .stats import Test
 
 DTENSOR_WHY = ("indexing a DTensor along a sharded dimension gathers the slice into a new, replicated tensor, "
                "and assigning to such a slice writes that copy too (pytorch#139735)")
-PLAIN_WHY = "advanced indexing (a list, tensor or mask index) returns a copy, as reshape of a non-contiguous tensor does"
+PLAIN_WHY = ("advanced indexing (a list, tensor or mask index) returns a copy, as reshape of a non-contiguous "
+             "tensor does")
 DTENSOR_FIX = ("initialise the full tensor and copy it back (full = param.full_tensor(); init(full[...]); "
                "param.copy_(distribute_tensor(full, param.device_mesh, param.placements))), as llm-foundry #1820 "
                "does, or initialise the parameter itself")

@@ -298,7 +298,8 @@ def verify_per_module(run, model, adapter, label: str, log, why: str = "") -> Re
                 if not real:
                     info.handle = Replayed(torch, _remaker(torch, log, param), _long_probe(view),
                                            info.handle.distinct_at_most(8))
-            del flat
+                view = None  # a view keeps its base alive: this storage must go before the next is made
+            flat = None
             done_tensors += len(members)
             done_bytes += first.untyped_storage().nbytes()
             now = time.perf_counter()

@@ -87,10 +87,6 @@ _HELPER_WORDS = frozenset({"normal", "uniform", "xavier", "glorot", "kaiming", "
                            "variance", "scaling", "constant", "zeros", "ones", "eye", "dirac", "sparse", "trunc"})
 
 
-def _is_users(filename: str) -> bool:
-    return is_user_file(filename) or (filename.startswith("<") and not filename.startswith("<frozen"))
-
-
 def chosen_by_library(frame) -> bool:
     """Whether an initialiser (or a layer's initialiser argument) was chosen by an installed library's code
     rather than the user's: ``frame`` is the code that called the initialiser (or the layer's constructor).
@@ -98,12 +94,7 @@ def chosen_by_library(frame) -> bool:
     the user's innermost frame called a library's initialiser helper (``transformers.initialization.
     normal_``); the library's when the user called something else that chose it (a model's constructor,
     ``post_init``, ``model.apply(model._init_weights)``, ``keras.applications.EfficientNetB0``)."""
-    callee = None
-    while frame is not None:
-        if _is_users(frame.f_code.co_filename):
-            return callee is not None and not (_HELPER_WORDS & set(callee.f_code.co_name.lower().split("_")))
-        callee, frame = frame, frame.f_back
-    return True
+    return _walk(frame, 1)[1]
 
 
 def constructing_frame(skip: int = 1):
@@ -130,15 +121,35 @@ def _column(frame) -> Optional[int]:
 
 def user_stack(skip: int = 1, limit: int = 12) -> Tuple[Frame, ...]:
     """The user's frames on the current stack, innermost first (at most ``limit``)."""
-    frame = sys._getframe(skip + 1)
+    return _walk(sys._getframe(skip + 1), limit)[0]
+
+
+def user_stack_and_chooser(skip: int = 1, limit: int = 12) -> Tuple[Tuple[Frame, ...], bool]:
+    """``user_stack`` and ``chosen_by_library`` of the caller's frame, from one walk of the stack (every
+    recorded initialiser asks both: the build's hottest path in verify)."""
+    return _walk(sys._getframe(skip + 1), limit)
+
+
+def _walk(frame, limit: int) -> Tuple[Tuple[Frame, ...], bool]:
     found: List[Frame] = []
+    callee, library = None, None
+    known = _IS_USER
     while frame is not None and len(found) < limit:
         code = frame.f_code
-        if is_user_file(code.co_filename):
-            found.append(Frame(code.co_filename, frame.f_lineno, code.co_firstlineno, code.co_name,
+        filename = code.co_filename
+        user = known.get(filename)
+        if user is None:
+            user = is_user_file(filename)
+        if library is None:
+            if user or (filename.startswith("<") and not filename.startswith("<frozen")):
+                library = callee is not None and not (_HELPER_WORDS & set(callee.co_name.lower().split("_")))
+            else:
+                callee = code
+        if user:
+            found.append(Frame(filename, frame.f_lineno, code.co_firstlineno, code.co_name,
                                None if found else _column(frame)))
         frame = frame.f_back
-    return tuple(found)
+    return tuple(found), True if library is None else library
 
 
 @dataclass

@@ -4,11 +4,13 @@ conclude with multiple-testing control → link the static findings."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import math
 import os
 import re
 import sys
+import threading
 import time
 from typing import Any, Callable, List, Optional, Tuple
 
@@ -82,6 +84,7 @@ class Run:
         self.adapters: List[Adapter] = []
         self.seconds = {}
         self._recording = None  # (ExitStack, build) while a recording is active
+        self._measuring = None  # (thread, result box) while the statistics run beside the forward pass
 
     def adapter(self, framework: str) -> Adapter:
         """The run's adapter for ``framework``, made ready (imported, device checked, seeded) once."""
@@ -267,6 +270,8 @@ class Run:
         if not infos:
             raise VerifyError(f"{label} has no floating-point parameters to verify")
         self.seconds["prepare"] = time.perf_counter() - started
+        if adapter.measures_during_forward():
+            self._measure_beside(infos, adapter)
         started = time.perf_counter()
         if guard is not None:
             guard.phase = "running the model forward"
@@ -284,7 +289,7 @@ class Run:
         mark_last_layer(infos, signals)
         mark_in_block(infos, signals)
         started = time.perf_counter()
-        results, facts, tests = self.measure(infos, adapter)
+        results, facts, tests = self._measured(infos, adapter)
         findings = checks.conclude(results, facts, tests, signals, self.alpha, self.correction, self.strict)
         ranks = self.across_ranks(adapter, infos)
         across = ranks.findings if ranks is not None else []
@@ -334,6 +339,34 @@ class Run:
 
         return across_ranks(adapter.torch, infos)
 
+    def _measure_beside(self, infos, adapter: Adapter) -> None:
+        """Start measuring every tensor on a thread of its own while the forward pass runs: both are mostly
+        the framework's native code, which releases the GIL, and the statistics read nothing the pass
+        finds (activations are judged after both). The numbers are the same as measured in turn (one
+        generator, used by this thread alone)."""
+        box: dict = {}
+
+        def work():
+            try:
+                box["result"] = self.measure(infos, adapter)
+            except BaseException as exc:  # re-raised where the result is taken
+                box["error"] = exc
+
+        thread = threading.Thread(target=work, name="initlint-measure", daemon=True)
+        self._measuring = (thread, box, infos)
+        thread.start()
+
+    def _measured(self, infos, adapter: Adapter):
+        """The measurement started beside the forward pass (waited for), else one made now."""
+        measuring, self._measuring = self._measuring, None
+        if measuring is None or measuring[2] is not infos:
+            return self.measure(infos, adapter)
+        thread, box, _ = measuring
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["result"]
+
     def measure(self, infos, adapter: Adapter):
         """Measure every tensor once (a bounded sample each) and collect its facts and round-one tests."""
         rng = np.random.default_rng(self.seed)
@@ -371,19 +404,27 @@ def attach_rank_detail(report: Report, ranks) -> None:
 
 @contextlib.contextmanager
 def collector_paused():
-    """What exists when verify's own phases start (the frameworks, the built model) is frozen out of the
-    cycle collector's reach while they run (after the build, which runs as the user's code would): in a
-    process holding torch, transformers and scipy a full automatic collection walks every object of
-    them (0.5-0.7 s measured, as long as ResNet-50's whole build), and the statistics' allocations
-    trigger one; frozen, a collection walks only what verify made since. Unfrozen afterwards."""
-    if not hasattr(gc, "freeze") or gc.get_freeze_count():  # already frozen: by the user, or an outer phase
+    """What exists when verify starts (the frameworks) is frozen out of the cycle collector's reach while
+    it runs, the build included: in a process holding torch, transformers and scipy a full automatic
+    collection walks every object of them (0.35-0.7 s measured, longer than ResNet-50's whole build), and
+    the recording's allocations (a declaration and its frames per initialiser call) trigger one in the
+    build that the same build unrecorded would not: measured on ResNet-50 in a fresh process, the one
+    collection was most of what verify added. Frozen, a collection walks only what was made since (the
+    user's build collects its own cycles as it would). Unfrozen afterwards. Nested: the outermost decides
+    (gc.get_freeze_count() walks every frozen object: 30 ms each time once torch is frozen)."""
+    if _PAUSED[0] or not hasattr(gc, "freeze") or gc.get_freeze_count():  # frozen already: by us or the user
         yield
         return
     gc.freeze()
+    _PAUSED[0] += 1
     try:
         yield
     finally:
+        _PAUSED[0] -= 1
         gc.unfreeze()
+
+
+_PAUSED = [0]  # collector_paused's depth: 1 while a verification holds the collector paused
 
 
 def mark_last_layer(infos, signals) -> None:
@@ -409,6 +450,17 @@ def mark_in_block(infos, signals) -> None:
         info.in_block = info.layer_path.startswith(blocks)
 
 
+def _paused_throughout(function):
+    """Run ``function`` (a verification, from its build to its report) with the collector paused."""
+    @functools.wraps(function)
+    def paused(*args, **kwargs):
+        with collector_paused():
+            return function(*args, **kwargs)
+
+    return paused
+
+
+@_paused_throughout
 def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, device: str = "cpu", seed: int = 0,
            alpha: float = 1e-3, correction: str = "holm", strict: bool = False, keep_samples: bool = False,
            name: Optional[str] = None, progress: Optional[Progress] = None, timeout: Optional[float] = None,
@@ -441,7 +493,7 @@ def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, dev
         run.recording.budget.restart()
     with guard:
         with run.recording_context():
-            split = run.build_per_module(label, model)
+            split = run.build_per_module(label, model, _frameworks_of(model))
             obj = split[0] if split else run.build(label, model)
         run.seconds["build"] = time.perf_counter() - started
         if split:
@@ -449,6 +501,32 @@ def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, dev
         adapter = run.choose(obj, f"{label}() returned an object that")
         built = run.run_model(obj, adapter, label, guard)
     return run.conclude(built[0], adapter, label, *built[1:])
+
+
+_FRAMEWORK_ROOTS = {"torch": "torch", "keras": "keras", "tensorflow": "keras", "tf_keras": "keras", "flax": "flax"}
+
+
+def _frameworks_of(build: Any) -> Optional[List[str]]:
+    """The frameworks a build function's own module imports (its globals and closure), as a model file's
+    imports decide for the CLI; None where the function shows none (then: those imported in this process).
+    Why not always the process's: a test run or a notebook that imported TensorFlow for another model
+    would otherwise never get the automatic per-module choice for a PyTorch build."""
+    import types as _types
+
+    names = dict(getattr(build, "__globals__", None) or {})
+    for cell in getattr(build, "__closure__", None) or ():
+        try:
+            names[id(cell)] = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+    found = []
+    for value in names.values():
+        module = value if isinstance(value, _types.ModuleType) else getattr(value, "__module__", None)
+        root = (module.__name__ if isinstance(module, _types.ModuleType) else module or "").partition(".")[0]
+        fw = _FRAMEWORK_ROOTS.get(root) if isinstance(root, str) else None
+        if fw and fw not in found:
+            found.append(fw)
+    return found or None
 
 
 def _imported_frameworks() -> List[str]:
@@ -481,6 +559,7 @@ def static_findings(path: str, source: str):
         return []
 
 
+@_paused_throughout
 def verify_file(path: str, *, entry: Optional[str] = None, input_shape=None, framework: Optional[str] = None,
                 device: str = "cpu", seed: int = 0, alpha: float = 1e-3, correction: str = "holm",
                 strict: bool = False, keep_samples: bool = False, static: bool = True,

@@ -48,6 +48,11 @@ class Adapter:
         """Import the framework (raise VerifyError if it is not installed)."""
         raise NotImplementedError
 
+    def measures_during_forward(self) -> bool:
+        """Whether the statistics may run on another thread beside the forward pass: the pass writes no
+        measured tensor, and measuring needs no communication the pass could interleave with."""
+        return False
+
     def check_device(self) -> None:
         """Raise VerifyError when ``self.device`` is not available here."""
 

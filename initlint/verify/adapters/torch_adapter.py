@@ -20,7 +20,7 @@ import numpy as np
 
 from ... import catalogue
 from ...catalogue import LayerKind, fans
-from ..recording import Declaration, Patcher, chosen_by_library, plain_args, user_stack
+from ..recording import Declaration, Patcher, plain_args, user_stack, user_stack_and_chooser
 from ..results import Moments, TensorInfo
 from ..launch import bind_device, ensure_group
 from ..shard_fans import layout_of
@@ -296,10 +296,10 @@ class TorchRecorder:
             if tensor is not None and recorder.log is not None:
                 recorder.log.call(tensor, original, name, args, kwargs)
             if tensor is not None:
-                frame = sys._getframe(caller_depth)
-                explicit = not frame.f_code.co_filename.startswith(recorder.torch_root)
-                recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(caller_depth),
-                                                      explicit=explicit, library=chosen_by_library(frame)))
+                explicit = not sys._getframe(caller_depth).f_code.co_filename.startswith(recorder.torch_root)
+                stack, library = user_stack_and_chooser(caller_depth)
+                recorder._declare(tensor, Declaration(name, plain_args(bound), stack, explicit=explicit,
+                                                      library=library))
             return result
 
         return recorded_init
@@ -321,10 +321,9 @@ class TorchRecorder:
                 recorder.log.call(tensor, original, name, (tensor,) + args, kwargs)
             # torch's own code filling (an init function bound before the patches, as nn.Transformer's
             # xavier_uniform_): the framework's choice, as for a recorded init
-            frame = sys._getframe(1)
-            explicit = not frame.f_code.co_filename.startswith(recorder.torch_root)
-            recorder._declare(tensor, Declaration(name, plain_args(bound), user_stack(1), explicit=explicit,
-                                                  library=chosen_by_library(frame)))
+            explicit = not sys._getframe(1).f_code.co_filename.startswith(recorder.torch_root)
+            stack, library = user_stack_and_chooser(1)
+            recorder._declare(tensor, Declaration(name, plain_args(bound), stack, explicit=explicit, library=library))
             return result
 
         return recorded_fill
@@ -351,8 +350,8 @@ class TorchRecorder:
             if entry is None:  # torch.empty: a fresh tensor whose values nobody declared
                 decl = Declaration(name, stack=user_stack(1), unknown=True)
             else:
-                decl = Declaration(name, plain_args(entry.bind(args, kwargs)), user_stack(1),
-                                   library=chosen_by_library(sys._getframe(1)))
+                stack, library = user_stack_and_chooser(1)
+                decl = Declaration(name, plain_args(entry.bind(args, kwargs)), stack, library=library)
             if isinstance(result, recorder.torch.Tensor):
                 recorder._declare(result, decl, fresh=True)
                 if recorder.log is not None:
@@ -595,6 +594,13 @@ class TorchAdapter(Adapter):
         if self.device.startswith("cuda"):
             return self.torch.device(self.device)
         return contextlib.nullcontext()
+
+    def measures_during_forward(self) -> bool:
+        """The forward pass writes parameters never (batch statistics are buffers, restored after it); under
+        torch.distributed a sharded tensor's measurement communicates, as the pass may (FSDP's gathers), and
+        collectives issued from two threads would meet in different orders on different ranks."""
+        distributed = getattr(self.torch, "distributed", None)
+        return not (distributed is not None and distributed.is_available() and distributed.is_initialized())
 
     def seed_everything(self) -> None:
         self.ensure()

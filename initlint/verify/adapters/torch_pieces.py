@@ -91,6 +91,12 @@ class Pieces:
 
     def observed(self, name: str, args: Sequence[Any], result: Any) -> None:
         """A view-like call ``name(*args)`` returned ``result``: remember each part of it that is a copy."""
+        try:
+            self._observed(name, args, result)
+        except Exception:  # observing never breaks the model's own build: this piece is simply not followed
+            pass
+
+    def _observed(self, name: str, args: Sequence[Any], result: Any) -> None:
         torch = self.torch
         source = args[0]
         outputs = result if isinstance(result, (tuple, list)) else (result,)
@@ -127,10 +133,10 @@ class Pieces:
         the index as code, or None where it reaches (a plain tensor; the sharded dimensions untouched;
         an Ellipsis or None whose dimensions are not worth guessing)."""
         placements = getattr(tensor, "placements", None)
-        if placements is None or not hasattr(tensor, "_local_tensor"):
+        if placements is None or not hasattr(tensor, "_local_tensor") or not tensor.dim():
             return None
         sharded = {p.dim % tensor.dim() for p in placements
-                   if type(p).__name__ in ("Shard", "_StridedShard") and getattr(p, "dim", None) is not None}
+                   if type(p).__name__ in ("Shard", "_StridedShard") and isinstance(getattr(p, "dim", None), int)}
         parts = index if isinstance(index, tuple) else (index,)
         if any(part is Ellipsis or part is None for part in parts):
             return None
