@@ -375,14 +375,18 @@ def build_server():
     def did_save(ls, params: types.DidSaveTextDocumentParams) -> None:
         schedule(params.text_document.uri, 0)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
+    def forget(ls, uri: str, published) -> None:
+        """A document (or notebook) closed: its pending check cancelled, its diagnostics cleared."""
         task = pending.pop(uri, None)
         if task is not None:
             task.cancel()
-        results.pop(uri, None)
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        for shown in published:
+            results.pop(shown, None)
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=shown, diagnostics=[]))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls, params: types.DidCloseTextDocumentParams) -> None:
+        forget(ls, params.text_document.uri, [params.text_document.uri])
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
     def did_open_notebook(ls, params: types.DidOpenNotebookDocumentParams) -> None:
@@ -400,13 +404,7 @@ def build_server():
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
     def did_close_notebook(ls, params: types.DidCloseNotebookDocumentParams) -> None:
         uri = params.notebook_document.uri
-        task = pending.pop(uri, None)
-        if task is not None:
-            task.cancel()
-        cells = set(notebooks.pop(uri, ())) | {cell.uri for cell in params.cell_text_documents}
-        for cell_uri in cells:
-            results.pop(cell_uri, None)
-            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell_uri, diagnostics=[]))
+        forget(ls, uri, set(notebooks.pop(uri, ())) | {cell.uri for cell in params.cell_text_documents})
 
     @server.feature(types.INITIALIZED)
     def initialized(ls, params) -> None:
