@@ -19,7 +19,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 import libcst as cst
 
-from .inits import TENSOR_METHODS
+from .inits import TENSOR_METHODS, filled_tensor
 
 
 @dataclass(eq=False)
@@ -51,12 +51,7 @@ def filled_tensors(facts) -> Dict[cst.Call, cst.BaseExpression]:
         if use.entry is not None and use.entry.name.startswith("torch.Tensor.") and isinstance(call.func, cst.Attribute):
             out[call] = _strip(call.func.value)
             continue
-        tensor = None
-        for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value == "tensor":
-                tensor = arg.value
-        if tensor is None and call.args and call.args[0].keyword is None:
-            tensor = call.args[0].value
+        tensor = filled_tensor(call)
         if tensor is not None:
             out[call] = _strip(tensor)
     for site in facts.collected.calls:

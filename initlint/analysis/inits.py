@@ -201,12 +201,7 @@ class InitIndex:
                     self._add(use)
             return
         if entry.style is Style.INPLACE:
-            tensor = None
-            for arg in call.args:
-                if arg.keyword is not None and arg.keyword.value == "tensor":
-                    tensor = arg.value
-            if tensor is None and call.args and call.args[0].keyword is None:
-                tensor = call.args[0].value
+            tensor = filled_tensor(call)
             if tensor is None:
                 return
             targets, known = self.targets_of(tensor, site)
@@ -815,6 +810,16 @@ class InitIndex:
                 if entry is not None:
                     types.append(entry)
         return types
+
+
+def filled_tensor(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """The tensor an in-place initialiser call fills (``normal_(w, ...)``, ``normal_(tensor=w)``), or None."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "tensor":
+            return arg.value
+    if call.args and call.args[0].keyword is None:
+        return call.args[0].value
+    return None
 
 
 def _option_test(test: cst.BaseExpression) -> bool:
