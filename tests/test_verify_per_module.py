@@ -194,25 +194,59 @@ def test_parameters_sharing_one_storage_are_replayed_together():
 
 
 def test_automatic_when_the_parameters_would_not_fit(monkeypatch):
-    from initlint.verify import per_module
+    from initlint.verify import memory
 
-    small = initlint.verify(lambda: torch.nn.Linear(256, 256))
+    calls = []
+
+    def build():
+        calls.append(1)
+        return torch.nn.Linear(1024, 1024)  # a 4 MiB weight: an allocation the memory is asked about
+
+    small = initlint.verify(build)
     assert small.device == "cpu" and small.signal  # fits: the whole model, with its forward pass
-    monkeypatch.setattr(per_module, "available_memory", lambda: 1 << 30)  # 2 GiB of headroom cannot fit in 1
-    report = initlint.verify(lambda: torch.nn.Linear(256, 256))
+    assert len(calls) == 1  # built once: no second build merely to learn its size
+    monkeypatch.setattr(memory, "available_memory", lambda: 1 << 30)  # 2 GiB of headroom cannot fit in 1
+    for options in ({}, {"max_memory": None}, {"max_memory": 1 << 40}):  # --max-memory bounds the build only
+        calls.clear()
+        report = initlint.verify(build, **options)
+        assert report.device.startswith("cpu (per module"), options
+        assert len(calls) == 2  # refused part-way for real, then on the meta device
+        assert any("too big to verify whole: 4.0 MiB of parameters, 1.0 GiB available" in note
+                   for note in report.notes), report.notes
+        assert _found(report) == _found(small)
+    assert initlint.verify(build, per_module=False).device == "cpu"
+
+
+def test_many_small_tensors_are_asked_about_too(monkeypatch):
+    # every allocation under 1 MiB, 8 MiB in all: the automatic choice still sees them
+    from initlint.verify import memory
+
+    monkeypatch.setattr(memory, "available_memory", lambda: 1 << 30)
+    report = initlint.verify(lambda: torch.nn.Sequential(*[torch.nn.Linear(256, 256) for _ in range(32)]))
     assert report.device.startswith("cpu (per module")
-    assert any("too big to verify whole" in note and "1.0 GiB available" in note for note in report.notes)
-    assert initlint.verify(lambda: torch.nn.Linear(256, 256), per_module=False).device == "cpu"
+
+
+def test_a_too_big_build_that_cannot_run_on_meta_is_built_whole(monkeypatch):
+    from initlint.verify import memory
+
+    def build():
+        net = torch.nn.Linear(1024, 1024)
+        if net.weight.sum().item() > 1e9:  # no values on the meta device
+            raise RuntimeError("unreachable")
+        return net
+
+    monkeypatch.setattr(memory, "available_memory", lambda: 1 << 30)  # room for the build, not the headroom
+    assert initlint.verify(build).device == "cpu"
 
 
 def test_automatic_choice_follows_the_build_functions_imports_not_the_processes(monkeypatch):
     # a test run or a notebook that imported TensorFlow for another model: a PyTorch build function is
     # still judged by what its own module imports (as the CLI judges a model file by its imports)
-    from initlint.verify import per_module
+    from initlint.verify import memory
 
     pytest.importorskip("tensorflow")
-    monkeypatch.setattr(per_module, "available_memory", lambda: 1 << 30)
-    report = initlint.verify(lambda: torch.nn.Linear(256, 256))
+    monkeypatch.setattr(memory, "available_memory", lambda: 1 << 30)
+    report = initlint.verify(lambda: torch.nn.Linear(1024, 1024))
     assert report.device.startswith("cpu (per module")
 
 

@@ -32,6 +32,12 @@ class OverMemory(Stop):
     """An allocation the memory limit does not allow, raised before it is made."""
 
 
+class NoRoomForWhole(OverMemory):
+    """An allocation that would leave too little room to verify the whole model (its forward pass and
+    statistics), raised before it is made while verify chooses by itself between the whole model and one
+    module at a time: the runner then builds the model on the meta device instead."""
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C at the terminal (SIGINT), as opposed to the user's code raising KeyboardInterrupt itself: only
     this one stops initlint with 130; the other is the model's error (exit 2)."""

@@ -8,16 +8,22 @@ tensor already counted): the memory the process has gained since the build began
 ``/proc/self/statm``) plus the request must stay within ``--max-memory``; without the option, the request
 must fit in what the machine has available now (``MemAvailable`` in ``/proc/meminfo``). Where ``/proc`` is
 missing (macOS, Windows) the sum of requests stands in for the growth, and without ``--max-memory`` nothing
-is checked. Framework-free: nothing here imports numpy or a framework.
+is checked.
+
+While verify chooses by itself between the whole model and one module at a time (``room_for_whole``), each
+request must also leave room for the whole-model run after the build (the forward pass, the statistics):
+refused, the runner builds the model on the meta device instead, so that the usual build runs once and
+nothing is built twice merely to learn its size. Framework-free: nothing here imports numpy or a framework.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from typing import Optional
+from typing import Iterator, Optional, Tuple
 
-from .errors import OverMemory
+from .errors import NoRoomForWhole, OverMemory
 
 SMALL = 1 << 20  # requests below 1 MiB are counted, not checked (a model of many tiny tensors is checked
 # at its next large one): reading /proc costs tens of microseconds
@@ -72,12 +78,17 @@ def resident_memory() -> Optional[int]:
 
 
 class MemoryBudget:
-    """``limit``: the bytes the build may add (``--max-memory``), or None: whatever the machine has available."""
+    """``limit``: the bytes the build may add (``--max-memory``), or None: whatever the machine has available
+    (``machine=False``: nothing, for ``--max-memory none``, but the room a whole-model run needs when asked)."""
 
-    def __init__(self, limit: Optional[int] = None):
+    def __init__(self, limit: Optional[int] = None, machine: bool = True):
         self.limit = limit
+        self.machine = machine
         self.start = resident_memory()
         self.requested = 0  # the sum of requests: the stand-in for the growth where /proc is missing
+        self.whole: Optional[Tuple[int, float]] = None  # (bytes, share of the build) a whole-model run needs
+        self.refused: Optional[int] = None  # once ``whole`` refused a request: the room the build began with
+        self._unchecked = 0  # small requests since the last check (checked per SMALL while ``whole`` is set)
 
     def restart(self) -> None:
         """The build begins now (after the frameworks' own import, which is not the model's memory)."""
@@ -93,7 +104,12 @@ class MemoryBudget:
         """Raise OverMemory when ``nbytes`` more (for ``what``, e.g. "a 3.0 GiB torch.empty") would not fit."""
         self.requested += nbytes
         if nbytes < SMALL:
-            return
+            self._unchecked += nbytes  # a model of many small tensors must not slip past the choice
+            if self.whole is None or self._unchecked < SMALL:
+                return
+            self._unchecked = 0
+        if self.whole is not None:
+            self._check_room(nbytes, what)
         if self.limit is not None:
             used = self.used()
             if used + nbytes > self.limit:
@@ -104,6 +120,8 @@ class MemoryBudget:
                     f"limit (--max-memory 64GiB, or none for no check), or verify it one module at a time "
                     f"(--per-module)")
             return
+        if not self.machine:
+            return
         available = available_memory()
         if available is not None and nbytes > available:
             raise OverMemory(
@@ -113,3 +131,30 @@ class MemoryBudget:
                 f"it rather than by the out-of-memory killer. Build a smaller configuration of the model, verify "
                 f"it one module at a time (--per-module), run where more memory is free, or set the limit "
                 f"yourself with --max-memory SIZE (none: no check)")
+
+    @contextlib.contextmanager
+    def room_for_whole(self, fixed: int, share: float) -> Iterator[None]:
+        """While active, every request must leave ``fixed`` bytes and ``share`` of the build's own free
+        beside it (``_check_room``); ``refused`` says afterwards whether one did not."""
+        self.whole, self.refused, self._unchecked = (fixed, share), None, 0
+        try:
+            yield
+        finally:
+            self.whole = None
+
+    def _check_room(self, nbytes: int, what: str) -> None:
+        """Raise NoRoomForWhole when, after ``nbytes`` more, what is available would not hold the room a
+        whole-model run needs beside the build (``whole``: a fixed part and a share of the build so far):
+        at the build's last parameter, the same decision as comparing all the parameters' bytes with what
+        was available when the build began."""
+        available = available_memory()
+        if available is None:
+            return
+        fixed, share = self.whole
+        used = self.used()
+        if nbytes + fixed + share * (used + nbytes) > available:
+            self.refused = available + used
+            raise NoRoomForWhole(
+                f"the model is too big to verify whole: {what} of {format_size(nbytes)}, after "
+                f"{format_size(used)} taken by the build, would leave less than the {format_size(fixed)} and "
+                f"more the forward pass and the statistics need of the {format_size(available)} available")

@@ -6,10 +6,10 @@ storage (one parameter, in practice) at a time.
    a call to replay (``replay.ReplayLog``). transformers skips its own ``_init_weights`` on the meta device
    (there is nothing to initialise there); during this build it is told it is not on meta, so that its
    per-module init runs where it would run for real, and is recorded like any other.
-2. ``too_big``: whether the parameters (counted on a model built on meta with nothing recorded,
-   ``sized_build``, when the choice is automatic) would not fit in the memory available with room to
-   spare for the forward pass and the statistics. ``--max-memory`` keeps its meaning: a bound on the build,
-   and here on each storage made.
+2. When the choice is automatic, the model is built for real first, each allocation asked whether it leaves
+   room (HEADROOM, HEADROOM_SHARE) for the forward pass and the statistics of a whole-model run
+   (``memory.MemoryBudget.room_for_whole``); only a build refused there is built on meta. ``--max-memory``
+   keeps its meaning: a bound on the build, and here on each storage made.
 3. ``verify_per_module``: for each storage in the model's order, a CPU tensor is made and initialised by
    replaying the build's own calls, every parameter in it is measured and checked alone (the same
    ``Run.measure_tensor`` as a whole-model run), and the storage is freed. What identical-tensor checks
@@ -31,7 +31,7 @@ import numpy as np
 from . import checks
 from .errors import VerifyError
 from .expect import expectation
-from .memory import available_memory, format_size
+from .memory import format_size
 from .recording import Patcher
 from .results import Report, TensorResult
 from .stats import TensorHandle
@@ -139,19 +139,6 @@ def meta_build(run, name: str, target: Any) -> Tuple[Any, Any]:
     return model, log
 
 
-def sized_build(run, name: str, target: Any) -> Any:
-    """The builder's model built on the meta device for its size alone: no replay log, and transformers'
-    init skipped on meta as it is by default (BERT-base: 0.07 s, against 0.7-1.1 s for ``meta_build``).
-    The recording stays on, so that the memory bound still stops a tensor the build puts on a real
-    device explicitly. The builder runs once more afterwards (its generators seeded again)."""
-    import torch
-
-    from .discovery import call_entry
-
-    with torch.device("meta"):
-        return call_entry(name, target)
-
-
 def parameter_bytes(model) -> int:
     """The bytes of the model's parameters (each storage once; a lazy layer's count for nothing)."""
     import torch
@@ -168,17 +155,6 @@ def parameter_bytes(model) -> int:
             seen.add(key)
             total += storage.nbytes()
     return total
-
-
-def too_big(model) -> Tuple[bool, str]:
-    """Whether a whole-model run would not fit in the memory available now (MemAvailable; ``--max-memory``
-    keeps its own meaning, a bound that stops the build): (decision, the figures in words)."""
-    need = parameter_bytes(model)
-    room = available_memory()
-    if room is None:
-        return False, f"{format_size(need)} of parameters"
-    want = need + HEADROOM + HEADROOM_SHARE * need
-    return want > room, f"{format_size(need)} of parameters, {format_size(room)} available"
 
 
 # --- one storage at a time -------------------------------------------------------------------------------

@@ -173,27 +173,44 @@ class Run:
             raise VerifyError(f"{label} is a {type(obj).__name__}, not a {adapter.framework} model{hint}")
         return adapter
 
+    def build_model(self, name: str, target: Any, frameworks: Optional[List[str]] = None):
+        """Under the active recording, the one way the command and the API build a model: (model, None)
+        built as usual, or (model on the meta device, (model, replay log, why)) to be verified one module
+        at a time (``per_module.py``). Asked for (``per_module=True``), it is built on meta; never
+        (``per_module=False``, another device, a model already built, another framework, torchrun), as
+        usual; else (automatic) as usual, every allocation asked whether it leaves room for verifying the
+        whole model, and on meta only when one does not. ``frameworks``: those the model file imports
+        (default: those imported in this process)."""
+        wanted = self._split_wanted(name, target, frameworks)
+        if wanted:
+            split = self._split_build(name, target)
+            return split[0], split
+        if wanted is False:
+            return self.build(name, target), None
+        return self._whole_else_split(name, target)
+
     def build_per_module(self, name: str, target: Any, frameworks: Optional[List[str]] = None):
-        """Under the active recording, before the ordinary build: (model on the meta device, replay log, why)
-        when this model is to be verified one module at a time (``per_module.py``), else None (build as
-        usual). Automatic (``per_module=None``), the model is first built on the meta device with nothing
-        recorded, for its size alone; a build that fails there is then built as usual. Asked for
-        (``per_module=True``), or too big, a build that fails on the meta device is the user's error.
-        ``frameworks``: those the model file imports (default: those imported in this process)."""
+        """Under the active recording: (model on the meta device, replay log, why) when this model is to be
+        verified one module at a time by the user's choice (``per_module=True``), else None."""
+        return self._split_build(name, target) if self._split_wanted(name, target, frameworks) else None
+
+    def _split_wanted(self, name: str, target: Any, frameworks: Optional[List[str]]) -> Optional[bool]:
+        """True: one module at a time (asked for); False: the whole model; None: let the memory decide.
+        VerifyError when asked for where it cannot be done."""
         wanted = self.per_module
         if wanted is False or self.device != "cpu":
             if wanted:
                 raise VerifyError("--per-module verifies on the CPU: drop --device")
-            return None
+            return False
         if looks_like_model(target) or not callable(target):
             if wanted:
                 raise VerifyError(f"--per-module needs a function that builds the model, so that it can be built "
                                   f"on the meta device; {name} is a model already built")
-            return None
+            return False
         if self.framework not in (None, "torch"):
             if wanted:
                 raise VerifyError("--per-module verifies PyTorch models only")
-            return None
+            return False
         from .sharded import distributed
 
         # under torchrun (whose build may create the process group itself: never twice)
@@ -203,27 +220,63 @@ class Run:
             if wanted:
                 raise VerifyError("--per-module verifies a model in one process; under torchrun each rank holds "
                                   "its own shards: drop --per-module")
-            return None
+            return False
+        if wanted:
+            return True
         imported = _imported_frameworks()
-        if not wanted and ("torch" not in imported or set(imported if frameworks is None else frameworks) - {"torch"}):
-            return None  # automatic only where nothing but torch can be building (a Keras build costs a build)
+        if "torch" not in imported or set(imported if frameworks is None else frameworks) - {"torch"}:
+            return False  # automatic only where nothing but torch can be building (a Keras build costs a build)
+        return None
+
+    def _whole_else_split(self, name: str, target: Any):
+        """The automatic choice: the build for real, where each allocation must leave room for verifying the
+        whole model (``MemoryBudget.room_for_whole``); refused, what it built is dropped and the model is
+        built on the meta device. The user's build runs once when the model fits (it used to run a second
+        time on meta, for its size alone). A model that cannot be built on meta is built whole, as asked
+        for by --whole-model."""
+        from . import per_module
+        from .errors import NoRoomForWhole
+        from .memory import format_size
+
+        adapter = self.adapter("torch")
+        if self._recording is not None and adapter._recorder is None:
+            self._record_with(adapter)
+        recorder = adapter._recorder
+        if recorder is None:  # pragma: no cover - the build always runs under the recording
+            return self.build(name, target), None
+        budget = self.recording.budget if self.recording.budget is not None else MemoryBudget(None, machine=False)
+        kept, recorder.budget = recorder.budget, budget  # --max-memory none: this check, and no other
+        try:
+            with budget.room_for_whole(per_module.HEADROOM, per_module.HEADROOM_SHARE):
+                model = self.build(name, target)
+        except NoRoomForWhole:
+            model = None
+        finally:
+            recorder.budget = kept
+        if budget.refused is None:
+            return model, None
+        room, model = budget.refused, None
+        gc.collect()  # what the refused build made is garbage now (its frames held it): gone before the next
+        recorder.forget()
+        try:
+            split = self._split_build(name, target)
+        except VerifyError:  # it needs values while it builds: whole after all, each allocation as usual
+            recorder.forget()
+            return self.build(name, target), None
+        need = per_module.parameter_bytes(split[0])
+        why = f"too big to verify whole: {format_size(need)} of parameters, {format_size(room)} available"
+        return split[0], (split[0], split[1], why)
+
+    def _split_build(self, name: str, target: Any):
+        """(model on the meta device, replay log, why) from ``per_module.meta_build``."""
         from . import per_module
 
-        why = ""
-        if not wanted:  # first the size alone, from a build on meta with nothing recorded (a tenth of a second)
-            try:
-                big, why = per_module.too_big(per_module.sized_build(self, name, target))
-            except VerifyError:
-                return None
-            if not big:
-                return None
-            why = f"too big to verify whole: {why}"
         model, log = per_module.meta_build(self, name, target)
         lazy = self.adapter("torch").torch.nn.parameter.UninitializedParameter
         if any(isinstance(p, lazy) for p in model.parameters()):
             raise VerifyError("a model with lazy layers (LazyLinear/LazyConv*) cannot be verified one module at a "
                               "time: their parameters exist only after a forward pass, which needs the whole model")
-        return model, log, why
+        return model, log, ""
 
     def verify_per_module(self, built, label: str, guard: Optional[UserCode] = None) -> Report:
         """Verify a model from ``build_per_module`` one storage at a time."""
@@ -493,8 +546,7 @@ def verify(model: Any, *, input_shape=None, framework: Optional[str] = None, dev
         run.recording.budget.restart()
     with guard:
         with run.recording_context():
-            split = run.build_per_module(label, model, _frameworks_of(model))
-            obj = split[0] if split else run.build(label, model)
+            obj, split = run.build_model(label, model, _frameworks_of(model))
         run.seconds["build"] = time.perf_counter() - started
         if split:
             return run.verify_per_module(split, label, guard)
@@ -598,8 +650,7 @@ def verify_file(path: str, *, entry: Optional[str] = None, input_shape=None, fra
             module = load_module(path)
             name, target = find_entry(module, entry, path)
             guard.phase = f"building the model ({name}())"
-            split = run.build_per_module(name, target, frameworks)
-            obj = split[0] if split else run.build(name, target)
+            obj, split = run.build_model(name, target, frameworks)
         run.seconds["build"] = time.perf_counter() - started
         label = f"{path}:{name}"
         if split:

@@ -151,6 +151,14 @@ class TorchRecorder:
         self.pieces = Pieces(torch, _key)  # copies of parts of tensors, and initialisers lost in them
         self.local_init: Dict[Tuple[int, int], bool] = {}  # key -> last declared through a DTensor's local shard
 
+    def forget(self) -> None:
+        """Drop what a build recorded: it was stopped part-way and its tensors are gone (the automatic
+        per-module choice builds the model afresh, on the meta device)."""
+        self.histories.clear()
+        self.storages.clear()
+        self.local_init.clear()
+        self.pieces.lost.clear()
+
     def history(self, tensor) -> List[Declaration]:
         key = _key(tensor)
         return list(self.histories.get(key, ())) if key else []
