@@ -130,26 +130,86 @@ def user_stack_and_chooser(skip: int = 1, limit: int = 12) -> Tuple[Tuple[Frame,
     return _walk(sys._getframe(skip + 1), limit)
 
 
+_FRESH_EACH_CALL = 0x20 | 0x80 | 0x200  # CO_GENERATOR, CO_COROUTINE, CO_ASYNC_GENERATOR: resumed by any caller
+# The last complete walk, by frame: id -> (frame, f_lasti, the user's frames from it outward (no column),
+# the frame object of the first of them, whether it decides who chose, the decision the frames above it make).
+# A frame still running at the same instruction has the same callers, suspended where they were: a walk that
+# reaches it takes the rest from here (a build's initialisers share all but their innermost frames). Held
+# until the next walk or the end of the recording (``forget_frames``); a generator's frame is never kept.
+_SEEN: Dict[int, tuple] = {}
+
+
+def forget_frames() -> None:
+    """Drop the frames the last walk kept (at the end of a recording: their locals go with them)."""
+    global _SEEN
+    _SEEN = {}
+
+
+def _helper(code) -> bool:
+    return bool(_HELPER_WORDS & set(code.co_name.lower().split("_")))
+
+
 def _walk(frame, limit: int) -> Tuple[Tuple[Frame, ...], bool]:
+    global _SEEN
     found: List[Frame] = []
     callee, library = None, None
-    known = _IS_USER
+    known, seen = _IS_USER, _SEEN
+    visited = []  # (frame, its Frame when the user's, whether it decides)
+    hit = None
     while frame is not None and len(found) < limit:
+        hit = seen.get(id(frame))
+        if hit is not None and hit[0] is frame and hit[1] == frame.f_lasti:
+            break
+        hit = None
         code = frame.f_code
         filename = code.co_filename
         user = known.get(filename)
         if user is None:
             user = is_user_file(filename)
+        decides = user or (filename.startswith("<") and not filename.startswith("<frozen"))
         if library is None:
-            if user or (filename.startswith("<") and not filename.startswith("<frozen")):
-                library = callee is not None and not (_HELPER_WORDS & set(callee.co_name.lower().split("_")))
+            if decides:
+                library = callee is not None and not _helper(callee)
             else:
                 callee = code
+        mine = None
         if user:
-            found.append(Frame(filename, frame.f_lineno, code.co_firstlineno, code.co_name,
-                               None if found else _column(frame)))
+            mine = Frame(filename, frame.f_lineno, code.co_firstlineno, code.co_name)
+            found.append(mine if found else Frame(filename, mine.line, mine.first_line, mine.function, _column(frame)))
+        visited.append((frame, mine, decides))
         frame = frame.f_back
+    if hit is not None:
+        _, _, users, first, decides, above = hit
+        if library is None:
+            library = (callee is not None and not _helper(callee)) if decides else above
+        room = limit - len(found)
+        if users and room > 0:
+            head = users[0]
+            if not found:
+                head = Frame(head.path, head.line, head.first_line, head.function, _column(first))
+            found += (head,) + users[1:room]
+    if frame is None or hit is not None:  # complete: kept for the next walk
+        _SEEN = _remember(visited, hit)
     return tuple(found), True if library is None else library
+
+
+def _remember(visited, hit) -> Dict[int, tuple]:
+    """The cache entries of a complete walk's frames, outermost first (see ``_SEEN``)."""
+    if hit is not None:
+        _, _, users, first, decides, above = hit
+        entries = {id(hit[0]): hit}
+        outer = hit[0]
+    else:
+        users, first, decides, above, outer, entries = (), None, False, None, None, {}
+    for frame, mine, frame_decides in reversed(visited):
+        # the decision above this frame: the next one out, whose callee is this frame's code
+        above = (not _helper(frame.f_code)) if decides else above
+        if mine is not None:
+            users, first = (mine,) + users, frame
+        decides, outer = frame_decides, frame
+        if not frame.f_code.co_flags & _FRESH_EACH_CALL:
+            entries[id(frame)] = (frame, frame.f_lasti, users, first, decides, above)
+    return entries
 
 
 @dataclass

@@ -33,7 +33,7 @@ from .defaults import holds_layer_default
 from .expect import expectation
 from .guard import UserCode
 from .memory import MemoryBudget
-from .recording import LineTracer, Recording
+from .recording import LineTracer, Recording, forget_frames
 from .results import Report, TensorResult
 from .stats import sample_kurtosis
 
@@ -116,6 +116,7 @@ class Run:
             finally:
                 self.recording.active = False
                 self._recording = None
+                forget_frames()  # the stack walks' cache holds frames (and their locals) of the build
 
     def _record_with(self, adapter: Adapter) -> None:
         stack, build = self._recording
