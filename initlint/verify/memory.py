@@ -28,6 +28,9 @@ from .errors import NoRoomForWhole, OverMemory
 SMALL = 1 << 20  # requests below 1 MiB are counted, not checked (a model of many tiny tensors is checked
 # at its next large one): reading /proc costs tens of microseconds
 
+HEADROOM = 2 << 30  # bytes a whole-model run needs beside the parameters (the forward pass, the statistics)
+HEADROOM_SHARE = 0.25  # and this share of the parameters' size
+
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "kib": 1 << 10, "kb": 10**3, "m": 1 << 20, "mib": 1 << 20, "mb": 10**6,
           "g": 1 << 30, "gib": 1 << 30, "gb": 10**9, "t": 1 << 40, "tib": 1 << 40, "tb": 10**12}
 

@@ -7,8 +7,8 @@ storage (one parameter, in practice) at a time.
    (there is nothing to initialise there); during this build it is told it is not on meta, so that its
    per-module init runs where it would run for real, and is recorded like any other.
 2. When the choice is automatic, the model is built for real first, each allocation asked whether it leaves
-   room (HEADROOM, HEADROOM_SHARE) for the forward pass and the statistics of a whole-model run
-   (``memory.MemoryBudget.room_for_whole``); only a build refused there is built on meta. ``--max-memory``
+   room (``memory.HEADROOM``, ``memory.HEADROOM_SHARE``) for the forward pass and the statistics of a
+   whole-model run (``memory.MemoryBudget.room_for_whole``); only a build refused there is built on meta. ``--max-memory``
    keeps its meaning: a bound on the build, and here on each storage made.
 3. ``verify_per_module``: for each storage in the model's order, a CPU tensor is made and initialised by
    replaying the build's own calls, every parameter in it is measured and checked alone (the same
@@ -36,8 +36,6 @@ from .recording import Patcher
 from .results import Report, TensorResult
 from .stats import TensorHandle
 
-HEADROOM = 2 << 30  # bytes a whole-model run needs beside the parameters (the forward pass, the statistics)
-HEADROOM_SHARE = 0.25  # and this share of the parameters' size
 TICK = 2.0  # seconds between progress messages
 SHOWN = 12  # untested tensors named one by one in a note
 

@@ -235,9 +235,8 @@ class Run:
         built on the meta device. The user's build runs once when the model fits (it used to run a second
         time on meta, for its size alone). A model that cannot be built on meta is built whole, as asked
         for by --whole-model."""
-        from . import per_module
         from .errors import NoRoomForWhole
-        from .memory import format_size
+        from .memory import HEADROOM, HEADROOM_SHARE, format_size
 
         adapter = self.adapter("torch")
         if self._recording is not None and adapter._recorder is None:
@@ -248,7 +247,7 @@ class Run:
         budget = self.recording.budget if self.recording.budget is not None else MemoryBudget(None, machine=False)
         kept, recorder.budget = recorder.budget, budget  # --max-memory none: this check, and no other
         try:
-            with budget.room_for_whole(per_module.HEADROOM, per_module.HEADROOM_SHARE):
+            with budget.room_for_whole(HEADROOM, HEADROOM_SHARE):
                 model = self.build(name, target)
         except NoRoomForWhole:
             model = None
@@ -259,6 +258,8 @@ class Run:
         room, model = budget.refused, None
         gc.collect()  # what the refused build made is garbage now (its frames held it): gone before the next
         recorder.forget()
+        from . import per_module
+
         try:
             split = self._split_build(name, target)
         except VerifyError:  # it needs values while it builds: whole after all, each allocation as usual
