@@ -131,22 +131,41 @@ def user_stack_and_chooser(skip: int = 1, limit: int = 12) -> Tuple[Tuple[Frame,
 
 
 _FRESH_EACH_CALL = 0x20 | 0x80 | 0x200  # CO_GENERATOR, CO_COROUTINE, CO_ASYNC_GENERATOR: resumed by any caller
-# The last complete walk, by frame: id -> (frame, f_lasti, the user's frames from it outward (no column),
-# the frame object of the first of them, whether it decides who chose, the decision the frames above it make).
+# The last complete walk, by frame: id -> (frame, f_lasti, the user's frames from it outward (no column), the
+# first of them with its column, whether the frame decides who chose, the decision the frames above it make).
 # A frame still running at the same instruction has the same callers, suspended where they were: a walk that
 # reaches it takes the rest from here (a build's initialisers share all but their innermost frames). Held
 # until the next walk or the end of the recording (``forget_frames``); a generator's frame is never kept.
 _SEEN: Dict[int, tuple] = {}
+_FRAMES: Dict[Tuple[Any, int], Tuple[Frame, Frame]] = {}  # (code, f_lasti) -> _user_frames (immutable)
+_HELPERS: Dict[Any, bool] = {}  # code -> whether its name is an initialiser helper's
 
 
 def forget_frames() -> None:
     """Drop the frames the last walk kept (at the end of a recording: their locals go with them)."""
     global _SEEN
     _SEEN = {}
+    _FRAMES.clear()
+    _HELPERS.clear()
 
 
 def _helper(code) -> bool:
-    return bool(_HELPER_WORDS & set(code.co_name.lower().split("_")))
+    known = _HELPERS.get(code)
+    if known is None:
+        known = _HELPERS[code] = bool(_HELPER_WORDS & set(code.co_name.lower().split("_")))
+    return known
+
+
+def _user_frames(frame, code) -> Tuple[Frame, Frame]:
+    """A user's frame as ``Frame``: (without its column, with it); one code at one instruction is one line
+    and one column."""
+    key = (code, frame.f_lasti)
+    frames = _FRAMES.get(key)
+    if frames is None:
+        line, column = frame.f_lineno, _column(frame)
+        frames = _FRAMES[key] = (Frame(code.co_filename, line, code.co_firstlineno, code.co_name),
+                                 Frame(code.co_filename, line, code.co_firstlineno, code.co_name, column))
+    return frames
 
 
 def _walk(frame, limit: int) -> Tuple[Tuple[Frame, ...], bool]:
@@ -154,7 +173,7 @@ def _walk(frame, limit: int) -> Tuple[Tuple[Frame, ...], bool]:
     found: List[Frame] = []
     callee, library = None, None
     known, seen = _IS_USER, _SEEN
-    visited = []  # (frame, its Frame when the user's, whether it decides)
+    visited = []  # (frame, its Frames when the user's (without and with its column), whether it decides)
     hit = None
     while frame is not None and len(found) < limit:
         hit = seen.get(id(frame))
@@ -174,20 +193,17 @@ def _walk(frame, limit: int) -> Tuple[Tuple[Frame, ...], bool]:
                 callee = code
         mine = None
         if user:
-            mine = Frame(filename, frame.f_lineno, code.co_firstlineno, code.co_name)
-            found.append(mine if found else Frame(filename, mine.line, mine.first_line, mine.function, _column(frame)))
+            mine = _user_frames(frame, code)
+            found.append(mine[0] if found else mine[1])
         visited.append((frame, mine, decides))
         frame = frame.f_back
     if hit is not None:
-        _, _, users, first, decides, above = hit
+        _, _, users, head, decides, above = hit
         if library is None:
             library = (callee is not None and not _helper(callee)) if decides else above
         room = limit - len(found)
         if users and room > 0:
-            head = users[0]
-            if not found:
-                head = Frame(head.path, head.line, head.first_line, head.function, _column(first))
-            found += (head,) + users[1:room]
+            found += ((users[0] if found else head),) + users[1:room]
     if frame is None or hit is not None:  # complete: kept for the next walk
         _SEEN = _remember(visited, hit)
     return tuple(found), True if library is None else library
@@ -196,19 +212,18 @@ def _walk(frame, limit: int) -> Tuple[Tuple[Frame, ...], bool]:
 def _remember(visited, hit) -> Dict[int, tuple]:
     """The cache entries of a complete walk's frames, outermost first (see ``_SEEN``)."""
     if hit is not None:
-        _, _, users, first, decides, above = hit
+        _, _, users, head, decides, above = hit
         entries = {id(hit[0]): hit}
-        outer = hit[0]
     else:
-        users, first, decides, above, outer, entries = (), None, False, None, None, {}
+        users, head, decides, above, entries = (), None, False, None, {}
     for frame, mine, frame_decides in reversed(visited):
         # the decision above this frame: the next one out, whose callee is this frame's code
         above = (not _helper(frame.f_code)) if decides else above
         if mine is not None:
-            users, first = (mine,) + users, frame
-        decides, outer = frame_decides, frame
+            users, head = (mine[0],) + users, mine[1]
+        decides = frame_decides
         if not frame.f_code.co_flags & _FRESH_EACH_CALL:
-            entries[id(frame)] = (frame, frame.f_lasti, users, first, decides, above)
+            entries[id(frame)] = (frame, frame.f_lasti, users, head, decides, above)
     return entries
 
 
