@@ -63,11 +63,24 @@ class TensorHandle:
         return False
 
 
+@functools.lru_cache(maxsize=1024)
 def coordinates(rest: int) -> Optional[np.ndarray]:
-    """The fixed coordinates a unit fingerprint reads (None: all of them)."""
+    """The fixed coordinates a unit fingerprint reads (None: all of them). Read-only: one array per width,
+    shared by every tensor of that width (a model has few)."""
     if rest <= FINGERPRINT_WIDTH:
         return None
-    return np.unique(np.linspace(0, rest - 1, FINGERPRINT_WIDTH).astype(np.int64))
+    cols = np.unique(np.linspace(0, rest - 1, FINGERPRINT_WIDTH).astype(np.int64))
+    cols.flags.writeable = False
+    return cols
+
+
+@functools.lru_cache(maxsize=64)
+def _ks_steps(n: int) -> Tuple[np.ndarray, np.ndarray]:
+    """The empirical CDF's steps after and before each of ``n`` sorted values (read-only, per sample size)."""
+    after = np.arange(1, n + 1) / n
+    before = after - 1.0 / n
+    after.flags.writeable = before.flags.writeable = False
+    return after, before
 
 
 def sample_moments(n: int, low: float, high: float, values: np.ndarray, nonfinite: int = 0) -> Moments:
@@ -340,8 +353,8 @@ def ks_test(values: np.ndarray, family: str, bounds: Optional[Tuple[float, float
     z = np.sort((values - values.mean()) / std)
     n = z.size
     F = cdf(z)
-    steps = np.arange(1, n + 1) / n
-    distance = float(max(np.max(steps - F), np.max(F - (steps - 1.0 / n))))
+    steps, before = _ks_steps(n)
+    distance = float(max(np.max(steps - F), np.max(F - before)))
     return distance, float(min(1.0, special.kolmogorov(math.sqrt(n) * distance)))
 
 

@@ -542,7 +542,7 @@ class TorchHandle(TensorHandle):
         rest = matrix.shape[0] if transposed else matrix.shape[1]
         cols = coordinates(rest)
         if cols is not None:
-            index = torch.as_tensor(cols, device=matrix.device)
+            index = torch.tensor(cols, device=matrix.device)  # a copy: the coordinates are shared, read-only
             matrix = matrix.index_select(0 if transposed else 1, index)
         matrix = matrix.double()
         generator = torch.Generator(device=matrix.device)
