@@ -60,7 +60,7 @@ STRICT = {
     "keras_efficientnetb0": {},  # its squeeze-excitation convs are gates, not judged even then
 }
 FAST = ("torch_encoder_clones", "torch_attention", "torch_lstm", "torch_gru", "torch_transformer", "hf_bert",
-        "hf_llama")
+        "hf_llama", "hf_resnet")
 ALL = sorted(p.stem for p in MODELS.glob("*.py"))
 NEEDS = {"hf": "transformers", "torch": "torch", "keras": "keras", "flax": "flax", "kerashub": "keras_hub"}
 
@@ -162,6 +162,12 @@ def _same_everywhere(name: str) -> None:
 
 def test_cli_api_and_verify_file_agree():
     _same_everywhere("torch_encoder_clones")
+
+
+def test_a_model_file_importing_transformers_alone_is_seeded_and_recorded():
+    # `import transformers` imports no torch: the model class, used first inside build_model(), does. The command
+    # must still seed torch and record its initialisers (it gave unseeded numbers and no declarations)
+    _same_everywhere("hf_resnet")
 
 
 @slow

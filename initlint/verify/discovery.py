@@ -20,7 +20,12 @@ from .recording import is_user_file
 _OWN = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # the initlint package
 BUILDERS = ("build_model", "make_model", "create_model", "get_model")
 _IMPORT_ROOTS = {"torch": "torch", "tensorflow": "keras", "keras": "keras", "tf_keras": "keras", "flax": "flax",
-                 "jax": "flax"}
+                 "jax": "flax",
+                 # libraries whose models are torch modules: transformers 5 imports torch only when a model class
+                 # is first used, so a file that does `import transformers` and builds in build_model() would
+                 # import torch inside the build, its generator unseeded and its initialisers unrecorded
+                 "transformers": "torch", "timm": "torch", "torchvision": "torch", "diffusers": "torch",
+                 "peft": "torch"}
 
 
 def frameworks_in_source(source: str) -> List[str]:
