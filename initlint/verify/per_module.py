@@ -8,8 +8,8 @@ storage (one parameter, in practice) at a time.
    per-module init runs where it would run for real, and is recorded like any other.
 2. When the choice is automatic, the model is built for real first, each allocation asked whether it leaves
    room (``memory.HEADROOM``, ``memory.HEADROOM_SHARE``) for the forward pass and the statistics of a
-   whole-model run (``memory.MemoryBudget.room_for_whole``); only a build refused there is built on meta. ``--max-memory``
-   keeps its meaning: a bound on the build, and here on each storage made.
+   whole-model run (``memory.MemoryBudget.room_for_whole``); only a build refused there is built on meta.
+   ``--max-memory`` keeps its meaning: a bound on the build, and here on each storage made.
 3. ``verify_per_module``: for each storage in the model's order, a CPU tensor is made and initialised by
    replaying the build's own calls, every parameter in it is measured and checked alone (the same
    ``Run.measure_tensor`` as a whole-model run), and the storage is freed. What identical-tensor checks

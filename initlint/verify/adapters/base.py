@@ -8,7 +8,7 @@ probing an object costs no import.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, ContextManager, List, Optional, Sequence, Tuple
+from typing import Any, ContextManager, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import VerifyError  # noqa: F401  (re-exported: adapters raise it)
 from ..recording import Recording
@@ -115,3 +115,37 @@ def forward_batch(shape: Sequence[int], integer: bool = False) -> Tuple[int, ...
     if len(shape) != 2 or integer:
         return shape
     return (max(shape[0], FEATURE_BATCH), shape[1])
+
+
+class BlockCandidates:
+    """The repeated blocks of a Keras or Flax model, followed by their outputs in the forward pass (torch has
+    its own, ``torch_forward.repeated_blocks``, from its module containers): a layer without weights of its
+    own but with layers inside is a block when its parent holds another of its class (``EncoderBlock_0``,
+    ``EncoderBlock_1``; a subclassed model's list of blocks), which is known only after the pass."""
+
+    def __init__(self, tensors: Sequence[TensorInfo]):
+        self.tensors = tensors
+        self.found: Dict[str, Tuple[str, str]] = {}  # block path -> (parent path, class name)
+
+    def signal(self, layer: Any, path: str, output: Any) -> Optional[LayerSignal]:
+        """The signal of a candidate block's output (None: no weight inside it, or no array out)."""
+        import numpy as np
+
+        inside = path + "/"
+        first = next((t for t in self.tensors if t.role == "weight" and t.layer_path.startswith(inside)), None)
+        array = output[0] if isinstance(output, (tuple, list)) and output else output
+        if first is None or not hasattr(array, "shape"):
+            return None
+        values = np.asarray(array, dtype=np.float32)
+        if values.size < 2:
+            return None
+        group = path.rsplit("/", 1)[0] if "/" in path else ""
+        self.found[path] = (group, type(layer).__name__)
+        return LayerSignal(path, float(values.std()), kind="block", param=first.name, group=group)
+
+    def repeated(self, order: List[str]) -> List[str]:
+        """``order`` without the candidates that no sibling of their class repeats."""
+        siblings: Dict[Tuple[str, str], int] = {}
+        for key in self.found.values():
+            siblings[key] = siblings.get(key, 0) + 1
+        return [p for p in order if p not in self.found or siblings[self.found[p]] >= 2]

@@ -20,7 +20,7 @@ from ...catalogue.names import canonical
 from ..recording import Declaration, Patcher, candidate_modules, patch_aliases, plain_args, user_stack
 from ..results import LayerSignal, TensorInfo
 from ..stats import ArrayHandle
-from .base import Adapter, VerifyError, forward_batch
+from .base import Adapter, BlockCandidates, VerifyError, forward_batch
 
 FACTORIES = ("constant", "normal", "truncated_normal", "uniform", "variance_scaling", "glorot_normal",
              "glorot_uniform", "xavier_normal", "xavier_uniform", "he_normal", "he_uniform", "kaiming_normal",
@@ -399,23 +399,13 @@ class FlaxAdapter(Adapter):
                 pass
             return output
 
-        candidates: Dict[str, Tuple[str, str]] = {}  # block path -> (parent path, class name)
+        blocks = BlockCandidates(tensors)
 
         def block_candidate(target, path, output):
-            """A module without weights of its own but with layers inside: a block, when its parent holds
-            another of its class (``EncoderBlock_0``, ``EncoderBlock_1``...); decided after the pass."""
-            inside = path + "/"
-            first = next((t for t in tensors if t.role == "weight" and t.layer_path.startswith(inside)), None)
-            array = output[0] if isinstance(output, (tuple, list)) and output else output
-            if first is None or not hasattr(array, "shape"):
-                return
-            values = np.asarray(array, dtype=np.float32)
-            if not np.issubdtype(values.dtype, np.floating) or values.size < 2:
-                return
-            signals[path] = LayerSignal(path, float(values.std()), kind="block", param=first.name,
-                                        group=path.rsplit("/", 1)[0] if "/" in path else "")
-            candidates[path] = (signals[path].group, type(target).__name__)
-            order.append(path)
+            signal = blocks.signal(target, path, output)
+            if signal is not None:
+                signals[path] = signal
+                order.append(path)
 
         def wrap_activation(original, act):
             def observed(x, *args, **kwargs):
@@ -455,10 +445,7 @@ class FlaxAdapter(Adapter):
                 notes.append(f"no forward pass (INI606): the model raised {type(exc).__name__}: {exc} on a "
                              f"standard-normal input of shape {shape}")
                 order = []
-        siblings: Dict[Tuple[str, str], int] = {}
-        for key in candidates.values():
-            siblings[key] = siblings.get(key, 0) + 1
-        order = [p for p in order if p not in candidates or siblings[candidates[p]] >= 2]
+        order = blocks.repeated(order)
         for path, act in structural.items():
             found.setdefault(path, (act, None))
         for path, (act, slope) in found.items():

@@ -24,7 +24,7 @@ from ...catalogue.names import canonical
 from ..recording import Declaration, Patcher, chosen_by_library, constructing_frame, plain_args, user_stack
 from ..results import LayerSignal, TensorInfo
 from ..stats import ArrayHandle
-from .base import Adapter, VerifyError, forward_batch
+from .base import Adapter, BlockCandidates, VerifyError, forward_batch
 
 _V2 = "tensorflow.python.ops.init_ops_v2."
 _V1 = "tensorflow.python.ops.init_ops."
@@ -496,23 +496,13 @@ class KerasAdapter(Adapter):
                 if any(other is not operand and label_of(other) != hit[1] for other in operands):
                     gating.add(hit[1])
 
-        candidates: Dict[str, Tuple[str, str]] = {}  # block path -> (parent path, class name)
+        blocks = BlockCandidates(tensors)
 
         def block_candidate(layer, path, output):
-            """A layer without weights of its own but with layers inside: a block, when its parent holds
-            another of its class (a subclassed model's list of blocks); decided after the pass."""
-            inside = path + "/"
-            first = next((t for t in tensors if t.role == "weight" and t.layer_path.startswith(inside)), None)
-            array = output[0] if isinstance(output, (tuple, list)) and output else output
-            if first is None or not hasattr(array, "shape"):
-                return
-            values = np.asarray(array, dtype=np.float32)
-            if values.size < 2:
-                return
-            group = path.rsplit("/", 1)[0] if "/" in path else ""
-            signals[path] = LayerSignal(path, float(values.std()), kind="block", param=first.name, group=group)
-            candidates[path] = (group, type(layer).__name__)
-            order.append(path)
+            signal = blocks.signal(layer, path, output)
+            if signal is not None:
+                signals[path] = signal
+                order.append(path)
 
         def _effect(signal, act, array):
             signal.activation = act.value
@@ -545,10 +535,7 @@ class KerasAdapter(Adapter):
             finally:
                 for variable, value in saved:
                     variable.assign(value)
-        siblings: Dict[Tuple[str, str], int] = {}
-        for key in candidates.values():
-            siblings[key] = siblings.get(key, 0) + 1
-        order = [p for p in order if p not in candidates or siblings[candidates[p]] >= 2]
+        order = blocks.repeated(order)
         self.input_description = (f"random token ids of shape {'x'.join(map(str, shape))}" if dtype and "int" in dtype
                                   else f"a standard-normal input of shape {'x'.join(map(str, shape))}")
         for path, (act, slope) in found.items():
