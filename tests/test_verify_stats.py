@@ -153,3 +153,22 @@ def test_too_few_values_to_tell():
     result = TensorResult(info, Expectation("normal", 0.0, 1.0, kurtosis=0.0), Moments(10, 0.0, 5.0, -9, 9))
     assert declaration_tests(result) == []
     assert result.notes == ["too few values to tell (10 < 30)"]
+
+
+def test_a_torch_tensor_measured_ahead_by_another_thread_gives_the_same_numbers():
+    # the runner's main thread computes a large tensor's min and max ahead (prefetch) while the statistics'
+    # thread measures: the moments and the sample must be the same bits either way, NaNs included
+    torch = pytest.importorskip("torch")
+    from initlint.verify.adapters.torch_adapter import TorchHandle
+
+    generator = torch.Generator().manual_seed(3)
+    for tensor in (torch.randn(600, 500, generator=generator), torch.rand(200_000, generator=generator)):
+        if tensor.dim() == 1:
+            tensor[17] = float("nan")
+        plain, ahead = TorchHandle(torch, tensor), TorchHandle(torch, tensor)
+        assert ahead.prefetch() and ahead._extremes is not None
+        first, second = plain.measure(np.random.default_rng(5)), ahead.measure(np.random.default_rng(5))
+        assert repr(first[0]) == repr(second[0]) and np.array_equal(first[1], second[1], equal_nan=True)
+        assert not ahead.prefetch()  # measuring has begun: the helper stops there
+    small = TorchHandle(torch, torch.randn(100))
+    assert small.prefetch() and small._extremes is None  # exact from one host copy: nothing to compute ahead

@@ -332,6 +332,7 @@ class Run:
             guard.phase = "running the model forward"
         forwarded = adapter.forward(model, self.input_shape, infos)
         self.seconds["forward"] = time.perf_counter() - started
+        self._help_measuring(infos)
         return model, infos, forwarded
 
     def conclude(self, model: Any, adapter: Adapter, label: str, infos, forwarded) -> Report:
@@ -410,6 +411,20 @@ class Run:
         thread = threading.Thread(target=work, name="initlint-measure", daemon=True)
         self._measuring = (thread, box, infos)
         thread.start()
+
+    def _help_measuring(self, infos) -> None:
+        """After the forward pass, while the statistics' thread still measures: what measuring needs that
+        draws nothing at random (``TensorHandle.prefetch``: a large tensor's exact min and max, the largest
+        part), from the model's last tensor backwards until the thread reaches them. The thread's numbers
+        are the same (its one generator draws as before); the pass is usually over first (ResNet-50: 0.045
+        s of forward beside 0.07 s of statistics), and the largest tensors come last."""
+        measuring = self._measuring
+        if measuring is None or measuring[2] is not infos:
+            return
+        thread = measuring[0]
+        for info in reversed(infos):
+            if not thread.is_alive() or not info.handle.prefetch():
+                return
 
     def _measured(self, infos, adapter: Adapter):
         """The measurement started beside the forward pass (waited for), else one made now."""

@@ -62,6 +62,11 @@ class TensorHandle:
         """True when the tensor holds at most ``k`` distinct values (a structured, non-random tensor)."""
         return False
 
+    def prefetch(self) -> bool:
+        """Compute ahead, on another thread, what ``measure`` reads that needs no random draw (the same
+        numbers either way). False once ``measure`` has begun on this tensor: the helper is then too late."""
+        return True
+
 
 @functools.lru_cache(maxsize=1024)
 def coordinates(rest: int) -> Optional[np.ndarray]:

@@ -470,6 +470,19 @@ class TorchHandle(TensorHandle):
     def __init__(self, torch, tensor):
         self.torch = torch
         self.tensor = tensor.detach()
+        self._extremes: Optional[Tuple[float, float]] = None  # (min, max), when computed ahead (prefetch)
+        self._begun = False  # measure() has started
+
+    def prefetch(self) -> bool:
+        """A large tensor's exact min and max (one pass over every value, the largest part of measuring it
+        that needs no random draw), computed ahead by another thread."""
+        if self._begun:
+            return False
+        flat = self._flat()
+        if flat.numel() > EXACT_LIMIT and self._extremes is None:
+            low, high = self.torch.aminmax(flat)
+            self._extremes = (float(low), float(high))
+        return True
 
     def _flat(self):
         flat = self.tensor.reshape(-1)
@@ -497,6 +510,7 @@ class TorchHandle(TensorHandle):
 
     def measure(self, rng: np.random.Generator) -> Tuple[Moments, np.ndarray]:
         torch = self.torch
+        self._begun = True
         flat = self._flat()
         n = flat.numel()
         if n == 0:
@@ -509,7 +523,8 @@ class TorchHandle(TensorHandle):
                 finite = finite[rng.integers(0, finite.size, SAMPLE_SIZE)]
             return moments, finite
         nonfinite = 0
-        low, high = (float(v) for v in torch.aminmax(flat))
+        extremes = self._extremes
+        low, high = extremes if extremes is not None else (float(v) for v in torch.aminmax(flat))
         if not (math.isfinite(low) and math.isfinite(high)):  # NaN and inf reach the min or the max
             finite = torch.isfinite(flat)
             nonfinite = int(n - finite.sum())
