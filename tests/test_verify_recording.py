@@ -279,3 +279,41 @@ def test_flax_patches_are_undone():
     initlint.verify(MLP, framework="flax", input_shape=(2, 3))
     after = (nn.Module.param, jax.nn.initializers.he_normal, nn.initializers.he_normal, jax.nn.relu, nn.relu)
     assert after == before
+
+
+def _line_of(marker: str) -> int:
+    with open(__file__, encoding="utf-8") as handle:
+        return next(i for i, text in enumerate(handle, 1) if text.rstrip().endswith(marker))
+
+
+def test_where_an_initialiser_ran_follows_loops_generators_and_their_callers():
+    # the stack walk reuses the frames its previous walk passed that still run at the same instruction: a
+    # loop calls an initialiser from one instruction again and again, and a generator is resumed from any
+    # caller (its own instruction the same, its callers not); each declaration must still name its own
+    torch = pytest.importorskip("torch")
+
+    def initialised(net):
+        for layer in net:
+            torch.nn.init.normal_(layer.weight, std=0.02)  # initialiser in the generator
+            yield layer
+
+    def build():
+        net = torch.nn.Sequential(*[torch.nn.Linear(8, 8) for _ in range(4)])
+        steps = initialised(net)
+        next(steps)  # resumed first here
+        next(steps)  # then here
+        for _ in steps:  # then by this loop
+            pass
+        for layer in net:
+            torch.nn.init.zeros_(layer.bias)  # the biases, in a plain loop
+        return net
+
+    report = initlint.verify(build)
+    stacks = {r.info.name: r.info.declared.stack for r in report.tensors}
+    generator, loop = _line_of("# initialiser in the generator"), _line_of("# the biases, in a plain loop")
+    callers = [_line_of("# resumed first here"), _line_of("# then here")] + [_line_of("# then by this loop")] * 2
+    for index, caller in enumerate(callers):
+        stack = stacks[f"{index}.weight"]
+        assert [frame.line for frame in stack[:2]] == [generator, caller], (index, stack)
+        assert stack[0].column is not None and stack[1].column is None
+        assert [frame.line for frame in stacks[f"{index}.bias"][:1]] == [loop]
