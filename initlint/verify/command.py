@@ -57,7 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             "the memory available, or --max-memory). The forward-pass checks (INI605, INI606) "
                             "need the whole model and do not run")
     split.add_argument("--whole-model", dest="per_module", action="store_const", const=False,
-                       help="never verify one module at a time (no build on the meta device first)")
+                       help="never verify one module at a time (a model too big for the memory available stops "
+                            "with the memory error instead)")
     parser.add_argument("--progress", action="store_true",
                         help="progress of a verification one module at a time (tensors done, ETA) on stderr even "
                              "when stderr is not a terminal")
