@@ -20,6 +20,7 @@ import os
 import re
 import stat
 import warnings
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
@@ -200,6 +201,7 @@ class Project:
         self._passes: Dict[str, Set[Tuple[str, str]]] = {}
         self._layout: Optional[str] = None
         self.layers_memo: Dict[str, object] = {}  # path -> {class: [layer records]} (project.layers)
+        self.layerless: dict = {"answers": {}, "asking": set(), "trees": OrderedDict()}  # project.layerless
         self._script_prefix: Dict[str, Optional[str]] = {}
 
     # -- layout ------------------------------------------------------------------------------------
