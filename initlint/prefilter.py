@@ -442,6 +442,13 @@ class Prefilter:
         found = self.found(source, package)
         return any(r.met_by(found) for r in self.requirements)
 
+    def met(self, source: Union[str, bytes], package: Optional[str] = None) -> Tuple[bool, ...]:
+        """Per requirement, in order: does ``source`` meet it? A rule whose requirement a file does
+        not meet cannot fire there (each rule's requirement is tested for soundness on its own), so
+        the engine runs only the rules a file meets (``engine.rules_to_run``)."""
+        found = self.found(source, package)
+        return tuple(r.met_by(found) for r in self.requirements)
+
 
 @lru_cache(maxsize=64)
 def prefilter_for(rules: Tuple[type, ...]) -> Prefilter:
