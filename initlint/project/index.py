@@ -249,6 +249,10 @@ class Project:
         return found
 
     def relative(self, path: str) -> str:
+        prefix = self.root.rstrip(os.sep) + os.sep
+        tail = path[len(prefix) - 1:]
+        if path.startswith(prefix) and os.sep + "." not in tail and os.sep * 2 not in tail + os.sep:
+            return tail[1:].replace(os.sep, "/")  # a normalised path under the root: relpath's answer, cheaply
         return os.path.relpath(path, self.root).replace(os.sep, "/")
 
     # -- summaries ---------------------------------------------------------------------------------

@@ -72,38 +72,42 @@ class ProjectView:
 
     # -- the hooks ---------------------------------------------------------------------------------
 
-    @_safe(())
     def names(self, qualname: str) -> Tuple[str, ...]:
         """Qualified names ``qualname`` also stands for (empty when none or not a project name)."""
-        known = self._names.get(qualname)
-        if known is None:
-            known = ()
-            local = self.project.localize(self.path, qualname)
-            if self.project.is_project_name(local):
-                canonical = self.project.canonical(local, self.touched)
-                if canonical != qualname:
-                    known = (canonical,)
-            self._names[qualname] = known
-        return known
+        known = self._names.get(qualname)  # asked for every use of an import: answered here, cheaply
+        return known if known is not None else self._new_names(qualname)
 
     @_safe(())
+    def _new_names(self, qualname: str) -> Tuple[str, ...]:
+        known = ()
+        local = self.project.localize(self.path, qualname)
+        if self.project.is_project_name(local):
+            canonical = self.project.canonical(local, self.touched)
+            if canonical != qualname:
+                known = (canonical,)
+        self._names[qualname] = known
+        return known
+
     def unbound(self, name: str) -> Tuple[str, ...]:
         """What a name this file uses without binding it stands for, through its ``from m import *``
         of project modules (``from models import *`` then ``Generator()``)."""
         known = self._names.get("*" + name)
-        if known is None:
-            known = ()
-            if self._stars is None:  # read the text first: most files have no star import
-                try:
-                    with open(self.path, "rb") as handle:
-                        self._stars = bool(_STAR_RE.search(handle.read()))
-                except OSError:
-                    self._stars = False
-            summary = self.project.summary_of(self.path) if self._stars else None
-            if summary is not None and summary["stars"]:
-                found = self.project._through_stars(summary, name, self.touched)
-                known = (found,) if found is not None else ()
-            self._names["*" + name] = known
+        return known if known is not None else self._new_unbound(name)
+
+    @_safe(())
+    def _new_unbound(self, name: str) -> Tuple[str, ...]:
+        known = ()
+        if self._stars is None:  # read the text first: most files have no star import
+            try:
+                with open(self.path, "rb") as handle:
+                    self._stars = bool(_STAR_RE.search(handle.read()))
+            except OSError:
+                self._stars = False
+        summary = self.project.summary_of(self.path) if self._stars else None
+        if summary is not None and summary["stars"]:
+            found = self.project._through_stars(summary, name, self.touched)
+            known = (found,) if found is not None else ()
+        self._names["*" + name] = known
         return known
 
     @_safe(MISSING)
