@@ -18,6 +18,7 @@ cache keeps it only while they are unchanged (``dependencies``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -42,6 +43,24 @@ def _gate(which: str):
     from ..prefilter import Prefilter, initializers, layers
 
     return Prefilter([initializers()] if which == "inits" else [initializers(), layers()])
+
+
+def _meets(gate, found) -> bool:
+    return any(requirement.met_by(found) for requirement in gate.requirements)
+
+
+def _gate_with(gate, found, data: bytes, more: bytes, package: Optional[str]) -> bool:
+    """``gate`` on ``data`` followed by ``more``, from ``found``: what a gate whose words include
+    ``gate``'s found in ``data`` (its words are not cut out of it again)."""
+    try:
+        extra = gate.found(more, package)
+        joined = dataclasses.replace(found, words=found.words | extra.words, folded=found.folded | extra.folded,
+                                     source=data + b"\n" + more)
+    except (TypeError, AttributeError, ValueError):  # another shape of prefilter.Found: read it all
+        return gate(data + b"\n" + more, package)
+    return _meets(gate, joined)
+
+
 MAX_NESTING = 4  # class layers through classes of other modules, at most this deep
 
 
@@ -190,8 +209,9 @@ class ProjectView:
 
     @_safe(b"")
     def prefilter_words(self, tree=None, data=None, package: Optional[str] = None) -> bytes:
-        """What this file's project imports stand for, as words for the prefilter of a file its own
-        text rejects. Two tiers, each asked only when it can matter:
+        """What this file's project imports stand for, as words for the prefilter of a file whose
+        own text does not meet every rule's requirement. Two tiers, each asked only when it can
+        matter:
 
         * what the file's imports stand for (re-exports: ``from .backend import keras``; an
           imported initialiser instance's class; a string constant such as ``'glorot_uniform'``),
@@ -203,7 +223,9 @@ class ProjectView:
         from ..prefilter import source_bytes
 
         data = source_bytes(data) if data is not None else b""
-        if not _gate("layers_or_inits")(data, package):
+        gate = _gate("layers_or_inits")
+        found = gate.found(data, package)
+        if not _meets(gate, found):
             return b""
         summary = self.project.own_summary(self.path, data, tree)
         if summary is None:
@@ -227,7 +249,7 @@ class ProjectView:
             if isinstance(value, str) and value.isidentifier():
                 quoted.add(repr(value))  # a string name: 'glorot_uniform', 'relu'
         first = _words(names, quoted)
-        if not _gate("inits")(data + b"\n" + first, package):
+        if not _gate_with(_gate("inits"), found, data, first, package):
             return first
         for function in summary["functions"]:
             classes.extend(self.applied_classes(function))
