@@ -305,14 +305,14 @@ class Project:
         script's own folder first on ``sys.path``, so ``from models import *`` there means the
         ``models.py`` beside it, wherever the project's root is."""
         directory = os.path.dirname(path)
-        if os.path.isfile(os.path.join(directory, "__init__.py")):
-            return None
-        known = self._script_prefix.get(directory, False)
+        known = self._script_prefix.get(directory, False)  # asked for every name a file resolves
         if known is False:
-            relative = os.path.relpath(directory, self.root)
-            parts = [] if relative == "." else relative.split(os.sep)
-            known = ".".join(parts) if not relative.startswith(os.pardir) and all(p.isidentifier() for p in parts) \
-                else None
+            known = None
+            if not os.path.isfile(os.path.join(directory, "__init__.py")):
+                relative = os.path.relpath(directory, self.root)
+                parts = [] if relative == "." else relative.split(os.sep)
+                if not relative.startswith(os.pardir) and all(p.isidentifier() for p in parts):
+                    known = ".".join(parts)
             self._script_prefix[directory] = known
         return known
 
