@@ -68,7 +68,7 @@ def holds_no_layer(view, path: str, name: str) -> Optional[FrozenSet[str]]:
             try:
                 if not any(search.class_may_hold(cls) for cls in classes):
                     answer = frozenset(inner.touched | {path})
-            except (_MayHold, RecursionError):
+            except Exception:  # _MayHold, RecursionError, or a tree we did not foresee: parse it
                 pass
     finally:
         state["asking"].discard(key)
