@@ -27,7 +27,7 @@ from .analysis.callsites import reports_of
 from .analysis.positions import node_ranges
 from .ftypes import FileError, FileReport, Finding, Settings
 from .noqa import NoqaFilter
-from .prefilter import code_words, prefilter_for, source_bytes
+from .prefilter import prefilter_for
 from .rule import all_rules
 
 
@@ -78,8 +78,7 @@ def might_hold_findings(source, settings: Optional[Settings] = None, path: str =
     extra = project.prefilter_words(tree=tree, data=source, package=package)
     if not extra:
         return False
-    data = source_bytes(source) + b"\n" + extra
-    return prefilter(data, package) and (tree is None or prefilter(code_words(tree) + b" " + extra, package))
+    return prefilter(source, package, tree, extra)
 
 
 @contextmanager

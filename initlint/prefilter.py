@@ -59,6 +59,9 @@ class Found:
     folded: FrozenSet[bytes]
     package_root: Optional[bytes] = None
     source: bytes = b""
+    # the whole text, comments and docstrings included, that a ``Pattern`` reads: the source in
+    # both stages, where ``source`` becomes the code's words once the file is parsed
+    text: bytes = b""
 
 
 class Requirement:
@@ -114,6 +117,26 @@ class Quoted(Requirement):
 
     def vocabulary(self):
         return frozenset(), self.strings
+
+
+@dataclass(frozen=True, repr=False)
+class Pattern(Requirement):
+    """The text matches ``regex`` (compiled, over bytes): a shape words cannot show, such as one
+    name on both sides of ``x.load_state_dict(x.state_dict())`` or a ``1 +`` offset. It reads the
+    whole text, comments and docstrings included, in both stages (the code's words have no
+    punctuation), so it must match every way the code can spell the shape (whitespace, line breaks,
+    comments and parentheses between the tokens). ``re`` runs in C; write a pattern that fails fast
+    (starting with a literal where it can) and put it after the words a match contains
+    (``words(...) & Pattern(...)``): ``All`` stops at the first unmet term."""
+
+    regex: "re.Pattern[bytes]" = re.compile(b"")
+    why: str = ""
+
+    def met_by(self, found: Found) -> bool:
+        return self.regex.search(found.text) is not None
+
+    def vocabulary(self):
+        return frozenset(), frozenset()
 
 
 @dataclass(frozen=True, repr=False)
@@ -307,6 +330,17 @@ def module(*roots: str, why: str = "") -> Requirement:
     return Root(_ascii(roots), why=why or "/".join(roots))
 
 
+# what may stand between two tokens of an expression: whitespace, line breaks, a continuation
+# backslash, comments. Each character has one way to match (a comment runs to its line's end), so a
+# pattern that fails backtracks over a gap once, never exponentially.
+GAP = rb"(?:\s|\\|#[^\n]*(?:\n|\Z))*"
+
+
+def pattern(regex: bytes, why: str) -> Requirement:
+    """The text matches ``regex`` (see ``Pattern``); ``GAP`` spells what may separate two tokens."""
+    return Pattern(re.compile(regex), why=why)
+
+
 # -- the rules that predate Rule.requires ----------------------------------------------------------
 
 
@@ -419,27 +453,37 @@ class Prefilter:
         self.keeps_everything = any(r is ANYTHING for r in self.requirements)
         self.words, self.folded = _union(self.requirements)
 
-    def found(self, source: Union[str, bytes], package: Optional[str] = None) -> Found:
-        data = source_bytes(source)
+    def found(self, source: Union[str, bytes], package: Optional[str] = None,
+              text: Optional[bytes] = None) -> Found:
+        """What ``source`` mentions; ``text``: what a ``Pattern`` reads (default: the source)."""
+        return self._found(source_bytes(source), package, text)
+
+    def _found(self, data: bytes, package: Optional[str], text: Optional[bytes] = None) -> Found:
         tokens = set(data.translate(_SPLIT_WORDS).split())
+        # the distinct words folded at C speed (a few thousand, against every word of the text)
+        folded = set(b" ".join(tokens).lower().split())
         root = package.split(".", 1)[0].encode("ascii", "replace") if package else None
-        return Found(frozenset(tokens & self.words), frozenset({t.lower() for t in tokens} & self.folded), root, data)
+        return Found(frozenset(tokens & self.words), frozenset(folded & self.folded), root, data,
+                     data if text is None else text)
 
     def __call__(self, source: Union[str, bytes], package: Optional[str] = None,
-                 tree: Optional[ast.AST] = None) -> bool:
+                 tree: Optional[ast.AST] = None, extra: bytes = b"") -> bool:
         """``tree``: CPython's AST of ``source``, when the caller has it; then a file that passes on
         its text must also pass on the names and strings of its code alone (what comments and
-        docstrings mention no longer counts: about a fifth of the files the text keeps)."""
+        docstrings mention no longer counts: about a fifth of the files the text keeps). ``extra``:
+        words the file stands for beyond its text (what its project imports are), in both stages."""
         if self.keeps_everything:
             return True
         if not self.requirements:
             return False  # no rule selected: nothing to find
-        if not self._met(source, package):
+        data = source_bytes(source)
+        if extra:
+            data = data + b"\n" + extra
+        if not self._met(self._found(data, package)):
             return False
-        return tree is None or self._met(code_words(tree), package)
+        return tree is None or self._met(self._found(code_words(tree) + b" " + extra, package, data))
 
-    def _met(self, source: Union[str, bytes], package: Optional[str]) -> bool:
-        found = self.found(source, package)
+    def _met(self, found: Found) -> bool:
         return any(r.met_by(found) for r in self.requirements)
 
 

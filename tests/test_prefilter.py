@@ -165,6 +165,32 @@ def test_jax_keys_need_jax():
     assert not keeps("INI304", "import random\nrandom.seed(0)\n")
 
 
+def test_a_pattern_reads_the_whole_text_in_both_stages():
+    """A Pattern sees punctuation the code's words drop, so it reads the source itself once the file
+    is parsed too (comments included: a superset of the code, never less)."""
+    keep = prefilter.Prefilter([prefilter.words("w") & prefilter.pattern(rb"\(1" + prefilter.GAP + rb"\+", "1 +")])
+    source = "y = x * (1  # offset\n     + w)\n"
+    assert keep(source) and keep(source, None, ast.parse(source))
+    assert not keep("y = x * (2 + w)\n", None, ast.parse("y = x * (2 + w)\n"))
+
+
+def test_extra_words_count_in_both_stages():
+    keep = own_prefilter("INI501")
+    source = "from .backend import init\ninit(layer.bias)\n"
+    assert not keep(source, None, ast.parse(source))
+    assert keep(source, None, ast.parse(source), b"torch xavier_uniform_")
+
+
+def test_a_unit_offset_needs_a_one_beside_a_plus():
+    norm = "import torch\nfrom torch import nn\nclass N(nn.Module):\n    def __init__(self, d):\n" \
+           "        self.weight = nn.Parameter(torch.ones(d))\n    def forward(self, x):\n        return {}\n"
+    for offset in ("x * (1 + self.weight)", "x * (self.weight.float() + 1.0)", "x * (1.\n  + self.weight)",
+                   "x * ((1) + self.weight)", "x * (self.weight +  # gemma\n 1e0)"):
+        assert keeps("INI307", norm.format(offset)), offset
+    for plain in ("x * self.weight", "x * (2 + self.weight)", "x * (self.weight + 1.5)", "x + self.n + 10"):
+        assert not keeps("INI307", norm.format(plain)), plain
+
+
 def test_tensor_methods_need_no_import_by_name():
     assert keeps("INI402", "import torch\nm.weight.data.normal_()\n")
 
