@@ -191,6 +191,18 @@ def test_a_unit_offset_needs_a_one_beside_a_plus():
         assert not keeps("INI307", norm.format(plain)), plain
 
 
+def test_a_self_load_needs_one_receiver_on_both_sides():
+    for load in ("target.load_state_dict(target.state_dict())",
+                 "self.target.load_state_dict(\n    copy.deepcopy(self.target.state_dict()))  # sync",
+                 "(net).load_state_dict(state_dict=net.state_dict())",
+                 "self.nets[i].load_state_dict(self.nets[i].state_dict())", "m.set_weights(m.get_weights())"):
+        assert keeps("INI308", load), load
+    for other in ("target.load_state_dict(online.state_dict())",
+                  "super().load_state_dict(sd)\nsave(model.state_dict())",
+                  "model.load_state_dict(sd)\ntorch.save(model.state_dict(), path)"):
+        assert not keeps("INI308", other), other
+
+
 def test_tensor_methods_need_no_import_by_name():
     assert keeps("INI402", "import torch\nm.weight.data.normal_()\n")
 
