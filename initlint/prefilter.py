@@ -8,13 +8,16 @@ that meet no selected rule's requirement are never parsed by libcst.
 The words are derived from the catalogue and the analysis, never listed by hand:
 
 * a catalogue name is found by its *final symbol* (``xavier_uniform_``, ``TruncatedNormal``,
-  ``Linear``) together with its *root*. Resolution only ever appends attribute names to an
-  imported name, and the catalogue's canonical spellings rewrite module paths only, so the final
-  symbol of a resolved name is always written in the file: ``from torch.nn.init import
-  xavier_uniform_ as xu`` spells it in the import. The root is written too for an absolute import;
-  a relative one (``from .weight_init import trunc_normal_`` inside timm) takes it from the
-  file's own top-level package, which the prefilter is given. Roots follow the canonical rewrites
-  backwards: ``transformers.initialization.normal_`` is ``torch.nn.init.normal_``;
+  ``Linear``) together with its *module path* (``torch``, ``nn``, ``init``). Resolution only ever
+  appends attribute names to an imported name, and the catalogue's canonical spellings rewrite
+  module paths only, so the final symbol of a resolved name is always written in the file:
+  ``from torch.nn.init import xavier_uniform_ as xu`` spells it in the import. So is every
+  component of the path for an absolute import (``from torch import nn`` then ``nn.init.x``); a
+  relative one (``from .weight_init import trunc_normal_`` inside timm) takes the leading ones
+  from the file's own package, which the prefilter is given. Paths follow the canonical rewrites
+  backwards: ``transformers.initialization.normal_`` is ``torch.nn.init.normal_``. Asking for the
+  path, not the root alone, keeps out the many files that define or call an ``identity``,
+  ``normal`` or ``constant`` of their own beside some import of the framework;
 * a string name the catalogue accepts (Keras ``'glorot_uniform'``) must be a whole string literal,
   in any case, as the catalogue lowers strings before looking them up; activations (``'relu'``,
   ``nn.ReLU``, ``x.relu()``) are matched in any case without a root;
@@ -62,6 +65,8 @@ class Found:
     # the whole text, comments and docstrings included, that a ``Pattern`` reads: the source in
     # both stages, where ``source`` becomes the code's words once the file is parsed
     text: bytes = b""
+    # every component of the package (``timm.layers``: timm, layers), where relative imports lead
+    package_parts: FrozenSet[bytes] = frozenset()
 
 
 class Requirement:
@@ -156,6 +161,23 @@ class Root(Requirement):
 
 
 @dataclass(frozen=True, repr=False)
+class Spelled(Requirement):
+    """A module path below its root is spelled: each of ``parts`` (``nn``, ``init`` of
+    ``torch.nn.init``) is written in the file, or is a component of the package it lies in (where
+    a relative import takes it from)."""
+
+    parts: Tuple[bytes, ...] = ()
+    why: str = ""
+
+    def met_by(self, found: Found) -> bool:
+        words, package = found.words, found.package_parts
+        return all(part in words or part in package for part in self.parts)
+
+    def vocabulary(self):
+        return frozenset(self.parts), frozenset()
+
+
+@dataclass(frozen=True, repr=False)
 class All(Requirement):
     terms: Tuple[Requirement, ...] = ()
 
@@ -243,22 +265,54 @@ def _roots_under(canonical_name: str, rewrites: Tuple[Tuple[str, str], ...]) -> 
     return frozenset(s.split(".", 1)[0] for s in sources)
 
 
-def _named(entries: Iterable, what: str) -> Requirement:
-    """One of ``entries`` by a name: a final symbol of its names, with a root it can be imported
-    from. Tensor methods (``w.data.normal_()``) are recognised by their name alone."""
+def module_paths(canonical_name: str) -> Optional[FrozenSet[Tuple[str, ...]]]:
+    """The module paths (``("torch", "nn", "init")``) a user's qualified name can have and still be
+    spelled ``canonical_name``, each reduced to components its real spelling certainly has: the
+    rewrites undone as in ``roots_of``, where a rewrite that drops more than its literal prefix
+    (``torch.nn.modules.linear.`` -> ``torch.nn.``) only ever adds components to the ones kept.
+    None: not known."""
+    rewrites = _rewrites()
+    return None if rewrites is None else _paths_under(canonical_name, rewrites)
+
+
+@lru_cache(maxsize=None)
+def _paths_under(canonical_name: str, rewrites: Tuple[Tuple[str, str], ...]) -> FrozenSet[Tuple[str, ...]]:
+    sources = {canonical_name}
+    for source, target in reversed(rewrites):
+        sources |= {source + s[len(target):] for s in sources if s.startswith(target)}
+    return frozenset(tuple(s.split(".")[:-1]) for s in sources)
+
+
+def _imported(paths: FrozenSet[Tuple[str, ...]], modules: bool) -> Requirement:
+    """A name can be imported along one of ``paths``: its root (``Root``) and, with ``modules``, the
+    rest of the path (``Spelled``)."""
+    by_rest: Dict[Tuple[str, ...], set] = {}
+    for path in paths:
+        by_rest.setdefault(path[1:] if modules else (), set()).add(path[0])
+    terms = []
+    for rest, roots in sorted(by_rest.items(), key=lambda item: (item[0], sorted(item[1]))):
+        root = Root(_ascii(roots), why="/".join(sorted(roots)))
+        terms.append(root & Spelled(tuple(_ascii(rest)), why=".".join(rest)) if rest else root)
+    return terms[0] if len(terms) == 1 else Any(tuple(terms))
+
+
+def _named(entries: Iterable, what: str, modules: bool = True) -> Requirement:
+    """One of ``entries`` by a name: a final symbol of its names, with a module path it can be
+    imported along (``modules=False``: its root alone). Tensor methods (``w.data.normal_()``) are
+    recognised by their name alone."""
     from .analysis.inits import TENSOR_METHODS
     from .catalogue.names import canonical
 
     methods = {f"torch.Tensor.{method}" for method in TENSOR_METHODS}
-    groups: Dict[Optional[FrozenSet[str]], set] = {}
+    groups: Dict[Optional[FrozenSet[Tuple[str, ...]]], set] = {}
     for entry in entries:
         for name in entry.names:
-            roots = None if canonical(name) in methods else roots_of(canonical(name))
-            groups.setdefault(roots, set()).add(_final(name))
+            paths = None if canonical(name) in methods else module_paths(canonical(name))
+            groups.setdefault(paths, set()).add(_final(name))
     terms = []
-    for roots, symbols in sorted(groups.items(), key=lambda item: sorted(item[0] or ())):
+    for paths, symbols in sorted(groups.items(), key=lambda item: sorted(item[0] or ())):
         term = Words(_ascii(symbols), why=what)
-        terms.append(term if roots is None else term & Root(_ascii(roots), why="/".join(sorted(roots))))
+        terms.append(term if paths is None else term & _imported(paths, modules))
     if not terms:
         raise ValueError(f"a requirement that no file can meet: {what}")
     return terms[0] if len(terms) == 1 else Any(tuple(terms))
@@ -268,11 +322,13 @@ def _named(entries: Iterable, what: str) -> Requirement:
 
 
 def initializers(where: Callable[[object], bool] = lambda entry: True, why: str = "",
-                 strings: bool = True) -> Requirement:
+                 strings: bool = True, modules: bool = True) -> Requirement:
     """Some catalogue initialiser for which ``where(entry)`` holds: one of its names, or a string
     name (Keras ``'he_normal'``, MXNet ``'xavier'``) that resolves to it. String names need no
     import: layers, ``add_weight`` and ``initialize`` take them. ``strings=False`` for a rule that
-    reads an initialiser's arguments: one named by a string has none."""
+    reads an initialiser's arguments: one named by a string has none. ``modules=False``: a name's
+    root is enough, its module path need not be spelled (for a gate that asks whether a file's
+    project imports may stand for one)."""
     from . import catalogue
 
     why = why or "an initialiser"
@@ -283,17 +339,19 @@ def initializers(where: Callable[[object], bool] = lambda entry: True, why: str 
         entry = catalogue.initializer(entry_name)
         if entry is not None and id(entry) in chosen:
             string_names.add(key)
-    named = _named(entries, why)
+    named = _named(entries, why, modules)
     if not (strings and string_names):
         return named
     return named | Quoted(_ascii(string_names), why=f"{why} named by a string")
 
 
-def layers(where: Callable[[object], bool] = lambda entry: True, why: str = "") -> Requirement:
-    """Some catalogue layer for which ``where(entry)`` holds, by one of its names."""
+def layers(where: Callable[[object], bool] = lambda entry: True, why: str = "",
+           modules: bool = True) -> Requirement:
+    """Some catalogue layer for which ``where(entry)`` holds, by one of its names (``modules``: as
+    for ``initializers``)."""
     from . import catalogue
 
-    return _named([e for e in catalogue.LAYERS if where(e)], why or "a layer")
+    return _named([e for e in catalogue.LAYERS if where(e)], why or "a layer", modules)
 
 
 def activations(kinds: Iterable[object], why: str = "") -> Requirement:
@@ -462,9 +520,9 @@ class Prefilter:
         tokens = set(data.translate(_SPLIT_WORDS).split())
         # the distinct words folded at C speed (a few thousand, against every word of the text)
         folded = set(b" ".join(tokens).lower().split())
-        root = package.split(".", 1)[0].encode("ascii", "replace") if package else None
-        return Found(frozenset(tokens & self.words), frozenset(folded & self.folded), root, data,
-                     data if text is None else text)
+        parts = _package_parts(package)
+        return Found(frozenset(tokens & self.words), frozenset(folded & self.folded), parts[0] if parts else None,
+                     data, data if text is None else text, frozenset(parts))
 
     def __call__(self, source: Union[str, bytes], package: Optional[str] = None,
                  tree: Optional[ast.AST] = None, extra: bytes = b"") -> bool:
@@ -485,6 +543,11 @@ class Prefilter:
 
     def _met(self, found: Found) -> bool:
         return any(r.met_by(found) for r in self.requirements)
+
+
+@lru_cache(maxsize=1024)
+def _package_parts(package: Optional[str]) -> Tuple[bytes, ...]:
+    return tuple(part.encode("ascii", "replace") for part in package.split(".")) if package else ()
 
 
 @lru_cache(maxsize=64)

@@ -127,6 +127,15 @@ def test_a_symbol_without_its_framework_is_not_enough():
     assert keeps("INI102", "from timm.layers import trunc_normal_\ntrunc_normal_(w, std=0.02)\n")
 
 
+def test_a_symbol_needs_its_module_path_too():
+    assert keeps("INI501", "from torch import nn\nnn.init.xavier_uniform_(layer.bias)\n")
+    assert keeps("INI501", "import torch.nn.init as I\nI.orthogonal_(layer.bias)\n")
+    assert keeps("INI501", "from transformers import initialization as init\ninit.xavier_uniform_(layer.bias)\n")
+    # a function of its own beside an import of the framework
+    assert not keeps("INI501", "import torch\ndef orthogonal_(w):\n    return w\northogonal_(layer.bias)\n")
+    assert not keeps("INI501", "import keras\ndef identity(x):\n    return x\nidentity(layer.bias)\n")
+
+
 def test_relative_imports_inside_a_package_take_its_root(tmp_path):
     layers = tmp_path / "timm" / "layers"
     for folder in (tmp_path / "timm", layers):
@@ -135,6 +144,10 @@ def test_relative_imports_inside_a_package_take_its_root(tmp_path):
     path = write(layers / "pos_embed.py", source)
     assert keeps("INI102", source, str(path))
     assert not keeps("INI102", source, str(tmp_path / "loose.py"))
+    # the module path (timm.layers) too: its components come from the package
+    elsewhere = write(tmp_path / "timm" / "models" / "vit.py", source)
+    write(tmp_path / "timm" / "models" / "__init__.py", "")
+    assert not keeps("INI102", source, str(elsewhere))
     assert [f.code for f in check_source(source, str(path), Settings(select=frozenset({"INI102"})))] == ["INI102"]
 
 
@@ -178,7 +191,7 @@ def test_extra_words_count_in_both_stages():
     keep = own_prefilter("INI501")
     source = "from .backend import init\ninit(layer.bias)\n"
     assert not keep(source, None, ast.parse(source))
-    assert keep(source, None, ast.parse(source), b"torch xavier_uniform_")
+    assert keep(source, None, ast.parse(source), b"torch nn init xavier_uniform_")
 
 
 def test_a_unit_offset_needs_a_one_beside_a_plus():
