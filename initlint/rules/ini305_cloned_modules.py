@@ -17,6 +17,7 @@ from ..rule import Fix, Report, Rule
 
 _STACKS = ("TransformerEncoder", "TransformerDecoder")
 _CALLEES = frozenset(("deepcopy", "append") + _STACKS)
+_LOOP = prefilter.pattern(rb"\b(?:for|while)\b", "a loop")
 
 
 
@@ -118,10 +119,15 @@ class ClonedModules(Rule):
     message = "{what}: {why}; {advice}"
     frameworks = ("torch",)
     fix_safety = "unsafe"
+    # deep copies in a loop (a clone helper's too); a stack; or a container built from one element
+    # repeated (`[layer] * n`, `[layer for _ in range(n)]`) or appended in a loop
     requires = prefilter.module("torch") & (
-        prefilter.words("deepcopy", why="deepcopy")
+        prefilter.words("deepcopy", why="deepcopy") & _LOOP
         | prefilter.words(*_STACKS, why="TransformerEncoder/Decoder")
-        | prefilter.words("ModuleList", "Sequential", why="a ModuleList/Sequential"))
+        | prefilter.words("ModuleList", "Sequential", why="a ModuleList/Sequential") & (
+            prefilter.shape("__shape_repeated_sequence__", "a repeated list")
+            | prefilter.shape("__shape_invariant_comprehension__", "a comprehension of one element")
+            | prefilter.shape("__shape_appended_name__", "a name appended") & _LOOP))
 
     def check(self, facts):
         reported = set()
