@@ -47,9 +47,13 @@ import codecs
 import io
 import re
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
+
+
+# an identifier between quotes; the closing quote is only looked at, so that it can open the next
+_QUOTED_WORD = re.compile(rb"['\"](?=([A-Za-z_][A-Za-z0-9_]*)['\"])")
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,15 @@ class Found:
     package_parts: FrozenSet[bytes] = frozenset()
     # the words are the code's (``code_words``), where a ``Shape`` reads its marker
     parsed: bool = False
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def quoted(self) -> FrozenSet[bytes]:
+        """Every identifier-shaped string literal of the source, in lower case (``'Glorot_Uniform'``:
+        glorot_uniform), found in one pass the first time it is asked for."""
+        found = self._cache.get("quoted")
+        if found is None:
+            found = self._cache["quoted"] = frozenset(w.lower() for w in _QUOTED_WORD.findall(self.source))
+        return found
 
 
 class Requirement:
@@ -117,10 +130,8 @@ class Quoted(Requirement):
     why: str = ""
 
     def met_by(self, found: Found) -> bool:
-        for string in self.strings & found.folded:  # the word is there: is it a whole string?
-            if re.search(b"['\"]" + re.escape(string) + b"['\"]", found.source, re.IGNORECASE):
-                return True
-        return False
+        # the word is there (cheap): is it a whole string?
+        return not self.strings.isdisjoint(found.folded) and not self.strings.isdisjoint(found.quoted())
 
     def vocabulary(self):
         return frozenset(), self.strings
@@ -597,6 +608,8 @@ class Prefilter:
         self.requirements = tuple(ANYTHING if r is None else r for r in requirements)
         self.keeps_everything = any(r is ANYTHING for r in self.requirements)
         self.words, self.folded = _union(self.requirements)
+        # most files meet no requirement: each is first asked for one word it cannot do without
+        self._checks = tuple((r, _trigger(r)) for r in self.requirements)
 
     def found(self, source: Union[str, bytes], package: Optional[str] = None,
               text: Optional[bytes] = None) -> Found:
@@ -630,7 +643,41 @@ class Prefilter:
         return tree is None or self._met(self._found(code_words(tree) + b" " + extra, package, data, True))
 
     def _met(self, found: Found) -> bool:
-        return any(r.met_by(found) for r in self.requirements)
+        words, folded, package = found.words, found.folded, found.package_parts
+        for requirement, trigger in self._checks:
+            if trigger is not None and trigger[0].isdisjoint(words) and trigger[1].isdisjoint(folded) \
+                    and trigger[2].isdisjoint(package):
+                continue
+            if requirement.met_by(found):
+                return True
+        return False
+
+
+Trigger = Tuple[FrozenSet[bytes], FrozenSet[bytes], FrozenSet[bytes]]
+
+
+def _trigger(requirement: Requirement) -> Optional[Trigger]:
+    """(words, lower-case words, package components) one of which a file must show for
+    ``requirement`` to be met; None where there is no such set (a ``Pattern``, or a term met by
+    every file). Only ever a necessary condition: it saves evaluating the rest."""
+    if isinstance(requirement, Words):
+        return requirement.words, requirement.folded, frozenset()
+    if isinstance(requirement, Quoted):
+        return frozenset(), requirement.strings, frozenset()
+    if isinstance(requirement, Root):
+        return requirement.roots, frozenset(), requirement.roots
+    if isinstance(requirement, Spelled) and requirement.parts:
+        part = frozenset(requirement.parts[:1])  # every part is needed: the first will do
+        return part, frozenset(), part
+    if isinstance(requirement, All):  # any term's: the smallest
+        found = [t for t in map(_trigger, requirement.terms) if t is not None]
+        return min(found, key=lambda t: sum(map(len, t))) if found else None
+    if isinstance(requirement, Any) and requirement.terms:  # every term's
+        found = [_trigger(t) for t in requirement.terms]
+        if any(t is None for t in found):
+            return None
+        return tuple(frozenset().union(*parts) for parts in zip(*found))  # type: ignore[return-value]
+    return None
 
 
 @lru_cache(maxsize=1024)
@@ -683,14 +730,23 @@ def code_words(tree: ast.AST) -> bytes:
                     add(marker)
         fields = fields_of.get(kind)
         if fields is None:
-            fields = fields_of[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
+            fields = fields_of[kind] = _fields(kind)
         for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:
-                extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+                extend(value)  # the odd string or None in a list (Global's names, a dict's **) walks nowhere
+            elif value is not None:
                 push(value)
     return " ".join(out).encode("utf-8", "surrogatepass")
+
+
+def _fields(kind: type) -> Tuple[str, ...]:
+    """The fields of a node type that can hold words; none for a value that is not a node (a string
+    in Global's names, a None among a dict's keys, an ImportFrom's level)."""
+    if not (isinstance(kind, type) and issubclass(kind, ast.AST)):
+        return ()
+    # contexts, operators and type comments hold no word
+    return tuple(f for f in kind._fields if f not in ("ctx", "type_comment", "op", "ops"))
 
 
 _AST_FIELDS: Dict[type, Tuple[str, ...]] = {}
