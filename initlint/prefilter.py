@@ -24,13 +24,21 @@ The words are derived from the catalogue and the analysis, never listed by hand:
 * the few identifiers an analysis step tests literally (``type(m) == ...``, ``jax.random``,
   tensor methods such as ``w.data.normal_()``) are named with ``words``/``module``.
 
+Where words cannot tell, a rule can ask for the shape of an expression: ``pattern`` (a regular
+expression over the bytes of the text, comments included, in both stages: one name on both sides
+of ``x.load_state_dict(x.state_dict())``, a ``1 +`` offset; ``GAP`` spells what may stand between
+two tokens) or ``shape`` (a regex on the text, then, once CPython has parsed the file, a marker
+``code_words`` writes where the tree holds the shape: ``[layer] * n``). Both must match every way
+the code can spell what the rule looks for.
+
 A rule's requirement is built from predicates over the catalogue (``initializers(...)``,
 ``layers(...)``, ``activations(...)``). A rule declares it as ``Rule.requires``; rules written
 before the field existed have theirs in ``rule_requirements()`` below. A rule with neither keeps
 every file (slower, never wrong) and fails ``tests/test_prefilter.py``.
 
 The text is cut into words with ``bytes.translate`` and ``split`` (C speed, ~15 ms per MB), and
-every requirement is then evaluated on the set of vocabulary words found.
+every requirement is then evaluated on the set of vocabulary words found, after a check that the
+file shows one word the requirement cannot do without (most files show none).
 
 Soundness is tested, not assumed: on the rules' fixtures and documented examples and on the
 installed sources of timm, transformers, keras, flax and torch.nn, every finding of every rule run
