@@ -27,9 +27,9 @@ The words are derived from the catalogue and the analysis, never listed by hand:
 Where words cannot tell, a rule can ask for the shape of an expression: ``pattern`` (a regular
 expression over the bytes of the text, comments included, in both stages: one name on both sides
 of ``x.load_state_dict(x.state_dict())``, a ``1 +`` offset; ``GAP`` spells what may stand between
-two tokens) or ``shape`` (a regex on the text, then, once CPython has parsed the file, a marker
-``code_words`` writes where the tree holds the shape: ``[layer] * n``). Both must match every way
-the code can spell what the rule looks for.
+two tokens) or ``shape`` (a regex on the text, then, once CPython has parsed the file, a test of
+the tree's nodes: ``[layer] * n``). Both must match every way the code can spell what the rule
+looks for.
 
 A rule's requirement is built from predicates over the catalogue (``initializers(...)``,
 ``layers(...)``, ``activations(...)``). A rule declares it as ``Rule.requires``; rules written
@@ -79,8 +79,8 @@ class Found:
     text: bytes = b""
     # every component of the package (``timm.layers``: timm, layers), where relative imports lead
     package_parts: FrozenSet[bytes] = frozenset()
-    # the words are the code's (``code_words``), where a ``Shape`` reads its marker
-    parsed: bool = False
+    # CPython's tree of the file once it is parsed (the words are then its code's), for a ``Shape``
+    tree: Optional[ast.AST] = None
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def quoted(self) -> FrozenSet[bytes]:
@@ -90,6 +90,15 @@ class Found:
         if found is None:
             found = self._cache["quoted"] = frozenset(w.lower() for w in _QUOTED_WORD.findall(self.source))
         return found
+
+    def nodes(self, kind: type) -> List[ast.AST]:
+        """The tree's nodes of type ``kind``, all types sorted in one walk the first time."""
+        by_type = self._cache.get("nodes")
+        if by_type is None:
+            by_type = self._cache["nodes"] = {}
+            for node in ast.walk(self.tree):
+                by_type.setdefault(type(node), []).append(node)
+        return by_type.get(kind, [])
 
 
 class Requirement:
@@ -167,22 +176,23 @@ class Pattern(Requirement):
 
 @dataclass(frozen=True, repr=False)
 class Shape(Requirement):
-    """An expression of a kind words cannot show (``[layer] * n``), told on the text by ``regex``,
-    which must match every way to spell it (as a ``Pattern``), and once the file is parsed by
-    ``marker``, a word ``code_words`` writes where CPython's tree holds one (``SHAPES``): exact
-    where the regex can only be a superset."""
+    """An expression of a kind words cannot show (``[layer] * n``): on the text, ``regex`` matches
+    (it must match every way to spell the shape, as a ``Pattern``); once CPython has parsed the file,
+    ``test`` holds for one of its nodes of the ``types`` (exact where a regex can only be a
+    superset). The tree is walked only for files that get this far, once for every shape."""
 
     regex: "re.Pattern[bytes]" = re.compile(b"")
-    marker: bytes = b""
+    types: Tuple[type, ...] = ()
+    test: Callable[[ast.AST], bool] = bool
     why: str = ""
 
     def met_by(self, found: Found) -> bool:
-        if found.parsed:
-            return self.marker in found.words
-        return self.regex.search(found.text) is not None
+        if found.tree is None:
+            return self.regex.search(found.text) is not None
+        return any(self.test(node) for kind in self.types for node in found.nodes(kind))
 
     def vocabulary(self):
-        return frozenset({self.marker}), frozenset()
+        return frozenset(), frozenset()
 
 
 @dataclass(frozen=True, repr=False)
@@ -440,69 +450,10 @@ def pattern(regex: bytes, why: str) -> Requirement:
     return Pattern(re.compile(regex), why=why)
 
 
-def shape(marker: str, why: str = "") -> Requirement:
-    """An expression of one of the kinds of ``SHAPES`` (see ``Shape``)."""
-    regex, _types, _test = SHAPES[marker]
-    return Shape(re.compile(regex), marker.encode("ascii"), why=why or marker)
-
-
-def _names_in(target: ast.AST) -> set:
-    return {n.id for n in ast.walk(target) if type(n) is ast.Name}
-
-
-def _self_chain(node: ast.AST) -> bool:
-    """``self.a.b``: attributes of ``self``."""
-    while type(node) is ast.Attribute:
-        node = node.value
-    return type(node) is ast.Name and node.id == "self"
-
-
-def _invariant_element(node) -> bool:
-    """A comprehension whose element is a name it does not bind, or an attribute of ``self``:
-    ``[layer for _ in range(n)]`` (what analysis.clones.same_every_iteration accepts)."""
-    element = node.elt
-    if type(element) is ast.Name:
-        return all(element.id not in _names_in(g.target) for g in node.generators)
-    return type(element) is ast.Attribute and _self_chain(element)
-
-
-def _repeated_names(node) -> bool:
-    """``[a, ...] * n`` or ``n * (a, ...)`` with a name, attribute or call among the elements (what
-    analysis.clones.repeated_list finds, and the elements a module can be)."""
-    if type(node.op) is not ast.Mult:
-        return False
-    for side in (node.left, node.right):
-        if type(side) in (ast.List, ast.Tuple) and side.elts \
-                and not any(type(e) is ast.Starred for e in side.elts) \
-                and any(type(e) in (ast.Name, ast.Attribute, ast.Call) for e in side.elts):
-            return True
-    return False
-
-
-def _appended_name(node) -> bool:
-    """``x.append(layer)``: one argument, a name or an attribute of ``self``."""
-    func = node.func
-    if type(func) is not ast.Attribute or func.attr != "append" or len(node.args) + len(node.keywords) != 1:
-        return False
-    value = node.args[0] if node.args else node.keywords[0].value
-    if type(value) is ast.Starred:
-        value = value.value  # append(*layer): libcst's argument is the name
-    return type(value) is ast.Name or type(value) is ast.Attribute and _self_chain(value)
-
-
-# marker -> (regex every spelling of the shape matches, the AST node types that can be one, their test).
-# A marker is a word no code writes; code_words writes it for each node that passes the test.
-SHAPES: Dict[str, Tuple[bytes, Tuple[type, ...], Callable[[ast.AST], bool]]] = {
-    "__shape_invariant_comprehension__": (rb"\bfor\b", (ast.ListComp, ast.GeneratorExp), _invariant_element),
-    # `[...] * n` or `(...) * n` (a `)` closes a call too), `n * [...]` / `n * (...)`
-    "__shape_repeated_sequence__": (rb"[\])]" + GAP + rb"\*(?![*=])|\*" + GAP + rb"[\[(]", (ast.BinOp,),
-                                    _repeated_names),
-    "__shape_appended_name__": (rb"\." + GAP + rb"append" + GAP + rb"\(", (ast.Call,), _appended_name),
-}
-_SHAPE_TESTS: Dict[type, List[Tuple[Callable[[ast.AST], bool], str]]] = {}
-for _marker, (_regex, _types, _test) in SHAPES.items():
-    for _type in _types:
-        _SHAPE_TESTS.setdefault(_type, []).append((_test, _marker))
+def shape(regex: bytes, types: Tuple[type, ...], test: Callable[[ast.AST], bool], why: str) -> Requirement:
+    """The text matches ``regex``, and once parsed a node of ``types`` passes ``test`` (see
+    ``Shape``)."""
+    return Shape(re.compile(regex), types, test, why=why)
 
 
 # -- the rules that predate Rule.requires ----------------------------------------------------------
@@ -625,13 +576,13 @@ class Prefilter:
         return self._found(source_bytes(source), package, text)
 
     def _found(self, data: bytes, package: Optional[str], text: Optional[bytes] = None,
-               parsed: bool = False) -> Found:
+               tree: Optional[ast.AST] = None) -> Found:
         tokens = set(data.translate(_SPLIT_WORDS).split())
         # the distinct words folded at C speed (a few thousand, against every word of the text)
         folded = set(b" ".join(tokens).lower().split())
         parts = _package_parts(package)
         return Found(frozenset(tokens & self.words), frozenset(folded & self.folded), parts[0] if parts else None,
-                     data, data if text is None else text, frozenset(parts), parsed)
+                     data, data if text is None else text, frozenset(parts), tree)
 
     def __call__(self, source: Union[str, bytes], package: Optional[str] = None,
                  tree: Optional[ast.AST] = None, extra: bytes = b"") -> bool:
@@ -648,7 +599,7 @@ class Prefilter:
             data = data + b"\n" + extra
         if not self._met(self._found(data, package)):
             return False
-        return tree is None or self._met(self._found(code_words(tree) + b" " + extra, package, data, True))
+        return tree is None or self._met(self._found(code_words(tree) + b" " + extra, package, data, tree))
 
     def _met(self, found: Found) -> bool:
         words, folded, package = found.words, found.folded, found.package_parts
@@ -704,14 +655,12 @@ def code_words(tree: ast.AST) -> bytes:
     string constants shaped like a name (``'glorot_uniform'``; every string name the catalogue
     accepts is an identifier, a test holds it to that), quoted, as text the prefilter can read.
     A superset of what libcst's ``Name`` nodes and simple strings hold: it is the same source, and
-    the AST folds ``'he_' 'normal'``. Comments and docstrings are left out. And the marker of each
-    ``SHAPES`` kind the code holds."""
+    the AST folds ``'he_' 'normal'``. Comments and docstrings are left out."""
     out: List[str] = []
     add = out.append
     stack = [tree]
     pop, push, extend = stack.pop, stack.append, stack.extend
     fields_of = _AST_FIELDS
-    shapes = _SHAPE_TESTS
     while stack:  # ast.walk's order does not matter here, and its generators cost more than the rest
         node = pop()
         kind = type(node)
@@ -731,11 +680,6 @@ def code_words(tree: ast.AST) -> bytes:
         elif kind is ast.ImportFrom:
             if node.module:
                 add(node.module)
-        tests = shapes.get(kind)
-        if tests is not None:
-            for test, marker in tests:
-                if test(node):
-                    add(marker)
         fields = fields_of.get(kind)
         if fields is None:
             fields = fields_of[kind] = _fields(kind)

@@ -221,36 +221,25 @@ def parsed_keeps(code: str, source: str) -> bool:
     return own_prefilter(code)(source, None, ast.parse(source))
 
 
-@pytest.mark.parametrize("shape, source", [
-    ("__shape_repeated_sequence__", "blocks = [layer] * n"),
-    ("__shape_repeated_sequence__", "blocks = n * (block, nn.ReLU())"),
-    ("__shape_invariant_comprehension__", "blocks = [layer for _ in range(n)]"),
-    ("__shape_invariant_comprehension__", "blocks = (self.block for i in range(n))"),
-    ("__shape_appended_name__", "for _ in range(n):\n    blocks.append(layer)"),
-    ("__shape_appended_name__", "blocks.append(*layer)"),
-])
-def test_code_words_mark_the_shapes_a_tree_holds(shape, source):
-    assert shape.encode() in prefilter.code_words(ast.parse(source)).split()
-    assert prefilter.SHAPES[shape][0] and prefilter.shape(shape).met_by(prefilter.Prefilter([]).found(source))
-
-
-@pytest.mark.parametrize("source", [
-    "blocks = [None] * n\nsizes = [3] * 2", "x = [*layers] * 2", "blocks = [layer for layer in layers]",
-    "blocks = [Block(d) for _ in range(n)]", "blocks = [m.block for _ in range(n)]", "out.append(f(x))",
-    "out.append(x, y)",
-])
-def test_code_words_leave_out_the_look_alikes(source):
-    assert not any(shape.encode() in prefilter.code_words(ast.parse(source)).split() for shape in prefilter.SHAPES)
+def test_a_shape_reads_the_text_then_the_tree():
+    keep = prefilter.Prefilter([prefilter.shape(rb"\*", (ast.BinOp,), lambda node: type(node.op) is ast.Mult, "a *")])
+    assert keep("y = x * 2\n", None, ast.parse("y = x * 2\n"))
+    assert keep("y = f(*x)\n") and not keep("y = f(*x)\n", None, ast.parse("y = f(*x)\n"))
+    assert not keep("y = x + 2\n")
 
 
 def test_cloned_modules_need_one_element_repeated():
     head = "import torch\nfrom torch import nn\n"
     for clones in ("layers = nn.ModuleList([layer] * 4)", "layers = nn.ModuleList([layer for _ in range(4)])",
+                   "layers = nn.ModuleList((self.block,) * 4)", "layers = nn.Sequential(*(layer for i in range(4)))",
                    "layers = nn.ModuleList()\nfor _ in range(4):\n    layers.append(layer)",
+                   "layers = nn.ModuleList()\nwhile len(layers) < 4:\n    layers.append(module=self.block)",
                    "layers = [copy.deepcopy(layer) for _ in range(4)]", "enc = nn.TransformerEncoder(layer, 6)"):
         assert parsed_keeps("INI305", head + clones), clones
     for fresh in ("layers = nn.ModuleList([Block(d) for _ in range(4)])", "layers = nn.ModuleList([nn.Linear(d, d)])",
-                  "layers = nn.Sequential(*[Block(d) for d in dims])\nout = [x for x in xs]"):
+                  "layers = nn.Sequential(*[Block(d) for d in dims])\nout = [x for x in xs]",
+                  "layers = nn.ModuleList([Block(d)])\nsizes = [3] * 2\nfor b in blocks:\n    x = b(x)\n"
+                  "    out.append(x)"):
         assert not parsed_keeps("INI305", head + fresh), fresh
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 import re
 from typing import Optional
 
@@ -17,7 +18,61 @@ from ..rule import Fix, Report, Rule
 
 _STACKS = ("TransformerEncoder", "TransformerDecoder")
 _CALLEES = frozenset(("deepcopy", "append") + _STACKS)
+
+# -- what the prefilter asks for (on CPython's tree: each a superset of what check() reports) --------
+
 _LOOP = prefilter.pattern(rb"\b(?:for|while)\b", "a loop")
+_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _self_chain(node: ast.AST) -> bool:
+    """``self.a.b``: attributes of ``self``."""
+    while type(node) is ast.Attribute:
+        node = node.value
+    return type(node) is ast.Name and node.id == "self"
+
+
+def _one_element(node: ast.AST) -> bool:
+    """``[layer for _ in range(n)]``: a comprehension's element is a name it does not bind, or an
+    attribute of ``self`` (what same_every_iteration accepts)."""
+    element = node.elt
+    if type(element) is ast.Name:
+        return not any(type(n) is ast.Name and n.id == element.id for g in node.generators for n in ast.walk(g.target))
+    return type(element) is ast.Attribute and _self_chain(element)
+
+
+def _repeated(node: ast.AST) -> bool:
+    """``[a, ...] * n`` / ``n * (a, ...)`` with a name, attribute or call among the elements (what
+    repeated_list finds, with an element a module can be)."""
+    if type(node.op) is not ast.Mult:
+        return False
+    return any(type(side) in (ast.List, ast.Tuple) and side.elts and not any(type(e) is ast.Starred for e in side.elts)
+               and any(type(e) in (ast.Name, ast.Attribute, ast.Call) for e in side.elts)
+               for side in (node.left, node.right))
+
+
+def _appended_in_loop(loop: ast.AST) -> bool:
+    """``x.append(layer)`` in ``loop``, one argument (a name the loop does not assign, or an attribute
+    of ``self``): what _appended can report."""
+    stored, appended = set(), []
+    for node in ast.walk(loop):
+        kind = type(node)
+        if kind is ast.Name and type(node.ctx) is not ast.Load:
+            stored.add(node.id)
+        elif kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr == "append" \
+                and len(node.args) + len(node.keywords) == 1:
+            value = node.args[0] if node.args else node.keywords[0].value
+            appended.append(value.value if type(value) is ast.Starred else value)  # append(*x): libcst's x
+    return any(type(v) is ast.Name and v.id not in stored or type(v) is ast.Attribute and _self_chain(v)
+               for v in appended)
+
+
+_REPEATED = prefilter.shape(rb"[\])]" + prefilter.GAP + rb"\*(?![*=])|\*" + prefilter.GAP + rb"[\[(]",
+                            (ast.BinOp,), _repeated, "a list repeating one element")
+_ONE_ELEMENT = prefilter.shape(rb"\bfor\b", (ast.ListComp, ast.GeneratorExp), _one_element,
+                               "a comprehension of one element")
+_APPENDED = prefilter.shape(rb"\." + prefilter.GAP + rb"append" + prefilter.GAP + rb"\(", _LOOPS, _appended_in_loop,
+                            "one element appended in a loop")
 
 
 
@@ -124,10 +179,8 @@ class ClonedModules(Rule):
     requires = prefilter.module("torch") & (
         prefilter.words("deepcopy", why="deepcopy") & _LOOP
         | prefilter.words(*_STACKS, why="TransformerEncoder/Decoder")
-        | prefilter.words("ModuleList", "Sequential", why="a ModuleList/Sequential") & (
-            prefilter.shape("__shape_repeated_sequence__", "a repeated list")
-            | prefilter.shape("__shape_invariant_comprehension__", "a comprehension of one element")
-            | prefilter.shape("__shape_appended_name__", "a name appended") & _LOOP))
+        | prefilter.words("ModuleList", "Sequential", why="a ModuleList/Sequential")
+        & (_REPEATED | _ONE_ELEMENT | _APPENDED))
 
     def check(self, facts):
         reported = set()
