@@ -59,26 +59,43 @@ def _enabled_rules(settings: Settings) -> Tuple[object, ...]:
     return tuple(rule(dict(settings.options)) for rule in all_rules() if settings.enabled(rule.code, rule.default_enabled))
 
 
-def might_hold_findings(source, settings: Optional[Settings] = None, path: str = "<string>",
-                        tree: Optional[ast.AST] = None, project=None) -> bool:
-    """Can ``source`` (``str`` or ``bytes``) hold a finding of the rules that run on ``path``?
-    Decided from the text (and from CPython's ``tree`` of it, when given) without libcst; False
-    means it certainly cannot (see ``prefilter.py``). ``project``: the file's ``ProjectView``; a
-    file the text alone rejects is asked again with the words of what its project imports stand
-    for (``from .backend import keras``, a layer class of another module, see ``prefilter_words``)."""
+def _rules_for(settings: Optional[Settings], path: str) -> Tuple[object, ...]:
+    """The rules that run on ``path``: those enabled for it, less the ones that skip test files."""
     rules = _enabled_rules((settings or Settings()).for_path(path))
     if is_test_file(path):
         rules = tuple(rule for rule in rules if not rule.skip_test_files)
+    return rules
+
+
+def rules_to_run(source, settings: Optional[Settings] = None, path: str = "<string>",
+                 tree: Optional[ast.AST] = None, project=None) -> Tuple[object, ...]:
+    """The rules that run on ``path`` and whose prefilter requirement ``source`` (``str`` or
+    ``bytes``) meets, on its text and (``tree``: CPython's tree of it) on the names and strings of
+    its code; decided without libcst (see ``prefilter.py``). A rule left out certainly cannot fire
+    on this file; none left: the file is not worth parsing. ``project``: the file's
+    ``ProjectView``: the words of what the file imports from its project count as written in it
+    (``from .backend import keras``, a layer class of another module, see ``prefilter_words``)."""
+    rules = _rules_for(settings, path)
+    if not rules:
+        return ()
     prefilter = prefilter_for(tuple(type(rule) for rule in rules))
     package = package_of(path)
-    if prefilter(source, package, tree):
-        return True
-    if project is None:
-        return False
-    extra = project.prefilter_words(tree=tree, data=source, package=package)
-    if not extra:
-        return False
-    return prefilter(source, package, tree, extra)
+    met = prefilter.met(source, package)
+    extra = b""
+    if project is not None and not all(met):
+        extra = project.prefilter_words(tree=tree, data=source, package=package) or b""
+        if extra:  # requirements ask for words and text patterns: more text meets at least as many
+            met = prefilter.met(source, package, extra)
+    if tree is not None and any(met):  # what comments and docstrings mention no longer counts
+        met = tuple(a and b for a, b in zip(met, prefilter.met_in_code(tree, source, package, extra)))
+    return tuple(rule for rule, keep in zip(rules, met) if keep)
+
+
+def might_hold_findings(source, settings: Optional[Settings] = None, path: str = "<string>",
+                        tree: Optional[ast.AST] = None, project=None) -> bool:
+    """Can ``source`` (``str`` or ``bytes``) hold a finding of the rules that run on ``path``?
+    False means it certainly cannot (``rules_to_run`` leaves no rule)."""
+    return bool(rules_to_run(source, settings, path, tree, project))
 
 
 @contextmanager
@@ -157,15 +174,14 @@ def is_test_file(path: str) -> bool:
 
 
 def located_reports(module: cst.Module, path: str, settings: Settings, noqa: bool = True,
-                    code: Optional[str] = None, project=None, reparser=None) -> list:
+                    code: Optional[str] = None, project=None, reparser=None, rules=None) -> list:
     """``(rule, report, finding)`` for every report that survives ``# noqa``, positioned. ``code``:
     the module's text, when the caller has it (``module.code`` regenerates it from the tree).
     ``project``: the file's ``ProjectView`` (what the other modules of its project export).
-    ``reparser``: the ``reparse.Reparser`` that assembled ``module``; it has its nodes' positions."""
+    ``reparser``: the ``reparse.Reparser`` that assembled ``module``; it has its nodes' positions.
+    ``rules``: the rules to run (``rules_to_run``); None: every rule that runs on ``path``."""
     settings = settings.for_path(path)
-    rules = _enabled_rules(settings)
-    if is_test_file(path):
-        rules = tuple(rule for rule in rules if not rule.skip_test_files)
+    rules = _rules_for(settings, path) if rules is None else rules
     if not rules:
         return []
     facts = analyse(module, package_of(path), project)
@@ -191,8 +207,8 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
 
 
 def check_module(module: cst.Module, path: str, settings: Settings, noqa: bool = True,
-                 code: Optional[str] = None, project=None, reparser=None) -> List[Finding]:
-    located = located_reports(module, path, settings, noqa, code, project, reparser)
+                 code: Optional[str] = None, project=None, reparser=None, rules=None) -> List[Finding]:
+    located = located_reports(module, path, settings, noqa, code, project, reparser, rules)
     return sorted({finding for _, _, finding in located})
 
 
@@ -283,27 +299,32 @@ def worth_parsing(source, path: str, settings: Settings, prefilter: bool = True,
     parser refuses ``source`` or libcst's would crash on it; False if its text and the names of its
     code show it cannot hold a finding of the rules that run on ``path`` (``prefilter=False``: no
     such shortcut); True: parse it."""
-    return _gates(source, path, settings, prefilter, project) is not None
+    return _gates(source, path, settings, prefilter, project)[0] is not None
 
 
-def _gates(source, path: str, settings: Settings, prefilter: bool, project) -> Optional[ast.Module]:
-    """``worth_parsing``, giving CPython's tree of a source worth parsing (None for one that is not)."""
+def _gates(source, path: str, settings: Settings, prefilter: bool, project):
+    """``worth_parsing``, as ``(tree, rules)``: CPython's tree of a source worth parsing (None for
+    one that is not) and the rules to run on it (``rules_to_run``; None: all, without a prefilter)."""
     # CPython's own parser first: ~12x faster than libcst, the grammar the user's Python runs, and
     # a guard: libcst's native parser overflows its stack (SIGSEGV) on nesting CPython refuses
     tree = syntax_check(source, path)
-    if prefilter and not might_hold_findings(source, settings, path, tree, project):
-        return None
+    rules = None
+    if prefilter:
+        rules = rules_to_run(source, settings, path, tree, project)
+        if not rules:
+            return None, ()
     _within_libcsts_reach(source, tree)
-    return tree
+    return tree, rules
 
 
 def _check_source(source, path: str, settings: Settings, noqa: bool, prefilter: bool, project=None,
                   reparser=None) -> List[Finding]:
-    tree = _gates(source, path, settings, prefilter, project)
+    tree, rules = _gates(source, path, settings, prefilter, project)
     if tree is None:
         return []
     module = parse(source) if reparser is None else reparser.parse(source, tree, parse)
-    return check_module(module, path, settings, noqa, _text(source, module) if noqa else None, project, reparser)
+    return check_module(module, path, settings, noqa, _text(source, module) if noqa else None, project, reparser,
+                        rules)
 
 
 def report_of(data: bytes, path: str, settings: Optional[Settings] = None, prefilter: bool = True,

@@ -594,25 +594,44 @@ class Prefilter:
             return True
         if not self.requirements:
             return False  # no rule selected: nothing to find
-        data = source_bytes(source)
-        if extra:
-            data = data + b"\n" + extra
+        data = self._text(source, extra)
         if not self._met(self._found(data, package)):
             return False
         return tree is None or self._met(self._found(code_words(tree) + b" " + extra, package, data, tree))
 
     def _met(self, found: Found) -> bool:
-        words, folded, package = found.words, found.folded, found.package_parts
-        for requirement, trigger in self._checks:
-            if trigger is not None and trigger[0].isdisjoint(words) and trigger[1].isdisjoint(folded) \
-                    and trigger[2].isdisjoint(package):
-                continue
-            if requirement.met_by(found):
-                return True
-        return False
+        return any(_meets(r, trigger, found) for r, trigger in self._checks)
+
+    def met(self, source: Union[str, bytes], package: Optional[str] = None,
+            extra: bytes = b"") -> Tuple[bool, ...]:
+        """Per requirement, in order: does ``source`` (with the ``extra`` words) meet it? A rule whose
+        requirement a file does not meet cannot fire there (each rule's requirement is tested for
+        soundness on its own), so the engine runs only the rules a file meets
+        (``engine.rules_to_run``)."""
+        found = self._found(self._text(source, extra), package)
+        return tuple(_meets(r, trigger, found) for r, trigger in self._checks)
+
+    def met_in_code(self, tree: ast.AST, source: Union[str, bytes], package: Optional[str] = None,
+                    extra: bytes = b"") -> Tuple[bool, ...]:
+        """``met`` on the names and strings of the code alone (``tree``: CPython's tree of
+        ``source``), which patterns still read the text of and shapes read the tree of."""
+        found = self._found(code_words(tree) + b" " + extra, package, self._text(source, extra), tree)
+        return tuple(_meets(r, trigger, found) for r, trigger in self._checks)
+
+    @staticmethod
+    def _text(source: Union[str, bytes], extra: bytes) -> bytes:
+        data = source_bytes(source)
+        return data + b"\n" + extra if extra else data
 
 
 Trigger = Tuple[FrozenSet[bytes], FrozenSet[bytes], FrozenSet[bytes]]
+
+
+def _meets(requirement: Requirement, trigger: Optional[Trigger], found: Found) -> bool:
+    if trigger is not None and trigger[0].isdisjoint(found.words) and trigger[1].isdisjoint(found.folded) \
+            and trigger[2].isdisjoint(found.package_parts):
+        return False
+    return requirement.met_by(found)
 
 
 def _trigger(requirement: Requirement) -> Optional[Trigger]:

@@ -243,6 +243,20 @@ def test_cloned_modules_need_one_element_repeated():
         assert not parsed_keeps("INI305", head + fresh), fresh
 
 
+def test_rules_to_run_keep_a_pattern_rule_once_the_code_is_parsed():
+    """The code stage reads the code's words, but patterns the text and shapes the tree."""
+    from initlint.engine import rules_to_run
+
+    source = textwrap.dedent("""\
+        import torch
+        from torch import nn
+        target.load_state_dict(target.state_dict())  # a pattern
+        layers = nn.ModuleList([layer] * 4)  # a shape
+        """)
+    codes = {rule.code for rule in rules_to_run(source, EVERYTHING, "sync.py", ast.parse(source))}
+    assert {"INI305", "INI308"} <= codes
+
+
 def test_tensor_methods_need_no_import_by_name():
     assert keeps("INI402", "import torch\nm.weight.data.normal_()\n")
 

@@ -23,7 +23,7 @@ from .collector import CallSite, Collected, Guard
 from .graph import Graph, LayerUse, SequentialUse
 from .scopes import Binding
 from .shapes import shape_of
-from .traversal import walk
+from .traversal import final_name, walk
 from .values import UNKNOWN, Evaluator
 
 ALL_PARAMS = "*"
@@ -856,8 +856,4 @@ def _is_literal(node: cst.BaseExpression) -> bool:
 def _tensor_name(node: cst.BaseExpression) -> Optional[str]:
     while isinstance(node, cst.Attribute) and node.attr.value == "data":
         node = node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    if isinstance(node, cst.Name):
-        return node.value
-    return None
+    return final_name(node)

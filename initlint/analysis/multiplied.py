@@ -8,7 +8,7 @@ from typing import Set
 
 import libcst as cst
 
-from .traversal import walk
+from .traversal import final_name, walk
 
 # products of the signal with a parameter, by the callee's last name (jnp/torch/tf/lax spellings)
 _PRODUCT_CALLS = frozenset({"dot", "matmul", "einsum", "tensordot", "dot_general", "matvec", "mm", "bmm", "linear",
@@ -16,10 +16,6 @@ _PRODUCT_CALLS = frozenset({"dot", "matmul", "einsum", "tensordot", "dot_general
                             "multiply", "mul"})
 # what leads from a stored parameter to the array it holds: nnx's ``.value``, a view, an index
 _THROUGH = ("value", "data", "T", "mT")
-
-
-def _final(node: cst.BaseExpression) -> str:
-    return node.attr.value if isinstance(node, cst.Attribute) else node.value if isinstance(node, cst.Name) else ""
 
 
 def _stored_name(node: cst.BaseExpression) -> str:
@@ -31,7 +27,7 @@ def _stored_name(node: cst.BaseExpression) -> str:
             node = node.value
         else:
             break
-    return _final(node) if isinstance(node, (cst.Name, cst.Attribute)) else ""
+    return final_name(node) or ""
 
 
 def multiplied_names(facts) -> Set[str]:
@@ -42,7 +38,7 @@ def multiplied_names(facts) -> Set[str]:
         operands = ()
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.MatrixMultiply, cst.Multiply)):
             operands = (node.left, node.right)
-        elif isinstance(node, cst.Call) and _final(node.func) in _PRODUCT_CALLS:
+        elif isinstance(node, cst.Call) and final_name(node.func) in _PRODUCT_CALLS:
             operands = tuple(arg.value for arg in node.args)
         out.update(name for name in map(_stored_name, operands) if name)
     return out

@@ -21,20 +21,13 @@ import re
 
 import libcst as cst
 
+from .traversal import final_name
+
 _ITERATORS = frozenset({"parameters", "named_parameters", "modules", "named_modules", "children",
                         "named_children"})
 _REINIT_CALLS = frozenset({"post_init", "reset_parameters", "_reset_parameters", "named_apply"})
 _INIT_NAMED = re.compile(r"(init|initiali[sz]e|reset)_?(weights?|params?|parameters|modules?)|weights?_?init|^_?reinit",
                          re.IGNORECASE)
-
-
-def _callee_name(call: cst.Call):
-    func = call.func
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    if isinstance(func, cst.Name):
-        return func.value
-    return None
 
 
 def _iterates_everything(loop) -> bool:
@@ -59,7 +52,7 @@ def _reinitialises(facts) -> bool:
     defined = {node.name.value for node, _ in facts.collected.functions}
     for site in facts.collected.calls:
         call = site.node
-        name = _callee_name(call)
+        name = final_name(call.func)
         if name is None:
             continue
         if name == "apply" and len(call.args) == 1 and isinstance(call.func, cst.Attribute):

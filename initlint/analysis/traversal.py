@@ -251,3 +251,13 @@ class Dispatcher:
 def dispatch(visitor: cst.CSTVisitor, root: cst.CSTNode) -> None:
     """``root.visit(visitor)`` for a visitor that only reads, without libcst's copying."""
     Dispatcher(visitor).run(root)
+
+
+def final_name(node) -> Optional[str]:
+    """The name a ``Name`` or a dotted ``Attribute`` ends with (``w`` for ``w`` and ``self.w``,
+    ``normal_`` for ``init.normal_``), or None for any other expression."""
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    if isinstance(node, cst.Name):
+        return node.value
+    return None

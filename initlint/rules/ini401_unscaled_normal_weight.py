@@ -94,16 +94,21 @@ class UnscaledNormalWeight(Rule):
     skip_test_files = True
 
     def check(self, facts):
+        samplers = [use for use in facts.init_uses if _is_standard_normal(use)]
+        if samplers:  # the queries below walk every stored value of the file: only when there is a sampler
+            yield from self._unscaled(facts, samplers)
+        yield from self._custom_inits(facts)
+
+    def _unscaled(self, facts, samplers) -> Iterator[Report]:
         reinitialised = filled_in_place(facts)
         weights = used_as_weight(facts)
-        wrappers = stored_parameters(facts, lambda call: bool(facts.names(call.func) & PARAMETER_WRAPPERS))
         stored = {}  # sampler -> keys its parameter is stored under
-        for wrapper, keys in wrappers.items():
-            if wrapper.args:
-                stored.setdefault(wrapper.args[0].value, set()).update(keys)
-        for use in facts.init_uses:
-            if not _is_standard_normal(use):
-                continue
+        if any(use.wrapped_as_parameter for use in samplers):
+            wrappers = stored_parameters(facts, lambda call: bool(facts.names(call.func) & PARAMETER_WRAPPERS))
+            for wrapper, keys in wrappers.items():
+                if wrapper.args:
+                    stored.setdefault(wrapper.args[0].value, set()).update(keys)
+        for use in samplers:
             keys = stored.get(use.node, set()) if use.wrapped_as_parameter else self._init_function_keys(facts, use)
             # only what the code multiplies with as a weight, and never re-initialises
             if not keys & weights or any(name in reinitialised for _, name in keys):
@@ -112,7 +117,6 @@ class UnscaledNormalWeight(Rule):
             if dims is None or dims < 2:
                 continue
             yield self._report(use)
-        yield from self._custom_inits(facts)
 
     @staticmethod
     def _init_function_keys(facts, use) -> set:
