@@ -55,7 +55,7 @@ import codecs
 import io
 import re
 import tokenize
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -79,8 +79,12 @@ class Found:
     text: bytes = b""
     # every component of the package (``timm.layers``: timm, layers), where relative imports lead
     package_parts: FrozenSet[bytes] = frozenset()
-    # CPython's tree of the file once it is parsed (the words are then its code's), for a ``Shape``
+    # CPython's tree of the file once it is parsed (the words are then its code's), for a ``Shape``,
+    # and its nodes of the kinds the shapes read, gathered by code_words' walk
     tree: Optional[ast.AST] = None
+    by_kind: Optional[Dict[type, List[ast.AST]]] = None
+    # what the patterns found in ``text``, shared by the two stages of one file
+    searched: Optional[dict] = None
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def quoted(self) -> FrozenSet[bytes]:
@@ -91,8 +95,17 @@ class Found:
             found = self._cache["quoted"] = frozenset(w.lower() for w in _QUOTED_WORD.findall(self.source))
         return found
 
+    def memo(self, key: str, compute: Callable[["Found"], object]):
+        """``compute(self)``, once per file (a shape's test asks for what all its nodes share)."""
+        if key not in self._cache:
+            self._cache[key] = compute(self)
+        return self._cache[key]
+
     def nodes(self, kind: type) -> List[ast.AST]:
-        """The tree's nodes of type ``kind``, all types sorted in one walk the first time."""
+        """The tree's nodes of type ``kind`` (those code_words gathered; any other kind in one walk
+        of the tree the first time one is asked for)."""
+        if self.by_kind is not None and kind in self.by_kind:
+            return self.by_kind[kind]
         by_type = self._cache.get("nodes")
         if by_type is None:
             by_type = self._cache["nodes"] = {}
@@ -168,7 +181,14 @@ class Pattern(Requirement):
     why: str = ""
 
     def met_by(self, found: Found) -> bool:
-        return self.regex.search(found.text) is not None
+        # the same text in both stages: searched once
+        memo = found.searched
+        if memo is None:
+            return self.regex.search(found.text) is not None
+        met = memo.get(self)
+        if met is None:
+            met = memo[self] = self.regex.search(found.text) is not None
+        return met
 
     def vocabulary(self):
         return frozenset(), frozenset()
@@ -178,18 +198,21 @@ class Pattern(Requirement):
 class Shape(Requirement):
     """An expression of a kind words cannot show (``[layer] * n``): on the text, ``regex`` matches
     (it must match every way to spell the shape, as a ``Pattern``); once CPython has parsed the file,
-    ``test`` holds for one of its nodes of the ``types`` (exact where a regex can only be a
-    superset). The tree is walked only for files that get this far, once for every shape."""
+    ``test(node, found)`` holds for one of its nodes of the ``types`` (exact where a regex can only
+    be a superset). ``reads``: other node kinds the test asks ``found.nodes`` for. code_words
+    gathers the nodes of these kinds (never ``Name``/``Constant``) in its walk, at no extra walk."""
 
     regex: "re.Pattern[bytes]" = re.compile(b"")
     types: Tuple[type, ...] = ()
-    test: Callable[[ast.AST], bool] = bool
+    test: Callable[[ast.AST, Found], bool] = lambda node, found: True
+    reads: Tuple[type, ...] = ()
     why: str = ""
 
     def met_by(self, found: Found) -> bool:
         if found.tree is None:
             return self.regex.search(found.text) is not None
-        return any(self.test(node) for kind in self.types for node in found.nodes(kind))
+        test = self.test
+        return any(test(node, found) for kind in self.types for node in found.nodes(kind))
 
     def vocabulary(self):
         return frozenset(), frozenset()
@@ -450,10 +473,20 @@ def pattern(regex: bytes, why: str) -> Requirement:
     return Pattern(re.compile(regex), why=why)
 
 
-def shape(regex: bytes, types: Tuple[type, ...], test: Callable[[ast.AST], bool], why: str) -> Requirement:
+def shape(regex: bytes, types: Tuple[type, ...], test: Callable[[ast.AST, Found], bool], why: str,
+          reads: Tuple[type, ...] = ()) -> Requirement:
     """The text matches ``regex``, and once parsed a node of ``types`` passes ``test`` (see
     ``Shape``)."""
-    return Shape(re.compile(regex), types, test, why=why)
+    return Shape(re.compile(regex), types, test, reads, why=why)
+
+
+def _shape_kinds(requirement: Requirement) -> FrozenSet[type]:
+    """The node kinds the shapes of ``requirement`` read."""
+    if isinstance(requirement, Shape):
+        return frozenset(requirement.types + requirement.reads)
+    if isinstance(requirement, (All, Any)):
+        return frozenset().union(*map(_shape_kinds, requirement.terms))
+    return frozenset()
 
 
 # -- the rules that predate Rule.requires ----------------------------------------------------------
@@ -569,11 +602,26 @@ class Prefilter:
         self.words, self.folded = _union(self.requirements)
         # most files meet no requirement: each is first asked for one word it cannot do without
         self._checks = tuple((r, _trigger(r)) for r in self.requirements)
+        self._kinds = frozenset().union(*map(_shape_kinds, self.requirements))
+        self._searched: Tuple[bytes, dict] = (b"", {})  # the last text the patterns searched, and what they found
 
     def found(self, source: Union[str, bytes], package: Optional[str] = None,
               text: Optional[bytes] = None) -> Found:
         """What ``source`` mentions; ``text``: what a ``Pattern`` reads (default: the source)."""
         return self._found(source_bytes(source), package, text)
+
+    def _in_code(self, tree: ast.AST, data: bytes, package: Optional[str], extra: bytes) -> Found:
+        """What the code of ``data`` mentions (``tree``: CPython's tree of it), and the nodes its
+        shapes read."""
+        by_kind: Optional[Dict[type, List[ast.AST]]] = {kind: [] for kind in self._kinds} if self._kinds else None
+        found = self._found(code_words(tree, by_kind) + b" " + extra, package, data, tree)
+        last, searched = self._searched
+        return replace(found, by_kind=by_kind, searched=searched if last is data or last == data else None)
+
+    def _in_text(self, data: bytes, package: Optional[str]) -> Found:
+        searched: dict = {}
+        self._searched = (data, searched)  # one tuple: another thread sees the old pair or this one
+        return replace(self._found(data, package), searched=searched)
 
     def _found(self, data: bytes, package: Optional[str], text: Optional[bytes] = None,
                tree: Optional[ast.AST] = None) -> Found:
@@ -595,9 +643,9 @@ class Prefilter:
         if not self.requirements:
             return False  # no rule selected: nothing to find
         data = self._text(source, extra)
-        if not self._met(self._found(data, package)):
+        if not self._met(self._in_text(data, package)):
             return False
-        return tree is None or self._met(self._found(code_words(tree) + b" " + extra, package, data, tree))
+        return tree is None or self._met(self._in_code(tree, data, package, extra))
 
     def _met(self, found: Found) -> bool:
         return any(_meets(r, trigger, found) for r, trigger in self._checks)
@@ -608,14 +656,14 @@ class Prefilter:
         requirement a file does not meet cannot fire there (each rule's requirement is tested for
         soundness on its own), so the engine runs only the rules a file meets
         (``engine.rules_to_run``)."""
-        found = self._found(self._text(source, extra), package)
+        found = self._in_text(self._text(source, extra), package)
         return tuple(_meets(r, trigger, found) for r, trigger in self._checks)
 
     def met_in_code(self, tree: ast.AST, source: Union[str, bytes], package: Optional[str] = None,
                     extra: bytes = b"") -> Tuple[bool, ...]:
         """``met`` on the names and strings of the code alone (``tree``: CPython's tree of
         ``source``), which patterns still read the text of and shapes read the tree of."""
-        found = self._found(code_words(tree) + b" " + extra, package, self._text(source, extra), tree)
+        found = self._in_code(tree, self._text(source, extra), package, extra)
         return tuple(_meets(r, trigger, found) for r, trigger in self._checks)
 
     @staticmethod
@@ -669,12 +717,13 @@ def prefilter_for(rules: Tuple[type, ...]) -> Prefilter:
     return Prefilter([requirement_of(rule) for rule in rules])
 
 
-def code_words(tree: ast.AST) -> bytes:
+def code_words(tree: ast.AST, gather: Optional[Dict[type, List[ast.AST]]] = None) -> bytes:
     """The identifiers a module's code uses (names, attributes, imported modules and names) and the
     string constants shaped like a name (``'glorot_uniform'``; every string name the catalogue
     accepts is an identifier, a test holds it to that), quoted, as text the prefilter can read.
     A superset of what libcst's ``Name`` nodes and simple strings hold: it is the same source, and
-    the AST folds ``'he_' 'normal'``. Comments and docstrings are left out."""
+    the AST folds ``'he_' 'normal'``. Comments and docstrings are left out. ``gather``: lists by
+    node kind (not ``Name``/``Constant``), filled with the tree's nodes of those kinds on the way."""
     out: List[str] = []
     add = out.append
     stack = [tree]
@@ -699,6 +748,10 @@ def code_words(tree: ast.AST) -> bytes:
         elif kind is ast.ImportFrom:
             if node.module:
                 add(node.module)
+        if gather is not None:
+            bucket = gather.get(kind)
+            if bucket is not None:
+                bucket.append(node)
         fields = fields_of.get(kind)
         if fields is None:
             fields = fields_of[kind] = _fields(kind)

@@ -32,7 +32,7 @@ def _self_chain(node: ast.AST) -> bool:
     return type(node) is ast.Name and node.id == "self"
 
 
-def _one_element(node: ast.AST) -> bool:
+def _one_element(node: ast.AST, found) -> bool:
     """``[layer for _ in range(n)]``: a comprehension's element is a name it does not bind, or an
     attribute of ``self`` (what same_every_iteration accepts)."""
     element = node.elt
@@ -41,7 +41,7 @@ def _one_element(node: ast.AST) -> bool:
     return type(element) is ast.Attribute and _self_chain(element)
 
 
-def _repeated(node: ast.AST) -> bool:
+def _repeated(node: ast.AST, found) -> bool:
     """``[a, ...] * n`` / ``n * (a, ...)`` with a name, attribute or call among the elements (what
     repeated_list finds, with an element a module can be)."""
     if type(node.op) is not ast.Mult:
@@ -51,20 +51,37 @@ def _repeated(node: ast.AST) -> bool:
                for side in (node.left, node.right))
 
 
-def _appended_in_loop(loop: ast.AST) -> bool:
-    """``x.append(layer)`` in ``loop``, one argument (a name the loop does not assign, or an attribute
-    of ``self``): what _appended can report."""
-    stored, appended = set(), []
-    for node in ast.walk(loop):
-        kind = type(node)
-        if kind is ast.Name and type(node.ctx) is not ast.Load:
-            stored.add(node.id)
-        elif kind is ast.Call and type(node.func) is ast.Attribute and node.func.attr == "append" \
-                and len(node.args) + len(node.keywords) == 1:
-            value = node.args[0] if node.args else node.keywords[0].value
-            appended.append(value.value if type(value) is ast.Starred else value)  # append(*x): libcst's x
-    return any(type(v) is ast.Name and v.id not in stored or type(v) is ast.Attribute and _self_chain(v)
-               for v in appended)
+def _append_calls(found) -> list:
+    """``x.append(layer)`` calls with one argument, a name or an attribute of ``self``: ``(call,
+    name or None)``."""
+    out = []
+    for call in found.nodes(ast.Call):
+        func = call.func
+        if type(func) is ast.Attribute and func.attr == "append" and len(call.args) + len(call.keywords) == 1:
+            value = call.args[0] if call.args else call.keywords[0].value
+            value = value.value if type(value) is ast.Starred else value  # append(*x): libcst's x
+            if type(value) is ast.Name:
+                out.append((call, value.id))
+            elif type(value) is ast.Attribute and _self_chain(value):
+                out.append((call, None))
+    return out
+
+
+def _within(node: ast.AST, outer: ast.AST) -> bool:
+    return (outer.lineno, outer.col_offset) <= (node.lineno, node.col_offset) \
+        and (node.end_lineno, node.end_col_offset) <= (outer.end_lineno, outer.end_col_offset)
+
+
+def _appended_in_loop(loop: ast.AST, found) -> bool:
+    """One of those calls in ``loop``, of a name the loop does not assign (or of an attribute of
+    ``self``): what _appended can report."""
+    inside = [name for call, name in found.memo("ini305-appends", _append_calls) if _within(call, loop)]
+    if not inside:
+        return False
+    if None in inside:
+        return True
+    stored = {n.id for n in ast.walk(loop) if type(n) is ast.Name and type(n.ctx) is not ast.Load}
+    return any(name not in stored for name in inside)
 
 
 _REPEATED = prefilter.shape(rb"[\])]" + prefilter.GAP + rb"\*(?![*=])|\*" + prefilter.GAP + rb"[\[(]",
@@ -72,7 +89,7 @@ _REPEATED = prefilter.shape(rb"[\])]" + prefilter.GAP + rb"\*(?![*=])|\*" + pref
 _ONE_ELEMENT = prefilter.shape(rb"\bfor\b", (ast.ListComp, ast.GeneratorExp), _one_element,
                                "a comprehension of one element")
 _APPENDED = prefilter.shape(rb"\." + prefilter.GAP + rb"append" + prefilter.GAP + rb"\(", _LOOPS, _appended_in_loop,
-                            "one element appended in a loop")
+                            "one element appended in a loop", reads=(ast.Call,))
 
 
 

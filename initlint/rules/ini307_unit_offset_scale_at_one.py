@@ -33,8 +33,9 @@ def _in_place_ones():
 
 
 # what analysis.unit_offset reads as one (an Integer "1", or a Float of value 1): `1`, `1.`, `1.0`,
-# `01.0`, and any mantissa made of one 1 and zeros with an exponent (`1e0`, `10e-1`, `1e-6` too)
-_ONE = rb"(?<![\w.])(?:[0_]*1(?:\.[0_]*)?|[0_]*\.?[0_]*1[0_]*\.?[0_]*[eE][+-]?[0-9_]+)(?![\w.])"
+# `01.0`, and any mantissa made of one 1 and zeros with an exponent (`1e0`, `10e-1`, `1e-6` too);
+# its first character is looked for before the lookbehind (twice as fast a search)
+_ONE = (rb"(?=[0_.1])(?<![\w.])(?:[0_]*1(?:\.[0_]*)?|[0_]*\.?[0_]*1[0_]*\.?[0_]*[eE][+-]?[0-9_]+)(?![\w.])")
 # `1 + w` or `w + 1`: the one beside a `+` (not `+=`), parentheses and gaps between
 _UNIT_OFFSET = (_ONE + rb"(?:" + prefilter.GAP + rb"\))*" + prefilter.GAP + rb"\+(?!=)"
                 + rb"|\+(?:" + prefilter.GAP + rb"\()*" + prefilter.GAP + _ONE)
