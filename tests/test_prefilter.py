@@ -222,7 +222,8 @@ def parsed_keeps(code: str, source: str) -> bool:
 
 
 def test_a_shape_reads_the_text_then_the_tree():
-    keep = prefilter.Prefilter([prefilter.shape(rb"\*", (ast.BinOp,), lambda node, found: type(node.op) is ast.Mult, "a *")])
+    times = prefilter.shape(rb"\*", (ast.BinOp,), lambda node, found: type(node.op) is ast.Mult, "a *")
+    keep = prefilter.Prefilter([times])
     assert keep("y = x * 2\n", None, ast.parse("y = x * 2\n"))
     assert keep("y = f(*x)\n") and not keep("y = f(*x)\n", None, ast.parse("y = f(*x)\n"))
     assert not keep("y = x + 2\n")
