@@ -85,7 +85,8 @@ class Found:
     by_kind: Optional[Dict[type, List[ast.AST]]] = None
     # what the patterns found in ``text``, shared by the two stages of one file
     searched: Optional[dict] = None
-    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+    # what the methods below found; never carried over by dataclasses.replace (another source)
+    _cache: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def quoted(self) -> FrozenSet[bytes]:
         """Every identifier-shaped string literal of the source, in lower case (``'Glorot_Uniform'``:

@@ -563,6 +563,19 @@ class InitIndex:
         if cls is None:
             return None
         attrs = self.g.classes[cls].attrs
+        tensors = []
+        for value in attrs.get(attr, []):
+            if not (isinstance(value, cst.Call) and self.ev.names(value.func) & PARAMETER_WRAPPERS and value.args):
+                return None
+            tensors.append(value.args[0].value)
+        # the names known to be ints matter only for a size passed alone (torch.empty(n), see
+        # shape_of): only then are the class's layers read (its bases' in other modules cost a parse)
+        sizes = self._int_names(cls) if any(map(_lone_size, tensors)) else frozenset()
+        dims = {self._tensor_dims(tensor, sizes) for tensor in tensors}
+        return dims.pop() if len(dims) == 1 else None
+
+    def _int_names(self, cls: cst.ClassDef) -> Set[str]:
+        attrs = self.g.classes[cls].attrs
         # a name the class also passes as one of several sizes (torch.empty(o, i)) is an int
         sizes = {a.value.value for values in attrs.values() for v in values
                  if isinstance(v, cst.Call) and v.args and isinstance(v.args[0].value, cst.Call)
@@ -571,12 +584,7 @@ class InitIndex:
         # ... and so is one it passes as a layer's units or channels: nn.Conv2d(c_in, c_out, 3)
         sizes |= {arg.value for layer in self.g.layers_of_class(cls) for arg in layer.args.values()
                   if isinstance(arg, cst.Name)}
-        dims = set()
-        for value in attrs.get(attr, []):
-            if not (isinstance(value, cst.Call) and self.ev.names(value.func) & PARAMETER_WRAPPERS and value.args):
-                return None
-            dims.add(self._tensor_dims(value.args[0].value, sizes))
-        return dims.pop() if len(dims) == 1 else None
+        return sizes
 
     def _tensor_dims(self, node: cst.BaseExpression, int_names=frozenset()) -> Optional[int]:
         """Dimensions of ``torch.empty(a, b)`` / ``torch.zeros((a, b))`` / ``torch.ones(n)``."""
@@ -810,6 +818,15 @@ class InitIndex:
                 if entry is not None:
                     types.append(entry)
         return types
+
+
+def _lone_size(tensor: cst.BaseExpression) -> bool:
+    """``torch.empty(n)``: the one size a tensor call is given, a name (which ``shape_of`` reads
+    as a size only when the name is known to be an int)."""
+    if not isinstance(tensor, cst.Call):
+        return False
+    positional = [a.value for a in tensor.args if a.keyword is None and not a.star]
+    return len(positional) == 1 and isinstance(positional[0], cst.Name)
 
 
 def filled_tensor(call: cst.Call) -> Optional[cst.BaseExpression]:

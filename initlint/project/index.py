@@ -20,6 +20,7 @@ import os
 import re
 import stat
 import warnings
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
@@ -200,6 +201,7 @@ class Project:
         self._passes: Dict[str, Set[Tuple[str, str]]] = {}
         self._layout: Optional[str] = None
         self.layers_memo: Dict[str, object] = {}  # path -> {class: [layer records]} (project.layers)
+        self.layerless: dict = {"answers": {}, "asking": set(), "trees": OrderedDict()}  # project.layerless
         self._script_prefix: Dict[str, Optional[str]] = {}
 
     # -- layout ------------------------------------------------------------------------------------
@@ -247,6 +249,10 @@ class Project:
         return found
 
     def relative(self, path: str) -> str:
+        prefix = self.root.rstrip(os.sep) + os.sep
+        tail = path[len(prefix) - 1:]
+        if path.startswith(prefix) and os.sep + "." not in tail and os.sep * 2 not in tail + os.sep:
+            return tail[1:].replace(os.sep, "/")  # a normalised path under the root: relpath's answer, cheaply
         return os.path.relpath(path, self.root).replace(os.sep, "/")
 
     # -- summaries ---------------------------------------------------------------------------------
@@ -299,14 +305,14 @@ class Project:
         script's own folder first on ``sys.path``, so ``from models import *`` there means the
         ``models.py`` beside it, wherever the project's root is."""
         directory = os.path.dirname(path)
-        if os.path.isfile(os.path.join(directory, "__init__.py")):
-            return None
-        known = self._script_prefix.get(directory, False)
+        known = self._script_prefix.get(directory, False)  # asked for every name a file resolves
         if known is False:
-            relative = os.path.relpath(directory, self.root)
-            parts = [] if relative == "." else relative.split(os.sep)
-            known = ".".join(parts) if not relative.startswith(os.pardir) and all(p.isidentifier() for p in parts) \
-                else None
+            known = None
+            if not os.path.isfile(os.path.join(directory, "__init__.py")):
+                relative = os.path.relpath(directory, self.root)
+                parts = [] if relative == "." else relative.split(os.sep)
+                if not relative.startswith(os.pardir) and all(p.isidentifier() for p in parts):
+                    known = ".".join(parts)
             self._script_prefix[directory] = known
         return known
 

@@ -4,9 +4,11 @@ analysis of another module that initialises them.
 This needs what a summary cannot give (pairing a layer with its activation follows ``Sequential``
 lists and ``forward`` bodies: ``analysis.graph``), so the class's module is read with libcst and
 the same ``Graph`` the checks use, once per process and only when an init elsewhere reaches one of
-its classes. The layers come back *detached*: fresh ``LayerUse`` objects whose arguments are the
-literal values the defining module establishes (so no other module's tree is kept alive) and whose
-``origin`` (``models/net.py:9``) names where they are, for the finding's message.
+its classes and ``layerless`` cannot tell from CPython's tree that the class holds none (a base
+or a mixin, most often). The layers come back *detached*: fresh ``LayerUse`` objects whose
+arguments are the literal values the defining module establishes (so no other module's tree is
+kept alive) and whose ``origin`` (``models/net.py:9``) names where they are, for the finding's
+message.
 """
 
 from __future__ import annotations
@@ -15,12 +17,21 @@ from typing import Dict, List, Optional
 
 import libcst as cst
 
+from .layerless import holds_no_layer
+
 UNKNOWN_NAME = "__initlint_unknown__"  # an argument whose value the defining module does not establish
 
 
 def class_layers(view, path: str, name: str) -> Optional[List[object]]:
     project = view.project
     memo = project.layers_memo.get(path)
+    if memo is None:
+        free = holds_no_layer(view, path, name)  # most bases and mixins: told without the parse
+        if free is not None:
+            view.touched.add(path)
+            view.touched.update(free)
+            return []
+        memo = project.layers_memo.get(path)  # asking it may have parsed the module (a cycle)
     if memo is None:
         project.layers_memo[path] = {"classes": {}, "touched": frozenset()}  # a cycle sees nothing
         memo = project.layers_memo[path] = _module_layers(view, path)

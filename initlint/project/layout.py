@@ -77,6 +77,7 @@ def _dotted(relative: str) -> Optional[str]:
     return ".".join(parts)
 
 
+@lru_cache(maxsize=8192)
 def module_names(path: str, root: str) -> Tuple[str, ...]:
     """Every dotted name the module at ``path`` (absolute) can be imported by in the project at ``root``."""
     stem = os.path.splitext(path)[0]

@@ -18,6 +18,7 @@ cache keeps it only while they are unchanged (``dependencies``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -29,6 +30,7 @@ from .layout import module_names
 
 MISSING = object()
 _STAR_RE = re.compile(rb"^[ \t]*from[ \t]+[\w.]+[ \t]+import[ \t]+\*", re.M)
+_STAR_HINT_RE = re.compile(rb"import[ \t]+\*")  # in every match of _STAR_RE; its literal start is found at C speed
 
 
 def _words(names, quoted) -> bytes:
@@ -44,6 +46,24 @@ def _gate(which: str):
     # the root is enough here: the module path may be what the project's imports stand for
     return Prefilter([initializers(modules=False)] if which == "inits"
                      else [initializers(modules=False), layers(modules=False)])
+
+
+def _meets(gate, found) -> bool:
+    return any(requirement.met_by(found) for requirement in gate.requirements)
+
+
+def _gate_with(gate, found, data: bytes, more: bytes, package: Optional[str]) -> bool:
+    """``gate`` on ``data`` followed by ``more``, from ``found``: what a gate whose words include
+    ``gate``'s found in ``data`` (its words are not cut out of it again)."""
+    try:
+        extra = gate.found(more, package)
+        joined = dataclasses.replace(found, words=found.words | extra.words, folded=found.folded | extra.folded,
+                                     source=data + b"\n" + more)
+    except (TypeError, AttributeError, ValueError):  # another shape of prefilter.Found: read it all
+        return gate(data + b"\n" + more, package)
+    return _meets(gate, joined)
+
+
 MAX_NESTING = 4  # class layers through classes of other modules, at most this deep
 
 
@@ -74,38 +94,43 @@ class ProjectView:
 
     # -- the hooks ---------------------------------------------------------------------------------
 
-    @_safe(())
     def names(self, qualname: str) -> Tuple[str, ...]:
         """Qualified names ``qualname`` also stands for (empty when none or not a project name)."""
-        known = self._names.get(qualname)
-        if known is None:
-            known = ()
-            local = self.project.localize(self.path, qualname)
-            if self.project.is_project_name(local):
-                canonical = self.project.canonical(local, self.touched)
-                if canonical != qualname:
-                    known = (canonical,)
-            self._names[qualname] = known
-        return known
+        known = self._names.get(qualname)  # asked for every use of an import: answered here, cheaply
+        return known if known is not None else self._new_names(qualname)
 
     @_safe(())
+    def _new_names(self, qualname: str) -> Tuple[str, ...]:
+        known = ()
+        local = self.project.localize(self.path, qualname)
+        if self.project.is_project_name(local):
+            canonical = self.project.canonical(local, self.touched)
+            if canonical != qualname:
+                known = (canonical,)
+        self._names[qualname] = known
+        return known
+
     def unbound(self, name: str) -> Tuple[str, ...]:
         """What a name this file uses without binding it stands for, through its ``from m import *``
         of project modules (``from models import *`` then ``Generator()``)."""
         known = self._names.get("*" + name)
-        if known is None:
-            known = ()
-            if self._stars is None:  # read the text first: most files have no star import
-                try:
-                    with open(self.path, "rb") as handle:
-                        self._stars = bool(_STAR_RE.search(handle.read()))
-                except OSError:
-                    self._stars = False
-            summary = self.project.summary_of(self.path) if self._stars else None
-            if summary is not None and summary["stars"]:
-                found = self.project._through_stars(summary, name, self.touched)
-                known = (found,) if found is not None else ()
-            self._names["*" + name] = known
+        return known if known is not None else self._new_unbound(name)
+
+    @_safe(())
+    def _new_unbound(self, name: str) -> Tuple[str, ...]:
+        known = ()
+        if self._stars is None:  # read the text first: most files have no star import
+            try:
+                with open(self.path, "rb") as handle:
+                    data = handle.read()
+                    self._stars = bool(_STAR_HINT_RE.search(data) and _STAR_RE.search(data))
+            except OSError:
+                self._stars = False
+        summary = self.project.summary_of(self.path) if self._stars else None
+        if summary is not None and summary["stars"]:
+            found = self.project._through_stars(summary, name, self.touched)
+            known = (found,) if found is not None else ()
+        self._names["*" + name] = known
         return known
 
     @_safe(MISSING)
@@ -188,8 +213,9 @@ class ProjectView:
 
     @_safe(b"")
     def prefilter_words(self, tree=None, data=None, package: Optional[str] = None) -> bytes:
-        """What this file's project imports stand for, as words for the prefilter of a file its own
-        text rejects. Two tiers, each asked only when it can matter:
+        """What this file's project imports stand for, as words for the prefilter of a file whose
+        own text does not meet every rule's requirement. Two tiers, each asked only when it can
+        matter:
 
         * what the file's imports stand for (re-exports: ``from .backend import keras``; an
           imported initialiser instance's class; a string constant such as ``'glorot_uniform'``),
@@ -201,7 +227,9 @@ class ProjectView:
         from ..prefilter import source_bytes
 
         data = source_bytes(data) if data is not None else b""
-        if not _gate("layers_or_inits")(data, package):
+        gate = _gate("layers_or_inits")
+        found = gate.found(data, package)
+        if not _meets(gate, found):
             return b""
         summary = self.project.own_summary(self.path, data, tree)
         if summary is None:
@@ -225,7 +253,7 @@ class ProjectView:
             if isinstance(value, str) and value.isidentifier():
                 quoted.add(repr(value))  # a string name: 'glorot_uniform', 'relu'
         first = _words(names, quoted)
-        if not _gate("inits")(data + b"\n" + first, package):
+        if not _gate_with(_gate("inits"), found, data, first, package):
             return first
         for function in summary["functions"]:
             classes.extend(self.applied_classes(function))
