@@ -27,7 +27,7 @@ from .analysis.callsites import reports_of
 from .analysis.positions import node_ranges
 from .ftypes import FileError, FileReport, Finding, Settings
 from .noqa import NoqaFilter
-from .prefilter import code_words, prefilter_for, source_bytes
+from .prefilter import prefilter_for
 from .rule import all_rules
 
 
@@ -80,16 +80,14 @@ def rules_to_run(source, settings: Optional[Settings] = None, path: str = "<stri
         return ()
     prefilter = prefilter_for(tuple(type(rule) for rule in rules))
     package = package_of(path)
-    text = source_bytes(source)
-    met = prefilter.met(text, package)
+    met = prefilter.met(source, package)
     extra = b""
     if project is not None and not all(met):
         extra = project.prefilter_words(tree=tree, data=source, package=package) or b""
-        if extra:  # requirements only ask for words: more words meet at least as many
-            met = prefilter.met(text + b"\n" + extra, package)
+        if extra:  # requirements ask for words and text patterns: more text meets at least as many
+            met = prefilter.met(source, package, extra)
     if tree is not None and any(met):  # what comments and docstrings mention no longer counts
-        code = code_words(tree) + (b" " + extra if extra else b"")
-        met = tuple(a and b for a, b in zip(met, prefilter.met(code, package)))
+        met = tuple(a and b for a, b in zip(met, prefilter.met_in_code(tree, source, package, extra)))
     return tuple(rule for rule, keep in zip(rules, met) if keep)
 
 

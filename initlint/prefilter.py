@@ -8,18 +8,28 @@ that meet no selected rule's requirement are never parsed by libcst.
 The words are derived from the catalogue and the analysis, never listed by hand:
 
 * a catalogue name is found by its *final symbol* (``xavier_uniform_``, ``TruncatedNormal``,
-  ``Linear``) together with its *root*. Resolution only ever appends attribute names to an
-  imported name, and the catalogue's canonical spellings rewrite module paths only, so the final
-  symbol of a resolved name is always written in the file: ``from torch.nn.init import
-  xavier_uniform_ as xu`` spells it in the import. The root is written too for an absolute import;
-  a relative one (``from .weight_init import trunc_normal_`` inside timm) takes it from the
-  file's own top-level package, which the prefilter is given. Roots follow the canonical rewrites
-  backwards: ``transformers.initialization.normal_`` is ``torch.nn.init.normal_``;
+  ``Linear``) together with its *module path* (``torch``, ``nn``, ``init``). Resolution only ever
+  appends attribute names to an imported name, and the catalogue's canonical spellings rewrite
+  module paths only, so the final symbol of a resolved name is always written in the file:
+  ``from torch.nn.init import xavier_uniform_ as xu`` spells it in the import. So is every
+  component of the path for an absolute import (``from torch import nn`` then ``nn.init.x``); a
+  relative one (``from .weight_init import trunc_normal_`` inside timm) takes the leading ones
+  from the file's own package, which the prefilter is given. Paths follow the canonical rewrites
+  backwards: ``transformers.initialization.normal_`` is ``torch.nn.init.normal_``. Asking for the
+  path, not the root alone, keeps out the many files that define or call an ``identity``,
+  ``normal`` or ``constant`` of their own beside some import of the framework;
 * a string name the catalogue accepts (Keras ``'glorot_uniform'``) must be a whole string literal,
   in any case, as the catalogue lowers strings before looking them up; activations (``'relu'``,
   ``nn.ReLU``, ``x.relu()``) are matched in any case without a root;
 * the few identifiers an analysis step tests literally (``type(m) == ...``, ``jax.random``,
   tensor methods such as ``w.data.normal_()``) are named with ``words``/``module``.
+
+Where words cannot tell, a rule can ask for the shape of an expression: ``pattern`` (a regular
+expression over the bytes of the text, comments included, in both stages: one name on both sides
+of ``x.load_state_dict(x.state_dict())``, a ``1 +`` offset; ``GAP`` spells what may stand between
+two tokens) or ``shape`` (a regex on the text, then, once CPython has parsed the file, a test of
+the tree's nodes: ``[layer] * n``). Both must match every way the code can spell what the rule
+looks for.
 
 A rule's requirement is built from predicates over the catalogue (``initializers(...)``,
 ``layers(...)``, ``activations(...)``). A rule declares it as ``Rule.requires``; rules written
@@ -27,7 +37,8 @@ before the field existed have theirs in ``rule_requirements()`` below. A rule wi
 every file (slower, never wrong) and fails ``tests/test_prefilter.py``.
 
 The text is cut into words with ``bytes.translate`` and ``split`` (C speed, ~15 ms per MB), and
-every requirement is then evaluated on the set of vocabulary words found.
+every requirement is then evaluated on the set of vocabulary words found, after a check that the
+file shows one word the requirement cannot do without (most files show none).
 
 Soundness is tested, not assumed: on the rules' fixtures and documented examples and on the
 installed sources of timm, transformers, keras, flax and torch.nn, every finding of every rule run
@@ -44,9 +55,13 @@ import codecs
 import io
 import re
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
+
+
+# an identifier between quotes; the closing quote is only looked at, so that it can open the next
+_QUOTED_WORD = re.compile(rb"['\"](?=([A-Za-z_][A-Za-z0-9_]*)['\"])")
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,45 @@ class Found:
     folded: FrozenSet[bytes]
     package_root: Optional[bytes] = None
     source: bytes = b""
+    # the whole text, comments and docstrings included, that a ``Pattern`` reads: the source in
+    # both stages, where ``source`` becomes the code's words once the file is parsed
+    text: bytes = b""
+    # every component of the package (``timm.layers``: timm, layers), where relative imports lead
+    package_parts: FrozenSet[bytes] = frozenset()
+    # CPython's tree of the file once it is parsed (the words are then its code's), for a ``Shape``,
+    # and its nodes of the kinds the shapes read, gathered by code_words' walk
+    tree: Optional[ast.AST] = None
+    by_kind: Optional[Dict[type, List[ast.AST]]] = None
+    # what the patterns found in ``text``, shared by the two stages of one file
+    searched: Optional[dict] = None
+    # what the methods below found; never carried over by dataclasses.replace (another source)
+    _cache: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def quoted(self) -> FrozenSet[bytes]:
+        """Every identifier-shaped string literal of the source, in lower case (``'Glorot_Uniform'``:
+        glorot_uniform), found in one pass the first time it is asked for."""
+        found = self._cache.get("quoted")
+        if found is None:
+            found = self._cache["quoted"] = frozenset(w.lower() for w in _QUOTED_WORD.findall(self.source))
+        return found
+
+    def memo(self, key: str, compute: Callable[["Found"], object]):
+        """``compute(self)``, once per file (a shape's test asks for what all its nodes share)."""
+        if key not in self._cache:
+            self._cache[key] = compute(self)
+        return self._cache[key]
+
+    def nodes(self, kind: type) -> List[ast.AST]:
+        """The tree's nodes of type ``kind`` (those code_words gathered; any other kind in one walk
+        of the tree the first time one is asked for)."""
+        if self.by_kind is not None and kind in self.by_kind:
+            return self.by_kind[kind]
+        by_type = self._cache.get("nodes")
+        if by_type is None:
+            by_type = self._cache["nodes"] = {}
+            for node in ast.walk(self.tree):
+                by_type.setdefault(type(node), []).append(node)
+        return by_type.get(kind, [])
 
 
 class Requirement:
@@ -107,13 +161,62 @@ class Quoted(Requirement):
     why: str = ""
 
     def met_by(self, found: Found) -> bool:
-        for string in self.strings & found.folded:  # the word is there: is it a whole string?
-            if re.search(b"['\"]" + re.escape(string) + b"['\"]", found.source, re.IGNORECASE):
-                return True
-        return False
+        # the word is there (cheap): is it a whole string?
+        return not self.strings.isdisjoint(found.folded) and not self.strings.isdisjoint(found.quoted())
 
     def vocabulary(self):
         return frozenset(), self.strings
+
+
+@dataclass(frozen=True, repr=False)
+class Pattern(Requirement):
+    """The text matches ``regex`` (compiled, over bytes): a shape words cannot show, such as one
+    name on both sides of ``x.load_state_dict(x.state_dict())`` or a ``1 +`` offset. It reads the
+    whole text, comments and docstrings included, in both stages (the code's words have no
+    punctuation), so it must match every way the code can spell the shape (whitespace, line breaks,
+    comments and parentheses between the tokens). ``re`` runs in C; write a pattern that fails fast
+    (starting with a literal where it can) and put it after the words a match contains
+    (``words(...) & Pattern(...)``): ``All`` stops at the first unmet term."""
+
+    regex: "re.Pattern[bytes]" = re.compile(b"")
+    why: str = ""
+
+    def met_by(self, found: Found) -> bool:
+        # the same text in both stages: searched once
+        memo = found.searched
+        if memo is None:
+            return self.regex.search(found.text) is not None
+        met = memo.get(self)
+        if met is None:
+            met = memo[self] = self.regex.search(found.text) is not None
+        return met
+
+    def vocabulary(self):
+        return frozenset(), frozenset()
+
+
+@dataclass(frozen=True, repr=False)
+class Shape(Requirement):
+    """An expression of a kind words cannot show (``[layer] * n``): on the text, ``regex`` matches
+    (it must match every way to spell the shape, as a ``Pattern``); once CPython has parsed the file,
+    ``test(node, found)`` holds for one of its nodes of the ``types`` (exact where a regex can only
+    be a superset). ``reads``: other node kinds the test asks ``found.nodes`` for. code_words
+    gathers the nodes of these kinds (never ``Name``/``Constant``) in its walk, at no extra walk."""
+
+    regex: "re.Pattern[bytes]" = re.compile(b"")
+    types: Tuple[type, ...] = ()
+    test: Callable[[ast.AST, Found], bool] = lambda node, found: True
+    reads: Tuple[type, ...] = ()
+    why: str = ""
+
+    def met_by(self, found: Found) -> bool:
+        if found.tree is None:
+            return self.regex.search(found.text) is not None
+        test = self.test
+        return any(test(node, found) for kind in self.types for node in found.nodes(kind))
+
+    def vocabulary(self):
+        return frozenset(), frozenset()
 
 
 @dataclass(frozen=True, repr=False)
@@ -130,6 +233,23 @@ class Root(Requirement):
 
     def vocabulary(self):
         return self.roots, frozenset()
+
+
+@dataclass(frozen=True, repr=False)
+class Spelled(Requirement):
+    """A module path below its root is spelled: each of ``parts`` (``nn``, ``init`` of
+    ``torch.nn.init``) is written in the file, or is a component of the package it lies in (where
+    a relative import takes it from)."""
+
+    parts: Tuple[bytes, ...] = ()
+    why: str = ""
+
+    def met_by(self, found: Found) -> bool:
+        words, package = found.words, found.package_parts
+        return all(part in words or part in package for part in self.parts)
+
+    def vocabulary(self):
+        return frozenset(self.parts), frozenset()
 
 
 @dataclass(frozen=True, repr=False)
@@ -220,22 +340,54 @@ def _roots_under(canonical_name: str, rewrites: Tuple[Tuple[str, str], ...]) -> 
     return frozenset(s.split(".", 1)[0] for s in sources)
 
 
-def _named(entries: Iterable, what: str) -> Requirement:
-    """One of ``entries`` by a name: a final symbol of its names, with a root it can be imported
-    from. Tensor methods (``w.data.normal_()``) are recognised by their name alone."""
+def module_paths(canonical_name: str) -> Optional[FrozenSet[Tuple[str, ...]]]:
+    """The module paths (``("torch", "nn", "init")``) a user's qualified name can have and still be
+    spelled ``canonical_name``, each reduced to components its real spelling certainly has: the
+    rewrites undone as in ``roots_of``, where a rewrite that drops more than its literal prefix
+    (``torch.nn.modules.linear.`` -> ``torch.nn.``) only ever adds components to the ones kept.
+    None: not known."""
+    rewrites = _rewrites()
+    return None if rewrites is None else _paths_under(canonical_name, rewrites)
+
+
+@lru_cache(maxsize=None)
+def _paths_under(canonical_name: str, rewrites: Tuple[Tuple[str, str], ...]) -> FrozenSet[Tuple[str, ...]]:
+    sources = {canonical_name}
+    for source, target in reversed(rewrites):
+        sources |= {source + s[len(target):] for s in sources if s.startswith(target)}
+    return frozenset(tuple(s.split(".")[:-1]) for s in sources)
+
+
+def _imported(paths: FrozenSet[Tuple[str, ...]], modules: bool) -> Requirement:
+    """A name can be imported along one of ``paths``: its root (``Root``) and, with ``modules``, the
+    rest of the path (``Spelled``)."""
+    by_rest: Dict[Tuple[str, ...], set] = {}
+    for path in paths:
+        by_rest.setdefault(path[1:] if modules else (), set()).add(path[0])
+    terms = []
+    for rest, roots in sorted(by_rest.items(), key=lambda item: (item[0], sorted(item[1]))):
+        root = Root(_ascii(roots), why="/".join(sorted(roots)))
+        terms.append(root & Spelled(tuple(_ascii(rest)), why=".".join(rest)) if rest else root)
+    return terms[0] if len(terms) == 1 else Any(tuple(terms))
+
+
+def _named(entries: Iterable, what: str, modules: bool = True) -> Requirement:
+    """One of ``entries`` by a name: a final symbol of its names, with a module path it can be
+    imported along (``modules=False``: its root alone). Tensor methods (``w.data.normal_()``) are
+    recognised by their name alone."""
     from .analysis.inits import TENSOR_METHODS
     from .catalogue.names import canonical
 
     methods = {f"torch.Tensor.{method}" for method in TENSOR_METHODS}
-    groups: Dict[Optional[FrozenSet[str]], set] = {}
+    groups: Dict[Optional[FrozenSet[Tuple[str, ...]]], set] = {}
     for entry in entries:
         for name in entry.names:
-            roots = None if canonical(name) in methods else roots_of(canonical(name))
-            groups.setdefault(roots, set()).add(_final(name))
+            paths = None if canonical(name) in methods else module_paths(canonical(name))
+            groups.setdefault(paths, set()).add(_final(name))
     terms = []
-    for roots, symbols in sorted(groups.items(), key=lambda item: sorted(item[0] or ())):
+    for paths, symbols in sorted(groups.items(), key=lambda item: sorted(item[0] or ())):
         term = Words(_ascii(symbols), why=what)
-        terms.append(term if roots is None else term & Root(_ascii(roots), why="/".join(sorted(roots))))
+        terms.append(term if paths is None else term & _imported(paths, modules))
     if not terms:
         raise ValueError(f"a requirement that no file can meet: {what}")
     return terms[0] if len(terms) == 1 else Any(tuple(terms))
@@ -245,11 +397,13 @@ def _named(entries: Iterable, what: str) -> Requirement:
 
 
 def initializers(where: Callable[[object], bool] = lambda entry: True, why: str = "",
-                 strings: bool = True) -> Requirement:
+                 strings: bool = True, modules: bool = True) -> Requirement:
     """Some catalogue initialiser for which ``where(entry)`` holds: one of its names, or a string
     name (Keras ``'he_normal'``, MXNet ``'xavier'``) that resolves to it. String names need no
     import: layers, ``add_weight`` and ``initialize`` take them. ``strings=False`` for a rule that
-    reads an initialiser's arguments: one named by a string has none."""
+    reads an initialiser's arguments: one named by a string has none. ``modules=False``: a name's
+    root is enough, its module path need not be spelled (for a gate that asks whether a file's
+    project imports may stand for one)."""
     from . import catalogue
 
     why = why or "an initialiser"
@@ -260,17 +414,19 @@ def initializers(where: Callable[[object], bool] = lambda entry: True, why: str 
         entry = catalogue.initializer(entry_name)
         if entry is not None and id(entry) in chosen:
             string_names.add(key)
-    named = _named(entries, why)
+    named = _named(entries, why, modules)
     if not (strings and string_names):
         return named
     return named | Quoted(_ascii(string_names), why=f"{why} named by a string")
 
 
-def layers(where: Callable[[object], bool] = lambda entry: True, why: str = "") -> Requirement:
-    """Some catalogue layer for which ``where(entry)`` holds, by one of its names."""
+def layers(where: Callable[[object], bool] = lambda entry: True, why: str = "",
+           modules: bool = True) -> Requirement:
+    """Some catalogue layer for which ``where(entry)`` holds, by one of its names (``modules``: as
+    for ``initializers``)."""
     from . import catalogue
 
-    return _named([e for e in catalogue.LAYERS if where(e)], why or "a layer")
+    return _named([e for e in catalogue.LAYERS if where(e)], why or "a layer", modules)
 
 
 def activations(kinds: Iterable[object], why: str = "") -> Requirement:
@@ -305,6 +461,33 @@ def words(*names: str, why: str = "") -> Requirement:
 def module(*roots: str, why: str = "") -> Requirement:
     """A name imported from one of these top-level packages (see ``Root``)."""
     return Root(_ascii(roots), why=why or "/".join(roots))
+
+
+# what may stand between two tokens of an expression: whitespace, line breaks, a continuation
+# backslash, comments. Each character has one way to match (a comment runs to its line's end), so a
+# pattern that fails backtracks over a gap once, never exponentially.
+GAP = rb"(?:\s|\\|#[^\n]*(?:\n|\Z))*"
+
+
+def pattern(regex: bytes, why: str) -> Requirement:
+    """The text matches ``regex`` (see ``Pattern``); ``GAP`` spells what may separate two tokens."""
+    return Pattern(re.compile(regex), why=why)
+
+
+def shape(regex: bytes, types: Tuple[type, ...], test: Callable[[ast.AST, Found], bool], why: str,
+          reads: Tuple[type, ...] = ()) -> Requirement:
+    """The text matches ``regex``, and once parsed a node of ``types`` passes ``test`` (see
+    ``Shape``)."""
+    return Shape(re.compile(regex), types, test, reads, why=why)
+
+
+def _shape_kinds(requirement: Requirement) -> FrozenSet[type]:
+    """The node kinds the shapes of ``requirement`` read."""
+    if isinstance(requirement, Shape):
+        return frozenset(requirement.types + requirement.reads)
+    if isinstance(requirement, (All, Any)):
+        return frozenset().union(*map(_shape_kinds, requirement.terms))
+    return frozenset()
 
 
 # -- the rules that predate Rule.requires ----------------------------------------------------------
@@ -418,36 +601,115 @@ class Prefilter:
         self.requirements = tuple(ANYTHING if r is None else r for r in requirements)
         self.keeps_everything = any(r is ANYTHING for r in self.requirements)
         self.words, self.folded = _union(self.requirements)
+        # most files meet no requirement: each is first asked for one word it cannot do without
+        self._checks = tuple((r, _trigger(r)) for r in self.requirements)
+        self._kinds = frozenset().union(*map(_shape_kinds, self.requirements))
+        self._searched: Tuple[bytes, dict] = (b"", {})  # the last text the patterns searched, and what they found
 
-    def found(self, source: Union[str, bytes], package: Optional[str] = None) -> Found:
-        data = source_bytes(source)
+    def found(self, source: Union[str, bytes], package: Optional[str] = None,
+              text: Optional[bytes] = None) -> Found:
+        """What ``source`` mentions; ``text``: what a ``Pattern`` reads (default: the source)."""
+        return self._found(source_bytes(source), package, text)
+
+    def _in_code(self, tree: ast.AST, data: bytes, package: Optional[str], extra: bytes) -> Found:
+        """What the code of ``data`` mentions (``tree``: CPython's tree of it), and the nodes its
+        shapes read."""
+        by_kind: Optional[Dict[type, List[ast.AST]]] = {kind: [] for kind in self._kinds} if self._kinds else None
+        found = self._found(code_words(tree, by_kind) + b" " + extra, package, data, tree)
+        last, searched = self._searched
+        return replace(found, by_kind=by_kind, searched=searched if last is data or last == data else None)
+
+    def _in_text(self, data: bytes, package: Optional[str]) -> Found:
+        searched: dict = {}
+        self._searched = (data, searched)  # one tuple: another thread sees the old pair or this one
+        return replace(self._found(data, package), searched=searched)
+
+    def _found(self, data: bytes, package: Optional[str], text: Optional[bytes] = None,
+               tree: Optional[ast.AST] = None) -> Found:
         tokens = set(data.translate(_SPLIT_WORDS).split())
-        root = package.split(".", 1)[0].encode("ascii", "replace") if package else None
-        return Found(frozenset(tokens & self.words), frozenset({t.lower() for t in tokens} & self.folded), root, data)
+        # the distinct words folded at C speed (a few thousand, against every word of the text)
+        folded = set(b" ".join(tokens).lower().split())
+        parts = _package_parts(package)
+        return Found(frozenset(tokens & self.words), frozenset(folded & self.folded), parts[0] if parts else None,
+                     data, data if text is None else text, frozenset(parts), tree)
 
     def __call__(self, source: Union[str, bytes], package: Optional[str] = None,
-                 tree: Optional[ast.AST] = None) -> bool:
+                 tree: Optional[ast.AST] = None, extra: bytes = b"") -> bool:
         """``tree``: CPython's AST of ``source``, when the caller has it; then a file that passes on
         its text must also pass on the names and strings of its code alone (what comments and
-        docstrings mention no longer counts: about a fifth of the files the text keeps)."""
+        docstrings mention no longer counts: about a fifth of the files the text keeps). ``extra``:
+        words the file stands for beyond its text (what its project imports are), in both stages."""
         if self.keeps_everything:
             return True
         if not self.requirements:
             return False  # no rule selected: nothing to find
-        if not self._met(source, package):
+        data = self._text(source, extra)
+        if not self._met(self._in_text(data, package)):
             return False
-        return tree is None or self._met(code_words(tree), package)
+        return tree is None or self._met(self._in_code(tree, data, package, extra))
 
-    def _met(self, source: Union[str, bytes], package: Optional[str]) -> bool:
-        found = self.found(source, package)
-        return any(r.met_by(found) for r in self.requirements)
+    def _met(self, found: Found) -> bool:
+        return any(_meets(r, trigger, found) for r, trigger in self._checks)
 
-    def met(self, source: Union[str, bytes], package: Optional[str] = None) -> Tuple[bool, ...]:
-        """Per requirement, in order: does ``source`` meet it? A rule whose requirement a file does
-        not meet cannot fire there (each rule's requirement is tested for soundness on its own), so
-        the engine runs only the rules a file meets (``engine.rules_to_run``)."""
-        found = self.found(source, package)
-        return tuple(r.met_by(found) for r in self.requirements)
+    def met(self, source: Union[str, bytes], package: Optional[str] = None,
+            extra: bytes = b"") -> Tuple[bool, ...]:
+        """Per requirement, in order: does ``source`` (with the ``extra`` words) meet it? A rule whose
+        requirement a file does not meet cannot fire there (each rule's requirement is tested for
+        soundness on its own), so the engine runs only the rules a file meets
+        (``engine.rules_to_run``)."""
+        found = self._in_text(self._text(source, extra), package)
+        return tuple(_meets(r, trigger, found) for r, trigger in self._checks)
+
+    def met_in_code(self, tree: ast.AST, source: Union[str, bytes], package: Optional[str] = None,
+                    extra: bytes = b"") -> Tuple[bool, ...]:
+        """``met`` on the names and strings of the code alone (``tree``: CPython's tree of
+        ``source``), which patterns still read the text of and shapes read the tree of."""
+        found = self._in_code(tree, self._text(source, extra), package, extra)
+        return tuple(_meets(r, trigger, found) for r, trigger in self._checks)
+
+    @staticmethod
+    def _text(source: Union[str, bytes], extra: bytes) -> bytes:
+        data = source_bytes(source)
+        return data + b"\n" + extra if extra else data
+
+
+Trigger = Tuple[FrozenSet[bytes], FrozenSet[bytes], FrozenSet[bytes]]
+
+
+def _meets(requirement: Requirement, trigger: Optional[Trigger], found: Found) -> bool:
+    if trigger is not None and trigger[0].isdisjoint(found.words) and trigger[1].isdisjoint(found.folded) \
+            and trigger[2].isdisjoint(found.package_parts):
+        return False
+    return requirement.met_by(found)
+
+
+def _trigger(requirement: Requirement) -> Optional[Trigger]:
+    """(words, lower-case words, package components) one of which a file must show for
+    ``requirement`` to be met; None where there is no such set (a ``Pattern``, or a term met by
+    every file). Only ever a necessary condition: it saves evaluating the rest."""
+    if isinstance(requirement, Words):
+        return requirement.words, requirement.folded, frozenset()
+    if isinstance(requirement, Quoted):
+        return frozenset(), requirement.strings, frozenset()
+    if isinstance(requirement, Root):
+        return requirement.roots, frozenset(), requirement.roots
+    if isinstance(requirement, Spelled) and requirement.parts:
+        part = frozenset(requirement.parts[:1])  # every part is needed: the first will do
+        return part, frozenset(), part
+    if isinstance(requirement, All):  # any term's: the smallest
+        found = [t for t in map(_trigger, requirement.terms) if t is not None]
+        return min(found, key=lambda t: sum(map(len, t))) if found else None
+    if isinstance(requirement, Any) and requirement.terms:  # every term's
+        found = [_trigger(t) for t in requirement.terms]
+        if any(t is None for t in found):
+            return None
+        return tuple(frozenset().union(*parts) for parts in zip(*found))  # type: ignore[return-value]
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _package_parts(package: Optional[str]) -> Tuple[bytes, ...]:
+    return tuple(part.encode("ascii", "replace") for part in package.split(".")) if package else ()
 
 
 @lru_cache(maxsize=64)
@@ -456,12 +718,13 @@ def prefilter_for(rules: Tuple[type, ...]) -> Prefilter:
     return Prefilter([requirement_of(rule) for rule in rules])
 
 
-def code_words(tree: ast.AST) -> bytes:
+def code_words(tree: ast.AST, gather: Optional[Dict[type, List[ast.AST]]] = None) -> bytes:
     """The identifiers a module's code uses (names, attributes, imported modules and names) and the
     string constants shaped like a name (``'glorot_uniform'``; every string name the catalogue
     accepts is an identifier, a test holds it to that), quoted, as text the prefilter can read.
     A superset of what libcst's ``Name`` nodes and simple strings hold: it is the same source, and
-    the AST folds ``'he_' 'normal'``. Comments and docstrings are left out."""
+    the AST folds ``'he_' 'normal'``. Comments and docstrings are left out. ``gather``: lists by
+    node kind (not ``Name``/``Constant``), filled with the tree's nodes of those kinds on the way."""
     out: List[str] = []
     add = out.append
     stack = [tree]
@@ -486,16 +749,29 @@ def code_words(tree: ast.AST) -> bytes:
         elif kind is ast.ImportFrom:
             if node.module:
                 add(node.module)
+        if gather is not None:
+            bucket = gather.get(kind)
+            if bucket is not None:
+                bucket.append(node)
         fields = fields_of.get(kind)
         if fields is None:
-            fields = fields_of[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
+            fields = fields_of[kind] = _fields(kind)
         for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:
-                extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+                extend(value)  # the odd string or None in a list (Global's names, a dict's **) walks nowhere
+            elif value is not None:
                 push(value)
     return " ".join(out).encode("utf-8", "surrogatepass")
+
+
+def _fields(kind: type) -> Tuple[str, ...]:
+    """The fields of a node type that can hold words; none for a value that is not a node (a string
+    in Global's names, a None among a dict's keys, an ImportFrom's level)."""
+    if not (isinstance(kind, type) and issubclass(kind, ast.AST)):
+        return ()
+    # contexts, operators and type comments hold no word
+    return tuple(f for f in kind._fields if f not in ("ctx", "type_comment", "op", "ops"))
 
 
 _AST_FIELDS: Dict[type, Tuple[str, ...]] = {}

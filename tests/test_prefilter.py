@@ -127,6 +127,15 @@ def test_a_symbol_without_its_framework_is_not_enough():
     assert keeps("INI102", "from timm.layers import trunc_normal_\ntrunc_normal_(w, std=0.02)\n")
 
 
+def test_a_symbol_needs_its_module_path_too():
+    assert keeps("INI501", "from torch import nn\nnn.init.xavier_uniform_(layer.bias)\n")
+    assert keeps("INI501", "import torch.nn.init as I\nI.orthogonal_(layer.bias)\n")
+    assert keeps("INI501", "from transformers import initialization as init\ninit.xavier_uniform_(layer.bias)\n")
+    # a function of its own beside an import of the framework
+    assert not keeps("INI501", "import torch\ndef orthogonal_(w):\n    return w\northogonal_(layer.bias)\n")
+    assert not keeps("INI501", "import keras\ndef identity(x):\n    return x\nidentity(layer.bias)\n")
+
+
 def test_relative_imports_inside_a_package_take_its_root(tmp_path):
     layers = tmp_path / "timm" / "layers"
     for folder in (tmp_path / "timm", layers):
@@ -135,6 +144,10 @@ def test_relative_imports_inside_a_package_take_its_root(tmp_path):
     path = write(layers / "pos_embed.py", source)
     assert keeps("INI102", source, str(path))
     assert not keeps("INI102", source, str(tmp_path / "loose.py"))
+    # the module path (timm.layers) too: its components come from the package
+    elsewhere = write(tmp_path / "timm" / "models" / "vit.py", source)
+    write(tmp_path / "timm" / "models" / "__init__.py", "")
+    assert not keeps("INI102", source, str(elsewhere))
     assert [f.code for f in check_source(source, str(path), Settings(select=frozenset({"INI102"})))] == ["INI102"]
 
 
@@ -163,6 +176,86 @@ def test_jax_keys_need_jax():
     assert keeps("INI304", "import jax\nk = jax.random.PRNGKey(0)\n")
     assert keeps("INI304", "from jax import random\nk = random.PRNGKey(0)\n")
     assert not keeps("INI304", "import random\nrandom.seed(0)\n")
+
+
+def test_a_pattern_reads_the_whole_text_in_both_stages():
+    """A Pattern sees punctuation the code's words drop, so it reads the source itself once the file
+    is parsed too (comments included: a superset of the code, never less)."""
+    keep = prefilter.Prefilter([prefilter.words("w") & prefilter.pattern(rb"\(1" + prefilter.GAP + rb"\+", "1 +")])
+    source = "y = x * (1  # offset\n     + w)\n"
+    assert keep(source) and keep(source, None, ast.parse(source))
+    assert not keep("y = x * (2 + w)\n", None, ast.parse("y = x * (2 + w)\n"))
+
+
+def test_extra_words_count_in_both_stages():
+    keep = own_prefilter("INI501")
+    source = "from .backend import init\ninit(layer.bias)\n"
+    assert not keep(source, None, ast.parse(source))
+    assert keep(source, None, ast.parse(source), b"torch nn init xavier_uniform_")
+
+
+def test_a_unit_offset_needs_a_one_beside_a_plus():
+    norm = "import torch\nfrom torch import nn\nclass N(nn.Module):\n    def __init__(self, d):\n" \
+           "        self.weight = nn.Parameter(torch.ones(d))\n    def forward(self, x):\n        return {}\n"
+    for offset in ("x * (1 + self.weight)", "x * (self.weight.float() + 1.0)", "x * (1.\n  + self.weight)",
+                   "x * ((1) + self.weight)", "x * (self.weight +  # gemma\n 1e0)"):
+        assert keeps("INI307", norm.format(offset)), offset
+    for plain in ("x * self.weight", "x * (2 + self.weight)", "x * (self.weight + 1.5)", "x + self.n + 10"):
+        assert not keeps("INI307", norm.format(plain)), plain
+
+
+def test_a_self_load_needs_one_receiver_on_both_sides():
+    for load in ("target.load_state_dict(target.state_dict())",
+                 "self.target.load_state_dict(\n    copy.deepcopy(self.target.state_dict()))  # sync",
+                 "(net).load_state_dict(state_dict=net.state_dict())",
+                 "self.nets[i].load_state_dict(self.nets[i].state_dict())", "m.set_weights(m.get_weights())"):
+        assert keeps("INI308", load), load
+    for other in ("target.load_state_dict(online.state_dict())",
+                  "super().load_state_dict(sd)\nsave(model.state_dict())",
+                  "model.load_state_dict(sd)\ntorch.save(model.state_dict(), path)"):
+        assert not keeps("INI308", other), other
+
+
+def parsed_keeps(code: str, source: str) -> bool:
+    source = textwrap.dedent(source)
+    return own_prefilter(code)(source, None, ast.parse(source))
+
+
+def test_a_shape_reads_the_text_then_the_tree():
+    times = prefilter.shape(rb"\*", (ast.BinOp,), lambda node, found: type(node.op) is ast.Mult, "a *")
+    keep = prefilter.Prefilter([times])
+    assert keep("y = x * 2\n", None, ast.parse("y = x * 2\n"))
+    assert keep("y = f(*x)\n") and not keep("y = f(*x)\n", None, ast.parse("y = f(*x)\n"))
+    assert not keep("y = x + 2\n")
+
+
+def test_cloned_modules_need_one_element_repeated():
+    head = "import torch\nfrom torch import nn\n"
+    for clones in ("layers = nn.ModuleList([layer] * 4)", "layers = nn.ModuleList([layer for _ in range(4)])",
+                   "layers = nn.ModuleList((self.block,) * 4)", "layers = nn.Sequential(*(layer for i in range(4)))",
+                   "layers = nn.ModuleList()\nfor _ in range(4):\n    layers.append(layer)",
+                   "layers = nn.ModuleList()\nwhile len(layers) < 4:\n    layers.append(module=self.block)",
+                   "layers = [copy.deepcopy(layer) for _ in range(4)]", "enc = nn.TransformerEncoder(layer, 6)"):
+        assert parsed_keeps("INI305", head + clones), clones
+    for fresh in ("layers = nn.ModuleList([Block(d) for _ in range(4)])", "layers = nn.ModuleList([nn.Linear(d, d)])",
+                  "layers = nn.Sequential(*[Block(d) for d in dims])\nout = [x for x in xs]",
+                  "layers = nn.ModuleList([Block(d)])\nsizes = [3] * 2\nfor b in blocks:\n    x = b(x)\n"
+                  "    out.append(x)"):
+        assert not parsed_keeps("INI305", head + fresh), fresh
+
+
+def test_rules_to_run_keep_a_pattern_rule_once_the_code_is_parsed():
+    """The code stage reads the code's words, but patterns the text and shapes the tree."""
+    from initlint.engine import rules_to_run
+
+    source = textwrap.dedent("""\
+        import torch
+        from torch import nn
+        target.load_state_dict(target.state_dict())  # a pattern
+        layers = nn.ModuleList([layer] * 4)  # a shape
+        """)
+    codes = {rule.code for rule in rules_to_run(source, EVERYTHING, "sync.py", ast.parse(source))}
+    assert {"INI305", "INI308"} <= codes
 
 
 def test_tensor_methods_need_no_import_by_name():

@@ -43,7 +43,9 @@ def _gate(which: str):
     """A prefilter that asks only for a catalogue initialiser (``inits``), or for one or a layer."""
     from ..prefilter import Prefilter, initializers, layers
 
-    return Prefilter([initializers()] if which == "inits" else [initializers(), layers()])
+    # the root is enough here: the module path may be what the project's imports stand for
+    return Prefilter([initializers(modules=False)] if which == "inits"
+                     else [initializers(modules=False), layers(modules=False)])
 
 
 def _meets(gate, found) -> bool:

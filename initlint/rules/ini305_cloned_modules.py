@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 import re
 from typing import Optional
 
@@ -17,6 +18,78 @@ from ..rule import Fix, Report, Rule
 
 _STACKS = ("TransformerEncoder", "TransformerDecoder")
 _CALLEES = frozenset(("deepcopy", "append") + _STACKS)
+
+# -- what the prefilter asks for (on CPython's tree: each a superset of what check() reports) --------
+
+_LOOP = prefilter.pattern(rb"\b(?:for|while)\b", "a loop")
+_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _self_chain(node: ast.AST) -> bool:
+    """``self.a.b``: attributes of ``self``."""
+    while type(node) is ast.Attribute:
+        node = node.value
+    return type(node) is ast.Name and node.id == "self"
+
+
+def _one_element(node: ast.AST, found) -> bool:
+    """``[layer for _ in range(n)]``: a comprehension's element is a name it does not bind, or an
+    attribute of ``self`` (what same_every_iteration accepts)."""
+    element = node.elt
+    if type(element) is ast.Name:
+        return not any(type(n) is ast.Name and n.id == element.id for g in node.generators for n in ast.walk(g.target))
+    return type(element) is ast.Attribute and _self_chain(element)
+
+
+def _repeated(node: ast.AST, found) -> bool:
+    """``[a, ...] * n`` / ``n * (a, ...)`` with a name, attribute or call among the elements (what
+    repeated_list finds, with an element a module can be)."""
+    if type(node.op) is not ast.Mult:
+        return False
+    return any(type(side) in (ast.List, ast.Tuple) and side.elts and not any(type(e) is ast.Starred for e in side.elts)
+               and any(type(e) in (ast.Name, ast.Attribute, ast.Call) for e in side.elts)
+               for side in (node.left, node.right))
+
+
+def _append_calls(found) -> list:
+    """``x.append(layer)`` calls with one argument, a name or an attribute of ``self``: ``(call,
+    name or None)``."""
+    out = []
+    for call in found.nodes(ast.Call):
+        func = call.func
+        if type(func) is ast.Attribute and func.attr == "append" and len(call.args) + len(call.keywords) == 1:
+            value = call.args[0] if call.args else call.keywords[0].value
+            value = value.value if type(value) is ast.Starred else value  # append(*x): libcst's x
+            if type(value) is ast.Name:
+                out.append((call, value.id))
+            elif type(value) is ast.Attribute and _self_chain(value):
+                out.append((call, None))
+    return out
+
+
+def _within(node: ast.AST, outer: ast.AST) -> bool:
+    return (outer.lineno, outer.col_offset) <= (node.lineno, node.col_offset) \
+        and (node.end_lineno, node.end_col_offset) <= (outer.end_lineno, outer.end_col_offset)
+
+
+def _appended_in_loop(loop: ast.AST, found) -> bool:
+    """One of those calls in ``loop``, of a name the loop does not assign (or of an attribute of
+    ``self``): what _appended can report."""
+    inside = [name for call, name in found.memo("ini305-appends", _append_calls) if _within(call, loop)]
+    if not inside:
+        return False
+    if None in inside:
+        return True
+    stored = {n.id for n in ast.walk(loop) if type(n) is ast.Name and type(n.ctx) is not ast.Load}
+    return any(name not in stored for name in inside)
+
+
+_REPEATED = prefilter.shape(rb"[\])]" + prefilter.GAP + rb"\*(?![*=])|\*" + prefilter.GAP + rb"[\[(]",
+                            (ast.BinOp,), _repeated, "a list repeating one element")
+_ONE_ELEMENT = prefilter.shape(rb"\bfor\b", (ast.ListComp, ast.GeneratorExp), _one_element,
+                               "a comprehension of one element")
+_APPENDED = prefilter.shape(rb"\." + prefilter.GAP + rb"append" + prefilter.GAP + rb"\(", _LOOPS, _appended_in_loop,
+                            "one element appended in a loop", reads=(ast.Call,))
 
 
 
@@ -118,10 +191,13 @@ class ClonedModules(Rule):
     message = "{what}: {why}; {advice}"
     frameworks = ("torch",)
     fix_safety = "unsafe"
+    # deep copies in a loop (a clone helper's too); a stack; or a container built from one element
+    # repeated (`[layer] * n`, `[layer for _ in range(n)]`) or appended in a loop
     requires = prefilter.module("torch") & (
-        prefilter.words("deepcopy", why="deepcopy")
+        prefilter.words("deepcopy", why="deepcopy") & _LOOP
         | prefilter.words(*_STACKS, why="TransformerEncoder/Decoder")
-        | prefilter.words("ModuleList", "Sequential", why="a ModuleList/Sequential"))
+        | prefilter.words("ModuleList", "Sequential", why="a ModuleList/Sequential")
+        & (_REPEATED | _ONE_ELEMENT | _APPENDED))
 
     def check(self, facts):
         reported = set()

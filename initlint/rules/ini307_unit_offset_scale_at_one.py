@@ -32,6 +32,15 @@ def _in_place_ones():
                    for name in entry.names if name.endswith("_")})
 
 
+# what analysis.unit_offset reads as one (an Integer "1", or a Float of value 1): `1`, `1.`, `1.0`,
+# `01.0`, and any mantissa made of one 1 and zeros with an exponent (`1e0`, `10e-1`, `1e-6` too);
+# its first character is looked for before the lookbehind (twice as fast a search)
+_ONE = (rb"(?=[0_.1])(?<![\w.])(?:[0_]*1(?:\.[0_]*)?|[0_]*\.?[0_]*1[0_]*\.?[0_]*[eE][+-]?[0-9_]+)(?![\w.])")
+# `1 + w` or `w + 1`: the one beside a `+` (not `+=`), parentheses and gaps between
+_UNIT_OFFSET = (_ONE + rb"(?:" + prefilter.GAP + rb"\))*" + prefilter.GAP + rb"\+(?!=)"
+                + rb"|\+(?:" + prefilter.GAP + rb"\()*" + prefilter.GAP + _ONE)
+
+
 def _may_declare_ones(facts) -> bool:
     """Some initialiser of the file can give ones (a constant whose value is 1 or not known), or a
     tensor is filled in place: most files have neither, and are left at once."""
@@ -119,7 +128,7 @@ class UnitOffsetScaleAtOne(Rule):
     # a constant where a parameter is made (nn.Parameter(torch.ones(d)), self.param(..., ones),
     # add_weight(initializer='ones')) or filled in place with a value that can be one; string names
     # ('ones', 'constant') count only beside add_weight (np.pad's mode='constant' is everywhere)
-    requires = (
+    requires = ((
         (prefilter.initializers(lambda e: _one(e, Style.SAMPLER, _ONE_TENSORS, Framework.TORCH), "torch.ones")
          & prefilter.words("Parameter", why="nn.Parameter"))
         | (prefilter.initializers(lambda e: _one(e, Style.SAMPLER, _ONE_TENSORS, Framework.KERAS), "tf.ones")
@@ -130,7 +139,8 @@ class UnitOffsetScaleAtOne(Rule):
         # np.pad's mode="constant" spells), and are distinctive enough without their root
         | prefilter.words(*_in_place_ones(), why="an in-place fill with ones")
         | (prefilter.initializers(lambda e: _one(e, (Style.FUNCTION, Style.FACTORY), _ONE_INITIALISERS),
-                                  "a ones initialiser") & prefilter.words("param", "add_weight", "add_variable")))
+                                  "a ones initialiser") & prefilter.words("param", "add_weight", "add_variable"))
+    ) & prefilter.pattern(_UNIT_OFFSET, "a unit offset (`1 + w`)"))  # what offset_uses looks for
 
     def check(self, facts):
         if not _may_declare_ones(facts):

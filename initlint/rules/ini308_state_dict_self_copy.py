@@ -14,6 +14,20 @@ _PAIRS = {"load_state_dict": ("state_dict", "torch"), "set_weights": ("get_weigh
 # wrappers that hand the same weights on: load_state_dict(copy.deepcopy(net.state_dict()))
 _PASS_THROUGH = frozenset({"copy.deepcopy", "copy.copy", "dict", "collections.OrderedDict", "builtins.dict"})
 
+_G = prefilter.GAP
+_LOADER = _G + rb"\." + _G + rb"(?:load_state_dict|set_weights)" + _G + rb"\("
+_READER = _G + rb"\." + _G + rb"(?:state_dict|get_weights)" + _G + rb"\(" + _G + rb"\)"
+# the same receiver text on both sides (what _same compares). A receiver spelled as a name or a
+# dotted chain (`net`, `self.target`): its final name before the loader and again before a reader
+# inside the call's first argument, where only a keyword, the pass-through wrappers, parentheses and
+# the rest of the chain stand before it. Any other receiver ends in a subscript, a parenthesis (not
+# a call's `()`: a call is never the same object twice) or a string, maybe followed by names: then
+# any reader after the loader.
+_ARGUMENT_HEAD = rb"(?:[\w.(=\s\\]|#[^\n]*(?:\n|\Z))*?"
+_OTHER_END = rb"(?:[\])'\"](?:" + _G + rb"\." + _G + rb"\w+)+|[\]'\"]|(?<!\()\))"
+_SELF_LOAD = (rb"\b(\w+)(?:" + _G + rb"\))*" + _LOADER + _ARGUMENT_HEAD + rb"\b\1(?:" + _G + rb"\))*" + _READER
+              + rb"|" + _OTHER_END + rb"(?:" + _G + rb"\))*" + _LOADER + rb"(?s:.)*?" + _READER)
+
 
 class StateDictSelfCopy(Rule):
     """A network's weights loaded into itself: `target.load_state_dict(target.state_dict())`.
@@ -72,8 +86,9 @@ class StateDictSelfCopy(Rule):
     frameworks = ("torch", "keras")
     fix_safety = "unsafe"
     skip_test_files = True
-    requires = (prefilter.words("load_state_dict", why="load_state_dict") & prefilter.words("state_dict"))\
-        | (prefilter.words("set_weights", why="set_weights") & prefilter.words("get_weights"))
+    requires = ((prefilter.words("load_state_dict", why="load_state_dict") & prefilter.words("state_dict"))
+                | (prefilter.words("set_weights", why="set_weights") & prefilter.words("get_weights"))) \
+        & prefilter.pattern(_SELF_LOAD, "a receiver loaded with its own weights")
 
     def check(self, facts):
         for site in facts.collected.calls:
