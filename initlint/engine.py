@@ -86,8 +86,7 @@ def rules_to_run(source, settings: Optional[Settings] = None, path: str = "<stri
         extra = project.prefilter_words(tree=tree, data=source, package=package) or b""
         if extra:  # requirements ask for words and text patterns: more text meets at least as many
             met = prefilter.met(source, package, extra)
-    if tree is not None and any(met):  # what comments and docstrings mention no longer counts
-        met = tuple(a and b for a, b in zip(met, prefilter.met_in_code(tree, source, package, extra)))
+    met = prefilter.kept(source, package, tree, extra, met)
     return tuple(rule for rule, keep in zip(rules, met) if keep)
 
 

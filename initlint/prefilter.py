@@ -635,21 +635,21 @@ class Prefilter:
 
     def __call__(self, source: Union[str, bytes], package: Optional[str] = None,
                  tree: Optional[ast.AST] = None, extra: bytes = b"") -> bool:
-        """``tree``: CPython's AST of ``source``, when the caller has it; then a file that passes on
-        its text must also pass on the names and strings of its code alone (what comments and
-        docstrings mention no longer counts: about a fifth of the files the text keeps). ``extra``:
-        words the file stands for beyond its text (what its project imports are), in both stages."""
+        """Does ``source`` meet some requirement (``kept``)? ``extra``: words the file stands for
+        beyond its text (what its project imports are), in both stages."""
         if self.keeps_everything:
             return True
-        if not self.requirements:
-            return False  # no rule selected: nothing to find
-        data = self._text(source, extra)
-        if not self._met(self._in_text(data, package)):
-            return False
-        return tree is None or self._met(self._in_code(tree, data, package, extra))
+        return any(self.kept(source, package, tree, extra))
 
-    def _met(self, found: Found) -> bool:
-        return any(_meets(r, trigger, found) for r, trigger in self._checks)
+    def kept(self, source: Union[str, bytes], package: Optional[str] = None, tree: Optional[ast.AST] = None,
+             extra: bytes = b"", met: Optional[Tuple[bool, ...]] = None) -> Tuple[bool, ...]:
+        """Per requirement: met on the text (``met``, when the caller has asked already) and, with
+        ``tree`` (CPython's AST of ``source``), on the names and strings of its code alone too (what
+        comments and docstrings mention no longer counts: about a fifth of the files the text keeps)."""
+        met = self.met(source, package, extra) if met is None else met
+        if tree is not None and any(met):
+            met = tuple(a and b for a, b in zip(met, self.met_in_code(tree, source, package, extra)))
+        return met
 
     def met(self, source: Union[str, bytes], package: Optional[str] = None,
             extra: bytes = b"") -> Tuple[bool, ...]:
