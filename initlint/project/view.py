@@ -55,13 +55,9 @@ def _meets(gate, found) -> bool:
 def _gate_with(gate, found, data: bytes, more: bytes, package: Optional[str]) -> bool:
     """``gate`` on ``data`` followed by ``more``, from ``found``: what a gate whose words include
     ``gate``'s found in ``data`` (its words are not cut out of it again)."""
-    try:
-        extra = gate.found(more, package)
-        joined = dataclasses.replace(found, words=found.words | extra.words, folded=found.folded | extra.folded,
-                                     source=data + b"\n" + more)
-    except (TypeError, AttributeError, ValueError):  # another shape of prefilter.Found: read it all
-        return gate(data + b"\n" + more, package)
-    return _meets(gate, joined)
+    extra = gate.found(more, package)
+    return _meets(gate, dataclasses.replace(found, words=found.words | extra.words,
+                                            folded=found.folded | extra.folded, source=data + b"\n" + more))
 
 
 MAX_NESTING = 4  # class layers through classes of other modules, at most this deep
