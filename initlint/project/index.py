@@ -19,11 +19,11 @@ import json
 import os
 import re
 import stat
-import warnings
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
+from ..engine import SourceError, syntax_check
 from .layout import module_names, project_root
 from .summary import FORMAT, FRAMEWORKS, summarise
 
@@ -285,12 +285,10 @@ class Project:
             summary = self.store.get(key)
             if summary is None:
                 if tree is None:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        tree = compile(data, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+                    tree = syntax_check(data, path)
                 summary = summarise(tree, module, os.path.basename(path) == "__init__.py", data, uses=uses)
                 self.store.put(key, summary)
-        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError, UnicodeDecodeError):
+        except (OSError, SourceError, ValueError, RecursionError, MemoryError, UnicodeDecodeError):
             summary = None
         if summary is not None and self.script_prefix(path) is not None:
             summary = _localized(summary, lambda name: self.localize(path, name))

@@ -28,7 +28,6 @@ module, those its names went through), which it returns for the asking view to r
 from __future__ import annotations
 
 import ast
-import warnings
 from collections import OrderedDict
 from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
@@ -81,18 +80,15 @@ def _module(state: dict, path: str) -> Optional["_Module"]:
     if path in trees:
         trees.move_to_end(path)
         return trees[path]
-    from ..engine import package_of
+    from ..engine import SourceError, package_of, syntax_check
     from .index import _read_regular
 
     module = None
     data = _read_regular(path)
     if data is not None:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = compile(data, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-            module = _Module(tree, package_of(path))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            module = _Module(syntax_check(data, path), package_of(path))
+        except (SourceError, RecursionError, MemoryError):
             module = None
     trees[path] = module
     while len(trees) > KEEP_TREES:
