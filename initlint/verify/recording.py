@@ -131,20 +131,26 @@ def user_stack_and_chooser(skip: int = 1, limit: int = 12) -> Tuple[Tuple[Frame,
 
 
 _FRESH_EACH_CALL = 0x20 | 0x80 | 0x200  # CO_GENERATOR, CO_COROUTINE, CO_ASYNC_GENERATOR: resumed by any caller
-# The last complete walk, by frame: id -> (frame, f_lasti, the user's frames from it outward (no column), the
-# first of them with its column, whether the frame decides who chose, the decision the frames above it make).
-# A frame still running at the same instruction has the same callers, suspended where they were: a walk that
-# reaches it takes the rest from here (a build's initialisers share all but their innermost frames). Held
+# The frames of the last complete walk and of its callers, by frame: id -> (frame, f_lasti, the user's frames
+# from it outward (no column), the first of them with its column, whether the frame decides who chose, the
+# decision the frames above it make, its place in ``_CHAIN``). A frame still running at the same instruction has
+# the same callers, suspended where they were: a walk that reaches it takes the rest from here (a build's
+# initialisers share all but their innermost frames). ``_CHAIN``: their ids, outermost first. A walk that
+# reaches a kept frame keeps that frame's callers too (they are on the stack: nothing is held that the stack
+# does not hold) and drops the frames below it, which have returned or are another branch's: a sibling's walk
+# (``model.apply`` reaching the next module) then stops where the branches meet, not at the stack's top, as
+# it did when a walk kept only the frames it visited (a quarter of ResNet-50's walks went to the top). Held
 # until the next walk or the end of the recording (``forget_frames``); a generator's frame is never kept.
 _SEEN: Dict[int, tuple] = {}
+_CHAIN: List[int] = []
 _FRAMES: Dict[Tuple[Any, int], Tuple[Frame, Frame]] = {}  # (code, f_lasti) -> _user_frames (immutable)
 _HELPERS: Dict[Any, bool] = {}  # code -> whether its name is an initialiser helper's
 
 
 def forget_frames() -> None:
     """Drop the frames the last walk kept (at the end of a recording: their locals go with them)."""
-    global _SEEN
-    _SEEN = {}
+    global _SEEN, _CHAIN
+    _SEEN, _CHAIN = {}, []
     _FRAMES.clear()
     _HELPERS.clear()
 
@@ -169,7 +175,6 @@ def _user_frames(frame, code) -> Tuple[Frame, Frame]:
 
 
 def _walk(frame, limit: int) -> Tuple[Tuple[Frame, ...], bool]:
-    global _SEEN
     found: List[Frame] = []
     callee, library = None, None
     known, seen = _IS_USER, _SEEN
@@ -198,24 +203,31 @@ def _walk(frame, limit: int) -> Tuple[Tuple[Frame, ...], bool]:
         visited.append((frame, mine, decides))
         frame = frame.f_back
     if hit is not None:
-        _, _, users, head, decides, above = hit
+        _, _, users, head, decides, above, _ = hit
         if library is None:
             library = (callee is not None and not _helper(callee)) if decides else above
         room = limit - len(found)
         if users and room > 0:
             found += ((users[0] if found else head),) + users[1:room]
     if frame is None or hit is not None:  # complete: kept for the next walk
-        _SEEN = _remember(visited, hit)
+        _remember(visited, hit)
     return tuple(found), True if library is None else library
 
 
-def _remember(visited, hit) -> Dict[int, tuple]:
-    """The cache entries of a complete walk's frames, outermost first (see ``_SEEN``)."""
+def _remember(visited, hit) -> None:
+    """Keep a complete walk's frames (see ``_SEEN``): below the frame it reached (and that frame's callers,
+    kept already), or from the stack's top."""
+    global _SEEN, _CHAIN
     if hit is not None:
-        _, _, users, head, decides, above = hit
-        entries = {id(hit[0]): hit}
+        _, _, users, head, decides, above, place = hit
+        chain, seen = _CHAIN, _SEEN
+        for gone in chain[place + 1:]:  # below the frame reached: returned, or another branch's
+            del seen[gone]
+        del chain[place + 1:]
     else:
-        users, head, decides, above, entries = (), None, False, None, {}
+        users, head, decides, above = (), None, False, None
+        chain, seen = [], {}
+        _SEEN, _CHAIN = seen, chain
     for frame, mine, frame_decides in reversed(visited):
         # the decision above this frame: the next one out, whose callee is this frame's code
         above = (not _helper(frame.f_code)) if decides else above
@@ -223,8 +235,8 @@ def _remember(visited, hit) -> Dict[int, tuple]:
             users, head = (mine[0],) + users, mine[1]
         decides = frame_decides
         if not frame.f_code.co_flags & _FRESH_EACH_CALL:
-            entries[id(frame)] = (frame, frame.f_lasti, users, head, decides, above)
-    return entries
+            seen[id(frame)] = (frame, frame.f_lasti, users, head, decides, above, len(chain))
+            chain.append(id(frame))
 
 
 @dataclass
