@@ -55,9 +55,10 @@ TRANSPARENT = {
 }
 
 
-def uses_batch_statistics(torch, module) -> bool:
-    """A normalisation layer that normalises by the batch in training and by running statistics in eval."""
-    norm_base = getattr(torch.nn.modules.batchnorm, "_NormBase", None)
+def uses_batch_statistics(torch, module, norm_base=None) -> bool:
+    """A normalisation layer that normalises by the batch in training and by running statistics in eval.
+    ``norm_base``: torch's ``_NormBase``, when the caller looked it up already (once per model, not per module)."""
+    norm_base = norm_base or getattr(torch.nn.modules.batchnorm, "_NormBase", None)
     if norm_base is not None and isinstance(module, norm_base):
         return True
     # a library's own batch norm (not a torch subclass) that keeps running statistics the same way
@@ -76,10 +77,12 @@ class TrainingModes:
 
     def __enter__(self):
         torch = self.torch
-        self.modes = [(module, module.training) for module in self.model.modules()]
+        modules = list(self.model.modules())
+        self.modes = [(module, module.training) for module in modules]
         self.model.eval()
-        for module in self.model.modules():
-            if uses_batch_statistics(torch, module):
+        norm_base = getattr(torch.nn.modules.batchnorm, "_NormBase", None)
+        for module in modules:
+            if uses_batch_statistics(torch, module, norm_base):
                 module.training = True
                 self.normalising += 1
                 for buffer in module.buffers(recurse=False):
@@ -106,10 +109,11 @@ class TrainingModes:
         return False
 
 
-def weight_owners(torch, model) -> Dict[int, Tuple[str, Any]]:
-    """id(parameter) -> (module name, module) for every weight (a float parameter of 2+ dimensions)."""
+def weight_owners(torch, model, named=None) -> Dict[int, Tuple[str, Any]]:
+    """id(parameter) -> (module name, module) for every weight (a float parameter of 2+ dimensions).
+    ``named``: ``list(model.named_modules())``, when the caller has it."""
     owners: Dict[int, Tuple[str, Any]] = {}
-    modules = dict(model.named_modules())
+    modules = dict(model.named_modules() if named is None else named)
     for name, module in modules.items():
         if type(module).__name__ == "ParametrizationList" and ".parametrizations." in f".{name}":
             # weight_norm and other parametrizations: the weight is computed from these parameters for the
@@ -128,13 +132,13 @@ def weight_owners(torch, model) -> Dict[int, Tuple[str, Any]]:
     return owners
 
 
-def repeated_blocks(model) -> List[Tuple[str, List[Tuple[str, Any]]]]:
+def repeated_blocks(model, named=None) -> List[Tuple[str, List[Tuple[str, Any]]]]:
     """(container name, [(block name, block)]) for each ModuleList/Sequential holding two or more blocks of
-    one type with layers inside (a transformer's layers, a ResNet stage)."""
+    one type with layers inside (a transformer's layers, a ResNet stage). ``named``: as for ``weight_owners``."""
     import torch
 
     chains = []
-    for name, module in model.named_modules():
+    for name, module in model.named_modules() if named is None else named:
         if not isinstance(module, (torch.nn.ModuleList, torch.nn.Sequential)):
             continue
         children = list(module.named_children())
@@ -195,12 +199,27 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
     if fitted is None:
         return [], ["no forward pass (INI606): the input shape cannot be inferred; pass --input-shape"], None
     by_layer: Dict[str, List[TensorInfo]] = {}
+    first_weights: Dict[str, str] = {}  # a module's name -> the first weight below it, in the model's order
     for info in tensors:
         by_layer.setdefault(info.layer_path, []).append(info)
-    owners = weight_owners(torch, model)
+        if info.role == "weight":
+            parts = info.name.split(".")
+            for end in range(1, len(parts)):
+                first_weights.setdefault(".".join(parts[:end]), info.name)
+    entries: Dict[type, Any] = {}
+
+    def entry_of(module):
+        """``layer_entry``, once per module type (the catalogue is asked by the type's classes)."""
+        kind = type(module)
+        if kind not in entries:
+            entries[kind] = layer_entry(module)
+        return entries[kind]
+
+    named = list(model.named_modules())
+    owners = weight_owners(torch, model, named)
     kinds: Dict[str, str] = {}
     for _, (name, module) in owners.items():
-        entry = layer_entry(module)
+        entry = entry_of(module)
         if entry is not None and entry.kind is LayerKind.NORM:
             continue
         kinds[name] = entry.kind.value if entry is not None else ""
@@ -214,7 +233,7 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
     def weight_name(name: str) -> str:
         own = next((t.name for t in by_layer.get(name, ()) if t.role == "weight"), None)
         if own is None:  # a parametrized module: its weight lives in its parametrizations
-            own = next((t.name for t in tensors if t.role == "weight" and t.name.startswith(name + ".")), name)
+            own = first_weights.get(name, name)
         return own
 
     def label(tensor, name):
@@ -239,10 +258,43 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
         hit = views.get(id(tensor))
         return hit[1] if hit is not None and hit[0]() is tensor else None
 
+    stds: Dict[int, Tuple[Any, int, Optional[float]]] = {}  # id(tensor) -> (weakref, its version, its std)
+
+    C = torch._C
+
+    def std_of(tensor) -> Optional[float]:
+        """``output_std``, once per tensor and version: a block's output is the next layer's input (in
+        ResNet-50 a third of the stds asked for), and the same values give the same std. Off the mode stack
+        when the observer is on top (a hook runs inside the model's forward): initlint's own reading of an
+        output is no operation of the model's, and the observer would be handed each of its calls."""
+        if tensor is None:
+            return None
+        depth = C._len_torch_function_stack()
+        if not depth or C._get_function_stack_at(depth - 1) is not observer:
+            return measured_std(tensor)
+        C._pop_torch_function_stack()
+        try:
+            return measured_std(tensor)
+        finally:
+            C._push_on_torch_function_stack(observer)
+
+    def measured_std(tensor) -> Optional[float]:
+        try:
+            key, version = id(tensor), tensor._version
+            ref = weakref.ref(tensor)
+        except (RuntimeError, TypeError, AttributeError):  # an inference tensor has no version counter
+            return output_std(torch, tensor)
+        hit = stds.get(key)
+        if hit is not None and hit[0]() is tensor and hit[1] == version:
+            return hit[2]
+        std = output_std(torch, tensor)
+        stds[key] = (ref, version, std)
+        return std
+
     def record(name: str, tensor, kind: str) -> None:
         if name in signals:
             return
-        std = output_std(torch, tensor)
+        std = std_of(tensor)
         if std is None:
             return
         shown = name or f"({type(model).__name__})"  # the model's own parameters: no path to show
@@ -263,11 +315,10 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
         name = module_names.get(id(module))
         if name is None or name in signals:
             return
-        std = output_std(torch, first_tensor(torch, output))
+        std = std_of(first_tensor(torch, output))
         if std is None:
             return
-        first_weight = next((info.name for info in tensors if info.role == "weight"
-                             and info.name.startswith(name + ".")), name)
+        first_weight = first_weights.get(name, name)
         signals[name] = LayerSignal(name, std, kind="block", param=first_weight, group=block_group[name])
         order.append(name)
 
@@ -295,7 +346,7 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
                     label(result, owner)
                     data = next((t for t in operands if t is not tensor and owner_of(t) is None), None)
                     if fresh and owner in signals and data is not None and data.is_floating_point():
-                        signals[owner].input_std = output_std(torch, data)
+                        signals[owner].input_std = std_of(data)
                     return
         if name in WEIGHT_VIEWS and args and isinstance(args[0], torch.Tensor):
             owner = owner_of(args[0])
@@ -360,13 +411,13 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
 
     module_names: Dict[int, str] = {}
     handles = []
-    for name, module in model.named_modules():
+    for name, module in named:
         # a layer is followed by its output when no weight operation shows it: a known layer or a leaf; a
         # custom module with layers inside (a ViT's root holding its position embeddings) is not one layer
-        if name in kinds and (layer_entry(module) is not None or next(module.children(), None) is None):
+        if name in kinds and (entry_of(module) is not None or next(module.children(), None) is None):
             module_names[id(module)] = name
             handles.append(module.register_forward_hook(layer_hook))
-    for group, blocks in repeated_blocks(model):
+    for group, blocks in repeated_blocks(model, named):
         for name, block in blocks:
             if name in kinds:  # a block that is itself one layer is followed as a layer
                 continue
@@ -377,10 +428,11 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
     args, kwargs = materialise(torch, fitted, device, adapter.seed)
     kwargs.update(adapter.forward_kwargs)
     notes: List[str] = []
+    observer = Observer()
     try:
         with TrainingModes(torch, model) as modes, torch.no_grad():
             try:
-                with Observer():
+                with observer:
                     model(*args, **kwargs)
             except Exception as exc:
                 # batch statistics need more than one value per channel (or a library's norm layer refused
@@ -388,7 +440,7 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
                 if not modes.normalising:
                     raise
                 signals.clear(), order.clear(), activations.clear(), labels.clear(), views.clear()
-                gate_outputs.clear(), gating.clear()
+                gate_outputs.clear(), gating.clear(), stds.clear()
                 modes.eval_only()
                 if "more than 1 value" in str(exc):
                     notes.append("the batch is too small for batch statistics (one value per channel): the "
@@ -396,7 +448,7 @@ def run_forward(adapter, model, input_shape, tensors: List[TensorInfo], layer_en
                 else:
                     notes.append(f"with batch statistics the model raised {type(exc).__name__}: {exc}; the "
                                  f"normalisation layers used their running statistics")
-                with Observer():
+                with observer:
                     model(*args, **kwargs)
     except Exception as exc:  # the model's own forward failed: report, never crash
         notes.append(f"no forward pass (INI606): the model raised {type(exc).__name__}: {exc} on "
