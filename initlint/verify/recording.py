@@ -218,12 +218,16 @@ def _remember(visited, hit) -> None:
     """Keep a complete walk's frames (see ``_SEEN``): below the frame it reached (and that frame's callers,
     kept already), or from the stack's top."""
     global _SEEN, _CHAIN
-    if hit is not None:
+    chain, seen = _CHAIN, _SEEN
+    if hit is not None and hit[6] < len(chain) and chain[hit[6]] == id(hit[0]):
         _, _, users, head, decides, above, place = hit
-        chain, seen = _CHAIN, _SEEN
         for gone in chain[place + 1:]:  # below the frame reached: returned, or another branch's
-            del seen[gone]
+            seen.pop(gone, None)
         del chain[place + 1:]
+    elif hit is not None:  # a walk in between (a finalizer's initialiser) moved the chain: keep the hit alone
+        _, _, users, head, decides, above, _ = hit
+        chain, seen = [id(hit[0])], {id(hit[0]): hit[:6] + (0,)}
+        _SEEN, _CHAIN = seen, chain
     else:
         users, head, decides, above = (), None, False, None
         chain, seen = [], {}
