@@ -557,8 +557,7 @@ class TorchHandle(TensorHandle):
         rest = matrix.shape[0] if transposed else matrix.shape[1]
         cols = coordinates(rest)
         if cols is not None:
-            index = torch.tensor(cols, device=matrix.device)  # a copy: the coordinates are shared, read-only
-            matrix = matrix.index_select(0 if transposed else 1, index)
+            matrix = matrix.index_select(0 if transposed else 1, _index(torch, rest, matrix.device))
         matrix = matrix.double()
         generator = torch.Generator(device=matrix.device)
         generator.manual_seed(int(rng.integers(0, 2**62)))
@@ -586,6 +585,13 @@ class TorchHandle(TensorHandle):
     def distinct_at_most(self, k: int) -> bool:
         head = self.tensor.reshape(-1)[:4096]
         return int(self.torch.unique(head).numel()) <= k
+
+
+@functools.lru_cache(maxsize=256)
+def _index(torch, rest: int, device) -> Any:
+    """``coordinates(rest)`` as a torch index on ``device``: one per width and device (a model has few), never
+    written (index_select only reads it)."""
+    return torch.tensor(coordinates(rest), device=device)
 
 
 def _handle(torch, param) -> TensorHandle:
@@ -712,8 +718,10 @@ class TorchAdapter(Adapter):
         recorded = self._recorder is not None and getattr(self, "built_under_recording", False)
         seen = set()
         out: List[TensorInfo] = []
+        layers: Dict[type, Optional[catalogue.Layer]] = {}  # a module type's catalogue entry, asked once
         for module_name, module in model.named_modules():
-            layer = _layer_entry(module)
+            kind = type(module)
+            layer = layers[kind] if kind in layers else layers.setdefault(kind, _layer_entry(module))
             for pname, param in module.named_parameters(recurse=False):
                 if id(param) in seen or not torch.is_floating_point(param):
                     continue
