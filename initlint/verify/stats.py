@@ -90,7 +90,8 @@ def _ks_steps(n: int) -> Tuple[np.ndarray, np.ndarray]:
 
 def sample_moments(n: int, low: float, high: float, values: np.ndarray, nonfinite: int = 0) -> Moments:
     """Moments whose mean and std come from a sample (min, max, non-finite count from every value)."""
-    finite = values[np.isfinite(values)]
+    mask = np.isfinite(values)
+    finite = values if mask.all() else values[mask]  # the same values: no copy where all are finite
     mean = float(finite.mean()) if finite.size else math.nan
     std = float(finite.std()) if finite.size else math.nan
     return Moments(n, mean, std, low, high, finite=nonfinite == 0, nonfinite=nonfinite, count=int(finite.size))
