@@ -529,6 +529,9 @@ def rule_requirements() -> Dict[str, Requirement]:
     def non_sampler(e):
         return e.style is not Style.SAMPLER
 
+    def sampler(e):
+        return e.style is Style.SAMPLER
+
     def raises_on_vectors(e):
         return e.raises_below_2d
 
@@ -562,8 +565,19 @@ def rule_requirements() -> Dict[str, Requirement]:
         "INI401": initializers(normal_sampler, "a standard-normal sampler"),
         "INI402": initializers(default_can_harm, "a normal/uniform initialiser"),
         # a literal scale on a layer whose fan-in the code shows; custom initialisers are judged by
-        # the sampler inside them
-        "INI403": initializers(why="an initialiser") & any_layer,
+        # the sampler inside them. An initialiser named by a string has arguments only in Keras'
+        # serialised form, {'class_name': ..., 'config': {...}} (a bare 'zeros' or 'identity' is
+        # torch's padding mode or timm's activation as often)
+        # A sampler (torch.rand, jax.random.normal) counts only inside a hand-written initialiser,
+        # which only an initialiser argument can name: a layer's (Keras, Flax, MXNet: no torch layer
+        # takes one), initialize(init=...), self.param(name, init, ...), add_weight/get_variable
+        "INI403": (initializers(non_sampler, "an initialiser", strings=False)
+                   | initializers(non_sampler, "an initialiser") & words("config", why="a serialised initialiser's config")
+                   | initializers(sampler, "a sampler") & (
+                       layers(lambda e: bool(e.weight_init_kwarg or e.bias_init_kwarg), "a layer with an init argument")
+                       | words("initialize", "add_weight", "get_variable", why="an initialiser argument")
+                       | pattern(rb"\.param" + GAP + rb"\(", "Flax's self.param")))
+        & any_layer,
         "INI404": initializers(kaiming, "a Kaiming initialiser"),
         "INI501": initializers(raises_on_vectors, "an initialiser that raises on vectors"),
         "INI502": initializers(applied_in_place, "an in-place initialiser") & layers(
