@@ -69,3 +69,26 @@ def test_a_scan_that_cannot_spread_reads_the_files_here(monkeypatch):
 ])
 def test_which_files_the_scan_summarises(text, applies):
     assert index._applies_a_function(text) is applies
+
+
+def test_another_modules_class_lends_a_file_only_its_layers_and_activations(tmp_path):
+    """The prefilter words a project class of another module gives a file that initialises it: its
+    layers and activations (what a finding here can pair with an init), not what else it calls (an
+    allocation, a deep copy: such a finding would be in that module's own code)."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / "blocks.py").write_text(
+        "import copy\nimport torch\nfrom torch import nn\n\n\nclass Block(nn.Module):\n"
+        "    def __init__(self, d):\n        super().__init__()\n        self.fc = nn.Linear(d, d)\n"
+        "        self.act = nn.ReLU()\n        self.scale = nn.Parameter(torch.empty(d))\n"
+        "        self.copy = copy.deepcopy(self.fc)\n")
+    model = tmp_path / "model.py"
+    model.write_text("from torch import nn\nfrom blocks import Block\n\n\ndef init(m):\n"
+                     "    nn.init.xavier_uniform_(m.fc.weight)\n\n\nnet = Block(4)\nnet.apply(init)\n")
+    import ast
+
+    from initlint.engine import package_of
+
+    data = model.read_bytes()
+    words = Projects().share().view(str(model)).prefilter_words(ast.parse(data), data, package_of(str(model))).split()
+    assert b"Linear" in words and b"ReLU" in words
+    assert not {b"empty", b"deepcopy", b"Parameter"} & set(words)
