@@ -529,6 +529,9 @@ def rule_requirements() -> Dict[str, Requirement]:
     def non_sampler(e):
         return e.style is not Style.SAMPLER
 
+    def sampler(e):
+        return e.style is Style.SAMPLER
+
     def raises_on_vectors(e):
         return e.raises_below_2d
 
@@ -562,8 +565,19 @@ def rule_requirements() -> Dict[str, Requirement]:
         "INI401": initializers(normal_sampler, "a standard-normal sampler"),
         "INI402": initializers(default_can_harm, "a normal/uniform initialiser"),
         # a literal scale on a layer whose fan-in the code shows; custom initialisers are judged by
-        # the sampler inside them
-        "INI403": initializers(why="an initialiser") & any_layer,
+        # the sampler inside them. An initialiser named by a string has arguments only in Keras'
+        # serialised form, {'class_name': ..., 'config': {...}} (a bare 'zeros' or 'identity' is
+        # torch's padding mode or timm's activation as often)
+        # A sampler (torch.rand, jax.random.normal) counts only inside a hand-written initialiser,
+        # which only an initialiser argument can name: a layer's (Keras, Flax, MXNet: no torch layer
+        # takes one), initialize(init=...), self.param(name, init, ...), add_weight/get_variable
+        "INI403": (initializers(non_sampler, "an initialiser", strings=False)
+                   | initializers(non_sampler, "an initialiser") & words("config", why="a serialised initialiser's config")
+                   | initializers(sampler, "a sampler") & (
+                       layers(lambda e: bool(e.weight_init_kwarg or e.bias_init_kwarg), "a layer with an init argument")
+                       | words("initialize", "add_weight", "get_variable", why="an initialiser argument")
+                       | pattern(rb"\.param" + GAP + rb"\(", "Flax's self.param")))
+        & any_layer,
         "INI404": initializers(kaiming, "a Kaiming initialiser"),
         "INI501": initializers(raises_on_vectors, "an initialiser that raises on vectors"),
         "INI502": initializers(applied_in_place, "an in-place initialiser") & layers(
@@ -589,6 +603,31 @@ def requirement_of(rule) -> Optional[Requirement]:
 # bytes.translate table: identifier characters stay, everything else (non-ASCII bytes too) splits words
 _WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _SPLIT_WORDS = bytes(c if c in _WORD_BYTES else 0x20 for c in range(256))
+
+
+# the words of the last large text split (``_words_of``), as one tuple (text, words, folded words)
+_LAST_WORDS: tuple = (None, frozenset(), frozenset())
+_REMEMBERED = 2048  # bytes: a file's text, not the few words of its project imports
+
+
+def _words_of(data: bytes) -> Tuple[FrozenSet[bytes], FrozenSet[bytes]]:
+    """The distinct words of ``data``, as written and in lower case. A file's text is asked for by
+    the engine's prefilter and then by the project's gates (``project/view.py``): its words are
+    kept from the first to the next (the same bytes object)."""
+    last = _LAST_WORDS
+    if last[0] is data:
+        return last[1], last[2]
+    tokens = frozenset(data.translate(_SPLIT_WORDS).split())
+    # the distinct words folded at C speed (a few thousand, against every word of the text)
+    folded = frozenset(b" ".join(tokens).lower().split())
+    if len(data) >= _REMEMBERED:
+        _remember_words(data, tokens, folded)
+    return tokens, folded
+
+
+def _remember_words(data: bytes, tokens: FrozenSet[bytes], folded: FrozenSet[bytes]) -> None:
+    global _LAST_WORDS
+    _LAST_WORDS = (data, tokens, folded)  # one tuple: another thread sees the old one or this one
 
 
 class Prefilter:
@@ -619,16 +658,21 @@ class Prefilter:
         last, searched = self._searched
         return replace(found, by_kind=by_kind, searched=searched if last is data or last == data else None)
 
-    def _in_text(self, data: bytes, package: Optional[str]) -> Found:
+    def _in_text(self, data: bytes, package: Optional[str], extra: bytes = b"") -> Found:
         searched: dict = {}
-        self._searched = (data, searched)  # one tuple: another thread sees the old pair or this one
-        return replace(self._found(data, package), searched=searched)
+        found = self._found(data, package, extra=extra)
+        self._searched = (found.source, searched)  # one tuple: another thread sees the old pair or this one
+        return replace(found, searched=searched)
 
     def _found(self, data: bytes, package: Optional[str], text: Optional[bytes] = None,
-               tree: Optional[ast.AST] = None) -> Found:
-        tokens = set(data.translate(_SPLIT_WORDS).split())
-        # the distinct words folded at C speed (a few thousand, against every word of the text)
-        folded = set(b" ".join(tokens).lower().split())
+               tree: Optional[ast.AST] = None, extra: bytes = b"") -> Found:
+        """What ``data`` followed by the words ``extra`` mentions (``text``: what patterns read, by
+        default the same)."""
+        tokens, folded = _words_of(data)
+        if extra:  # a line apart, so the words are those of each
+            more, more_folded = _words_of(extra)
+            tokens, folded = tokens | more, folded | more_folded
+            data = data + b"\n" + extra
         parts = _package_parts(package)
         return Found(frozenset(tokens & self.words), frozenset(folded & self.folded), parts[0] if parts else None,
                      data, data if text is None else text, frozenset(parts), tree)
@@ -657,7 +701,7 @@ class Prefilter:
         requirement a file does not meet cannot fire there (each rule's requirement is tested for
         soundness on its own), so the engine runs only the rules a file meets
         (``engine.rules_to_run``)."""
-        found = self._in_text(self._text(source, extra), package)
+        found = self._in_text(source_bytes(source), package, extra)
         return tuple(_meets(r, trigger, found) for r, trigger in self._checks)
 
     def met_in_code(self, tree: ast.AST, source: Union[str, bytes], package: Optional[str] = None,

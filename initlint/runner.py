@@ -276,7 +276,8 @@ def check_paths(paths: Iterable[str], settings: Optional[Settings] = None, jobs:
     files, errors = discover(paths, exclude)
     if not prefilter:
         cache = None
-    projects = _projects(paths, files, exclude, cache.directory if cache is not None else None) if project else None
+    projects = _projects(paths, files, exclude, cache.directory if cache is not None else None, jobs) \
+        if project else None
     known: Dict[str, FileReport] = {}
     if cache is not None:
         known, files = cache.lookup_all(files, projects)
@@ -310,18 +311,41 @@ def _run(task: Callable, paths: Sequence[str], settings: Settings, jobs: Optiona
     return task(paths)
 
 
-def _projects(paths: Sequence[str], files: Sequence[str], exclude: Sequence[str], cache_dir: Optional[str]):
+def _projects(paths: Sequence[str], files: Sequence[str], exclude: Sequence[str], cache_dir: Optional[str],
+              jobs: Optional[int] = 1):
     """The ``project.Projects`` of a run over ``paths``, shared with the workers it will fork."""
     from .project import Projects
 
-    # the whole-project scans happen here, once, before the workers fork (they inherit them)
+    # the whole-project scans happen here, once, before the workers fork (they inherit them); the
+    # files they read are read by ``jobs`` processes (a big project's scan is most of the wait)
     folders = tuple(sorted({os.path.abspath(p) for p in paths if os.path.isdir(p)}, key=len))
     projects = Projects(cache_dir, tuple(exclude), hints=folders).share()
+    jobs = resolve_jobs(jobs)
     try:
-        projects.prepare(files)
+        projects.prepare(files, partial(_map_forked, jobs=jobs) if jobs > 1 else None)
     except Exception:  # a project that cannot be scanned: each worker reads what it needs, or less
         pass
     return projects
+
+
+def _map_forked(task: Callable, items: Sequence, jobs: int) -> Optional[list]:
+    """``task(part)`` (a list of results, one per item of the part) over ``items`` in ``jobs``
+    forked processes, the results in the order of ``items``; None where forking is not safe or a
+    worker died (the caller then does the work itself). Each process takes every ``jobs``-th item,
+    which spreads a run of large files over them."""
+    context = _fork_context()
+    if context is None:
+        return None
+    parts = [list(items[i::jobs]) for i in range(jobs)]
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            done = list(pool.map(task, parts))
+    except Exception:  # BrokenProcessPool, no processes here (no /dev/shm), a result that would not pickle
+        return None
+    results: list = [None] * len(items)
+    for i, part in enumerate(done):
+        results[i::jobs] = part
+    return results
 
 
 def fix_paths(files: Sequence[str], settings: Settings, unsafe: bool = False, write: bool = True,
@@ -334,7 +358,7 @@ def fix_paths(files: Sequence[str], settings: Settings, unsafe: bool = False, wr
     ``project``: each file is fixed as it is checked, with its project (the folders named in
     ``paths`` place it, as for ``check_paths``; ``cache_dir``: where its summaries are kept), so
     that ``--fix`` fixes what ``check`` reports."""
-    projects = _projects(paths or files, files, exclude, cache_dir) if project else None
+    projects = _projects(paths or files, files, exclude, cache_dir, jobs) if project else None
     task = partial(_fix_chunk, settings=settings, unsafe=unsafe, write=write, projects=projects)
     return _run(task, list(files), settings, jobs, False, _crashed_fix)
 

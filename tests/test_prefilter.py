@@ -221,6 +221,34 @@ def parsed_keeps(code: str, source: str) -> bool:
     return own_prefilter(code)(source, None, ast.parse(source))
 
 
+def test_a_literal_scale_needs_an_initialiser_with_arguments_or_a_hand_written_one():
+    """INI403 judges an initialiser's written arguments, or the sampler inside a hand-written
+    initialiser that a layer's initialiser argument (or initialize, self.param, add_weight) names:
+    torch's samplers and padding_mode='zeros' alone cannot make one."""
+    torch_head = "import torch\nfrom torch import nn\n"
+    for plain in ("conv = nn.Conv2d(3, 8, 3, padding_mode='zeros')\nx = torch.rand(2, 3) + torch.zeros(2)",
+                  "fc = nn.Linear(4, 4)\nact = 'identity'\nmask = torch.full((4,), 1.0) * torch.ones(4)"):
+        assert not parsed_keeps("INI403", torch_head + plain), plain
+    for judged in (torch_head + "fc = nn.Linear(4, 4)\nnn.init.normal_(fc.weight, std=0.5)",
+                   "import keras\nimport jax\ndef small(shape, dtype=None):\n    return jax.random.normal(KEY, shape)\n"
+                   "d = keras.layers.Dense(4, kernel_initializer=small)",
+                   "import keras\nd = keras.layers.Dense(4, kernel_initializer={'class_name': 'RandomNormal', "
+                   "'config': {'stddev': 3.0}})",
+                   "import flax.linen as nn\nimport jax\nclass M(nn.Module):\n    def __call__(self, x):\n"
+                   "        w = self.param('w', lambda k, s: jax.random.normal(k, s), (4, 4))\n"
+                   "        return nn.Dense(4)(x @ w)"):
+        assert parsed_keeps("INI403", judged), judged
+
+
+def test_an_invalid_argument_needs_an_initialiser_that_takes_one():
+    """INI504 judges a std, a mean, bounds, a scale or a mode: torch.randn/torch.rand take none."""
+    head = "import torch\nfrom torch import nn\nfc = nn.Linear(4, 4)\n"
+    assert not parsed_keeps("INI504", head + "x = torch.randn(4, 4) + torch.rand(4)")
+    for judged in ("nn.init.normal_(fc.weight, 0.02)", "x = torch.normal(0.0, -1.0, (4,))",
+                   "nn.init.kaiming_normal_(fc.weight, mode='FAN_OUT')", "fc.weight.data.uniform_(1.0, -1.0)"):
+        assert parsed_keeps("INI504", head + judged), judged
+
+
 def test_a_shape_reads_the_text_then_the_tree():
     times = prefilter.shape(rb"\*", (ast.BinOp,), lambda node, found: type(node.op) is ast.Mult, "a *")
     keep = prefilter.Prefilter([times])

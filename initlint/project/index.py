@@ -14,6 +14,8 @@ changes (``dependencies``).
 from __future__ import annotations
 
 import ast
+import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -30,12 +32,17 @@ from .summary import FORMAT, FRAMEWORKS, summarise
 # a project bigger than this is not scanned whole for ``.apply(f)`` calls (a monorepo): names are
 # still resolved through imports, module by module
 MAX_SCANNED_FILES = 20_000
+# below this many files to scan, reading them here costs less than starting processes to share it
+MIN_SPREAD_SCAN = 2_000
 MAX_DEPTH = 8
 MAX_STARS = 8
 # ``x.apply(f)`` / ``x.apply(partial(f, ...))`` with ``f`` a plain name, its only argument (as
 # ``nn.Module.apply`` takes it): an application the summary can resolve (``self.apply(self._init)``
 # is the file's own business; ``Fn.apply(x, w)`` is an autograd Function, everywhere in torch)
 _APPLY_RE = re.compile(rb"\.apply\(\s*(?:(?:functools\.)?partial\(\s*(?!self\.)[A-Za-z_][\w.]*\s*[,)]|(?!self\.)[A-Za-z_][\w.]*\s*\))")
+# the name just before ``.apply(`` (matched at the end of the text before it), and a class's name
+_RECEIVER_RE = re.compile(rb"([A-Za-z_]\w*)$")
+_CLASS_NAME_RE = re.compile(rb"_*[A-Z]\w*[a-z]")
 # ``for m in x.modules(): f(m)`` (under an ``if`` at most), which applies ``f`` as ``x.apply(f)`` does
 # (not a method of the class itself, ``self._init(m)``, nor a builtin, ``setattr(m, ...)``)
 _LOOP_CALL_RE = re.compile(rb"for[ \t]+(?:\w+[ \t]*,[ \t]*)?([A-Za-z_]\w*)[ \t]+in[ \t]+[\w.]+\.(?:named_)?(?:modules|children)"
@@ -124,6 +131,22 @@ def _init_functions(data: bytes) -> Tuple[List[str], List[str]]:
         else:
             per_module.append(match.group(1).decode("ascii"))
     return helpers, per_module
+
+
+def _applies_a_function(data: bytes) -> bool:
+    """May ``data`` apply a function to modules (``x.apply(f)``)? Not on a receiver named as a class
+    (``Fn.apply(x)``: an autograd Function, everywhere in torch; ``nn.Module.apply`` is a method of an
+    instance), nor in a comment: such files are not summarised for the scan."""
+    if b".apply(" not in data:
+        return False
+    for match in _APPLY_RE.finditer(data):
+        line = data.rfind(b"\n", 0, match.start()) + 1
+        if data[line:match.start()].lstrip().startswith(b"#"):
+            continue
+        receiver = _RECEIVER_RE.search(data, line, match.start())
+        if receiver is None or not _CLASS_NAME_RE.match(receiver.group(1)):
+            return True
+    return False
 
 
 def _top_defs(data: bytes):
@@ -436,10 +459,17 @@ class Project:
         return [os.path.abspath(f) for f in files if f.endswith(".py")][:MAX_SCANNED_FILES]
 
     def _scan(self) -> None:
-        """The applications and passes tables and the layout digest. Kept on disk with a stamp of
-        every file's size and modification time: an unchanged project (a warm run) is only walked
-        and stat'ed, and any change anywhere (an edited re-export changes what a name stands for)
-        scans again."""
+        pending = self.pending_scan()
+        if pending is not None:
+            self.complete_scan(pending)
+
+    def pending_scan(self) -> "Optional[PendingScan]":
+        """The scan still to do (None: done, or read from the store). The scan's tables are kept
+        on disk with a stamp of every file's size and modification time: an unchanged project (a
+        warm run) is only walked and stat'ed, and any change anywhere (an edited re-export changes
+        what a name stands for) scans again."""
+        if self._applications is not None:
+            return None
         files = self.files()
         stamp = hashlib.blake2b(digest_size=16)
         for path in files:
@@ -456,38 +486,62 @@ class Project:
                 {function: {(cls, os.path.join(self.root, where)) for cls, where in pairs}
                  for function, pairs in stored[table].items()} for table in ("applications", "passes"))
             self._layout = stored["layout"]
-            return
-        self._scan_files(files)
-        self.store.put(key, {"format": FORMAT, "stamp": stamp.hexdigest(), "layout": self._layout,
-                             **{name: {function: sorted([cls, self.relative(where)] for cls, where in pairs)
-                                       for function, pairs in table.items()}
-                                for name, table in (("applications", self._applications), ("passes", self._passes))}})
+            return None
+        return PendingScan(files, stamp.hexdigest(), key)
 
-    def _scan_files(self, files: List[str]) -> None:
-        """Every file is read once; those that may apply a function (``x.apply(f)``, a loop over
-        ``x.modules()``) are summarised. Init helpers (``_init_functions``) are noted on the way, and
-        the files that call one are summarised in a second reading (most projects have none)."""
+    def complete_scan(self, pending: "PendingScan", facts: Optional[list] = None) -> None:
+        """Do ``pending``: from ``facts`` (``scan_file`` of each of its files, in order, perhaps
+        read in other processes), else reading the files here; then keep the tables on disk."""
+        self._scan_files(pending.files, facts)
+        self.store.put(pending.key, {"format": FORMAT, "stamp": pending.stamp, "layout": self._layout,
+                                     **{name: {function: sorted([cls, self.relative(where)] for cls, where in pairs)
+                                               for function, pairs in table.items()}
+                                        for name, table in (("applications", self._applications),
+                                                            ("passes", self._passes))}})
+
+    def scan_file(self, path: str):
+        """What the scan reads in one file, as a tuple a worker process can send back: ``(init
+        helpers, per-module inits, whether it may apply a function (``x.apply(f)``), the summary
+        of one that does (None: it cannot be summarised), its content hash, the functions its
+        loops over modules call)``; None for a file that cannot be read."""
+        data = _read_regular(path)
+        if data is None:
+            return None
+        helpers, per_module = _init_functions(data)
+        if _applies_a_function(data):
+            summary = self.summary_of(path, data, uses=True)
+            return helpers, per_module, True, summary, self._hashes.get(path), ()
+        called = ()
+        if b"modules()" in data or b"children()" in data:
+            called = tuple({m.group(2).rsplit(b".", 1)[-1].decode("ascii") for m in _LOOP_CALL_RE.finditer(data)})
+        return helpers, per_module, False, None, None, called
+
+    def _scan_files(self, files: List[str], facts: Optional[list] = None) -> None:
+        """Every file is read once (``scan_file``); those that may apply a function (``x.apply(f)``,
+        a loop over ``x.modules()``) are summarised. Init helpers (``_init_functions``) are noted on
+        the way, and the files that call one are summarised in a second reading (most projects have none)."""
         self._applications, self._passes = {}, {}
         layout = hashlib.blake2b(digest_size=16)
         helpers: Set[str] = set()
         per_module: Set[str] = set()
         summarised: List[str] = []
         looping: List[Tuple[str, Set[str]]] = []  # files with loops over modules, and the functions they call
-        for path in files:
+        for index, path in enumerate(files):
             layout.update(self.relative(path).encode("utf-8", "surrogateescape") + b"\0")
-            data = _read_regular(path)
-            if data is None:
+            found = self.scan_file(path) if facts is None else facts[index]
+            if found is None:
                 continue
-            found = _init_functions(data)
-            helpers.update(found[0])
-            per_module.update(found[1])
-            if b".apply(" in data and _APPLY_RE.search(data):
-                if self.summary_of(path, data, uses=True) is not None:
+            found_helpers, found_per_module, applies, summary, digest, called = found
+            helpers.update(found_helpers)
+            per_module.update(found_per_module)
+            if applies:
+                if summary is not None:
+                    if facts is not None:  # read in another process: what summary_of would have kept
+                        self._summaries.setdefault(path, summary)
+                        self._hashes.setdefault(path, digest)
                     summarised.append(path)
-            elif b"modules()" in data or b"children()" in data:
-                called = {m.group(2).rsplit(b".", 1)[-1].decode("ascii") for m in _LOOP_CALL_RE.finditer(data)}
-                if called:
-                    looping.append((path, called))
+            elif called:
+                looping.append((path, set(called)))
         # a loop matters where it calls a per-module init (or a helper) of the project
         summarised.extend(path for path, called in looping
                           if called & (per_module | helpers) and self.summary_of(path, uses=True) is not None)
@@ -561,6 +615,15 @@ def _localized(summary: dict, localize) -> dict:
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class PendingScan:
+    """A project's scan to do: its files, their stamp, and the key its tables are kept under."""
+
+    files: List[str]
+    stamp: str
+    key: str
+
+
 class Projects:
     """The projects of one run, by root (``project_root``). Pickled as a token (see ``_revive``)."""
 
@@ -588,9 +651,24 @@ class Projects:
             project = self._by_root[root] = Project(root, self.cache_dir, self.exclude)
         return project
 
-    def prepare(self, paths: Iterable[str]) -> "Projects":
-        for path in paths:
-            self.project_of(path).prepare()
+    def prepare(self, paths: Iterable[str], read_all=None) -> "Projects":
+        """Do the whole-project scans of the projects of ``paths`` now (before worker processes
+        fork, so that they share them). ``read_all(task, items)``: ``task`` over a list of items
+        in other processes, the results in order (None if it could not run them), which reads the
+        files of every scan at once, spread over them (``runner``); the tables are put together here."""
+        pending = []
+        for project in dict.fromkeys(self.project_of(path) for path in paths):
+            scan = project.pending_scan()
+            if scan is not None:
+                pending.append((project, scan))
+        items = [(project.root, path) for project, scan in pending for path in scan.files]
+        facts = read_all(functools.partial(_scan_files_of, self.token), items) \
+            if read_all is not None and len(items) >= MIN_SPREAD_SCAN else None
+        start = 0
+        for project, scan in pending:
+            end = start + len(scan.files)
+            project.complete_scan(scan, facts[start:end] if facts is not None else None)
+            start = end
         return self
 
     def view(self, path: str) -> Optional["ProjectView"]:
@@ -600,6 +678,13 @@ class Projects:
             return None
         path = os.path.abspath(path)
         return ProjectView(self.project_of(path), path)
+
+
+def _scan_files_of(token: str, items: List[Tuple[str, str]]) -> list:
+    """``Project.scan_file`` of each ``(root, path)`` of ``items``, in a worker forked after the
+    projects were made (``Projects.prepare``)."""
+    projects = _LIVE[token]
+    return [projects._by_root[root].scan_file(path) for root, path in items]
 
 
 # Projects alive in this process, by token: a worker forked from the process that prepared them

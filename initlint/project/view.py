@@ -60,6 +60,25 @@ def _gate_with(gate, found, data: bytes, more: bytes, package: Optional[str]) ->
                                             folded=found.folded | extra.folded, source=data + b"\n" + more))
 
 
+@lru_cache(maxsize=1)
+def _layer_and_activation_symbols() -> Tuple[frozenset, frozenset]:
+    """The final symbols of the catalogue's layers (as written) and activations (in any case)."""
+    from ..catalogue import ACTIVATIONS, LAYERS
+
+    return (frozenset(name.rsplit(".", 1)[-1] for layer in LAYERS for name in layer.names),
+            frozenset(name.rsplit(".", 1)[-1].lower() for activation in ACTIVATIONS for name in activation.names))
+
+
+def _layer_or_activation(qualname: str) -> bool:
+    """Does ``qualname`` end in a catalogue layer or activation? What another module's class calls
+    counts for a file's prefilter only as such: what it completes is the layers an init here
+    reaches and the activations after them (an allocation, a copy or a loss in that class is not
+    this file's code)."""
+    layers, activations = _layer_and_activation_symbols()
+    final = qualname.rsplit(".", 1)[-1]
+    return final in layers or final.lower() in activations
+
+
 MAX_NESTING = 4  # class layers through classes of other modules, at most this deep
 
 
@@ -268,7 +287,8 @@ class ProjectView:
                 for called in summary["calls"] + summary["bases"]:  # its layers, and its bases' (inherited)
                     canonical = self.project.canonical(called, self.touched) if self.project.is_project_name(called) \
                         else called
-                    names.add(canonical)
+                    if _layer_or_activation(canonical):
+                        names.add(canonical)
                     following.append(canonical)
             classes = following
         return _words(names, quoted)

@@ -1,0 +1,94 @@
+"""The whole-project scan (``Project.pending_scan``/``complete_scan``): the same tables whether its
+files are read here or spread over forked processes (``runner._map_forked``), and the text test
+that decides which files it summarises (``_applies_a_function``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import ROOT
+from initlint.project import Projects
+from initlint.project import index
+from initlint.runner import _map_forked
+
+PROJECTS = ROOT / "tests" / "projects"
+NAMES = sorted(p.name for p in PROJECTS.iterdir() if p.is_dir())
+
+
+def _tables(projects: Projects):
+    return {root: (project._applications, project._passes, project._layout)
+            for root, project in sorted(projects._by_root.items())}
+
+
+def _files(name: str):
+    return sorted(str(p) for p in (PROJECTS / name).rglob("*.py"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_scan_spread_over_processes_gives_the_tables_of_one_read_here(name, monkeypatch):
+    files = _files(name)
+    here = Projects().share().prepare(files)
+    monkeypatch.setattr(index, "MIN_SPREAD_SCAN", 0)
+    spread_calls = []
+
+    def read_all(task, items):
+        spread_calls.append(len(items))
+        return _map_forked(task, items, jobs=2)
+
+    spread = Projects().share().prepare(files, read_all)
+    assert spread_calls and spread_calls[0] >= len(files)
+    assert _tables(spread) == _tables(here)
+    if name in ("gan_repo", "helper_repo"):  # the comparison is not of empty tables
+        assert any(applications or passes for applications, passes, _ in _tables(here).values())
+    # a summary read in a worker is kept here as if read here: asking again reads nothing
+    for project in spread._by_root.values():
+        for function, pairs in project._applications.items():
+            for _cls, where in pairs:
+                assert where in project._summaries
+
+
+def test_a_scan_that_cannot_spread_reads_the_files_here(monkeypatch):
+    files = _files("gan_repo")
+    monkeypatch.setattr(index, "MIN_SPREAD_SCAN", 0)
+    refused = Projects().share().prepare(files, lambda task, items: None)
+    assert _tables(refused) == _tables(Projects().share().prepare(files))
+
+
+@pytest.mark.parametrize("text, applies", [
+    (b"net.apply(weights_init)\n", True),
+    (b"netG.apply(partial(init, std=0.02))\n", True),
+    (b"G.apply(weights_init)\n", True),  # a one-letter instance (GAN code): not a class name
+    (b"Net().apply(init)\n", True),
+    (b"r[..., None].apply(points)\n", True),
+    (b"PASS_ONE.apply(graph)\n", True),  # a constant, not a class: summarised (its summary decides)
+    (b"y = SimulateError.apply(x)\n", False),  # an autograd Function
+    (b"y = Outer._Scatter.apply(x)\n", False),
+    (b"    # model.apply(init_weights)\n", False),
+    (b"x = self.apply(self._init)\n", False),  # the class's own method: the file's own business
+    (b"y = Fn.apply(x)\nmodel.apply(init)\n", True),
+])
+def test_which_files_the_scan_summarises(text, applies):
+    assert index._applies_a_function(text) is applies
+
+
+def test_another_modules_class_lends_a_file_only_its_layers_and_activations(tmp_path):
+    """The prefilter words a project class of another module gives a file that initialises it: its
+    layers and activations (what a finding here can pair with an init), not what else it calls (an
+    allocation, a deep copy: such a finding would be in that module's own code)."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    (tmp_path / "blocks.py").write_text(
+        "import copy\nimport torch\nfrom torch import nn\n\n\nclass Block(nn.Module):\n"
+        "    def __init__(self, d):\n        super().__init__()\n        self.fc = nn.Linear(d, d)\n"
+        "        self.act = nn.ReLU()\n        self.scale = nn.Parameter(torch.empty(d))\n"
+        "        self.copy = copy.deepcopy(self.fc)\n")
+    model = tmp_path / "model.py"
+    model.write_text("from torch import nn\nfrom blocks import Block\n\n\ndef init(m):\n"
+                     "    nn.init.xavier_uniform_(m.fc.weight)\n\n\nnet = Block(4)\nnet.apply(init)\n")
+    import ast
+
+    from initlint.engine import package_of
+
+    data = model.read_bytes()
+    words = Projects().share().view(str(model)).prefilter_words(ast.parse(data), data, package_of(str(model))).split()
+    assert b"Linear" in words and b"ReLU" in words
+    assert not {b"empty", b"deepcopy", b"Parameter"} & set(words)
