@@ -85,7 +85,7 @@ def rules_to_run(source, settings: Optional[Settings] = None, path: str = "<stri
     if project is not None and not all(met):
         extra = project.prefilter_words(tree=tree, data=source, package=package) or b""
         if extra:  # requirements ask for words and text patterns: more text meets at least as many
-            met = prefilter.met(source, package, extra)
+            met = prefilter.met(source, package, extra, known=met)
     met = prefilter.kept(source, package, tree, extra, met)
     return tuple(rule for rule, keep in zip(rules, met) if keep)
 

@@ -696,12 +696,16 @@ class Prefilter:
         return met
 
     def met(self, source: Union[str, bytes], package: Optional[str] = None,
-            extra: bytes = b"") -> Tuple[bool, ...]:
+            extra: bytes = b"", known: Optional[Tuple[bool, ...]] = None) -> Tuple[bool, ...]:
         """Per requirement, in order: does ``source`` (with the ``extra`` words) meet it? A rule whose
         requirement a file does not meet cannot fire there (each rule's requirement is tested for
         soundness on its own), so the engine runs only the rules a file meets
-        (``engine.rules_to_run``)."""
+        (``engine.rules_to_run``). ``known``: what the text alone met, asked again with ``extra``:
+        more words meet at least as much, so only the rest is evaluated (a pattern searches the
+        text and the words again)."""
         found = self._in_text(source_bytes(source), package, extra)
+        if known is not None:
+            return tuple(was or _meets(r, trigger, found) for was, (r, trigger) in zip(known, self._checks))
         return tuple(_meets(r, trigger, found) for r, trigger in self._checks)
 
     def met_in_code(self, tree: ast.AST, source: Union[str, bytes], package: Optional[str] = None,
