@@ -55,17 +55,23 @@ def test_a_scan_that_cannot_spread_reads_the_files_here(monkeypatch):
 
 
 @pytest.mark.parametrize("text, applies", [
-    (b"net.apply(weights_init)\n", True),
-    (b"netG.apply(partial(init, std=0.02))\n", True),
-    (b"G.apply(weights_init)\n", True),  # a one-letter instance (GAN code): not a class name
-    (b"Net().apply(init)\n", True),
-    (b"r[..., None].apply(points)\n", True),
-    (b"PASS_ONE.apply(graph)\n", True),  # a constant, not a class: summarised (its summary decides)
-    (b"y = SimulateError.apply(x)\n", False),  # an autograd Function
+    (b"from utils import weights_init\nnet.apply(weights_init)\n", True),
+    (b"from functools import partial\nfrom .init import init\nnetG.apply(partial(init, std=0.02))\n", True),
+    (b"def weights_init(m):\n    pass\nG.apply(weights_init)\n", True),  # a one-letter instance: no class name
+    (b"import inits\nNet().apply(inits.normal)\n", True),
+    (b"from .init import (\n    normal,\n    init,\n)\nNet().apply(init)\n", True),
+    (b"init = make_init(0.02)\nnet.apply(init)\n", True),
+    (b"if USE_XAVIER:\n    init = xavier\nelse:\n    init = normal\nnet.apply(init)\n", True),
+    (b"from .helpers import *\nnet.apply(init)\n", True),  # a star import may bring it
+    (b"PASS_ONE.apply(graph)\ngraph = build()\n", True),  # a constant, not a class: its summary decides
+    (b"def f(r, points):\n    return r[..., None].apply(points)\n", False),  # a local: not resolved
+    (b"def run(gm):\n    graph = gm.graph\n    PASS_ONE.apply(graph)\n", False),
+    (b"class Pass:\n    graph = None\n\n    def run(self):\n        p.apply(graph)\n", False),  # a class attribute
+    (b"y = SimulateError.apply(x)\nx = 1\n", False),  # an autograd Function
     (b"y = Outer._Scatter.apply(x)\n", False),
-    (b"    # model.apply(init_weights)\n", False),
+    (b"from init import init_weights\n    # model.apply(init_weights)\n", False),
     (b"x = self.apply(self._init)\n", False),  # the class's own method: the file's own business
-    (b"y = Fn.apply(x)\nmodel.apply(init)\n", True),
+    (b"from init import init\ny = Fn.apply(x)\nmodel.apply(init)\n", True),
 ])
 def test_which_files_the_scan_summarises(text, applies):
     assert index._applies_a_function(text) is applies

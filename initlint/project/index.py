@@ -39,7 +39,12 @@ MAX_STARS = 8
 # ``x.apply(f)`` / ``x.apply(partial(f, ...))`` with ``f`` a plain name, its only argument (as
 # ``nn.Module.apply`` takes it): an application the summary can resolve (``self.apply(self._init)``
 # is the file's own business; ``Fn.apply(x, w)`` is an autograd Function, everywhere in torch)
-_APPLY_RE = re.compile(rb"\.apply\(\s*(?:(?:functools\.)?partial\(\s*(?!self\.)[A-Za-z_][\w.]*\s*[,)]|(?!self\.)[A-Za-z_][\w.]*\s*\))")
+_APPLY_RE = re.compile(rb"\.apply\(\s*(?:(?:functools\.)?partial\(\s*(?!self\.)([A-Za-z_]\w*)[\w.]*\s*[,)]"
+                       rb"|(?!self\.)([A-Za-z_]\w*)[\w.]*\s*\))")
+# what the summary resolves ``f`` through (summary.qualify): a module-level def, class, assignment or
+# import of its first name, or a star import; lines at the margin that open a def or class body
+_IMPORT_RE = re.compile(rb"(?m)^[ \t]*(?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(\([^)]*\)|[^\n]*)")
+_BODY_OPENER_RE = re.compile(rb"(?:async[ \t]+)?def[ \t]|class[ \t]|@")
 # the name just before ``.apply(`` (matched at the end of the text before it), and a class's name
 _RECEIVER_RE = re.compile(rb"([A-Za-z_]\w*)$")
 _CLASS_NAME_RE = re.compile(rb"_*[A-Z]\w*[a-z]")
@@ -144,9 +149,42 @@ def _applies_a_function(data: bytes) -> bool:
         if data[line:match.start()].lstrip().startswith(b"#"):
             continue
         receiver = _RECEIVER_RE.search(data, line, match.start())
-        if receiver is None or not _CLASS_NAME_RE.match(receiver.group(1)):
+        if (receiver is None or not _CLASS_NAME_RE.match(receiver.group(1))) \
+                and _bound_at_top(data, match.group(1) or match.group(2)):
             return True
     return False
+
+
+def _bound_at_top(data: bytes, name: bytes) -> bool:
+    """May ``name`` be bound at the top of the module (summary.qualify resolves only such names: the
+    argument of ``pattern.apply(graph)`` or ``r.apply(points)`` is a local)? A def or class of it at any
+    depth, an import naming it, a star import, or an assignment outside any def or class body (judged
+    by the last line at the margin before it: a top-level ``if``/``try`` holds module-level names). A
+    test that errs only towards yes: the summary decides."""
+    if b"import *" in data or re.search(rb"\b(?:def|class)[ \t]+" + name + rb"\b", data):
+        return True
+    word = re.compile(rb"\b" + name + rb"\b")
+    if any(word.search(statement.group(1)) for statement in _IMPORT_RE.finditer(data)):
+        return True
+    for assignment in re.finditer(rb"(?m)^([ \t]*)" + name + rb"[ \t]*(?::[^=\n]*)?=(?!=)", data):
+        if not assignment.group(1):
+            return True
+        start = _last_margin_line(data, assignment.start())
+        if start is None or not _BODY_OPENER_RE.match(data, start):
+            return True
+    return False
+
+
+def _last_margin_line(data: bytes, before: int) -> Optional[int]:
+    """Where the last line before ``before`` that starts at the margin with code starts (None: none)."""
+    end = before
+    while end > 0:
+        start = data.rfind(b"\n", 0, end - 1) + 1
+        first = data[start:start + 1]
+        if first and first not in b" \t\n\r#)]}":
+            return start
+        end = start
+    return None
 
 
 def _top_defs(data: bytes):
