@@ -441,3 +441,27 @@ def test_scale_inside_a_residual_block_is_judged_only_under_strict():
     assert "INI605" not in report.codes and len([s for s in report.signal if s.kind == "block"]) == 4
     strict = initlint.verify(build, framework="torch", input_shape=(8, 32), strict=True)
     assert {f.parameter for f in strict.findings if f.code == "INI605"} == {f"{i}.up.weight" for i in range(1, 5)}
+
+
+def test_a_freed_temporarys_address_lends_no_declaration():
+    """``randn(n, n) * gain / n ** 0.5``: the division's result often lands where randn's freed result
+    was; it must not inherit randn's declaration (std 1), which it does not hold: no INI601 at any seed."""
+    for seed in range(4):
+        report = initlint.verify(lambda: nn.Sequential(*[TanhLayer(64, 5 / 3) for _ in range(20)]),
+                                 framework="torch", input_shape=(32, 64), seed=seed)
+        assert [f for f in report.findings if f.code in ("INI601", "INI602")] == [], seed
+
+
+def test_a_declaration_holds_while_its_storage_lives():
+    """The look-alike: a parameter made from randn itself (its storage alive throughout) keeps randn's
+    declaration, however many temporaries were freed around it."""
+    class Made(nn.Module):
+        def __init__(self):
+            super().__init__()
+            scratch = torch.randn(256, 256) * 2
+            del scratch
+            self.w = nn.Parameter(torch.randn(256, 256))
+
+    report = initlint.verify(Made, framework="torch")
+    (result,) = [t for t in report.tensors if t.info.name == "w"]
+    assert result.info.declared is not None and result.info.declared.name.endswith("randn")

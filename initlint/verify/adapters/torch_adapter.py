@@ -3,7 +3,10 @@ built; read parameters on their device; observe the forward pass with hooks and 
 
 Which tensor a recorded call filled: the key is (data_ptr, numel), so ``w``, ``w.data`` and
 ``w.detach()`` are the same tensor; an allocation (``torch.empty``, ``randn``...) at an address starts
-its history afresh, so a freed temporary never lends its history to a later parameter.
+its history afresh, and a history holds only while the storage it was recorded on lives (a weak
+reference to it: torch keeps one Python object per storage), so a freed temporary never lends its
+history to a later tensor at its address (``randn(n, n) * g / n ** 0.5``: the division's result
+where randn's was), however that tensor was made.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import functools
 import math
 import os
 import sys
+import weakref
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -83,6 +87,15 @@ def storage_id(tensor) -> int:
     return storage.data_ptr()
 
 
+def _storage_of(tensor):
+    """The storage object of ``tensor`` (a DTensor's: its local shard's); None when it has none."""
+    local = getattr(tensor, "_local_tensor", None)
+    try:
+        return (local if local is not None else tensor).untyped_storage()
+    except Exception:  # lazy / uninitialised parameters
+        return None
+
+
 SIZED = ("empty", "zeros", "ones", "rand", "randn", "full")  # a size first (full: then its fill value)
 
 
@@ -142,6 +155,7 @@ class TorchRecorder:
         self.active = False
         self.depth = 0
         self.histories: Dict[Tuple[int, int], List[Declaration]] = {}
+        self.owners: Dict[Tuple[int, int], Any] = {}  # key -> weak reference to the storage its history is of
         self.storages: Dict[int, Dict[Tuple[int, int], int]] = {}  # storage -> recorded keys in it -> item size
         self._hooks: Optional[contextlib.ExitStack] = None  # the active recording's hooks
         self._hooked_libraries: set = set()
@@ -176,13 +190,33 @@ class TorchRecorder:
         """Drop what a build recorded: it was stopped part-way and its tensors are gone (the automatic
         per-module choice builds the model afresh, on the meta device)."""
         self.histories.clear()
+        self.owners.clear()
         self.storages.clear()
         self.local_init.clear()
         self.pieces.lost.clear()
 
     def history(self, tensor) -> List[Declaration]:
         key = _key(tensor)
-        return list(self.histories.get(key, ())) if key else []
+        return list(self._live(tensor, key) or ()) if key else []
+
+    def _live(self, tensor, key) -> Optional[List[Declaration]]:
+        """``key``'s history if it was recorded on the storage ``tensor`` has; one left by a freed
+        storage whose address ``tensor``'s reuses is dropped (None)."""
+        history = self.histories.get(key)
+        if history is None:
+            return None
+        owner = self.owners.get(key)
+        if owner is not None and owner() is not _storage_of(tensor):
+            del self.histories[key]
+            del self.owners[key]
+            self.local_init.pop(key, None)
+            return None
+        return history
+
+    def _own(self, tensor, key) -> None:
+        storage = _storage_of(tensor)
+        if storage is not None:
+            self.owners[key] = weakref.ref(storage)
 
     def _declare(self, tensor, decl: Declaration, fresh: bool = False) -> None:
         if not fresh and self.pieces.wrote(tensor, decl):
@@ -194,9 +228,11 @@ class TorchRecorder:
         self.local_init[key] = not hasattr(tensor, "_local_tensor")  # a plain tensor: a DTensor's shard, if any
         if fresh:
             self.histories[key] = [decl]
+            self._own(tensor, key)
         else:
-            if key not in self.histories:
+            if self._live(tensor, key) is None:
                 self._partial(tensor, key, decl.name)
+                self._own(tensor, key)
             self.histories.setdefault(key, []).append(decl)
         self._remember_storage(tensor, key)
 
@@ -221,7 +257,7 @@ class TorchRecorder:
             base_ptr, base_numel = base
             if base == key or not base_ptr <= ptr < base_ptr + base_numel * itemsize:
                 continue
-            history = self.histories.get(base)
+            history = self._live(tensor, base)  # the base is in tensor's storage, if it still lives
             if history and count > PARTIAL * base_numel:
                 self._overwritten(history, what)
 
@@ -234,11 +270,12 @@ class TorchRecorder:
         """``copy`` holds ``source``'s values (``clone``, a deep copy of a module): it inherits the
         declaration, marked as a copy (INI604 then says where identical tensors come from)."""
         source_key, key = _key(source), _key(copy)
-        history = self.histories.get(source_key) if source_key else None
+        history = self._live(source, source_key) if source_key else None
         if not history or key is None or key == source_key:
             return
         copied = [dataclasses.replace(decl, copied=True) for decl in history]
         self.histories[key] = copied
+        self._own(copy, key)
         self._remember_storage(copy, key)
         if self.log is not None:
             self.log.copy(source, copy)
@@ -264,7 +301,7 @@ class TorchRecorder:
                 count = int(tensor[args[1]].numel())
             except Exception:  # an index torch rejects raised already; anything else: the whole tensor
                 count = None
-        history = self.histories.get(key)
+        history = self._live(tensor, key)
         if history is None:
             self._partial(tensor, key, name, count)
         elif name in CLAMPS:  # the declared values, cut: still compared (INI602 says they are no longer normal)
@@ -279,7 +316,7 @@ class TorchRecorder:
         key = _key(tensor)
         if kind == "copy" and key is not None:
             self.pieces.reached(key)
-        history = self.histories.get(key) if key else None
+        history = self._live(tensor, key) if key else None
         if not history:
             if key is not None:
                 self._partial(tensor, key, kind)
