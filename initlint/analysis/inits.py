@@ -33,6 +33,18 @@ PARAMETER_WRAPPERS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parame
                                 "flax.nnx.Param", "flax.nnx.variablelib.Param", "flax.nnx.variables.Param"})
 _KERAS_GETTERS = frozenset({"keras.initializers.get", "keras.initializers.deserialize"})
 _MODULE_ITERATORS = ("modules", "named_modules", "children", "named_children")
+
+
+def _iterated_modules(argument: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """``x`` of an argument ``x.modules()`` / ``x.children()`` (``list(...)`` of one too): what a helper
+    that loops over its parameter (``for m in modules``) then visits the modules of."""
+    if isinstance(argument, cst.Call) and isinstance(argument.func, cst.Name) and argument.func.value in ("list", "tuple") \
+            and len(argument.args) == 1:
+        argument = argument.args[0].value
+    if isinstance(argument, cst.Call) and not argument.args and isinstance(argument.func, cst.Attribute) \
+            and argument.func.attr.value in ("modules", "children"):
+        return argument.func.value
+    return None
 _PARAM_ITERATORS = ("parameters", "named_parameters")
 
 
@@ -641,6 +653,12 @@ class InitIndex:
             if helper is not None:  # def init_weights(net): for m in net.modules(), called init_weights(self)
                 return self._direct_calls(helper, _seen) or [], helper not in self._calls_unknown
             return self.g.layers_in(receiver), True
+        helper = self._helper_taking(iterable)
+        if helper is not None:  # def init_weights(modules): for m in modules, called init_weights(self.modules())
+            return self._direct_calls(helper, _seen) or [], helper not in self._calls_unknown
+        method = self._method_taking(iterable)
+        if method is not None:  # def _init(self, modules): for m in modules, called self._init(self.modules())
+            return self._method_calls(method)
         if isinstance(self.g.classify(iterable), SequentialUse):
             return self.g.layers_in(iterable), True
         return [], True
@@ -669,6 +687,40 @@ class InitIndex:
                 return fn
         return None
 
+    def _method_taking(self, name: cst.BaseExpression) -> Optional[cst.FunctionDef]:
+        """The method whose first argument after ``self`` ``name`` is."""
+        if not isinstance(name, cst.Name):
+            return None
+        for binding in self.c.resolver.lookup(name):
+            fn = binding.scope.function if binding.kind == "param" else None
+            params = fn.params.params if fn is not None else ()
+            if len(params) > 1 and params[0].name.value == "self" and params[1].name.value == name.value \
+                    and self._class_of_function(fn) is not None:
+                return fn
+        return None
+
+    def _method_calls(self, fn: cst.FunctionDef) -> Tuple[List[LayerUse], bool]:
+        """The layers the class's own calls ``self.fn(x.modules())`` (or ``self.fn(x)`` with ``x`` a
+        container of layers) hand to the method, and whether every such call shows its layers."""
+        cls = self._class_of_function(fn)
+        layers: List[LayerUse] = []
+        known = True
+        for site in self.c.calls:
+            func = site.node.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == fn.name.value
+                    and isinstance(func.value, cst.Name) and func.value.value == "self"
+                    and site.node.args and self._class_of_site(site) is cls):
+                continue
+            argument = site.node.args[0].value
+            owner = _iterated_modules(argument)
+            if isinstance(owner, cst.Name) and owner.value == "self":
+                found = self.g.layers_of_class(cls)
+            else:
+                found = self.g.layers_in(owner if owner is not None else argument)
+            known = known and bool(found)
+            layers.extend(layer for layer in found if layer not in layers)
+        return layers, known and bool(layers)
+
     def _direct_calls(self, fn: cst.FunctionDef, _seen: Optional[Set[cst.FunctionDef]] = None) -> Optional[List[LayerUse]]:
         """The layers ``fn`` is called on, as its first argument: a module of this file
         (``init_weights(self)``, ``init(self.fc)``), each module of a loop (``for m in
@@ -684,6 +736,14 @@ class InitIndex:
             call = site.node
             if isinstance(call.func, cst.Name) and call.func.value == fn.name.value and call.args:
                 argument = call.args[0].value
+                owner = _iterated_modules(argument)
+                if owner is not None:  # init_weights(self.modules()): the modules of what it is called on
+                    if isinstance(owner, cst.Name) and owner.value == "self":
+                        cls = self._class_of_site(site)
+                        found = self.g.layers_of_class(cls) if cls is not None else []
+                        layers.extend(layer for layer in found if layer not in layers)
+                        continue
+                    argument = owner
                 found = self.g.layers_in(argument)
                 outer = self._helper_taking(argument) if not found else None
                 if outer is not None and outer is not fn:  # init_net(net) calls init_weights(net)

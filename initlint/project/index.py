@@ -124,14 +124,19 @@ def _init_functions(data: bytes) -> Tuple[List[str], List[str]]:
         def holds(suffix: bytes) -> bool:  # a substring test on the body, without copying it: C speed
             return data.find(parameter + suffix, start, end) >= 0
 
+        body = None
         iterates = any(holds(suffix) for suffix in _ITERATIONS)
+        if not iterates and data.find(b"in " + parameter, start, end) >= 0:
+            body = data[start:end]  # for m in modules: called as init_weights(self.modules())
+            iterates = re.search(rb"\bfor[ \t]+\w+[ \t]+in[ \t]+" + parameter + rb"[ \t]*:", body) is not None
         if not iterates and not holds(b".weight") and not holds(b".bias"):
             continue
-        body = data[start:end]
+        body = data[start:end] if body is None else body
         header = data[:match.start()] if header is None else header
         if not _INPLACE_INIT_RE.search(body) or not _gate("inits")(header + body, None):
             continue
-        if iterates and re.search(rb"\b" + parameter + rb"\.(?:apply|(?:named_)?(?:modules|children))\(", body):
+        if iterates and re.search(rb"\b" + parameter + rb"\.(?:apply|(?:named_)?(?:modules|children))\(|"
+                                  rb"\bfor[ \t]+\w+[ \t]+in[ \t]+" + parameter + rb"[ \t]*:", body):
             helpers.append(match.group(1).decode("ascii"))
         else:
             per_module.append(match.group(1).decode("ascii"))

@@ -325,6 +325,12 @@ def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[
             if isinstance(receiver, ast.Name):
                 found = instances.get(receiver.id, ())
                 return next(iter(found)) if len(found) == 1 else ""
+            if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name) \
+                    and receiver.func.id in ("list", "tuple") and len(receiver.args) == 1:
+                receiver = receiver.args[0]  # list(self.modules())
+            if isinstance(receiver, ast.Call) and not receiver.args and isinstance(receiver.func, ast.Attribute) \
+                    and receiver.func.attr in ("modules", "children"):
+                return class_of(receiver.func.value)  # init_weights(self.modules()): the modules of self's class
             if isinstance(receiver, ast.Call):
                 return qualify(_dotted(receiver.func)) or ""
             return ""

@@ -35,3 +35,10 @@ def glorot_all(module):
 def per_module(m):
     if isinstance(m, nn.Linear):
         nn.init.xavier_normal_(m.weight)  # expect: INI201 (models/mlp.py calls it on each of its modules)
+
+
+def init_modules(modules):
+    """Loops over the modules it is given: called as init_modules(self.modules())."""
+    for m in modules:
+        if isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight)  # expect: INI201 (models/tower.py: init_modules(self.modules()), ReLU)
