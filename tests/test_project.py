@@ -224,6 +224,29 @@ def test_summaries_record_direct_calls_and_module_loops():
     assert summary["passes"] == [["utils.init_weights", "models.net.Net"]]
 
 
+def test_summaries_record_a_base_class_method_run_by_a_subclass():
+    """``self.init_weights()`` in a subclass that does not define it runs the project base's method
+    on the subclass's modules; a framework base's methods (nn.Module's) and the class's own are no
+    project's init method."""
+    import ast
+
+    from initlint.project.index import _init_functions
+
+    source = (b"import torch.nn as nn\nfrom models.base import BaseModel\n"
+              b"class Net(BaseModel):\n    def __init__(self):\n        self.fc = nn.Linear(2, 2)\n"
+              b"        self.init_weights()\n        self.own()\n        self.train()\n"
+              b"    def own(self):\n        pass\n"
+              b"class Plain(nn.Module):\n    def __init__(self):\n        self.reset_parameters()\n")
+    summary = summarise(ast.parse(source), "models.net", False, source)
+    # every inherited method called is listed (self.train() too): the scan keeps the init methods it found
+    assert summary["passes"] == [["models.base.BaseModel.init_weights", "models.net.Net"],
+                                 ["models.base.BaseModel.train", "models.net.Net"]]
+    base = (b"from torch import nn\nclass BaseModel(nn.Module):\n    def init_weights(self):\n"
+            b"        for m in self.modules():\n            nn.init.xavier_uniform_(m.weight)\n"
+            b"    def describe(self):\n        for m in self.modules():\n            print(m.weight)\n")
+    assert _init_functions(base) == (["BaseModel.init_weights"], [])
+
+
 def test_a_caller_edited_in_place_rechecks_the_helper(tmp_path):
     """No file is added or removed: the caller of the helper changes which network it passes."""
     project, run = _helper_check(tmp_path, "helper_repo_ok")

@@ -35,6 +35,13 @@ _KERAS_GETTERS = frozenset({"keras.initializers.get", "keras.initializers.deseri
 _MODULE_ITERATORS = ("modules", "named_modules", "children", "named_children")
 
 
+def _self_call(call: cst.Call, name: str) -> bool:
+    """``self.name(...)``."""
+    func = call.func
+    return isinstance(func, cst.Attribute) and func.attr.value == name and isinstance(func.value, cst.Name) \
+        and func.value.value == "self"
+
+
 def _iterated_modules(argument: cst.BaseExpression) -> Optional[cst.BaseExpression]:
     """``x`` of an argument ``x.modules()`` / ``x.children()`` (``list(...)`` of one too): what a helper
     that loops over its parameter (``for m in modules``) then visits the modules of."""
@@ -647,8 +654,12 @@ class InitIndex:
         if self._iterates(binding, _MODULE_ITERATORS):
             receiver = iterable.func.value
             if isinstance(receiver, cst.Name) and receiver.value == "self":
-                cls = self._class_of_function(binding.scope.function)
-                return (self.g.layers_of_class(cls) if cls is not None else []), True
+                fn = binding.scope.function
+                cls = self._class_of_function(fn)
+                if cls is None:
+                    return [], True
+                layers = self.g.layers_of_class(cls)
+                return layers + [layer for layer in self._subclass_layers(cls, fn) if layer not in layers], True
             helper = self._helper_taking(receiver)
             if helper is not None:  # def init_weights(net): for m in net.modules(), called init_weights(self)
                 return self._direct_calls(helper, _seen) or [], helper not in self._calls_unknown
@@ -686,6 +697,41 @@ class InitIndex:
             if params and params[0].name.value == name.value:
                 return fn
         return None
+
+    def _subclass_layers(self, cls: cst.ClassDef, fn: Optional[cst.FunctionDef]) -> List[LayerUse]:
+        """The layers of this file's subclasses of ``cls`` that run its method ``fn`` on themselves
+        (``self.init_weights()`` in a subclass that does not define its own): a base class's init
+        method reaches the modules of the instance it runs on."""
+        if fn is None:
+            return []
+        out: List[LayerUse] = []
+        for sub, info in self.g.classes.items():
+            if sub is cls or not self._inherits(sub, cls) or self._defines(sub, fn.name.value):
+                continue
+            if any(self._class_of_site(site) is sub and _self_call(site.node, fn.name.value) for site in self.c.calls):
+                out.extend(layer for layer in self.g.layers_of_class(sub) if layer not in out)
+        project = self.c.resolver.project
+        if project is not None:  # class Net(BaseModel) in models/net.py calling self.init_weights()
+            for name in project.passed_classes(f"{cls.name.value}.{fn.name.value}"):
+                if project.local_class(name) is not None:
+                    continue  # this file's own subclasses: read above
+                out.extend(layer for layer in project.class_layers(name) or [] if layer not in out)
+        return out
+
+    def _inherits(self, sub: cst.ClassDef, cls: cst.ClassDef, _seen: Optional[Set[cst.ClassDef]] = None) -> bool:
+        seen = set() if _seen is None else _seen
+        if sub in seen:
+            return False
+        seen.add(sub)
+        for base in sub.bases:
+            local = self.g._local_class(base.value)
+            if local is cls or (local is not None and self._inherits(local, cls, seen)):
+                return True
+        return False
+
+    @staticmethod
+    def _defines(cls: cst.ClassDef, name: str) -> bool:
+        return any(isinstance(item, cst.FunctionDef) and item.name.value == name for item in cls.body.body)
 
     def _method_taking(self, name: cst.BaseExpression) -> Optional[cst.FunctionDef]:
         """The method whose first argument after ``self`` ``name`` is."""

@@ -140,7 +140,73 @@ def _init_functions(data: bytes) -> Tuple[List[str], List[str]]:
             helpers.append(match.group(1).decode("ascii"))
         else:
             per_module.append(match.group(1).decode("ascii"))
+    helpers.extend(_init_methods(data))
     return helpers, per_module
+
+
+_SELF_MODULES = (b"self.modules()", b"self.named_modules()", b"self.children()", b"self.named_children()")
+_METHOD_DEF_RE = re.compile(rb"\n([ \t]+)def[ \t]+([A-Za-z_]\w*)[ \t]*\([ \t]*self\b")
+
+
+def _init_methods(data: bytes) -> List[str]:
+    """``Class.method`` of the methods of top-level classes that loop over their instance's modules
+    and initialise them in place (``def init_weights(self): for m in self.modules():
+    xavier_uniform_(m.weight)``): a subclass elsewhere that calls ``self.init_weights()`` has them
+    run on its own layers (the summaries of the files that call one say which)."""
+    if not any(marker in data for marker in _SELF_MODULES):
+        return []
+    from .view import _gate
+
+    found: List[str] = []
+    for match in _METHOD_DEF_RE.finditer(data):
+        start = match.end()
+        end = re.compile(rb"\n[ \t]{0,%d}(?=[^\s#])" % len(match.group(1))).search(data, start)
+        end = end.start() if end else len(data)
+        if not any(data.find(marker, start, end) >= 0 for marker in _SELF_MODULES) \
+                or not _INPLACE_INIT_RE.search(data, start, end):
+            continue
+        owner = _enclosing_class(data, match.start())
+        if owner is None or not _called_bare(data, data.index(b"(", match.start())):
+            continue
+        name = f"{owner}.{match.group(2).decode('ascii')}"
+        if name not in found and _gate("inits")(data[:match.start()] + data[start:end], None):
+            found.append(name)
+    return found
+
+
+def _called_bare(data: bytes, paren: int) -> bool:
+    """Can the method whose parameter list opens at ``paren`` be called as ``self.method()``: every
+    parameter after ``self`` has a default (``nn.Module.apply(self, fn)`` is no init method)?"""
+    depth, start, parts = 0, paren + 1, []
+    for index in range(paren, min(len(data), paren + 2000)):
+        char = data[index:index + 1]
+        if char in b"([{":
+            depth += 1
+        elif char in b")]}":
+            depth -= 1
+            if depth == 0:
+                parts.append(data[start:index])
+                break
+        elif char == b"," and depth == 1:
+            parts.append(data[start:index])
+            start = index + 1
+    else:
+        return False
+    return all(b"=" in part or part.strip().startswith(b"*") or not part.strip() for part in parts[1:])
+
+
+_TOP_CLASS_RE = re.compile(rb"class[ \t]+([A-Za-z_]\w*)")
+
+
+def _enclosing_class(data: bytes, position: int) -> Optional[str]:
+    """The top-level class whose body ``position`` is in (the last ``class`` line at the margin
+    before it), if any."""
+    start = data.rfind(b"\nclass ", 0, position)
+    start = start + 1 if start >= 0 else (0 if data.startswith(b"class ") else -1)
+    if start < 0 or _MARGIN_RE.search(data, start + 1, position) is not None:
+        return None  # none, or a statement at the margin between: the method is not in it
+    match = _TOP_CLASS_RE.match(data, start)
+    return match.group(1).decode("ascii") if match else None
 
 
 def _applies_a_function(data: bytes) -> bool:
@@ -585,24 +651,34 @@ class Project:
                     summarised.append(path)
             elif called:
                 looping.append((path, set(called)))
+        # init methods (``Class.method``) are run by subclasses in other files: ``self.method(`` in a
+        # file with a class statement naming the class among its bases
+        methods = {h for h in helpers if "." in h}
+        helpers -= methods
+        run_by = [(b"self." + method.encode() + b"(", cls.encode(),
+                   re.compile(rb"class[ \t]+\w+[ \t]*\([^)]*\b" + cls.encode() + rb"\b"))
+                  for cls, method in (m.split(".") for m in methods)]
         # a loop matters where it calls a per-module init (or a helper) of the project
         summarised.extend(path for path, called in looping
                           if called & (per_module | helpers) and self.summary_of(path, uses=True) is not None)
-        if helpers:
+        if helpers or methods:
             names = sorted(h.encode() for h in helpers)
-            calls = re.compile(rb"\b(?:" + b"|".join(names) + rb")[ \t]*\(")
+            calls = re.compile(rb"\b(?:" + b"|".join(names) + rb")[ \t]*\(") if names else None
             done = set(summarised)
             for path in files:
                 data = _read_regular(path) if path not in done else None
-                if data is not None and any(name in data for name in names) and calls.search(data) \
+                if data is None:
+                    continue
+                called = calls is not None and any(name in data for name in names) and calls.search(data)
+                if (called or any(call in data and cls in data and subclass.search(data) for call, cls, subclass in run_by)) \
                         and self.summary_of(path, data, uses=True) is not None:
                     summarised.append(path)
         for path in summarised:
             summary = self.summary_of(path)
             self._record(path, summary["applications"], self._applications)
             # only calls of the helpers found matter (a summary lists every call that passes a name)
-            self._record(path, [pair for pair in summary["passes"] if pair[0].rsplit(".", 1)[-1] in helpers],
-                         self._passes)
+            self._record(path, [pair for pair in summary["passes"] if pair[0].rsplit(".", 1)[-1] in helpers
+                                or ".".join(pair[0].rsplit(".", 2)[-2:]) in methods], self._passes)
         # what applies or passes a function to which class is part of every answer about it: a
         # cached result holds only while these tables are unchanged
         for table in (self._applications, self._passes):
@@ -635,6 +711,14 @@ class Project:
         """``(class, file)`` for every call ``function(x, ...)`` in the project whose ``x``'s class is known."""
         self.prepare()
         return sorted(pair for pair in self._passes.get(function, ()) if pair[0])
+
+    def passed_to_methods(self, module: str) -> List[Tuple[str, str]]:
+        """``(class, file)`` for every class that runs a method of one of ``module``'s classes on
+        itself (``self.init_weights()`` in ``class Net(BaseModel)``)."""
+        self.prepare()
+        prefix = module + "."
+        return sorted(pair for key, pairs in self._passes.items()
+                      if key.startswith(prefix) and key.count(".", len(prefix)) == 1 for pair in pairs if pair[0])
 
     def unknown_uses(self, function: str) -> List[str]:
         """The files that apply ``function`` to, or call it on, modules whose class they do not show."""

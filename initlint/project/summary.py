@@ -32,9 +32,9 @@ import ast
 import bisect
 import re
 import sys
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
-FORMAT = 4  # bump when the layout of a summary changes
+FORMAT = 5  # bump when the layout of a summary changes
 # the frameworks the catalogue describes: checking their own source as a project, their names are
 # theirs (the catalogue's), never followed through their modules; a call of one is no init helper
 FRAMEWORKS = frozenset({"torch", "tensorflow", "tf", "keras", "tf_keras", "jax", "flax", "mxnet", "numpy"})
@@ -260,6 +260,9 @@ _APPLY_LINE = re.compile(rb"\.apply\(|\bfor\s+[^\n]*\.(?:named_)?(?:modules|chil
 _CALL_LINE = re.compile(rb"(?m)^[ \t]*(?:return[ \t]+|[A-Za-z_][\w.]*[ \t]*=[ \t]*)?([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)?"
                         rb"[ \t]*\([ \t]*(?:self[ \t]*[,)]|[A-Za-z_][\w.]*[ \t]*[(),])")
 _MODULE_ITERATORS = frozenset({"modules", "named_modules", "children", "named_children"})
+# a statement calling a method on the instance, ``self.init_weights()``: one a base class defines runs
+# on this class's modules
+_SELF_CALL_LINE = re.compile(rb"(?m)^[ \t]*self\.[A-Za-z_]\w*[ \t]*\(")
 _NEWLINE = re.compile(rb"\n")
 # where no init helper of a project comes from: the frameworks and Python's own library (partial, copy)
 _NOT_HELPERS = FRAMEWORKS | frozenset(getattr(sys, "stdlib_module_names", ()))
@@ -274,6 +277,7 @@ def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[
         name = match.group(1).decode("ascii")
         if name in known and not name[0].isupper():  # a class (``LayerScale(dim, ...)``) is no init helper
             lines.add(bisect.bisect_left(newlines, match.start()) + 1)
+    lines.update(bisect.bisect_left(newlines, match.start()) + 1 for match in _SELF_CALL_LINE.finditer(source))
     applications, passes = set(), set()
     if not lines:
         return {"applications": [], "passes": []}
@@ -284,10 +288,15 @@ def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[
 
     # (scope body, the class a method belongs to): the module, then every method and function
     scopes = [(tree, None)]
+    inherited: Dict[str, Tuple[List[str], Set[str]]] = {}  # class -> (its bases, qualified; its own methods)
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and holds(node):
-            scopes.extend((item, node.name) for item in node.body
-                          if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and holds(item))
+            methods = [item for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            scopes.extend((item, node.name) for item in methods if holds(item))
+            # a framework's base (nn.Module) defines no init method of the project's
+            inherited[node.name] = ([b for b in (qualify(_dotted(base)) for base in node.bases)
+                                     if b and b.split(".", 1)[0] not in _NOT_HELPERS],
+                                    {item.name for item in methods})
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and holds(node):
             scopes.append((node, None))
     for scope, owner in scopes:
@@ -336,6 +345,13 @@ def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[
             return ""
 
         for node in nodes:
+            if owner is not None and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "self" \
+                    and node.func.attr not in inherited[owner][1]:
+                # self.init_weights() where a base class defines it: the base's method runs on this class
+                for base in inherited[owner][0]:
+                    passes.add((f"{base}.{node.func.attr}", f"{module}.{owner}"))
+                continue
             if not isinstance(node, ast.Call) or not node.args or isinstance(node.args[0], ast.Starred):
                 continue
             if isinstance(node.func, ast.Attribute) and node.func.attr == "apply" and len(node.args) == 1 \

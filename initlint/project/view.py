@@ -201,6 +201,12 @@ class ProjectView:
         (``init_weights(self)`` in a method of ``Net``)."""
         return self._elsewhere(self.project.passed_classes(f"{self.module}.{function}"))
 
+    @_safe(list)
+    def method_users(self) -> List[str]:
+        """Classes of other modules that run a method of this module's classes on themselves
+        (``class Net(BaseModel)`` calling ``self.init_weights()``, which ``models/base.py`` defines)."""
+        return self._elsewhere(self.project.passed_to_methods(self.module))
+
     @_safe(False)
     def uses_known(self, function: str) -> bool:
         """Does every module that applies this module's ``function`` or calls it on a module show
@@ -237,7 +243,8 @@ class ProjectView:
           for a file that mentions a layer or an initialiser;
         * the layers and activations of the project classes it uses (and their bases') and of those
           another module applies its functions to (``net.apply(weights_init)``) or passes to them
-          (``init_weights(self)``), for a file that then mentions an initialiser (every finding
+          (``init_weights(self)``) and of the subclasses elsewhere that run its classes' methods on
+          themselves (``self.init_weights()``), for a file that then mentions an initialiser (every finding
           project scope can complete is about one)."""
         from ..prefilter import source_bytes
 
@@ -273,6 +280,7 @@ class ProjectView:
         for function in summary["functions"]:
             classes.extend(self.applied_classes(function))
             classes.extend(self.passed_classes(function))
+        classes.extend(self.method_users())
         seen: Set[str] = set()
         for _ in range(MAX_NESTING):
             following = []
