@@ -689,12 +689,21 @@ class InitIndex:
 
     def _helper_taking(self, name: cst.BaseExpression) -> Optional[cst.FunctionDef]:
         """The function whose first parameter ``name`` is (the module a helper initialises)."""
+        return self._taking(name, method=False)
+
+    def _method_taking(self, name: cst.BaseExpression) -> Optional[cst.FunctionDef]:
+        """The method whose first argument after ``self`` ``name`` is."""
+        return self._taking(name, method=True)
+
+    def _taking(self, name: cst.BaseExpression, method: bool) -> Optional[cst.FunctionDef]:
         if not isinstance(name, cst.Name):
             return None
+        index = 1 if method else 0
         for binding in self.c.resolver.lookup(name):
             fn = binding.scope.function if binding.kind == "param" else None
             params = fn.params.params if fn is not None else ()
-            if params and params[0].name.value == name.value:
+            if len(params) > index and params[index].name.value == name.value and (not method or (
+                    params[0].name.value == "self" and self._class_of_function(fn) is not None)):
                 return fn
         return None
 
@@ -732,18 +741,6 @@ class InitIndex:
     @staticmethod
     def _defines(cls: cst.ClassDef, name: str) -> bool:
         return any(isinstance(item, cst.FunctionDef) and item.name.value == name for item in cls.body.body)
-
-    def _method_taking(self, name: cst.BaseExpression) -> Optional[cst.FunctionDef]:
-        """The method whose first argument after ``self`` ``name`` is."""
-        if not isinstance(name, cst.Name):
-            return None
-        for binding in self.c.resolver.lookup(name):
-            fn = binding.scope.function if binding.kind == "param" else None
-            params = fn.params.params if fn is not None else ()
-            if len(params) > 1 and params[0].name.value == "self" and params[1].name.value == name.value \
-                    and self._class_of_function(fn) is not None:
-                return fn
-        return None
 
     def _method_calls(self, fn: cst.FunctionDef) -> Tuple[List[LayerUse], bool]:
         """The layers the class's own calls ``self.fn(x.modules())`` (or ``self.fn(x)`` with ``x`` a
