@@ -474,6 +474,14 @@ def pattern(regex: bytes, why: str) -> Requirement:
     return Pattern(re.compile(regex), why=why)
 
 
+# jax.random as the code can name it: ``jax.random`` (``from jax.random import ...`` too), ``from jax
+# import random`` (in parentheses or on one line), ``import jax as J`` and then ``J.random``
+_JAX_RANDOM = pattern(rb"jax" + GAP + rb"\." + GAP + rb"random\b"
+                      + rb"|from" + GAP + rb"jax" + GAP + rb"import" + GAP + rb"(?:\([^)]*|[^\n]*)\brandom\b"
+                      + rb"|import" + GAP + rb"jax" + GAP + rb"as" + GAP + rb"(\w+)[\s\S]*?\b\1" + GAP + rb"\." + GAP
+                      + rb"random\b", "jax.random")
+
+
 def shape(regex: bytes, types: Tuple[type, ...], test: Callable[[ast.AST, Found], bool], why: str,
           reads: Tuple[type, ...] = ()) -> Requirement:
     """The text matches ``regex``, and once parsed a node of ``types`` passes ``test`` (see
@@ -559,9 +567,13 @@ def rule_requirements() -> Dict[str, Requirement]:
         "INI303": _named([e for e in catalogue.INITIALIZERS if tf_factory(e)], "a TF/Keras initialiser object")
         & (layers(lambda e: e.framework is Framework.KERAS, "a Keras layer")
            | words("Variable", "get_variable", "add_weight", why="a variable created by hand")),
-        # jax.random.* is matched by module path in the rule: the text says `random` (`jax.random`,
-        # `from jax import random`); or an initialiser returned by a JAX factory consumes the key
-        "INI304": (words("random", why="random") & module("jax")) | initializers(jax_factory, "a JAX initialiser factory"),
+        # what consumes a key: jax.random.* (matched by module path in the rule: the text spells
+        # jax.random, `from jax import random` or an alias of jax's `.random`; numpy's and Python's
+        # random, everywhere in Keras' tests, are not it), a model's .init/.init_with_output (with a
+        # key jax.random made, or one stored on self), or an initialiser returned by a JAX factory
+        "INI304": (words("random", why="random") & module("jax")
+                   & (_JAX_RANDOM | words("init", "init_with_output", why="a model's init")))
+        | initializers(jax_factory, "a JAX initialiser factory"),
         "INI401": initializers(normal_sampler, "a standard-normal sampler"),
         "INI402": initializers(default_can_harm, "a normal/uniform initialiser"),
         # a literal scale on a layer whose fan-in the code shows; custom initialisers are judged by

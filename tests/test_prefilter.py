@@ -249,6 +249,25 @@ def test_an_invalid_argument_needs_an_initialiser_that_takes_one():
         assert parsed_keeps("INI504", head + judged), judged
 
 
+def test_a_reused_key_needs_jax_random_or_a_models_init():
+    """INI304's consumers are jax.random.* (in every spelling the rule resolves), a model's .init with
+    a key, and a JAX initialiser factory; numpy's random beside a jax import (Keras' tests) is none."""
+    draws = "k = key(0)\na = normal(k, (2,))\nb = normal(k, (2,))\n"
+    for spelling in ("import jax\nkey, normal = jax.random.PRNGKey, jax.random.normal\n",
+                     "from jax import numpy as jnp, random\nkey, normal = random.PRNGKey, random.normal\n",
+                     "from jax import (\n    numpy as jnp,\n    random,\n)\nkey, normal = random.key, random.normal\n",
+                     "import jax.random as jr\nkey, normal = jr.key, jr.normal\n",
+                     "from jax.random import key, normal\n",
+                     "import jax as J\nkey, normal = J.random.key, J.random.normal\n"):
+        assert parsed_keeps("INI304", spelling + draws), spelling
+    stored = ("import jax\nimport numpy as np\nx = np.random.rand(2)\nclass T:\n    def __init__(self, rng):\n"
+              "        self.rng = rng\n    def build(self, model):\n        return model.init(self.rng, x), "
+              "model.init(self.rng, x)\n")
+    assert parsed_keeps("INI304", stored)
+    assert not parsed_keeps("INI304", "import jax\nimport numpy as np\nx = np.random.rand(4)\ny = jax.numpy.sum(x)\n")
+    assert not parsed_keeps("INI304", "import jax\nimport random\nrandom.seed(0)\ny = jax.jit(f)\n")
+
+
 def test_a_shape_reads_the_text_then_the_tree():
     times = prefilter.shape(rb"\*", (ast.BinOp,), lambda node, found: type(node.op) is ast.Mult, "a *")
     keep = prefilter.Prefilter([times])
