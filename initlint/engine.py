@@ -173,12 +173,14 @@ def is_test_file(path: str) -> bool:
 
 
 def located_reports(module: cst.Module, path: str, settings: Settings, noqa: bool = True,
-                    code: Optional[str] = None, project=None, reparser=None, rules=None) -> list:
+                    code: Optional[str] = None, project=None, reparser=None, rules=None,
+                    tree: Optional[ast.Module] = None) -> list:
     """``(rule, report, finding)`` for every report that survives ``# noqa``, positioned. ``code``:
     the module's text, when the caller has it (``module.code`` regenerates it from the tree).
     ``project``: the file's ``ProjectView`` (what the other modules of its project export).
     ``reparser``: the ``reparse.Reparser`` that assembled ``module``; it has its nodes' positions.
-    ``rules``: the rules to run (``rules_to_run``); None: every rule that runs on ``path``."""
+    ``rules``: the rules to run (``rules_to_run``); None: every rule that runs on ``path``.
+    ``tree``: CPython's tree of the same source, if the caller has it (positions come cheaper)."""
     settings = settings.for_path(path)
     rules = _rules_for(settings, path) if rules is None else rules
     if not rules:
@@ -190,7 +192,7 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
     nodes = [report.node for _, report in pending]
     positions = reparser.node_ranges(module, nodes) if reparser is not None else None
     if positions is None:
-        positions = node_ranges(module, nodes)
+        positions = node_ranges(module, nodes, tree)
     suppress = NoqaFilter(module.code if code is None else code).suppressed if noqa else (lambda line, rule: False)
     located = []
     for rule, report in pending:
@@ -206,8 +208,9 @@ def located_reports(module: cst.Module, path: str, settings: Settings, noqa: boo
 
 
 def check_module(module: cst.Module, path: str, settings: Settings, noqa: bool = True,
-                 code: Optional[str] = None, project=None, reparser=None, rules=None) -> List[Finding]:
-    located = located_reports(module, path, settings, noqa, code, project, reparser, rules)
+                 code: Optional[str] = None, project=None, reparser=None, rules=None,
+                 tree: Optional[ast.Module] = None) -> List[Finding]:
+    located = located_reports(module, path, settings, noqa, code, project, reparser, rules, tree)
     return sorted({finding for _, _, finding in located})
 
 
@@ -323,7 +326,7 @@ def _check_source(source, path: str, settings: Settings, noqa: bool, prefilter: 
         return []
     module = parse(source) if reparser is None else reparser.parse(source, tree, parse)
     return check_module(module, path, settings, noqa, _text(source, module) if noqa else None, project, reparser,
-                        rules)
+                        rules, tree)
 
 
 def report_of(data: bytes, path: str, settings: Optional[Settings] = None, prefilter: bool = True,

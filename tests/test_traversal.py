@@ -3,6 +3,7 @@ its own codegen state: both must give exactly what libcst gives, on real code an
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import random
 from pathlib import Path
@@ -36,6 +37,7 @@ LAYOUTS = {
     "decorated": "@d\n# c\n@e(1)\nasync def f(x: int = 1, *a, k=2, **kw) -> None:\n    await g()\n",
     "strings": 'x = f"{a!r:>{w}}" "y"\nz = b"z" rb"\\d"\ns = """\nmulti\n"""\n',
     "match": "match p:\n    case [1, *r] if r:\n        pass\n    case {'k': v}:\n        pass\n",
+    "leading": "# top\n\n\n@d\n\n# c\n@e\nclass A:\n    pass\n\n# after\nx = f(1); y = g(2)\nif x:  # c\n    z = h(3)",
 }
 
 
@@ -149,16 +151,45 @@ def _libcst_ranges(module):
 
 
 def test_positions_are_libcsts_for_every_node_and_for_a_few():
+    """With CPython's tree (the engine's path: only the top-level statements holding a node are
+    generated, from the lines CPython gives) and without it (the whole module)."""
     rng = random.Random(0)
     compared = 0
     for name, module in _modules():
         want = _libcst_ranges(module)
         nodes = list(walk(module))
-        for wanted in (nodes, rng.sample(nodes, min(3, len(nodes))), nodes[: len(nodes) // 2]):
-            got = node_ranges(module, wanted)
-            assert got == {node: want[node] for node in wanted}, name
+        tree = ast.parse(module.code)
+        for wanted in (nodes, rng.sample(nodes, min(3, len(nodes))), nodes[: len(nodes) // 2],
+                       nodes[-len(nodes) // 3:]):
+            expected = {node: want[node] for node in wanted}
+            assert node_ranges(module, wanted) == expected, name
+            assert node_ranges(module, wanted, tree) == expected, name
             compared += len(wanted)
     assert compared > 10_000
+
+
+def test_positions_by_statement_generate_only_what_holds_a_node():
+    """The last statement's node is found without generating the others, and a tree that does not
+    pair with the module's statements is refused (the whole module is generated instead)."""
+    import initlint.analysis.positions as positions
+
+    module = cst.parse_module("import torch\n\n# c\nx = f(1)\n\n\n@d\ndef g():\n    return h(2)\n")
+    target = next(node for node in walk(module) if isinstance(node, cst.Call) and node.func.value == "h")
+    tree = ast.parse(module.code)
+    generated = []
+    original = cst.FunctionDef._codegen_impl
+
+    def spy(self, state, *args, **kwargs):
+        generated.append(self)
+        return original(self, state, *args, **kwargs)
+
+    cst.FunctionDef._codegen_impl = spy
+    try:
+        found = positions._by_statement(module, {target}, tree)
+    finally:
+        cst.FunctionDef._codegen_impl = original
+    assert found == {target: ((9, 11), (9, 15))} and generated == [module.body[-1]]
+    assert positions._by_statement(module, {target}, ast.parse("x = 1\n")) is None
 
 
 def test_positions_of_nothing_and_of_foreign_nodes():

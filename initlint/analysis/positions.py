@@ -10,6 +10,7 @@ generating code as soon as the last node asked for is done.
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from typing import Collection, Dict, List, Optional, Tuple
@@ -98,12 +99,19 @@ class _PositionState(CodegenState):
         return _Syntactic(self, node, start_node, end_node)
 
 
-def node_ranges(module: cst.Module, nodes: Collection[cst.CSTNode]) -> Dict[cst.CSTNode, Range]:
+def node_ranges(module: cst.Module, nodes: Collection[cst.CSTNode],
+                tree: Optional[ast.Module] = None) -> Dict[cst.CSTNode, Range]:
     """``{node: ((line, column), (end_line, end_column))}`` for each of ``nodes`` found in ``module``
-    (lines 1-based, columns 0-based, as ``PositionProvider`` gives them)."""
+    (lines 1-based, columns 0-based, as ``PositionProvider`` gives them). ``tree``: CPython's tree of
+    the same source, whose statement lines let only the top-level statements that hold a node be
+    generated."""
     wanted = set(nodes)
     if not wanted:
         return {}
+    if tree is not None and len(module.body) > 1:
+        found = _by_statement(module, wanted, tree)
+        if found is not None:
+            return found
     state = _PositionState(module, wanted)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, CODEGEN_RECURSION_LIMIT))
@@ -114,3 +122,70 @@ def node_ranges(module: cst.Module, nodes: Collection[cst.CSTNode]) -> Dict[cst.
     finally:
         sys.setrecursionlimit(limit)
     return {node: state.computed[node] for node in wanted if node in state.computed}
+
+
+def _by_statement(module: cst.Module, wanted: set, tree: ast.Module) -> Optional[Dict[cst.CSTNode, Range]]:
+    """``node_ranges`` generating only the top-level statements that hold a wanted node, each from
+    the line CPython's tree says its code starts on, less the blank and comment lines libcst keeps
+    in front of it (a top-level statement starts at column 0 and at no indentation, as in
+    ``Module._codegen``). Each generated statement's own first line is checked against CPython's;
+    None (the caller generates the whole module) where a line disagrees or a node is not found."""
+    from .traversal import walk
+
+    starts = _statement_starts(module, tree)
+    if starts is None:
+        return None
+    remaining = set(wanted)
+    found: Dict[cst.CSTNode, Range] = {}
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, CODEGEN_RECURSION_LIMIT))
+    try:
+        for statement, begin, check, line in starts:
+            if not remaining:
+                break
+            if not any(node in remaining for node in walk(statement)):
+                continue
+            state = _PositionState(module, ())
+            state.line = begin
+            statement._codegen(state)
+            computed = state.computed
+            if check not in computed or computed[check][0] != (line, 0):
+                return None  # the two trees disagree on where it starts: generate the whole module
+            for node in [node for node in remaining if node in computed]:
+                found[node] = computed[node]
+                remaining.discard(node)
+    finally:
+        sys.setrecursionlimit(limit)
+    return found if not remaining else None
+
+
+def _statement_starts(module: cst.Module, tree: ast.Module):
+    """``(statement, line its code generation starts on, node whose first line is known, that line)``
+    for each top-level statement, from CPython's statements (one per small statement of a line);
+    None where the two trees do not pair up."""
+    statements = tree.body
+    index = 0
+    out = []
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            count = len(statement.body)
+            if not count or index + count > len(statements):
+                return None
+            first = statements[index]
+            index += count
+            out.append((statement, first.lineno - len(statement.leading_lines), statement.body[0], first.lineno))
+            continue
+        if index >= len(statements):
+            return None
+        first = statements[index]
+        index += 1
+        decorators = getattr(statement, "decorators", ())
+        if decorators:
+            listed = getattr(first, "decorator_list", None)
+            if not listed:
+                return None
+            begin = listed[0].lineno - len(decorators[0].leading_lines) - len(statement.leading_lines)
+        else:
+            begin = first.lineno - len(statement.leading_lines)
+        out.append((statement, begin, statement, first.lineno))
+    return out if index == len(statements) else None
