@@ -493,7 +493,7 @@ class Graph:
         otherwise: their pairing is then not known here."""
         out: List[LayerUse] = []
         for base in cls.bases:
-            local = self._local_class(base.value)
+            local = self.local_class(base.value)
             if local is not None:
                 layers = self.layers_of_class(local, seen)
             elif self.resolver.project is not None:
@@ -506,7 +506,8 @@ class Graph:
             out = [self._unpaired(layer) for layer in out]
         return out
 
-    def _local_class(self, node: cst.BaseExpression) -> Optional[cst.ClassDef]:
+    def local_class(self, node: cst.BaseExpression) -> Optional[cst.ClassDef]:
+        """The class of this file ``node`` names, if it names one."""
         if isinstance(node, cst.Name):
             for binding in self.resolver.lookup(node):
                 if binding.kind == "class" and binding.value in self.classes:

@@ -33,6 +33,7 @@ PARAMETER_WRAPPERS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parame
                                 "flax.nnx.Param", "flax.nnx.variablelib.Param", "flax.nnx.variables.Param"})
 _KERAS_GETTERS = frozenset({"keras.initializers.get", "keras.initializers.deserialize"})
 _MODULE_ITERATORS = ("modules", "named_modules", "children", "named_children")
+_PARAM_ITERATORS = ("parameters", "named_parameters")
 
 
 def _self_call(call: cst.Call, name: str) -> bool:
@@ -45,14 +46,13 @@ def _self_call(call: cst.Call, name: str) -> bool:
 def _iterated_modules(argument: cst.BaseExpression) -> Optional[cst.BaseExpression]:
     """``x`` of an argument ``x.modules()`` / ``x.children()`` (``list(...)`` of one too): what a helper
     that loops over its parameter (``for m in modules``) then visits the modules of."""
-    if isinstance(argument, cst.Call) and isinstance(argument.func, cst.Name) and argument.func.value in ("list", "tuple") \
-            and len(argument.args) == 1:
+    if isinstance(argument, cst.Call) and isinstance(argument.func, cst.Name) \
+            and argument.func.value in ("list", "tuple") and len(argument.args) == 1:
         argument = argument.args[0].value
     if isinstance(argument, cst.Call) and not argument.args and isinstance(argument.func, cst.Attribute) \
             and argument.func.attr.value in ("modules", "children"):
         return argument.func.value
     return None
-_PARAM_ITERATORS = ("parameters", "named_parameters")
 
 
 @dataclass(eq=False)
@@ -714,10 +714,11 @@ class InitIndex:
         if fn is None:
             return []
         out: List[LayerUse] = []
-        for sub, info in self.g.classes.items():
+        for sub in self.g.classes:
             if sub is cls or not self._inherits(sub, cls) or self._defines(sub, fn.name.value):
                 continue
-            if any(self._class_of_site(site) is sub and _self_call(site.node, fn.name.value) for site in self.c.calls):
+            if any(self._class_of_site(site) is sub and _self_call(site.node, fn.name.value)
+                   for site in self.c.calls):
                 out.extend(layer for layer in self.g.layers_of_class(sub) if layer not in out)
         project = self.c.resolver.project
         if project is not None:  # class Net(BaseModel) in models/net.py calling self.init_weights()
@@ -733,7 +734,7 @@ class InitIndex:
             return False
         seen.add(sub)
         for base in sub.bases:
-            local = self.g._local_class(base.value)
+            local = self.g.local_class(base.value)
             if local is cls or (local is not None and self._inherits(local, cls, seen)):
                 return True
         return False
@@ -749,20 +750,22 @@ class InitIndex:
         layers: List[LayerUse] = []
         known = True
         for site in self.c.calls:
-            func = site.node.func
-            if not (isinstance(func, cst.Attribute) and func.attr.value == fn.name.value
-                    and isinstance(func.value, cst.Name) and func.value.value == "self"
-                    and site.node.args and self._class_of_site(site) is cls):
+            if not (_self_call(site.node, fn.name.value) and site.node.args and self._class_of_site(site) is cls):
                 continue
             argument = site.node.args[0].value
             owner = _iterated_modules(argument)
             if isinstance(owner, cst.Name) and owner.value == "self":
-                found = self.g.layers_of_class(cls)
+                found = self._own_layers(site)
             else:
                 found = self.g.layers_in(owner if owner is not None else argument)
             known = known and bool(found)
             layers.extend(layer for layer in found if layer not in layers)
         return layers, known and bool(layers)
+
+    def _own_layers(self, site: CallSite) -> List[LayerUse]:
+        """The layers of the class whose method makes the call at ``site`` (``self.modules()`` there)."""
+        cls = self._class_of_site(site)
+        return self.g.layers_of_class(cls) if cls is not None else []
 
     def _direct_calls(self, fn: cst.FunctionDef, _seen: Optional[Set[cst.FunctionDef]] = None) -> Optional[List[LayerUse]]:
         """The layers ``fn`` is called on, as its first argument: a module of this file
@@ -780,12 +783,10 @@ class InitIndex:
             if isinstance(call.func, cst.Name) and call.func.value == fn.name.value and call.args:
                 argument = call.args[0].value
                 owner = _iterated_modules(argument)
-                if owner is not None:  # init_weights(self.modules()): the modules of what it is called on
-                    if isinstance(owner, cst.Name) and owner.value == "self":
-                        cls = self._class_of_site(site)
-                        found = self.g.layers_of_class(cls) if cls is not None else []
-                        layers.extend(layer for layer in found if layer not in layers)
-                        continue
+                if isinstance(owner, cst.Name) and owner.value == "self":  # init_weights(self.modules())
+                    layers.extend(layer for layer in self._own_layers(site) if layer not in layers)
+                    continue
+                if owner is not None:  # init_weights(net.modules()): the modules of what it is called on
                     argument = owner
                 found = self.g.layers_in(argument)
                 outer = self._helper_taking(argument) if not found else None

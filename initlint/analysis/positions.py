@@ -18,6 +18,8 @@ from typing import Collection, Dict, List, Optional, Tuple
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from .traversal import walk
+
 Position = Tuple[int, int]  # line (1-based), column (0-based), as libcst's CodePosition
 Range = Tuple[Position, Position]
 
@@ -130,8 +132,6 @@ def _by_statement(module: cst.Module, wanted: set, tree: ast.Module) -> Optional
     in front of it (a top-level statement starts at column 0 and at no indentation, as in
     ``Module._codegen``). Each generated statement's own first line is checked against CPython's;
     None (the caller generates the whole module) where a line disagrees or a node is not found."""
-    from .traversal import walk
-
     starts = _statement_starts(module, tree)
     if starts is None:
         return None

@@ -124,19 +124,18 @@ def _init_functions(data: bytes) -> Tuple[List[str], List[str]]:
         def holds(suffix: bytes) -> bool:  # a substring test on the body, without copying it: C speed
             return data.find(parameter + suffix, start, end) >= 0
 
-        body = None
-        iterates = any(holds(suffix) for suffix in _ITERATIONS)
-        if not iterates and data.find(b"in " + parameter, start, end) >= 0:
-            body = data[start:end]  # for m in modules: called as init_weights(self.modules())
-            iterates = re.search(rb"\bfor[ \t]+\w+[ \t]+in[ \t]+" + parameter + rb"[ \t]*:", body) is not None
+        # for m in modules: the parameter is the modules (init_weights(self.modules()))
+        loops_over = data.find(b"in " + parameter, start, end) >= 0 and re.search(
+            rb"\bfor[ \t]+\w+[ \t]+in[ \t]+" + parameter + rb"[ \t]*:", data[start:end]) is not None
+        iterates = loops_over or any(holds(suffix) for suffix in _ITERATIONS)
         if not iterates and not holds(b".weight") and not holds(b".bias"):
             continue
-        body = data[start:end] if body is None else body
+        body = data[start:end]
         header = data[:match.start()] if header is None else header
         if not _INPLACE_INIT_RE.search(body) or not _gate("inits")(header + body, None):
             continue
-        if iterates and re.search(rb"\b" + parameter + rb"\.(?:apply|(?:named_)?(?:modules|children))\(|"
-                                  rb"\bfor[ \t]+\w+[ \t]+in[ \t]+" + parameter + rb"[ \t]*:", body):
+        if loops_over or iterates and re.search(rb"\b" + parameter + rb"\.(?:apply|(?:named_)?(?:modules|children))\(",
+                                                body):
             helpers.append(match.group(1).decode("ascii"))
         else:
             per_module.append(match.group(1).decode("ascii"))
@@ -670,8 +669,9 @@ class Project:
                 if data is None:
                     continue
                 called = calls is not None and any(name in data for name in names) and calls.search(data)
-                if (called or any(call in data and cls in data and subclass.search(data) for call, cls, subclass in run_by)) \
-                        and self.summary_of(path, data, uses=True) is not None:
+                subclassed = any(call in data and cls in data and subclass.search(data)
+                                 for call, cls, subclass in run_by)
+                if (called or subclassed) and self.summary_of(path, data, uses=True) is not None:
                     summarised.append(path)
         for path in summarised:
             summary = self.summary_of(path)
