@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from initlint.verify.launch import bind_device, choose_backend, ensure_group, torchrun_ranks
+from initlint.verify.launch import SharedGpuError, bind_device, choose_backend, ensure_group, torchrun_ranks
 
 
 @pytest.mark.parametrize("device, cuda, nccl, backend", [
@@ -74,10 +74,11 @@ def fake_torch(cuda=True, initialized=False):
 
 def test_each_rank_binds_its_own_gpu_and_a_missing_group_is_opened(monkeypatch):
     monkeypatch.setenv("RANK", "3")
-    monkeypatch.setenv("LOCAL_RANK", "3")
+    monkeypatch.setenv("LOCAL_RANK", "1")  # the second rank of the second node
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
     monkeypatch.setenv("WORLD_SIZE", "4")
     torch = fake_torch()
-    assert bind_device(torch, "cuda") == 1 and torch.cuda.current == 1  # local rank 3 of 2 visible GPUs
+    assert bind_device(torch, "cuda") == 1 and torch.cuda.current == 1
     assert bind_device(torch, "cuda:0") is None  # a device given explicitly is the user's
     assert bind_device(fake_torch(cuda=False), "cuda") is None
     assert bind_device(torch, "cpu") is None
@@ -86,6 +87,25 @@ def test_each_rank_binds_its_own_gpu_and_a_missing_group_is_opened(monkeypatch):
     assert ensure_group(cpu, "cpu") == "gloo"
     opened = fake_torch(initialized=True)
     assert ensure_group(opened, "cuda") is None and opened.distributed.opened is None  # the build's own group
+
+
+@pytest.mark.parametrize("local_rank, local_world", [("2", "4"), ("0", "3"), ("2", None)])
+def test_more_ranks_on_a_node_than_gpus_is_a_clear_error_before_the_build(monkeypatch, local_rank, local_world):
+    """NCCL refuses two ranks on one GPU ("invalid usage"), and gloo's collectives on CUDA tensors crashed
+    (SIGSEGV) two ranks sharing one H200: said before the build, with what to do."""
+    monkeypatch.setenv("RANK", local_rank)
+    monkeypatch.setenv("LOCAL_RANK", local_rank)
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    if local_world is None:
+        monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)  # another launcher: this rank's index tells
+    else:
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", local_world)
+    torch = fake_torch()
+    with pytest.raises(SharedGpuError, match=r"needs a GPU for each rank: this node runs [34] ranks and sees 2 "
+                                             r"GPUs.*--nproc-per-node 2.*drop --device cuda"):
+        bind_device(torch, "cuda")
+    assert torch.cuda.current is None
+    assert bind_device(torch, "cuda:0") is None  # an explicit GPU is the user's choice
 
 
 def test_nothing_happens_outside_torchrun(monkeypatch):

@@ -8,7 +8,10 @@ initlint's to do:
 
 - ``--device cuda`` on a rank means that rank's own GPU (``LOCAL_RANK``), as every torchrun script sets
   it: the current CUDA device is set before the build, so ``cuda`` tensors, NCCL collectives and
-  ``all_gather_object`` all use it. Without that every rank would build on GPU 0.
+  ``all_gather_object`` all use it. Without that every rank would build on GPU 0. A node with more
+  ranks than GPUs is an error said before the build: NCCL refuses two ranks on one GPU (``invalid
+  usage``), and gloo's collectives on CUDA tensors crashed the process (SIGSEGV) on a one-GPU H200
+  machine; ``cuda:N`` given explicitly is the user's choice and left alone.
 - a build that opens no group (a plain model under torchrun) gets one after it, so that rank 0 alone
   reports and the ranks' copies are compared: NCCL for a model on CUDA, gloo otherwise (NCCL moves
   only CUDA tensors; gloo moves CPU tensors, and is what a CPU machine has).
@@ -40,16 +43,31 @@ def choose_backend(device: str, cuda_available: bool, nccl_available: bool) -> s
     return "gloo"
 
 
+class SharedGpuError(ValueError):
+    """More ranks on this node than GPUs for ``--device cuda`` (the runner turns it into a VerifyError)."""
+
+
 def bind_device(torch, device: str) -> Optional[int]:
-    """Before the build, under torchrun with ``--device cuda``: make this rank's GPU (LOCAL_RANK, modulo
-    the GPUs visible) the current device. Returns its index, or None when nothing was set (a CPU run,
-    ``--device cuda:N`` given explicitly, no CUDA)."""
+    """Before the build, under torchrun with ``--device cuda``: make this rank's GPU (LOCAL_RANK) the
+    current device. Returns its index, or None when nothing was set (a CPU run, ``--device cuda:N``
+    given explicitly, no CUDA). Raises SharedGpuError when this node runs more ranks than it has GPUs."""
     ranks = torchrun_ranks()
     if ranks is None or device != "cuda" or not torch.cuda.is_available():
         return None
-    index = ranks[1] % max(1, torch.cuda.device_count())
-    torch.cuda.set_device(index)
-    return index
+    gpus = torch.cuda.device_count()
+    try:
+        local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "0"))
+    except ValueError:
+        local_world = 0
+    local_world = max(local_world, ranks[1] + 1)
+    if local_world > gpus:
+        raise SharedGpuError(
+            f"--device cuda under torchrun needs a GPU for each rank: this node runs {local_world} ranks and "
+            f"sees {gpus} GPU{'s' if gpus != 1 else ''} (NCCL refuses two ranks on one GPU). Start at most "
+            f"{gpus} rank{'s' if gpus != 1 else ''} per node (--nproc-per-node {gpus}), or verify on the CPU "
+            "(drop --device cuda; gloo runs any number of ranks).")
+    torch.cuda.set_device(ranks[1])
+    return ranks[1]
 
 
 def ensure_group(torch, device: str) -> Optional[str]:
