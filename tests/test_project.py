@@ -7,7 +7,9 @@ settings module; a ``src/`` layout whose package re-exports Keras (``from .backe
 keras``); models and helpers reached through ``from models import *``; ``helper_repo``: init
 helpers called directly on a model (``init_weights(self)``, pix2pix's ``init_net(net)`` applying a
 nested function, ``for m in self.modules(): per_module(m)``) and layer classes subclassed in another
-module. Each positive line carries ``# expect: CODE``; ``gan_repo_ok`` and ``helper_repo_ok`` hold
+module; ``hier_repo``: base classes' init methods run by subclasses through classes between them
+in other modules, an import under another name and ``super()``, beside an override in the class
+between, a look-alike class of the same name and an installed library's base first. Each positive line carries ``# expect: CODE``; ``gan_repo_ok`` and ``helper_repo_ok`` hold
 the correct look-alikes (a Tanh network under Xavier, He under ReLU, the DCGAN tutorial's
 class-name branches applied to a generator of another module, a shared initialiser seeded by a
 SeedGenerator, a subclass whose own forward routes its base's conv through tanh, a loop whose
@@ -50,9 +52,9 @@ def cli_findings(project: Path, *args: str):
 
 
 def test_the_projects_are_there():
-    assert {"gan_repo", "gan_repo_ok", "keras_src", "star_repo", "helper_repo", "helper_repo_ok"} <= set(NAMES)
+    assert {"gan_repo", "gan_repo_ok", "keras_src", "star_repo", "helper_repo", "helper_repo_ok", "hier_repo"} <= set(NAMES)
     assert expectations(PROJECTS / "gan_repo") and expectations(PROJECTS / "keras_src")
-    assert expectations(PROJECTS / "helper_repo")
+    assert expectations(PROJECTS / "helper_repo") and expectations(PROJECTS / "hier_repo")
     assert not expectations(PROJECTS / "gan_repo_ok") and not expectations(PROJECTS / "helper_repo_ok")
 
 
@@ -64,7 +66,7 @@ def test_the_cli_finds_what_other_modules_complete(name, jobs):
     assert found == expectations(project)
 
 
-@pytest.mark.parametrize("name", ["gan_repo", "keras_src", "star_repo", "helper_repo"])
+@pytest.mark.parametrize("name", ["gan_repo", "keras_src", "star_repo", "helper_repo", "hier_repo"])
 def test_each_file_alone_misses_them(name):
     """The same bugs, checked file by file (``--no-project``): what project scope adds."""
     project = PROJECTS / name
@@ -238,13 +240,74 @@ def test_summaries_record_a_base_class_method_run_by_a_subclass():
               b"    def own(self):\n        pass\n"
               b"class Plain(nn.Module):\n    def __init__(self):\n        self.reset_parameters()\n")
     summary = summarise(ast.parse(source), "models.net", False, source)
-    # every inherited method called is listed (self.train() too): the scan keeps the init methods it found
-    assert summary["passes"] == [["models.base.BaseModel.init_weights", "models.net.Net"],
-                                 ["models.base.BaseModel.train", "models.net.Net"]]
+    # every inherited method called is listed (self.train() too), as the class's own: which class's
+    # method that is, the project tells; the scan keeps the init methods it found
+    assert summary["passes"] == [["models.net.Net.init_weights", "models.net.Net"],
+                                 ["models.net.Net.train", "models.net.Net"]]
+    assert summary["classes"]["Net"] == {"bases": ["models.base.BaseModel"], "calls": ["torch.nn.Linear"],
+                                         "methods": ["__init__", "own"], "supers": []}
     base = (b"from torch import nn\nclass BaseModel(nn.Module):\n    def init_weights(self):\n"
             b"        for m in self.modules():\n            nn.init.xavier_uniform_(m.weight)\n"
             b"    def describe(self):\n        for m in self.modules():\n            print(m.weight)\n")
     assert _init_functions(base) == (["BaseModel.init_weights"], [])
+
+
+def test_summaries_record_the_methods_that_run_the_next_classes_one():
+    """``super().m()`` (``super(C, self).m()``) and ``Base.m(self)`` in a method ``m``: an instance
+    runs the next class's ``m`` too; ``__init__`` and a call of another method are not listed."""
+    import ast
+
+    source = (b"from .base import Base as Mid, Other\n"
+              b"class A(Mid, Other):\n"
+              b"    def __init__(self):\n        super().__init__()\n"
+              b"    def init_weights(self):\n        super(A, self).init_weights()\n"
+              b"    def reset(self):\n        Mid.reset(self)\n"
+              b"    def other(self):\n        super().reset()\n        helpers.other(self)\n")
+    summary = summarise(ast.parse(source), "pkg.mod", False, source)
+    assert summary["classes"]["A"] == {"bases": ["pkg.base.Base", "pkg.base.Other"], "calls": [],
+                                       "methods": ["__init__", "init_weights", "other", "reset"],
+                                       "supers": ["init_weights", "reset"]}
+
+
+def _hier(tmp_path: Path, files: dict) -> "Projects":
+    for name, text in files.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    return Projects().project_of(str(tmp_path / "pkg" / "__init__.py"))
+
+
+def test_the_project_resolves_which_class_method_an_instance_runs(tmp_path):
+    """Python's method resolution order over the project's classes (C3, through imports and
+    aliases), ``super()`` followed; a library's class first, a cycle, an order Python refuses:
+    not known."""
+    project = _hier(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "import torch.nn as nn\nclass Base(nn.Module):\n    def init_weights(self): pass\n"
+                       "class Other(nn.Module):\n    def init_weights(self): pass\n",
+        "pkg/mid.py": "from .base import Base, Other as Renamed\nimport timm\n"
+                      "class Middle(Base): pass\n"
+                      "class Over(Base):\n    def init_weights(self): pass\n"
+                      "class Chained(Base):\n    def init_weights(self):\n        super().init_weights()\n"
+                      "class Both(Middle, Renamed): pass\n"
+                      "class Diamond(Middle, Over): pass\n"
+                      "class Library(timm.Model, Base): pass\n"
+                      "class LibraryAfter(Base, timm.Model): pass\n"
+                      "class Loop(Loop2): pass\nclass Loop2(Loop): pass\n"
+                      "class Refused(Base, Middle): pass\n"})
+    runs = project.method_runs
+    assert runs("pkg.mid.Middle", "init_weights") == ["pkg.base.Base"]
+    assert runs("pkg.mid.Over", "init_weights") == ["pkg.mid.Over"]
+    assert runs("pkg.mid.Chained", "init_weights") == ["pkg.mid.Chained", "pkg.base.Base"]
+    assert runs("pkg.mid.Both", "init_weights") == ["pkg.base.Base"]
+    assert runs("pkg.mid.Diamond", "init_weights") == ["pkg.mid.Over"]  # C3: Over before Base
+    assert runs("pkg.mid.Middle", "forward") == []
+    assert runs("pkg.mid.Library", "init_weights") is None  # timm's class may define it
+    assert runs("pkg.mid.LibraryAfter", "init_weights") == ["pkg.base.Base"]
+    assert runs("pkg.mid.Loop", "init_weights") is None
+    assert runs("pkg.mid.Refused", "init_weights") is None
+    assert runs("timm.Model", "init_weights") is None
 
 
 def test_a_caller_edited_in_place_rechecks_the_helper(tmp_path):

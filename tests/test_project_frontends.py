@@ -41,7 +41,7 @@ def cli(cwd: Path, *args: str):
             for f in document["findings"]}
 
 
-@pytest.mark.parametrize("name", ["gan_repo", "gan_repo_ok", "keras_src", "helper_repo", "helper_repo_ok"])
+@pytest.mark.parametrize("name", ["gan_repo", "gan_repo_ok", "keras_src", "helper_repo", "helper_repo_ok", "hier_repo"])
 def test_flake8_and_the_cli_agree_on_a_project(name):
     _require_flake8_with_plugin()
     project = PROJECTS / name
@@ -51,7 +51,7 @@ def test_flake8_and_the_cli_agree_on_a_project(name):
     if not name.endswith("_ok"):
         assert from_flake8, "the project's cross-module bugs are found"
     # one file, as an editor runs flake8 on the buffer's file
-    one = "src/kpkg/model.py" if name == "keras_src" else "utils/init.py"
+    one = {"keras_src": "src/kpkg/model.py", "hier_repo": "pkg/base.py"}.get(name, "utils/init.py")
     assert flake8(project, "--isolated", "--select", "INI", one)[0] == cli(project, "--isolated", one)
 
 

@@ -21,6 +21,7 @@ from .classnames import class_name, class_name_test
 from ..catalogue.names import canonical
 from .collector import CallSite, Collected, Guard
 from .graph import Graph, LayerUse, SequentialUse
+from .inheritance import outside, runs
 from .scopes import Binding
 from .shapes import shape_of
 from .traversal import final_name, walk
@@ -41,6 +42,23 @@ def _self_call(call: cst.Call, name: str) -> bool:
     func = call.func
     return isinstance(func, cst.Attribute) and func.attr.value == name and isinstance(func.value, cst.Name) \
         and func.value.value == "self"
+
+
+def _runs_next(method: cst.FunctionDef, cls: cst.ClassDef) -> bool:
+    """Does ``method`` run the same method of the classes after its own: ``super().m()``
+    (``super(Net, self).m()``), or ``Base.m(self)`` on a base of ``cls``?"""
+    name = method.name.value
+    bases = {final_name(base.value) for base in cls.bases}
+    for node in walk(method.body):
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute) or node.func.attr.value != name:
+            continue
+        receiver = node.func.value
+        if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) and receiver.func.value == "super":
+            return True
+        if final_name(receiver) in bases and node.args and isinstance(node.args[0].value, cst.Name) \
+                and node.args[0].value.value == "self":
+            return True
+    return False
 
 
 def _iterated_modules(argument: cst.BaseExpression) -> Optional[cst.BaseExpression]:
@@ -708,40 +726,44 @@ class InitIndex:
         return None
 
     def _subclass_layers(self, cls: cst.ClassDef, fn: Optional[cst.FunctionDef]) -> List[LayerUse]:
-        """The layers of this file's subclasses of ``cls`` that run its method ``fn`` on themselves
-        (``self.init_weights()`` in a subclass that does not define its own): a base class's init
-        method reaches the modules of the instance it runs on."""
+        """The layers of the subclasses of ``cls`` that run its method ``fn`` on themselves
+        (``self.init_weights()`` in a subclass whose own resolution order reaches ``cls``'s method,
+        through classes between that do not define their own or call it with ``super()``): a base
+        class's init method reaches the modules of the instance it runs on. This file's subclasses
+        are read here; the project's, from its scan."""
         if fn is None:
             return []
+        name = fn.name.value
         out: List[LayerUse] = []
+        callers = {self._class_of_site(site) for site in self.c.calls if _self_call(site.node, name)}
         for sub in self.g.classes:
-            if sub is cls or not self._inherits(sub, cls) or self._defines(sub, fn.name.value):
+            if sub is cls or sub not in callers:
                 continue
-            if any(self._class_of_site(site) is sub and _self_call(site.node, fn.name.value)
-                   for site in self.c.calls):
+            if any(runner is cls for runner in runs(sub, name, self._class_facts) or ()):
                 out.extend(layer for layer in self.g.layers_of_class(sub) if layer not in out)
         project = self.c.resolver.project
         if project is not None:  # class Net(BaseModel) in models/net.py calling self.init_weights()
-            for name in project.passed_classes(f"{cls.name.value}.{fn.name.value}"):
-                if project.local_class(name) is not None:
+            for qualname in project.passed_classes(f"{cls.name.value}.{name}"):
+                if project.local_class(qualname) is not None:
                     continue  # this file's own subclasses: read above
-                out.extend(layer for layer in project.class_layers(name) or [] if layer not in out)
+                out.extend(layer for layer in project.class_layers(qualname) or [] if layer not in out)
         return out
 
-    def _inherits(self, sub: cst.ClassDef, cls: cst.ClassDef, _seen: Optional[Set[cst.ClassDef]] = None) -> bool:
-        seen = set() if _seen is None else _seen
-        if sub in seen:
-            return False
-        seen.add(sub)
-        for base in sub.bases:
+    def _class_facts(self, cls):
+        """``analysis.inheritance``'s facts of a class of this file (its bases: this file's classes,
+        else their qualified names) or of a qualified name (the project's summaries tell; else a
+        framework's class defines nothing, any other is not known)."""
+        if isinstance(cls, str):
+            project = self.c.resolver.project
+            return project.class_facts(cls) if project is not None else outside(cls)
+        bases: List[object] = []
+        for base in cls.bases:
             local = self.g.local_class(base.value)
-            if local is cls or (local is not None and self._inherits(local, cls, seen)):
-                return True
-        return False
-
-    @staticmethod
-    def _defines(cls: cst.ClassDef, name: str) -> bool:
-        return any(isinstance(item, cst.FunctionDef) and item.name.value == name for item in cls.body.body)
+            names = sorted(self.ev.names(base.value)) if local is None else ()
+            if local is not None or names:  # a base the file does not bind (object) is left out
+                bases.append(local if local is not None else names[0])
+        methods = [item for item in cls.body.body if isinstance(item, cst.FunctionDef)]
+        return bases, [m.name.value for m in methods], [m.name.value for m in methods if _runs_next(m, cls)]
 
     def _method_calls(self, fn: cst.FunctionDef) -> Tuple[List[LayerUse], bool]:
         """The layers the class's own calls ``self.fn(x.modules())`` (or ``self.fn(x)`` with ``x`` a

@@ -25,6 +25,7 @@ from collections import OrderedDict
 from functools import lru_cache
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
+from ..analysis.inheritance import outside, runs
 from ..engine import SourceError, syntax_check
 from .layout import module_names, project_root
 from .summary import FORMAT, FRAMEWORKS, summarise
@@ -195,6 +196,9 @@ def _called_bare(data: bytes, paren: int) -> bool:
 
 
 _TOP_CLASS_RE = re.compile(rb"class[ \t]+([A-Za-z_]\w*)")
+# a top-level class statement with a base other than nn.Module or object alone: one that may inherit
+# a project class's method
+_SUBCLASS_RE = re.compile(rb"(?m)^class[ \t]+\w+[ \t]*\((?![ \t]*(?:(?:torch\.)?nn\.Module|object)?[ \t]*\))")
 
 
 def _enclosing_class(data: bytes, position: int) -> Optional[str]:
@@ -650,13 +654,15 @@ class Project:
                     summarised.append(path)
             elif called:
                 looping.append((path, set(called)))
-        # init methods (``Class.method``) are run by subclasses in other files: ``self.method(`` in a
-        # file with a class statement naming the class among its bases
+        # init methods (``Class.method``) are run by subclasses, in other files too, through any
+        # number of classes between (``class Net(Middle)``, ``Middle`` a subclass of ``Base`` or an
+        # import of it under another name): ``self.method(`` in a file with a top-level class
+        # statement naming a base other than nn.Module; the summary tells which classes call it,
+        # the project which class's method that runs (``method_runs``)
         methods = {h for h in helpers if "." in h}
         helpers -= methods
-        run_by = [(b"self." + method.encode() + b"(", cls.encode(),
-                   re.compile(rb"class[ \t]+\w+[ \t]*\([^)]*\b" + cls.encode() + rb"\b"))
-                  for cls, method in (m.split(".") for m in methods)]
+        method_names = {m.split(".", 1)[1] for m in methods}
+        run_by = [b"self." + name.encode() + b"(" for name in sorted(method_names)]
         # a loop matters where it calls a per-module init (or a helper) of the project
         summarised.extend(path for path, called in looping
                           if called & (per_module | helpers) and self.summary_of(path, uses=True) is not None)
@@ -669,16 +675,18 @@ class Project:
                 if data is None:
                     continue
                 called = calls is not None and any(name in data for name in names) and calls.search(data)
-                subclassed = any(call in data and cls in data and subclass.search(data)
-                                 for call, cls, subclass in run_by)
+                subclassed = any(call in data for call in run_by) and _SUBCLASS_RE.search(data) is not None
                 if (called or subclassed) and self.summary_of(path, data, uses=True) is not None:
                     summarised.append(path)
         for path in summarised:
             summary = self.summary_of(path)
             self._record(path, summary["applications"], self._applications)
             # only calls of the helpers found matter (a summary lists every call that passes a name)
-            self._record(path, [pair for pair in summary["passes"] if pair[0].rsplit(".", 1)[-1] in helpers
-                                or ".".join(pair[0].rsplit(".", 2)[-2:]) in methods], self._passes)
+            self._record(path, [pair for pair in summary["passes"] if pair[0].rsplit(".", 1)[-1] in helpers],
+                         self._passes)
+            for function, cls in summary["passes"]:
+                if cls and function.startswith(cls + ".") and function[len(cls) + 1:] in method_names:
+                    self._record_method(path, cls, function[len(cls) + 1:], methods)
         # what applies or passes a function to which class is part of every answer about it: a
         # cached result holds only while these tables are unchanged
         for table in (self._applications, self._passes):
@@ -689,6 +697,39 @@ class Project:
     def _record(self, path: str, pairs, table: Dict[str, Set[Tuple[str, str]]]) -> None:
         for function, cls in pairs:
             table.setdefault(self.canonical(function), set()).add((self.canonical(cls) if cls else "", path))
+
+    def _record_method(self, path: str, cls: str, method: str, methods: Set[str]) -> None:
+        """``self.method()`` in class ``cls`` at ``path``: recorded under each class whose ``method``
+        then runs (``pkg.base.Base.init_weights``) where that one is an init method of the scan's."""
+        owner = self.canonical(cls)
+        for definer in self.method_runs(owner, method) or ():
+            if f"{definer.rsplit('.', 1)[-1]}.{method}" in methods:
+                self._passes.setdefault(f"{definer}.{method}", set()).add((owner, path))
+
+    # -- classes -----------------------------------------------------------------------------------
+
+    def class_facts(self, qualname: str, touched: Optional[Set[str]] = None):
+        """``(bases, methods, supers)`` of the class ``qualname`` names, as ``analysis.inheritance``
+        reads a class (its bases canonical); nothing defined for a framework's class; None for one
+        whose body is not known (an installed library's, a name that is no class)."""
+        if not self.is_project_name(qualname):
+            return outside(qualname)
+        found = self.definition(self.canonical(qualname, touched), touched)
+        if found is None or found[2] not in found[1]["classes"]:
+            return None
+        info = found[1]["classes"][found[2]]
+        return ([self.canonical(base, touched) for base in info["bases"]],
+                info.get("methods", ()), info.get("supers", ()))
+
+    def method_runs(self, cls: str, method: str, touched: Optional[Set[str]] = None) -> Optional[List[str]]:
+        """The classes (canonical names) whose ``method`` runs when an instance of the project class
+        ``cls`` calls ``self.method()``, in order (``analysis.inheritance.runs``); None where the
+        project cannot tell (a class of an installed library comes first)."""
+        paths: Set[str] = set()
+        found = runs(self.canonical(cls, paths), method, lambda name: self.class_facts(name, paths))
+        if touched is not None:
+            touched.update(paths)
+        return found
 
     def prepare(self) -> "Project":
         """Do the whole-project scan now (before worker processes fork, so that they share it)."""
@@ -734,7 +775,7 @@ def _localized(summary: dict, localize) -> dict:
     out["aliases"] = {k: localize(v) for k, v in summary["aliases"].items()}
     out["stars"] = [localize(s) for s in summary["stars"]]
     out["instances"] = {k: [localize(c), t] for k, (c, t) in summary["instances"].items()}
-    out["classes"] = {k: {"bases": [localize(b) for b in c["bases"]], "calls": [localize(n) for n in c["calls"]]}
+    out["classes"] = {k: dict(c, bases=[localize(b) for b in c["bases"]], calls=[localize(n) for n in c["calls"]])
                       for k, c in summary["classes"].items()}
     for table in ("applications", "passes"):  # a class not shown ("") stays so
         if table in summary:

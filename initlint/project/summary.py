@@ -14,7 +14,9 @@ more than the module's own top-level imports) and plain data (JSON), so it is ca
 * ``stars``: the modules of its ``from m import *`` (a name it neither defines nor imports by
   name is looked up there, as research code imports its models);
 * ``functions``/``classes``: the top-level definitions (a class with its bases and the qualified
-  names its body calls, which say what the class is made of);
+  names its body calls, which say what the class is made of; the methods it defines and those of
+  them that call the same method of the classes after it, ``super().init_weights()``, which say
+  whose method an instance runs: ``analysis.inheritance``);
 * ``applications``: ``x.apply(f)`` calls, as ``(f, the class of x)`` qualified names, where the
   code shows ``f``: ``self.apply(f)`` in a method of class C, ``Net().apply(f)``, ``net = Net()``
   then ``net.apply(f)`` in the same scope; and ``f(m)`` in a loop ``for m in x.modules()``, which
@@ -23,7 +25,9 @@ more than the module's own top-level imports) and plain data (JSON), so it is ca
   ``model`` built elsewhere): then ``f`` reaches layers the project does not name.
 * ``passes``: ``f(x, ...)`` calls of a function the module imports or defines, with the class of
   ``x`` as above (``init_weights(self)`` in a method of ``Net``): an init helper that loops over
-  its argument's ``modules()`` learns what it initialises.
+  its argument's ``modules()`` learns what it initialises; and ``self.m()`` in a method of a class
+  ``C`` with a base outside the frameworks that does not define ``m`` itself, as ``[C.m, C]``:
+  the project tells which class's ``m`` that runs (``Project.method_runs``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import re
 import sys
 from typing import Dict, List, Optional, Set, Tuple
 
-FORMAT = 5  # bump when the layout of a summary changes
+FORMAT = 6  # bump when the layout of a summary changes
 # the frameworks the catalogue describes: checking their own source as a project, their names are
 # theirs (the catalogue's), never followed through their modules; a call of one is no init helper
 FRAMEWORKS = frozenset({"torch", "tensorflow", "tf", "keras", "tf_keras", "jax", "flax", "mxnet", "numpy"})
@@ -139,6 +143,7 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
 
     if light:
         return {"format": FORMAT, "module": module, "imports": imports, "functions": functions, "stars": stars}
+    supers = _super_calls(source) if classes else {}
     aliases: Dict[str, str] = {}
     constants: Dict[str, object] = {}
     instances: Dict[str, list] = {}
@@ -169,7 +174,7 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
         "functions": functions,
         "defined": sorted(set(functions) | set(classes) | set(assigned)),
         "stars": stars,
-        "classes": {name: _class_summary(node, qualify) for name, node in classes.items()},
+        "classes": {name: _class_summary(node, qualify, supers) for name, node in classes.items()},
         # a call can pass a module to the module's own functions and to what it imports from
         # outside the frameworks (an init helper of the project)
         **(_uses(tree, module, qualify, source, set(functions) | {
@@ -215,7 +220,7 @@ def _resolve_from(node: ast.ImportFrom, package: str) -> Optional[str]:
 _BUILDING_METHODS = frozenset({"__init__", "setup", "build", "forward", "__call__", "call", "hybrid_forward"})
 
 
-def _class_summary(node: ast.ClassDef, qualify) -> dict:
+def _class_summary(node: ast.ClassDef, qualify, supers: Dict[int, Set[str]]) -> dict:
     calls = set()
     parts = [item for item in node.body
              if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) or item.name in _BUILDING_METHODS]
@@ -223,7 +228,50 @@ def _class_summary(node: ast.ClassDef, qualify) -> dict:
         name = qualify(_dotted(func))
         if name is not None:
             calls.add(name)
-    return {"bases": sorted(filter(None, (qualify(_dotted(b)) for b in node.bases))), "calls": sorted(calls)}
+    methods = [item for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    bases = [_dotted(b) for b in node.bases]
+    # bases in their order (the method resolution order follows it); a base the module does not
+    # bind (``object``, ``Generic[T]``) is left out
+    return {"bases": list(filter(None, (qualify(b) for b in bases))), "calls": sorted(calls),
+            "methods": sorted({item.name for item in methods}),
+            "supers": sorted({item.name for item in methods if supers and _calls_on(supers, item, bases)})}
+
+
+# ``super().m(`` (``super(Net, self).m(``), and ``.m(self`` for ``Base.m(self, ...)``: a method
+# that runs the same method of the classes after its own
+_SUPER_CALL = re.compile(rb"super\([^()\n]*\)[ \t]*\.[ \t]*([A-Za-z_]\w*)[ \t]*\(")
+_EXPLICIT_CALL = re.compile(rb"\.([A-Za-z_]\w*)[ \t]*\([ \t]*self[ \t]*[,)]")
+_OWNER = re.compile(rb"([A-Za-z_][\w.]*)[ \t]*$")
+
+
+def _super_calls(source: bytes) -> Dict[int, Set[str]]:
+    """Line -> the methods called there on the classes after the caller's: ``m`` for
+    ``super().m(``, ``Base.m`` for ``Base.m(self``; ``__init__`` is left out (every class calls it)."""
+    found = []
+    if b"super(" in source:
+        found.extend((match.start(), match.group(1), None) for match in _SUPER_CALL.finditer(source))
+    if b"(self" in source:
+        for match in _EXPLICIT_CALL.finditer(source):
+            owner = _OWNER.search(source, source.rfind(b"\n", 0, match.start()) + 1, match.start())
+            if owner is not None and owner.group(1) != b"self":
+                found.append((match.start(), match.group(1), owner.group(1)))
+    out: Dict[int, Set[str]] = {}
+    line, position = 1, 0
+    for start, name, owner in sorted(found):
+        if name == b"__init__":
+            continue
+        line += source.count(b"\n", position, start)
+        position = start
+        text = name.decode("ascii")
+        out.setdefault(line, set()).add(f"{owner.decode('ascii')}.{text}" if owner else text)
+    return out
+
+
+def _calls_on(supers: Dict[int, Set[str]], method, bases: List[Optional[str]]) -> bool:
+    """Does ``method`` call its own name through ``super()``, or on one of ``bases`` (``Base.m(self``)?"""
+    wanted = {method.name} | {f"{base}.{method.name}" for base in bases if base}
+    end = method.end_lineno or method.lineno
+    return any(method.lineno <= line <= end and not wanted.isdisjoint(names) for line, names in supers.items())
 
 
 _FIELDS: Dict[type, tuple] = {}
@@ -348,9 +396,10 @@ def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[
             if owner is not None and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "self" \
                     and node.func.attr not in inherited[owner][1]:
-                # self.init_weights() where a base class defines it: the base's method runs on this class
-                for base in inherited[owner][0]:
-                    passes.add((f"{base}.{node.func.attr}", f"{module}.{owner}"))
+                # self.init_weights() where a base class defines it: which base's method runs on this
+                # class, the project tells from the classes' summaries (Project.method_runs)
+                if inherited[owner][0]:
+                    passes.add((f"{module}.{owner}.{node.func.attr}", f"{module}.{owner}"))
                 continue
             if not isinstance(node, ast.Call) or not node.args or isinstance(node.args[0], ast.Starred):
                 continue

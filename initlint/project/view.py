@@ -207,6 +207,12 @@ class ProjectView:
         (``class Net(BaseModel)`` calling ``self.init_weights()``, which ``models/base.py`` defines)."""
         return self._elsewhere(self.project.passed_to_methods(self.module))
 
+    @_safe(None)
+    def class_facts(self, qualname: str):
+        """``(bases, methods, supers)`` of a class this file names (``Project.class_facts``): how a
+        subclass here resolves a method through classes of other modules."""
+        return self.project.class_facts(self.project.localize(self.path, qualname), self.touched)
+
     @_safe(False)
     def uses_known(self, function: str) -> bool:
         """Does every module that applies this module's ``function`` or calls it on a module show
