@@ -77,20 +77,25 @@ def _precommit(hook_env, project: Path, *args: str):  # noqa: F811
     return result.returncode, found, output
 
 
-def test_precommit_flake8_and_the_cli_agree_on_one_changed_file(hook_env, tmp_path):  # noqa: F811
-    """pre-commit passes only the changed files: the helper alone is named, and the network and
-    the train script that complete its bug come from the project all the same."""
+@pytest.mark.parametrize("name, changed, lines", [
+    ("gan_repo", "utils/init.py", {6}),
+    # base classes' init methods that subclasses of other modules run, through classes between
+    ("hier_repo", "pkg/base.py", {10, 17, 24, 31}),
+])
+def test_precommit_flake8_and_the_cli_agree_on_one_changed_file(hook_env, tmp_path, name, changed, lines):  # noqa: F811
+    """pre-commit passes only the changed files: the helper (the base class) alone is named, and the
+    network and the train script (the subclasses) that complete its bug come from the project all the same."""
     _require_flake8_with_plugin()
-    project = _project_repo(tmp_path, "gan_repo")
-    helper = project / "utils" / "init.py"
+    project = _project_repo(tmp_path, name)
+    helper = project / changed
     helper.write_text(helper.read_text() + "\n")  # the change being committed
-    git("add", "utils/init.py", cwd=project)
-    code, from_precommit, output = _precommit(hook_env, project, "--files", "utils/init.py")
+    git("add", changed, cwd=project)
+    code, from_precommit, output = _precommit(hook_env, project, "--files", changed)
     assert code == 1 and re.search(r"initlint\.+Failed", output), output
-    from_cli = cli(project, "--isolated", "utils/init.py")
-    from_flake8, _ = flake8(project, "--isolated", "--select", "INI", "utils/init.py")
+    from_cli = cli(project, "--isolated", changed)
+    from_flake8, _ = flake8(project, "--isolated", "--select", "INI", changed)
     assert from_precommit == from_cli == from_flake8
-    assert {(path, line, code) for path, line, _, code, _ in from_cli} == {("utils/init.py", 6, "INI201")}
+    assert {(path, line, code) for path, line, _, code, _ in from_cli} == {(changed, line, "INI201") for line in lines}
     # and the whole tree, as `pre-commit run --all-files`
     code, everything, output = _precommit(hook_env, project, "--all-files")
     assert code == 1 and everything == cli(project, "--isolated", "."), output

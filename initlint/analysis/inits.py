@@ -44,6 +44,19 @@ def _self_call(call: cst.Call, name: str) -> bool:
         and func.value.value == "self"
 
 
+class _NextRunners:
+    """The methods of a class that run the same method of the classes after it (``in``: asked only
+    of the method that runs, so only its body is walked)."""
+
+    def __init__(self, cls: cst.ClassDef, methods: Dict[str, cst.FunctionDef]) -> None:
+        self.cls = cls
+        self.methods = methods
+
+    def __contains__(self, name: object) -> bool:
+        method = self.methods.get(name) if isinstance(name, str) else None
+        return method is not None and _runs_next(method, self.cls)
+
+
 def _runs_next(method: cst.FunctionDef, cls: cst.ClassDef) -> bool:
     """Does ``method`` run the same method of the classes after its own: ``super().m()``
     (``super(Net, self).m()``), or ``Base.m(self)`` on a base of ``cls``?"""
@@ -151,6 +164,8 @@ class InitIndex:
         self._applied: Dict[cst.FunctionDef, List[LayerUse]] = {}
         self._applied_unknown: Set[cst.FunctionDef] = set()
         self._calls_unknown: Set[cst.FunctionDef] = set()  # called on modules the project does not show
+        self._subclassed: Dict[Tuple[cst.ClassDef, str], List[LayerUse]] = {}  # _subclass_layers' answers
+        self._facts: Dict[object, object] = {}  # _class_facts' answers
         # functions other modules apply: the layers this file's own applications reach
         self._local_applied: Dict[cst.FunctionDef, List[LayerUse]] = {}
         self.apply_sites: Dict[cst.FunctionDef, List[CallSite]] = {}  # fn -> the x.apply(fn) calls
@@ -734,6 +749,12 @@ class InitIndex:
         if fn is None:
             return []
         name = fn.name.value
+        known = self._subclassed.get((cls, name))
+        if known is None:  # asked for every loop over self.modules() in the method
+            known = self._subclassed[(cls, name)] = self._new_subclass_layers(cls, name)
+        return known
+
+    def _new_subclass_layers(self, cls: cst.ClassDef, name: str) -> List[LayerUse]:
         out: List[LayerUse] = []
         callers = {self._class_of_site(site) for site in self.c.calls if _self_call(site.node, name)}
         for sub in self.g.classes:
@@ -753,17 +774,22 @@ class InitIndex:
         """``analysis.inheritance``'s facts of a class of this file (its bases: this file's classes,
         else their qualified names) or of a qualified name (the project's summaries tell; else a
         framework's class defines nothing, any other is not known)."""
+        if cls in self._facts:
+            return self._facts[cls]
         if isinstance(cls, str):
             project = self.c.resolver.project
-            return project.class_facts(cls) if project is not None else outside(cls)
-        bases: List[object] = []
-        for base in cls.bases:
-            local = self.g.local_class(base.value)
-            names = sorted(self.ev.names(base.value)) if local is None else ()
-            if local is not None or names:  # a base the file does not bind (object) is left out
-                bases.append(local if local is not None else names[0])
-        methods = [item for item in cls.body.body if isinstance(item, cst.FunctionDef)]
-        return bases, [m.name.value for m in methods], [m.name.value for m in methods if _runs_next(m, cls)]
+            found = project.class_facts(cls) if project is not None else outside(cls)
+        else:
+            bases: List[object] = []
+            for base in cls.bases:
+                local = self.g.local_class(base.value)
+                names = sorted(self.ev.names(base.value)) if local is None else ()
+                if local is not None or names:  # a base the file does not bind (object) is left out
+                    bases.append(local if local is not None else names[0])
+            methods = {item.name.value: item for item in cls.body.body if isinstance(item, cst.FunctionDef)}
+            found = bases, methods, _NextRunners(cls, methods)
+        self._facts[cls] = found
+        return found
 
     def _method_calls(self, fn: cst.FunctionDef) -> Tuple[List[LayerUse], bool]:
         """The layers the class's own calls ``self.fn(x.modules())`` (or ``self.fn(x)`` with ``x`` a
