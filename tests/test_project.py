@@ -133,6 +133,28 @@ def test_changing_a_module_rechecks_the_files_it_completes(tmp_path):
     assert run() == set()  # nothing applies the helper any more
 
 
+def test_an_override_added_between_rechecks_the_base(tmp_path):
+    """The class between the base and the subclass running its init method is edited (it gains an
+    override of its own, then loses it): the cached result of the base's module follows."""
+    project = _copy(tmp_path, "hier_repo")
+    base = str(project / "pkg" / "base.py")
+    directory = str(tmp_path / "cache")
+
+    def run():
+        reports = check_paths([base], DEFAULT, jobs=1, isolate=False, cache=Cache.open(directory, DEFAULT))
+        return {line for _, line, _ in _codes(reports)}
+
+    assert run() == {10, 17, 24, 31}
+    assert run() == {10, 17, 24, 31}  # warm: from the cache
+    mid = project / "pkg" / "mid.py"
+    original = mid.read_text()
+    mid.write_text(original.replace("class Middle(Base):\n    pass\n", "class Middle(Base):\n    def init_weights(self):\n"
+                                    "        pass\n"))
+    assert run() == {17, 24, 31}  # Net(Middle) runs Middle's own init_weights now
+    mid.write_text(original)
+    assert run() == {10, 17, 24, 31}
+
+
 def test_a_new_module_that_applies_the_helper_is_seen(tmp_path):
     project, run = _helper_check(tmp_path, "gan_repo_ok")
 
