@@ -144,15 +144,15 @@ def test_an_override_added_between_rechecks_the_base(tmp_path):
         reports = check_paths([base], DEFAULT, jobs=1, isolate=False, cache=Cache.open(directory, DEFAULT))
         return {line for _, line, _ in _codes(reports)}
 
-    assert run() == {10, 17, 24, 31}
-    assert run() == {10, 17, 24, 31}  # warm: from the cache
+    assert run() == {10, 17, 24, 31, 66}
+    assert run() == {10, 17, 24, 31, 66}  # warm: from the cache
     mid = project / "pkg" / "mid.py"
     original = mid.read_text()
     mid.write_text(original.replace("class Middle(Base):\n    pass\n", "class Middle(Base):\n    def init_weights(self):\n"
                                     "        pass\n"))
-    assert run() == {17, 24, 31}  # Net(Middle) runs Middle's own init_weights now
+    assert run() == {17, 24, 31, 66}  # Net(Middle) runs Middle's own init_weights now
     mid.write_text(original)
-    assert run() == {10, 17, 24, 31}
+    assert run() == {10, 17, 24, 31, 66}
 
 
 def test_a_new_module_that_applies_the_helper_is_seen(tmp_path):
@@ -260,11 +260,15 @@ def test_summaries_record_a_base_class_method_run_by_a_subclass():
               b"class Net(BaseModel):\n    def __init__(self):\n        self.fc = nn.Linear(2, 2)\n"
               b"        self.init_weights()\n        self.own()\n        self.train()\n"
               b"    def own(self):\n        pass\n"
-              b"class Plain(nn.Module):\n    def __init__(self):\n        self.reset_parameters()\n")
+              b"class Plain(nn.Module):\n    def __init__(self):\n        self.reset_parameters()\n"
+              b"class Chained(BaseModel):\n    def __init__(self):\n        self.init_weights()\n"
+              b"    def init_weights(self):\n        super().init_weights()\n")
     summary = summarise(ast.parse(source), "models.net", False, source)
-    # every inherited method called is listed (self.train() too), as the class's own: which class's
-    # method that is, the project tells; the scan keeps the init methods it found
-    assert summary["passes"] == [["models.net.Net.init_weights", "models.net.Net"],
+    # every inherited method called is listed (self.train() too), as the class's own, and one the
+    # class defines that runs the next class's with super(): which classes' method that is, the
+    # project tells; the scan keeps the init methods it found
+    assert summary["passes"] == [["models.net.Chained.init_weights", "models.net.Chained"],
+                                 ["models.net.Net.init_weights", "models.net.Net"],
                                  ["models.net.Net.train", "models.net.Net"]]
     assert summary["classes"]["Net"] == {"bases": ["models.base.BaseModel"], "calls": ["torch.nn.Linear"],
                                          "methods": ["__init__", "own"], "supers": []}

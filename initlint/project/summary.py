@@ -26,8 +26,9 @@ more than the module's own top-level imports) and plain data (JSON), so it is ca
 * ``passes``: ``f(x, ...)`` calls of a function the module imports or defines, with the class of
   ``x`` as above (``init_weights(self)`` in a method of ``Net``): an init helper that loops over
   its argument's ``modules()`` learns what it initialises; and ``self.m()`` in a method of a class
-  ``C`` with a base outside the frameworks that does not define ``m`` itself, as ``[C.m, C]``:
-  the project tells which class's ``m`` that runs (``Project.method_runs``).
+  ``C`` with a base outside the frameworks that does not define ``m`` itself (or defines one that
+  calls ``super().m()``), as ``[C.m, C]``: the project tells which classes' ``m`` that runs
+  (``Project.method_runs``).
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
         # a call can pass a module to the module's own functions and to what it imports from
         # outside the frameworks (an init helper of the project)
         **(_uses(tree, module, qualify, source, set(functions) | {
-            name for name, target in imports.items() if target.split(".", 1)[0] not in _NOT_HELPERS})
+            name for name, target in imports.items() if target.split(".", 1)[0] not in _NOT_HELPERS}, supers)
            if uses else {}),
     }
 
@@ -316,7 +317,8 @@ _NEWLINE = re.compile(rb"\n")
 _NOT_HELPERS = FRAMEWORKS | frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
-def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[str, List[List[str]]]:
+def _uses(tree: ast.Module, module: str, qualify, source: bytes, known,
+          supers: Optional[Dict[int, Set[str]]] = None) -> Dict[str, List[List[str]]]:
     """``applications`` and ``passes`` (see the module docstring), each ``[function, class]``.
     Only the scopes that hold a line which may make one are walked (most hold none)."""
     newlines = [match.start() for match in _NEWLINE.finditer(source)]
@@ -336,15 +338,17 @@ def _uses(tree: ast.Module, module: str, qualify, source: bytes, known) -> Dict[
 
     # (scope body, the class a method belongs to): the module, then every method and function
     scopes = [(tree, None)]
-    inherited: Dict[str, Tuple[List[str], Set[str]]] = {}  # class -> (its bases, qualified; its own methods)
+    # class -> (its bases, qualified; the methods it defines that run no other class's)
+    inherited: Dict[str, Tuple[List[str], Set[str]]] = {}
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and holds(node):
             methods = [item for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))]
             scopes.extend((item, node.name) for item in methods if holds(item))
             # a framework's base (nn.Module) defines no init method of the project's
-            inherited[node.name] = ([b for b in (qualify(_dotted(base)) for base in node.bases)
-                                     if b and b.split(".", 1)[0] not in _NOT_HELPERS],
-                                    {item.name for item in methods})
+            # its own methods: those that do not run the next class's too (super().init_weights())
+            bases = [_dotted(base) for base in node.bases]
+            inherited[node.name] = ([b for b in map(qualify, bases) if b and b.split(".", 1)[0] not in _NOT_HELPERS],
+                                    {item.name for item in methods if not (supers and _calls_on(supers, item, bases))})
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and holds(node):
             scopes.append((node, None))
     for scope, owner in scopes:
