@@ -37,7 +37,7 @@ class _StaysPut(torch.nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.fc = torch.nn.Linear(256, 256)
+        self.fc = torch.nn.Linear(256, 256, device="cpu")  # on the CPU whatever the default device
         torch.nn.init.kaiming_normal_(self.fc.weight, nonlinearity="relu")
 
     def forward(self, x):
