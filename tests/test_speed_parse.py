@@ -68,6 +68,52 @@ def test_a_rejected_file_is_still_syntax_checked(calls):
     assert calls["parse"] == 0
 
 
+@pytest.fixture
+def trees(monkeypatch):
+    made = []
+
+    def counting(source, path):
+        made.append(path)
+        return real(source, path)
+
+    real = engine.syntax_check
+    monkeypatch.setattr(engine, "syntax_check", counting)
+    return made
+
+
+def test_a_file_whose_text_leaves_no_rule_is_validated_without_building_pythons_tree(trees):
+    assert check_source(NOTHING_TO_FIND) == [] and trees == []
+    assert [f.code for f in check_source(WITH_FINDING)] == ["INI201"] and len(trees) == 1  # kept: one tree
+
+
+@pytest.mark.parametrize("source", [
+    "import numpy as np\ndef f(:\n",
+    "x = (1,\n",
+    "print 'hello'\n",
+    "if True:\n  x = 1\n    y = 2\n",
+    "x = 1\x00\n",
+    "s = '\\N{NOT A NAME}'\n",
+    b"# -*- coding: no-such-codec -*-\nx = 1\n",
+    b"x = \"\xff\"\n",
+    "x = " + "(" * 300 + ")" * 300 + "\n",
+])
+def test_a_rejected_files_error_is_the_one_the_parser_gives(source):
+    """The validation of a file nothing asks the tree of says what syntax_check says, in its words."""
+    with pytest.raises(SourceError) as expected:
+        engine.syntax_check(source, "<string>")
+    with pytest.raises(SourceError) as found:
+        check_source(source)
+    assert str(found.value) == str(expected.value)
+
+
+def test_what_only_the_symbol_table_refuses_is_the_parsers_verdict_whatever_the_prefilter_keeps():
+    """``global x`` on a parameter is refused by CPython's symbol table, not its parser: a kept file
+    and a rejected one alike are checked (as libcst reads them), not reported as syntax errors."""
+    late = "def f(x):\n    global x\n"
+    assert check_source("import numpy as np\n" + late) == []
+    assert [f.code for f in check_source(WITH_FINDING + late)] == ["INI201"]
+
+
 def test_the_unvalidated_parse_is_libcsts_tree_and_validation_comes_back():
     """engine.parse skips libcst's per-node validation; the tree must be the one libcst builds, and
     nodes made afterwards (by the fixes) must be validated again, even after a parse that failed."""

@@ -86,6 +86,14 @@ def _iterated_modules(argument: cst.BaseExpression) -> Optional[cst.BaseExpressi
     return None
 
 
+def _parameters_of(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """``x`` of ``x.parameters()``."""
+    if isinstance(node, cst.Call) and not node.args and isinstance(node.func, cst.Attribute) \
+            and node.func.attr.value == "parameters":
+        return node.func.value
+    return None
+
+
 @dataclass(eq=False)
 class ParamTarget:
     """A parameter an initialiser reaches: ``param`` of ``layer`` (or of a layer of type ``entry``)."""
@@ -574,7 +582,7 @@ class InitIndex:
 
     # -- targets -------------------------------------------------------------------------------------
 
-    def targets_of(self, tensor: cst.BaseExpression, site: CallSite) -> Tuple[List[ParamTarget], bool]:
+    def targets_of(self, tensor: cst.BaseExpression, site: CallSite, depth: int = 0) -> Tuple[List[ParamTarget], bool]:
         """The parameters a torch tensor expression denotes, and whether that set is complete."""
         node = tensor
         while isinstance(node, cst.Attribute) and node.attr.value == "data":
@@ -602,11 +610,77 @@ class InitIndex:
             if param in ("weight", "bias", "kernel"):
                 return [ParamTarget(param)], False
             return [], False
+        if isinstance(node, cst.Call) and _parameters_of(node) is not None:  # init_all(self.fc.parameters())
+            return self._all_parameters(_parameters_of(node), site)
         if isinstance(node, cst.Name):
             for binding in self.c.resolver.lookup(node):
                 if binding.kind == "loop" and self._iterates(binding, _PARAM_ITERATORS):
-                    guarded = bool(site.guards)
-                    return [ParamTarget(ALL_PARAMS)], not guarded
+                    if binding.value.func.attr.value == "parameters":
+                        return self._all_parameters(binding.value.func.value, site)
+                    return [ParamTarget(ALL_PARAMS)], not site.guards
+                if binding.kind == "loop" and binding.index is None and depth < 3:
+                    listed = self._listed_targets(binding, site, depth)
+                    if listed is not None:
+                        return listed
+        return [], False
+
+    def _all_parameters(self, owner: cst.BaseExpression, site: CallSite) -> Tuple[List[ParamTarget], bool]:
+        """Every parameter of ``owner`` (``owner.parameters()``): of each of its layers where the code
+        shows them (``self.fc.parameters()``), else of the whole module (``self.parameters()``)."""
+        layers = [] if isinstance(owner, cst.Name) and owner.value == "self" else self.g.layers_in(owner)
+        if layers:
+            return [ParamTarget(ALL_PARAMS, layer) for layer in layers], not site.guards
+        return [ParamTarget(ALL_PARAMS)], not site.guards
+
+    def _listed_targets(self, binding: Binding, site: CallSite, depth: int) -> Optional[Tuple[List[ParamTarget], bool]]:
+        """The parameters a loop visits when they are written out: ``for w in [self.fc.weight,
+        self.out.weight]``, or a helper's ``for p in params`` called ``init_params([self.fc.weight])``
+        (each element read where it is written, so ``self`` is the caller's). A guard inside the loop
+        (``if p.dim() > 1``) may skip some, and ``*rest`` adds unseen ones: then the set is not complete."""
+        elements, complete = self._written_elements(binding.value, site)
+        targets: List[ParamTarget] = []
+        known = complete and not site.guards
+        for element, where in elements:
+            found, whole = self.targets_of(element, where, depth + 1)
+            targets.extend(found)
+            known = known and whole and bool(found)
+        return (targets, known) if targets else None
+
+    def _written_elements(self, iterable: cst.BaseExpression, site: CallSite) \
+            -> Tuple[List[Tuple[cst.BaseExpression, CallSite]], bool]:
+        """The elements of a list, tuple or set the loop runs over, written in the loop (``for w in
+        [a, b]``), in the one assignment of a local it runs over (``ws = [a, b]``), or in every call of
+        the function whose parameter it runs over (``init_params([a, b])``), each with the call it is
+        written in; and whether those are all (no ``*rest``, every caller seen and writing them out)."""
+        if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)):
+            elements = [(e.value, site) for e in iterable.elements if not isinstance(e, cst.StarredElement)]
+            return elements, len(elements) == len(iterable.elements)
+        if _parameters_of(iterable) is not None:  # init_all(self.fc.parameters()): targets_of reads it
+            return [(iterable, site)], True
+        if not isinstance(iterable, cst.Name):
+            return [], False
+        bindings = self.c.resolver.lookup(iterable)
+        if len(bindings) == 1 and bindings[0].kind == "assign" and bindings[0].index is None \
+                and isinstance(bindings[0].value, (cst.List, cst.Tuple)):
+            return self._written_elements(bindings[0].value, site)  # ws = [self.fc.weight, ...]
+        for binding in bindings:
+            if binding.kind != "param" or self.ev.flow is None:
+                continue
+            arguments = self.ev.flow.parameter_arguments(binding) or []
+            elements: List[Tuple[cst.BaseExpression, CallSite]] = []
+            complete = bool(arguments)
+            for argument in arguments:
+                if argument.site is None:  # a public function's default: callers we do not see
+                    complete = False
+                    continue
+                if isinstance(argument.value, (cst.List, cst.Tuple, cst.Set)) \
+                        or _parameters_of(argument.value) is not None:
+                    written, whole = self._written_elements(argument.value, argument.site)
+                    elements.extend(written)
+                    complete = complete and whole
+                else:
+                    complete = False
+            return elements, complete
         return [], False
 
     def _raw_param_dims(self, site: CallSite, attr: str) -> Optional[int]:
@@ -705,6 +779,11 @@ class InitIndex:
             return self._method_calls(method)
         if isinstance(self.g.classify(iterable), SequentialUse):
             return self.g.layers_in(iterable), True
+        if isinstance(iterable, (cst.List, cst.Tuple)):  # for layer in (self.fc1, self.fc2)
+            elements = [e.value for e in iterable.elements]
+            found = [self.g.layers_in(e) for e in elements]
+            known = all(found) and not any(isinstance(e, cst.StarredElement) for e in iterable.elements)
+            return [layer for layers in found for layer in layers], known
         return [], True
 
     def _passed_layers(self, binding: Binding) -> Tuple[List[LayerUse], bool]:

@@ -461,12 +461,16 @@ class Project:
             return qualname  # the script's folder comes first on sys.path: a module there wins
         return f"{prefix}.{qualname}"
 
-    def own_summary(self, path: str, data: bytes, tree: Optional[ast.Module]) -> Optional[dict]:
+    def own_summary(self, path: str, data: bytes, tree) -> Optional[dict]:
         """What a file being checked asks about itself (imports, functions, stars: ``summarise``'s
-        light form), from the tree the engine has; the full summary when it is already known."""
+        light form), from the tree the engine has (``engine.TreeSource``: the tree, or the function
+        that makes it); the full summary when it is already known."""
         known = self._summaries.get(path)
         if known is not None or tree is None:
             return known if known is not None else self.summary_of(path, data or None)
+        from ..engine import tree_of
+
+        tree = tree_of(tree)
         names = module_names(path, self.root)
         module = names[0] if names else os.path.splitext(os.path.basename(path))[0]
         try:

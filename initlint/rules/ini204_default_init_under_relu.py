@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis.describe import FAN_INIT_FIX, layer_label
+from ..analysis.inits import ALL_PARAMS
 from ..analysis.schemes import scheme_of
 from ..catalogue import RELU_FAMILY, Scheme
 from .. import catalogue
@@ -66,10 +67,13 @@ class DefaultInitUnderRelu(Rule):
     default_enabled = False
 
     def check(self, facts):
-        reached = {id(t.layer) for use in facts.init_uses for t in use.targets if t.layer is not None and t.is_weight()}
+        # a layer's weight, or all of its parameters (``for p in self.fc.parameters()``)
+        reached = {id(t.layer) for use in facts.init_uses for t in use.targets
+                   if t.layer is not None and (t.is_weight() or t.param == ALL_PARAMS)}
         # layer types some init reaches without the code showing which instances: assume all of them
         reached_types = {t.entry for use in facts.init_uses for t in use.targets if t.layer is None and t.entry}
-        loose_weights = any(t.layer is None and t.entry is None and t.param in ("weight", "kernel")
+        # a weight, or every parameter (``for p in self.parameters()``), of layers the code does not name
+        loose_weights = any(t.layer is None and t.entry is None and t.param in ("weight", "kernel", ALL_PARAMS)
                             for use in facts.init_uses for t in use.targets) or _delegates_init(facts)
         for layer in facts.graph.layers.values():
             entry = layer.entry

@@ -129,11 +129,13 @@ class FanInitOnVector(Rule):
 
 
 def _has_biases(use, facts) -> bool:
-    """The module whose parameters() are looped over holds a layer with a bias."""
-    cls = facts.graph.class_of_function.get(use.function)
-    if cls is None:
-        return False
-    for layer in facts.graph.layers_of_class(cls):
+    """The module whose parameters() are looped over holds a layer with a bias: the layers named
+    (``self.fc.parameters()``), else those of the class whose method loops."""
+    layers = [t.layer for t in use.targets if t.param == ALL_PARAMS and t.layer is not None]
+    if not layers:
+        cls = facts.graph.class_of_function.get(use.function)
+        layers = facts.graph.layers_of_class(cls) if cls is not None else []
+    for layer in layers:
         if layer.entry.bias is None or layer.entry.kind is LayerKind.NORM:
             continue
         flag = layer.args.get("bias", layer.args.get("use_bias"))

@@ -362,7 +362,12 @@ class Run:
                 result.codes = sorted(codes)
                 result.verdict = " ".join(result.codes) if result.codes else result.verdict
         self.seconds["statistics"] = time.perf_counter() - started
-        report = Report(label, adapter.framework, adapter.device_name(model), results, findings, signal=list(signals),
+        device = adapter.device_name(model)
+        if self.device.startswith("cuda") and not device.startswith("cuda"):
+            # a sharded model's tensors stay where its build put them (a CPU device mesh): said, not hidden
+            notes = list(notes) + [f"--device {self.device} was asked, but the model's parameters are on {device}, "
+                                   "where its build put them (a device mesh or to_empty on the CPU): measured there"]
+        report = Report(label, adapter.framework, device, results, findings, signal=list(signals),
                         notes=notes, input_shape=used_shape, seconds=self.seconds,
                         input=getattr(adapter, "input_description", None))
         if ranks is not None and ranks.world_size > 1:
