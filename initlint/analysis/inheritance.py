@@ -36,40 +36,42 @@ def outside(qualname: str) -> Optional[Facts]:
 def linearize(cls: Hashable, facts: Callable[[Hashable], Optional[Facts]]) -> Optional[List[Hashable]]:
     """The method resolution order of ``cls`` (C3, as CPython computes it), a class not known
     standing alone; None where it cannot be told."""
-    memo: Dict[Hashable, List[Hashable]] = {}
-
-    def walk(node: Hashable, visiting: set) -> List[Hashable]:
-        known = memo.get(node)
-        if known is not None:
-            return known
-        if node in visiting or len(visiting) > MAX_CLASSES:
-            raise _Untold
-        found = facts(node)
-        bases = list(found[0]) if found is not None else []
-        visiting.add(node)
-        sequences = [list(walk(base, visiting)) for base in bases] + [list(bases)]
-        visiting.discard(node)
-        order = [node]
-        sequences = [s for s in sequences if s]
-        while sequences:
-            for sequence in sequences:  # the first head that is in no other sequence's tail
-                head = sequence[0]
-                if not any(head in other[1:] for other in sequences):
-                    break
-            else:
-                raise _Untold
-            order.append(head)
-            if len(order) > MAX_CLASSES:
-                raise _Untold
-            sequences = [s[1:] if s[0] == head else s for s in sequences]
-            sequences = [s for s in sequences if s]
-        memo[node] = order
-        return order
-
     try:
-        return walk(cls, set())
+        return _linearize(cls, facts, {}, set())
     except (_Untold, RecursionError):
         return None
+
+
+def _linearize(node: Hashable, facts: Callable[[Hashable], Optional[Facts]], memo: Dict[Hashable, List[Hashable]],
+               visiting: set) -> List[Hashable]:
+    # a module-level function, not a closure that calls itself: that would be a reference cycle
+    # holding the file's tree (its classes are the keys) past the check (test_speed_parse)
+    known = memo.get(node)
+    if known is not None:
+        return known
+    if node in visiting or len(visiting) > MAX_CLASSES:
+        raise _Untold
+    found = facts(node)
+    bases = list(found[0]) if found is not None else []
+    visiting.add(node)
+    sequences = [list(_linearize(base, facts, memo, visiting)) for base in bases] + [list(bases)]
+    visiting.discard(node)
+    order = [node]
+    sequences = [s for s in sequences if s]
+    while sequences:
+        for sequence in sequences:  # the first head that is in no other sequence's tail
+            head = sequence[0]
+            if not any(head in other[1:] for other in sequences):
+                break
+        else:
+            raise _Untold
+        order.append(head)
+        if len(order) > MAX_CLASSES:
+            raise _Untold
+        sequences = [s[1:] if s[0] == head else s for s in sequences]
+        sequences = [s for s in sequences if s]
+    memo[node] = order
+    return order
 
 
 def runs(cls: Hashable, method: str, facts: Callable[[Hashable], Optional[Facts]]) -> Optional[List[Hashable]]:
