@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
-from ..project.summary import _NOT_HELPERS
+from ..project.summary import NOT_HELPERS
 
 Facts = Tuple[Sequence[Hashable], Sequence[str], Sequence[str]]
 MAX_CLASSES = 64  # a linearisation longer than this (or a deeper chain of bases) is not told
@@ -30,7 +30,7 @@ class _Untold(Exception):
 def outside(qualname: str) -> Optional[Facts]:
     """The facts of a class outside the project: none defined for a framework's or the standard
     library's (their methods are no project's init methods), None (not known) for any other."""
-    return _NOTHING if qualname.split(".", 1)[0] in _NOT_HELPERS else None
+    return _NOTHING if qualname.split(".", 1)[0] in NOT_HELPERS else None
 
 
 def linearize(cls: Hashable, facts: Callable[[Hashable], Optional[Facts]]) -> Optional[List[Hashable]]:

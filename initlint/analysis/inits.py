@@ -11,7 +11,7 @@ functions to where they are applied (``net.apply(fn)``, ``net[i].apply(fn)``,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -25,7 +25,7 @@ from .inheritance import outside, runs
 from .scopes import Binding
 from .shapes import shape_of
 from .traversal import final_name, walk
-from .values import UNKNOWN, Evaluator
+from .values import Evaluator
 
 ALL_PARAMS = "*"
 TENSOR_METHODS = ("normal_", "uniform_", "fill_", "zero_")
@@ -84,6 +84,12 @@ def _iterated_modules(argument: cst.BaseExpression) -> Optional[cst.BaseExpressi
             and argument.func.attr.value in ("modules", "children"):
         return argument.func.value
     return None
+
+
+def _written(container) -> Tuple[List[cst.BaseExpression], bool]:
+    """The elements written in a list, tuple or set display, and whether they are all (no ``*rest``)."""
+    values = [e.value for e in container.elements if not isinstance(e, cst.StarredElement)]
+    return values, len(values) == len(container.elements)
 
 
 def _parameters_of(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
@@ -610,8 +616,9 @@ class InitIndex:
             if param in ("weight", "bias", "kernel"):
                 return [ParamTarget(param)], False
             return [], False
-        if isinstance(node, cst.Call) and _parameters_of(node) is not None:  # init_all(self.fc.parameters())
-            return self._all_parameters(_parameters_of(node), site)
+        owner = _parameters_of(node)
+        if owner is not None:  # init_all(self.fc.parameters())
+            return self._all_parameters(owner, site)
         if isinstance(node, cst.Name):
             for binding in self.c.resolver.lookup(node):
                 if binding.kind == "loop" and self._iterates(binding, _PARAM_ITERATORS):
@@ -653,8 +660,8 @@ class InitIndex:
         the function whose parameter it runs over (``init_params([a, b])``), each with the call it is
         written in; and whether those are all (no ``*rest``, every caller seen and writing them out)."""
         if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)):
-            elements = [(e.value, site) for e in iterable.elements if not isinstance(e, cst.StarredElement)]
-            return elements, len(elements) == len(iterable.elements)
+            values, complete = _written(iterable)
+            return [(value, site) for value in values], complete
         if _parameters_of(iterable) is not None:  # init_all(self.fc.parameters()): targets_of reads it
             return [(iterable, site)], True
         if not isinstance(iterable, cst.Name):
@@ -780,10 +787,9 @@ class InitIndex:
         if isinstance(self.g.classify(iterable), SequentialUse):
             return self.g.layers_in(iterable), True
         if isinstance(iterable, (cst.List, cst.Tuple)):  # for layer in (self.fc1, self.fc2)
-            elements = [e.value for e in iterable.elements]
-            found = [self.g.layers_in(e) for e in elements]
-            known = all(found) and not any(isinstance(e, cst.StarredElement) for e in iterable.elements)
-            return [layer for layers in found for layer in layers], known
+            values, complete = _written(iterable)
+            found = [self.g.layers_in(value) for value in values]
+            return [layer for layers in found for layer in layers], complete and all(found)
         return [], True
 
     def _passed_layers(self, binding: Binding) -> Tuple[List[LayerUse], bool]:

@@ -179,7 +179,7 @@ def summarise(tree: ast.Module, module: str, is_package: bool, source: bytes = b
         # a call can pass a module to the module's own functions and to what it imports from
         # outside the frameworks (an init helper of the project)
         **(_uses(tree, module, qualify, source, set(functions) | {
-            name for name, target in imports.items() if target.split(".", 1)[0] not in _NOT_HELPERS}, supers)
+            name for name, target in imports.items() if target.split(".", 1)[0] not in NOT_HELPERS}, supers)
            if uses else {}),
     }
 
@@ -314,7 +314,7 @@ _MODULE_ITERATORS = frozenset({"modules", "named_modules", "children", "named_ch
 _SELF_CALL_LINE = re.compile(rb"(?m)^[ \t]*self\.[A-Za-z_]\w*[ \t]*\(")
 _NEWLINE = re.compile(rb"\n")
 # where no init helper of a project comes from: the frameworks and Python's own library (partial, copy)
-_NOT_HELPERS = FRAMEWORKS | frozenset(getattr(sys, "stdlib_module_names", ()))
+NOT_HELPERS = FRAMEWORKS | frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
 def _uses(tree: ast.Module, module: str, qualify, source: bytes, known,
@@ -347,7 +347,7 @@ def _uses(tree: ast.Module, module: str, qualify, source: bytes, known,
             # a framework's base (nn.Module) defines no init method of the project's
             # its own methods: those that do not run the next class's too (super().init_weights())
             bases = [_dotted(base) for base in node.bases]
-            inherited[node.name] = ([b for b in map(qualify, bases) if b and b.split(".", 1)[0] not in _NOT_HELPERS],
+            inherited[node.name] = ([b for b in map(qualify, bases) if b and b.split(".", 1)[0] not in NOT_HELPERS],
                                     {item.name for item in methods if not (supers and _calls_on(supers, item, bases))})
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and holds(node):
             scopes.append((node, None))

@@ -22,6 +22,8 @@ from __future__ import annotations
 import os
 from typing import Optional, Tuple
 
+from .errors import VerifyError
+
 
 def torchrun_ranks() -> Optional[Tuple[int, int, int]]:
     """``(rank, local_rank, world_size)`` when this process is one of several started by torchrun (or
@@ -43,8 +45,8 @@ def choose_backend(device: str, cuda_available: bool, nccl_available: bool) -> s
     return "gloo"
 
 
-class SharedGpuError(ValueError):
-    """More ranks on this node than GPUs for ``--device cuda`` (the runner turns it into a VerifyError)."""
+class SharedGpuError(VerifyError):
+    """More ranks on this node than GPUs for ``--device cuda``."""
 
 
 def bind_device(torch, device: str) -> Optional[int]:

@@ -26,7 +26,7 @@ from ... import catalogue
 from ...catalogue import LayerKind, fans
 from ..recording import Declaration, Patcher, plain_args, user_stack, user_stack_and_chooser
 from ..results import Moments, TensorInfo
-from ..launch import SharedGpuError, bind_device, ensure_group
+from ..launch import bind_device, ensure_group
 from ..shard_fans import layout_of
 from ..sharded import ShardedHandle, is_dtensor
 from ..stats import (
@@ -681,10 +681,7 @@ class TorchAdapter(Adapter):
         if self.device.startswith("cuda") and not self.torch.cuda.is_available():
             raise VerifyError("--device cuda: no CUDA device is available here (torch.cuda.is_available() is "
                               "False); use --device cpu")
-        try:
-            bind_device(self.torch, self.device)  # under torchrun, each rank its own GPU (launch.py)
-        except SharedGpuError as error:
-            raise VerifyError(str(error)) from None
+        bind_device(self.torch, self.device)  # under torchrun, each rank its own GPU (launch.py)
 
     def device_context(self):
         self.ensure()
