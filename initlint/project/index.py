@@ -328,6 +328,9 @@ class Project:
         self.store = SummaryStore(cache_dir)
         self.bases = self._bases(root)
         self.tops = self._tops()
+        # the first names of this project's imports that ``is_project_name`` can accept
+        self.project_tops = frozenset(top for top in self.tops if top not in FRAMEWORKS)
+        self._mentioned: Optional[Tuple[tuple, FrozenSet[str]]] = None
         self._path_of: Dict[str, Optional[str]] = {}
         self._summaries: Dict[str, Optional[dict]] = {}
         self._hashes: Dict[str, Optional[str]] = {}
@@ -764,6 +767,22 @@ class Project:
         prefix = module + "."
         return sorted(pair for key, pairs in self._passes.items()
                       if key.startswith(prefix) and key.count(".", len(prefix)) == 1 for pair in pairs if pair[0])
+
+    def mentions_module(self, module: str) -> bool:
+        """Does a key of the project's tables (what is applied or passed to which class, whose
+        methods subclasses run) name something of ``module``? Where none does, no class of another
+        module completes what ``module``'s functions and methods do."""
+        self.prepare()
+        tables = (self._applications, self._passes)
+        known = self._mentioned
+        if known is None or known[0] != tuple(map(id, tables)):
+            prefixes = set()
+            for table in tables:
+                for key in table:
+                    parts = key.split(".")
+                    prefixes.update(".".join(parts[:i]) for i in range(1, len(parts)))
+            known = self._mentioned = (tuple(map(id, tables)), frozenset(prefixes))
+        return module in known[1]
 
     def unknown_uses(self, function: str) -> List[str]:
         """The files that apply ``function`` to, or call it on, modules whose class they do not show."""

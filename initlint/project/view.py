@@ -25,6 +25,7 @@ import re
 from functools import lru_cache
 from typing import Dict, List, Optional, Set, Tuple
 
+from .import_heads import may_import
 from .index import Project
 from .layout import module_names
 
@@ -259,6 +260,8 @@ class ProjectView:
         found = gate.found(data, package)
         if not _meets(gate, found):
             return b""
+        if not self._may_import_project(data) and not self.project.mentions_module(self.module):
+            return b""  # neither tier can find anything: no tree is built for it
         summary = self.project.own_summary(self.path, data, tree)
         if summary is None:
             return b""
@@ -316,6 +319,14 @@ class ProjectView:
         return out
 
     # -- helpers -----------------------------------------------------------------------------------
+
+    def _may_import_project(self, data: bytes) -> bool:
+        """May this file import a name of its project (``is_project_name``), as its text shows
+        without a tree (``import_heads``)? A script beside other modules imports them under its
+        folder's name (``localize``): not told by name, so yes."""
+        if self.project.script_prefix(self.path):
+            return True
+        return may_import(data, self.project.project_tops)
 
     def _definition(self, qualname: str):
         if not self.project.is_project_name(qualname):
