@@ -165,31 +165,64 @@ def test_positions_are_libcsts_for_every_node_and_for_a_few():
             assert node_ranges(module, wanted) == expected, name
             assert node_ranges(module, wanted, tree) == expected, name
             compared += len(wanted)
+        for node in rng.sample(nodes, min(20, len(nodes))):  # one node alone: the deepest statements generated
+            assert node_ranges(module, [node], tree) == {node: want[node]}, name
     assert compared > 10_000
 
 
-def test_positions_by_statement_generate_only_what_holds_a_node():
-    """The last statement's node is found without generating the others, and a tree that does not
-    pair with the module's statements is refused (the whole module is generated instead)."""
-    import initlint.analysis.positions as positions
-
-    module = cst.parse_module("import torch\n\n# c\nx = f(1)\n\n\n@d\ndef g():\n    return h(2)\n")
-    target = next(node for node in walk(module) if isinstance(node, cst.Call) and node.func.value == "h")
-    tree = ast.parse(module.code)
+def _generated(kind, run):
+    """The nodes of type ``kind`` whose code ``run()`` generates."""
     generated = []
-    original = cst.FunctionDef._codegen_impl
+    original = kind._codegen_impl
 
     def spy(self, state, *args, **kwargs):
         generated.append(self)
         return original(self, state, *args, **kwargs)
 
-    cst.FunctionDef._codegen_impl = spy
+    kind._codegen_impl = spy
     try:
-        found = positions._by_statement(module, {target}, tree)
+        return run(), generated
     finally:
-        cst.FunctionDef._codegen_impl = original
-    assert found == {target: ((9, 11), (9, 15))} and generated == [module.body[-1]]
+        kind._codegen_impl = original
+
+
+def test_positions_by_statement_generate_only_what_holds_a_node():
+    """The last statement's node is found without generating the others (nor the function around
+    it: only its body's statement), and a tree that does not pair with the module's statements is
+    refused (the whole module is generated instead)."""
+    import initlint.analysis.positions as positions
+
+    module = cst.parse_module("import torch\n\n# c\nx = f(1)\n\n\n@d\ndef g():\n    return h(2)\n")
+    target = next(node for node in walk(module) if isinstance(node, cst.Call) and node.func.value == "h")
+    tree = ast.parse(module.code)
+    found, generated = _generated(cst.SimpleStatementLine, lambda: positions._by_statement(module, {target}, tree))
+    assert found == {target: ((9, 11), (9, 15))} and generated == [module.body[-1].body.body[0]]
+    _, defs = _generated(cst.FunctionDef, lambda: positions._by_statement(module, {target}, tree))
+    assert defs == []
     assert positions._by_statement(module, {target}, ast.parse("x = 1\n")) is None
+
+
+def test_positions_in_one_method_of_a_class_generate_that_statement_alone():
+    """A node in one method: its statement is generated at the method's indentation, neither the
+    class nor the method around it; a node in a decorator (the method's header) has the whole
+    method generated; the ranges are libcst's (tabs, blank and comment lines, a docstring and
+    ``a; b`` lines in the class)."""
+    import initlint.analysis.positions as positions
+
+    code = ("class Net:\n\t'''doc'''\n\n\tdef __init__(self):\n\t\tself.a = 1\n\n"
+            "\t# the init\n\t@torch.no_grad()\n\tdef init(self):\n\t\tnormal_(self.w, std=2)  # tabs\n"
+            "\t\t\n\tx = 1; y = g(3)\n")
+    module = cst.parse_module(code)
+    tree = ast.parse(code)
+    want = _libcst_ranges(module)
+    calls = {node.func.value: node for node in walk(module) if isinstance(node, cst.Call)
+             and isinstance(node.func, cst.Name)}
+    for name in ("normal_", "g"):
+        found, defs = _generated(cst.FunctionDef, lambda: positions._by_statement(module, {calls[name]}, tree))
+        assert found == {calls[name]: want[calls[name]]} and defs == []  # normal_'s line alone, in the method
+    call = next(node for node in walk(module) if isinstance(node, cst.Decorator)).decorator
+    found, defs = _generated(cst.FunctionDef, lambda: positions._by_statement(module, {call, calls["normal_"]}, tree))
+    assert found == {call: want[call], calls["normal_"]: want[calls["normal_"]]} and len(defs) == 1
 
 
 def test_positions_of_nothing_and_of_foreign_nodes():

@@ -127,57 +127,84 @@ def node_ranges(module: cst.Module, nodes: Collection[cst.CSTNode],
 
 
 def _by_statement(module: cst.Module, wanted: set, tree: ast.Module) -> Optional[Dict[cst.CSTNode, Range]]:
-    """``node_ranges`` generating only the top-level statements that hold a wanted node, each from
-    the line CPython's tree says its code starts on, less the blank and comment lines libcst keeps
-    in front of it (a top-level statement starts at column 0 and at no indentation, as in
-    ``Module._codegen``). Each generated statement's own first line is checked against CPython's;
-    None (the caller generates the whole module) where a line disagrees or a node is not found."""
-    starts = _statement_starts(module, tree)
-    if starts is None:
-        return None
+    """``node_ranges`` generating only the statements that hold a wanted node: the top-level ones,
+    and inside a class or function that holds one only in its body, the statements of the body
+    that do (a finding in one method of a 2,000-line class generates that method), each from the
+    line CPython's tree says its code starts on, less the blank and comment lines libcst keeps in
+    front of it, at its block's indentation (as ``Module._codegen`` and ``IndentedBlock._codegen``
+    leave it). Each generated statement's own start is checked against CPython's; where one
+    disagrees, its enclosing statement is generated whole (None, at the top: the whole module);
+    None too where a node is not found."""
     remaining = set(wanted)
     found: Dict[cst.CSTNode, Range] = {}
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, CODEGEN_RECURSION_LIMIT))
     try:
-        for statement, begin, check, line in starts:
-            if not remaining:
-                break
-            if not any(node in remaining for node in walk(statement)):
-                continue
-            state = _PositionState(module, ())
-            state.line = begin
-            statement._codegen(state)
-            computed = state.computed
-            if check not in computed or computed[check][0] != (line, 0):
-                return None  # the two trees disagree on where it starts: generate the whole module
-            for node in [node for node in remaining if node in computed]:
-                found[node] = computed[node]
-                remaining.discard(node)
+        done = _generate(module, module.body, tree.body, (), remaining, found)
     finally:
         sys.setrecursionlimit(limit)
-    return found if not remaining else None
+    return found if done and not remaining else None
 
 
-def _statement_starts(module: cst.Module, tree: ast.Module):
-    """``(statement, line its code generation starts on, node whose first line is known, that line)``
-    for each top-level statement, from CPython's statements (one per small statement of a line);
-    None where the two trees do not pair up."""
-    statements = tree.body
+def _generate(module: cst.Module, statements, py_statements, indents: Tuple[str, ...], remaining: set,
+              found: Dict[cst.CSTNode, Range]) -> bool:
+    """The ranges of the ``remaining`` nodes in ``statements`` (CPython's ``py_statements``, the
+    same block), indented by ``indents``, into ``found``; False where the two trees disagree."""
+    starts = _statement_starts(statements, py_statements)
+    if starts is None:
+        return False
+    for statement, py_statement, begin, check, line, column in starts:
+        if not remaining:
+            break
+        inside = [node for node in walk(statement) if node in remaining]
+        if not inside:
+            continue
+        body = getattr(statement, "body", None)
+        if type(statement) in _BLOCK_STATEMENTS and type(body) is cst.IndentedBlock \
+                and statement not in remaining and body not in remaining:
+            indent = body.indent if body.indent is not None else module.default_indent
+            if _generate(module, body.body, py_statement.body, indents + (indent,), remaining, found) \
+                    and not any(node in remaining for node in inside):
+                continue
+            # a node in its header, or a body the trees disagree on: the whole statement
+        state = _PositionState(module, ())
+        state.indent_tokens = list(indents)
+        state.line = begin
+        statement._codegen(state)
+        computed = state.computed
+        if check not in computed or computed[check][0] != (line, column):
+            return False  # the two trees disagree on where it starts: generate what encloses it
+        for node in inside:
+            if node in computed:
+                found[node] = computed[node]
+                remaining.discard(node)
+    return True
+
+
+# statements whose body is descended into (an ``if``/``for``/``try`` pairs with CPython's tree
+# less simply: its ``else``/``except`` blocks; they are generated whole)
+_BLOCK_STATEMENTS = (cst.ClassDef, cst.FunctionDef)
+
+
+def _statement_starts(statements, py_statements):
+    """``(statement, CPython's statement, line its code generation starts on, node whose start is
+    known, that line, that column)`` for each statement of a block, from CPython's statements (one
+    per small statement of a line); None where the two trees do not pair up."""
     index = 0
     out = []
-    for statement in module.body:
+    for statement in statements:
         if isinstance(statement, cst.SimpleStatementLine):
             count = len(statement.body)
-            if not count or index + count > len(statements):
+            if not count or index + count > len(py_statements):
                 return None
-            first = statements[index]
+            first = py_statements[index]
             index += count
-            out.append((statement, first.lineno - len(statement.leading_lines), statement.body[0], first.lineno))
+            out.append((statement, first, first.lineno - len(statement.leading_lines), statement.body[0],
+                        first.lineno, first.col_offset))
             continue
-        if index >= len(statements):
+        if index >= len(py_statements):
             return None
-        first = statements[index]
+        first = py_statements[index]
         index += 1
         decorators = getattr(statement, "decorators", ())
         if decorators:
@@ -187,5 +214,5 @@ def _statement_starts(module: cst.Module, tree: ast.Module):
             begin = listed[0].lineno - len(decorators[0].leading_lines) - len(statement.leading_lines)
         else:
             begin = first.lineno - len(statement.leading_lines)
-        out.append((statement, begin, statement, first.lineno))
-    return out if index == len(statements) else None
+        out.append((statement, first, begin, statement, first.lineno, first.col_offset))
+    return out if index == len(py_statements) else None
