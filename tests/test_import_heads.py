@@ -49,6 +49,10 @@ SPELLINGS = [
     "from a import b; import c",
     "from a import b\nimport c",
     "class C:\n    from a import b\n    import c",
+    "if True: from a import b",
+    "x = 1; from a import b as c, d",
+    "from a \\\n    import b",
+    "from a.b\\\n    import c\nimport d",
 ]
 
 

@@ -260,7 +260,7 @@ class ProjectView:
         found = gate.found(data, package)
         if not _meets(gate, found):
             return b""
-        if not self._may_import_project(data) and not self.project.mentions_module(self.module):
+        if not self.project.mentions_module(self.module) and not self._may_import_project(data):
             return b""  # neither tier can find anything: no tree is built for it
         summary = self.project.own_summary(self.path, data, tree)
         if summary is None:
