@@ -9,23 +9,28 @@ with their options, and of initlint's own code. So:
   without a version bump), the Python and libcst versions (they decide what parses), and the
   enabled rules with their options. It names a folder: ``<cache dir>/<run key>/``;
 * the *entry key* hashes the file's content with those two path facts (and a third: a ``.ipynb``
-  is read as a notebook): ``<run key>/ab/cdef….json``. An entry holds the findings without their
-  path (a notebook's with their cell), or the error that made the file uncheckable (a notebook's
-  error about one cell, with the other cells' findings);
-  the path is filled in when it is read back, so moving a file or checking it through another
-  path costs nothing.
+  is read as a notebook). An entry holds the findings without their path (a notebook's with
+  their cell), or the error that made the file uncheckable (a notebook's error about one cell,
+  with the other cells' findings); the path is filled in when it is read back, so moving a file
+  or checking it through another path costs nothing.
 * a file checked as part of its project (``project/``) also depends on the other files its
   analysis consulted: the entry lists them (path relative to the project root, content hash) with
   a digest of the project's file list, and is used only while they all still match, so changing
   ``models/net.py`` re-checks the ``utils/init.py`` whose finding it completes. The summaries of
   the project's modules are cached here too (``summaries/``, by content).
 
-Entries are written to a temporary file in their own folder and renamed into place
-(``os.replace``, atomic on POSIX and Windows), so readers never see half an entry and parallel
-writers (worker processes, two runs at once) cannot corrupt one: they write the same bytes. Only
-a file the engine could check, or could not parse, is cached; unreadable files and internal errors
-are tried again next time. The cache never fails a run: an entry it cannot read is a miss, one it
-cannot write is skipped. Folders of run keys not used recently are removed beyond ``KEEP_RUNS``.
+Entries are lines ``[entry key, entry]`` of JSON appended to logs in the run key's folder, one
+log per writing process (``log-<pid>-<random>.jsonl``), each line in one ``write`` to a file
+opened for appending: parallel writers (worker processes, two runs at once) never share a log,
+and a reader skips a line it cannot read (one being written, or damaged). One file per entry, as
+before, cost a file creation and a rename each: on a cold run of 1,500 files, a second of system
+time. A process reads the folder's logs once (``lookup_all``, before the workers fork: they
+inherit what it read); when a run finds more than ``MAX_LOGS`` logs it merges them into one pack
+(written beside them and renamed into place; a log still being appended to by another run loses
+what it writes after: misses, never wrong answers). Only a file the engine could check, or could
+not parse, is cached; unreadable files and internal errors are tried again next time. The cache
+never fails a run: an entry it cannot read is a miss, one it cannot write is skipped. Folders of
+run keys not used recently are removed beyond ``KEEP_RUNS``.
 """
 
 from __future__ import annotations
@@ -39,13 +44,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from .ftypes import FileError, FileReport, Finding, Settings
 
 CACHE_DIR_NAME = ".initlint_cache"
 KEEP_RUNS = 8  # run-key folders kept (settings and versions in use side by side)
-_FORMAT = 1  # bump when the entry layout changes
+_FORMAT = 2  # bump when the entry layout changes (2: appended logs, not one file per entry)
+MAX_LOGS = 16  # logs in a run folder beyond which the next run merges them into one pack
 # initlint's code that does not decide static findings: editing it keeps the cache
 _NOT_CHECKING = ("verify", "cli.py", "formats.py", "fixer.py", "flake8_plugin.py", "docs.py", "__main__.py",
                  "config.py", "runner.py", "cache.py", "notebook_fix.py",
@@ -144,15 +150,13 @@ class Cache:
             digest.update(b"\0notebook")
         return digest.hexdigest()
 
-    def _entry(self, key: str) -> str:
-        return os.path.join(self.folder, key[:2], key[2:] + ".json")
-
     def get(self, key: str, path: str, projects=None) -> Optional[FileReport]:
         """The report cached under ``key``, for the file at ``path``; None when there is none, or
         when a file of the project it depends on has changed since (``projects``)."""
+        entry = _entries(self.folder).known().get(key)
+        if entry is None:
+            return None
         try:
-            with open(self._entry(key), "rb") as handle:
-                entry = json.loads(handle.read())
             if entry.get("deps") is not None and not _unchanged(entry["deps"], path, projects):
                 return None
             # a notebook's entry also holds cell numbers: its findings' last field, its error's "cell"
@@ -162,7 +166,7 @@ class Cache:
                 if "findings" not in entry:
                     return FileReport(path, error=error)
             return FileReport(path, tuple(Finding(path, *fields) for fields in entry["findings"]), error)
-        except (OSError, ValueError, TypeError, KeyError):  # absent, or not an entry we wrote
+        except (OSError, ValueError, TypeError, KeyError):  # not an entry we wrote
             return None
 
     def put(self, key: str, report: FileReport, deps: Optional[dict] = None) -> None:
@@ -178,12 +182,7 @@ class Cache:
                                   f.fix] + ([f.cell] if f.cell is not None else []) for f in report.findings]
         if deps is not None and report.error is None:
             entry["deps"] = deps
-        target = self._entry(key)
-        try:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            write_json(target, entry)
-        except OSError:  # read-only tree, disk full, a folder pruned by another run: stay uncached
-            pass
+        _entries(self.folder).append(key, entry)
 
     def lookup(self, path: str, projects=None) -> Optional[FileReport]:
         """The cached report of the file at ``path`` as it is now; None if it has none (or it is
@@ -200,7 +199,7 @@ class Cache:
     def lookup_all(self, paths: Iterable[str], projects=None) -> Tuple[dict, List[str]]:
         """``({path: report}, [paths not in the cache])``."""
         paths = list(paths)
-        if not os.path.isdir(self.folder) or not os.listdir(self.folder):
+        if not _entries(self.folder).reload():  # what every process has written so far, read once per run
             return {}, paths  # a cold cache: nothing to read
         found, missing = {}, []
         for path in paths:
@@ -221,6 +220,7 @@ class Cache:
             now = time.time()
             os.utime(self.folder, (now, now))
             self._prune()
+            _entries(self.folder).merge_logs()
         except OSError:
             pass
 
@@ -232,6 +232,111 @@ class Cache:
                     runs.append((entry.stat(follow_symlinks=False).st_mtime, entry.path))
         for _mtime, folder in sorted(runs, reverse=True)[KEEP_RUNS - 1:]:
             _remove_tree(folder)
+
+
+class _Entries:
+    """One process's view of a run folder's entries: the ones it has read or written, and the log
+    it appends to (opened again in a forked child, which must not share its parent's)."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self._known: Optional[dict] = None
+        self._read: List[str] = []  # the logs and packs read into _known
+        self._log: Optional[Tuple[int, int]] = None  # (pid, file descriptor)
+
+    def known(self) -> dict:
+        """The entries read (once) and written here."""
+        return self._known if self._known is not None else self.reload()
+
+    def reload(self) -> dict:
+        """The entries on disk now (another process may have written some since they were read)."""
+        self._known, self._read = _read_entries(self.folder)
+        return self._known
+
+    def append(self, key: str, entry: dict) -> None:
+        line = (json.dumps([key, entry], separators=(",", ":")) + "\n").encode()
+        try:
+            if self._log is None or self._log[0] != os.getpid():
+                os.makedirs(self.folder, exist_ok=True)
+                name = f"{_LOG}{os.getpid()}-{os.urandom(4).hex()}.jsonl"
+                flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL | getattr(os, "O_BINARY", 0)
+                self._log = (os.getpid(), os.open(os.path.join(self.folder, name), flags, 0o644))
+            os.write(self._log[1], line)  # one write per entry: a reader sees all of it or skips it
+        except OSError:  # read-only tree, disk full, a folder pruned by another run: stay uncached
+            return
+        if self._known is not None:
+            self._known[key] = entry
+
+    def merge_logs(self) -> None:
+        """More than ``MAX_LOGS`` logs: their entries (and the packs') into one pack, then the
+        files read removed. Another run appending to one of them meanwhile loses what it adds."""
+        try:
+            logs = [name for name in os.listdir(self.folder) if name.startswith(_LOG)]
+        except OSError:
+            return
+        if len(logs) <= MAX_LOGS:
+            return
+        known, read = _read_entries(self.folder)
+        target = os.path.join(self.folder, f"{_PACK}{os.urandom(6).hex()}.jsonl")
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".jsonl")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for key, entry in known.items():
+                    out.write((json.dumps([key, entry], separators=(",", ":")) + "\n").encode())
+            os.replace(temporary, target)
+        except BaseException:
+            _remove(temporary)
+            raise
+        for name in read:
+            _remove(os.path.join(self.folder, name))
+        self._known, self._read = known, [os.path.basename(target)]
+
+
+_LOG, _PACK = "log-", "pack-"
+# the run folders this process has opened (a forked worker inherits its parent's, entries read included)
+_OPEN: Dict[str, _Entries] = {}
+
+
+def _entries(folder: str) -> _Entries:
+    state = _OPEN.get(folder)
+    if state is None:
+        state = _OPEN[folder] = _Entries(folder)
+    return state
+
+
+def _read_entries(folder: str) -> Tuple[dict, List[str]]:
+    """``({key: entry}, names of the files read)`` from a run folder's packs, then its logs; a line
+    that is not a whole ``[key, entry]`` is skipped, and a later line for a key wins."""
+    try:
+        names = sorted((name for name in os.listdir(folder) if name.startswith((_PACK, _LOG))),
+                       key=lambda name: not name.startswith(_PACK))
+    except OSError:
+        return {}, []
+    known: dict = {}
+    read = []
+    for name in names:
+        try:
+            with open(os.path.join(folder, name), "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        read.append(name)
+        for line in data.split(b"\n")[:-1]:  # the last piece has no newline: being written, or cut
+            try:
+                key, entry = json.loads(line)
+            except (ValueError, TypeError):
+                continue
+            if isinstance(key, str) and _well_formed(entry):
+                known[key] = entry
+    return known, read
+
+
+def _well_formed(entry) -> bool:
+    """Is ``entry`` shaped as ``put`` writes one (a damaged line must not shadow a good one)?"""
+    if not isinstance(entry, dict) or not ("findings" in entry or isinstance(entry.get("error"), str)):
+        return False
+    findings = entry.get("findings", [])
+    return isinstance(findings, list) and all(isinstance(f, list) and 9 <= len(f) <= 10 for f in findings)
 
 
 def mark_directory(directory: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 from conftest import DATA, ROOT, run_cli, write
 import initlint.cache as cache_module
 import initlint.engine as engine
-from initlint.cache import CACHE_DIR_NAME, KEEP_RUNS, Cache, run_key
+from initlint.cache import CACHE_DIR_NAME, KEEP_RUNS, MAX_LOGS, Cache, run_key
 from initlint.ftypes import FileReport, Finding, Settings
 from initlint.rule import all_rules
 from initlint.runner import check_paths
@@ -133,17 +133,54 @@ def test_the_code_fingerprint_covers_rules_and_catalogue_not_the_front_ends():
     assert not any(p.startswith("verify") or p == "./cli.py" for p in fingerprinted)
 
 
+def _log_lines(cache):
+    return [line for path in sorted(Path(cache.folder).glob("*.jsonl")) for line in path.read_bytes().split(b"\n")]
+
+
 def test_a_damaged_entry_is_a_miss_and_is_replaced(tmp_path):
+    """A line cut short (a writer stopped mid-line) or an entry not shaped as initlint writes one
+    is a miss, never an error; the file is checked again and its entry appended, which wins."""
     path = write(tmp_path / "net.py", (DATA / "cli" / "bad.py").read_text(encoding="utf-8"))
     cache = Cache.open(str(tmp_path / "cache"), EVERYTHING)
     key = cache.key(path.read_bytes(), str(path))
-    entry = Path(cache._entry(key))
-    write(entry, '{"findings": [[1, 2')
-    assert cache.get(key, str(path)) is None
-    write(entry, '{"findings": [["not", "a", "finding"]]}')
-    assert cache.get(key, str(path)) is None
+    log = Path(cache.folder) / "log-1-damaged.jsonl"
+    for damaged in (f'["{key}", {{"findings": [[1, 2', f'["{key}", {{"findings": [["not", "a", "finding"]]}}]\n',
+                    "not json at all\n", f'["{key}", ["a list"]]\n'):
+        write(log, damaged)
+        cache.lookup_all([str(path)])  # reads the folder again, as a run does
+        assert cache.get(key, str(path)) is None
     report = engine.check_file(str(path), EVERYTHING, cache)
     assert report.findings and cache.get(key, str(path)) == report
+    known, missing = cache.lookup_all([str(path)])
+    assert not missing and known[str(path)] == report
+
+
+def test_an_entry_is_one_line_of_the_writers_own_log(tmp_path):
+    """Each process appends to a log of its own (a forked child does not write into its
+    parent's); a cold run of many files creates one file per worker, not one per file."""
+    files = [write(tmp_path / "src" / f"m{i}.py", f"import torch\nnet = torch.nn.Linear({i}, 2)\n") for i in range(40)]
+    cache = Cache.open(str(tmp_path / "cache"), EVERYTHING)
+    check_paths([str(tmp_path / "src")], EVERYTHING, jobs=2, cache=cache, project=False)
+    logs = sorted(Path(cache.folder).glob("log-*.jsonl"))
+    assert 1 <= len(logs) <= 2 and len({p.name.split("-")[1] for p in logs}) == len(logs)
+    assert len([line for line in _log_lines(cache) if line]) == len(files)
+    known, missing = cache.lookup_all([str(f) for f in files])
+    assert not missing and len(known) == len(files)
+
+
+def test_many_logs_are_merged_into_one_pack(tmp_path):
+    cache = Cache.open(str(tmp_path / "cache"), EVERYTHING)
+    folder = Path(cache.folder)
+    for index in range(MAX_LOGS + 2):
+        write(folder / f"log-{index}-x.jsonl",
+              json.dumps([f"{index:040d}", {"findings": [[1, 1, 1, 2, "INI201", "xavier-under-relu", "m", None, None]]}])
+              + "\n")
+    reopened = Cache.open(str(tmp_path / "cache"), EVERYTHING)
+    assert not list(folder.glob("log-*")) and len(list(folder.glob("pack-*.jsonl"))) == 1
+    assert not list(folder.glob(".tmp-*"))
+    for index in range(MAX_LOGS + 2):
+        got = reopened.get(f"{index:040d}", "y.py")
+        assert got is not None and got.findings[0].path == "y.py" and got.findings[0].code == "INI201"
 
 
 def test_unreadable_files_and_internal_errors_are_not_cached(tmp_path, monkeypatch):
@@ -180,15 +217,16 @@ def _write_entries(args):
 
 
 @pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")
-def test_parallel_writers_never_leave_a_torn_or_temporary_file(tmp_path):
+def test_parallel_writers_never_leave_a_torn_line(tmp_path):
     cache = Cache.open(str(tmp_path / "cache"), EVERYTHING)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with context.Pool(4) as pool:
         assert sorted(pool.map(_write_entries, [(cache.directory, cache.run, w) for w in range(4)])) == [0, 1, 2, 3]
     files = [p for p in Path(cache.folder).rglob("*") if p.is_file()]
-    assert len(files) == 20 and not [p for p in files if p.name.startswith(".tmp-")]
-    for path in files:
-        json.loads(path.read_text())
+    assert 1 <= len(files) <= 4 and all(p.name.startswith("log-") for p in files)  # a log per writer
+    lines = _log_lines(cache)
+    assert all(json.loads(line) for line in lines if line) and not lines[-1]
+    assert len([line for line in lines if line]) == 4 * 200
 
 
 def test_old_run_folders_are_pruned(tmp_path):
@@ -224,4 +262,4 @@ def test_cli_no_cache_and_cache_dir(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     cached = run_cli("check", "--isolated", "--cache-dir", str(elsewhere), "--format", "json", str(source), cwd=tmp_path)
     assert cached.stdout == plain.stdout and elsewhere.is_dir() and not (tmp_path / CACHE_DIR_NAME).exists()
-    assert list(elsewhere.rglob("*.json"))
+    assert list(elsewhere.rglob("log-*.jsonl"))

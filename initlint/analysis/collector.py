@@ -72,6 +72,7 @@ class Collector(cst.CSTVisitor):
         self.loops: List[List[cst.CSTNode]] = [[]]
         self._lifted: List[Optional[cst.CSTNode]] = []  # comprehension loops set aside for their iterable
         self.seq = 0
+        self._scope_of, self._seq_of = self.resolver.scope_of, self.resolver.seq_of
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -315,11 +316,13 @@ class Collector(cst.CSTVisitor):
     # -- index -----------------------------------------------------------------------------------
 
     def visit_Name(self, node: cst.Name) -> None:
-        self.resolver.scope_of[node] = self.scope
-        self.resolver.seq_of[node] = self._tick()
+        # every name of the file comes here: no property, no method call (a tenth of the collection)
+        self._scope_of[node] = self.scopes[-1]
+        self.seq = seq = self.seq + 1
+        self._seq_of[node] = seq
 
     def visit_Call(self, node: cst.Call) -> None:
-        self.resolver.scope_of[node] = self.scope
+        self._scope_of[node] = self.scopes[-1]
         guards = tuple(self.guards[-1])
         self.out.calls.append(CallSite(node, self.scope, guards, tuple(self.loops[-1]), self._tick()))
         self.out.guards_of[node] = guards
