@@ -18,7 +18,7 @@ from typing import Collection, Dict, List, Optional, Tuple
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-from .traversal import walk
+from .traversal import children, walk
 
 Position = Tuple[int, int]  # line (1-based), column (0-based), as libcst's CodePosition
 Range = Tuple[Position, Position]
@@ -156,17 +156,16 @@ def _generate(module: cst.Module, statements, py_statements, indents: Tuple[str,
     for statement, py_statement, begin, check, line, column in starts:
         if not remaining:
             break
-        inside = [node for node in walk(statement) if node in remaining]
-        if not inside:
+        if not any(node in remaining for node in walk(statement)):
             continue
         body = getattr(statement, "body", None)
-        if type(statement) in _BLOCK_STATEMENTS and type(body) is cst.IndentedBlock \
-                and statement not in remaining and body not in remaining:
+        if type(statement) in _BLOCK_STATEMENTS and type(body) is cst.IndentedBlock and statement not in remaining \
+                and not _holds(remaining, (child for child in children(statement) if child is not body)) \
+                and body not in remaining and not _holds(remaining, (body.header, *body.footer)):
             indent = body.indent if body.indent is not None else module.default_indent
-            if _generate(module, body.body, py_statement.body, indents + (indent,), remaining, found) \
-                    and not any(node in remaining for node in inside):
-                continue
-            # a node in its header, or a body the trees disagree on: the whole statement
+            if _generate(module, body.body, py_statement.body, indents + (indent,), remaining, found):
+                continue  # every wanted node of it lay in its body's statements
+            # a body the trees disagree on: the whole statement
         state = _PositionState(module, ())
         state.indent_tokens = list(indents)
         state.line = begin
@@ -174,11 +173,15 @@ def _generate(module: cst.Module, statements, py_statements, indents: Tuple[str,
         computed = state.computed
         if check not in computed or computed[check][0] != (line, column):
             return False  # the two trees disagree on where it starts: generate what encloses it
-        for node in inside:
-            if node in computed:
-                found[node] = computed[node]
-                remaining.discard(node)
+        for node in [node for node in remaining if node in computed]:
+            found[node] = computed[node]
+            remaining.discard(node)
     return True
+
+
+def _holds(remaining: set, nodes) -> bool:
+    """Is one of ``remaining`` among ``nodes`` or below them?"""
+    return any(node in remaining for top in nodes for node in walk(top))
 
 
 # statements whose body is descended into (an ``if``/``for``/``try`` pairs with CPython's tree
