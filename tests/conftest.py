@@ -90,6 +90,19 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def make_project(root: Path, files: Dict[str, str], name: str = "p") -> Path:
+    """A project at ``root``: a ``pyproject.toml`` naming it and ``files`` (relative path -> text,
+    dedented), folders made as needed."""
+    import textwrap
+
+    (root / "pyproject.toml").write_text(f'[project]\nname = "{name}"\n')
+    for relative_path, text in files.items():
+        target = root / relative_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text))
+    return root
+
+
 @pytest.fixture
 def bad_file(tmp_path) -> Path:
     """A copy of ``tests/data/cli/bad.py``, which has findings of several codes."""

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import ast
 import os
-import textwrap
 
 import pytest
 
+from conftest import make_project
 from initlint.project import Projects
 from initlint.project.import_heads import import_heads, may_import
 
@@ -113,15 +113,6 @@ def test_the_heads_are_a_superset_of_the_trees_on_the_installed_packages():
     assert checked > 100
 
 
-def _project(tmp_path, files):
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
-    for name, text in files.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return tmp_path
-
-
 def _words(path):
     from initlint.engine import package_of
 
@@ -137,7 +128,7 @@ def _words(path):
 
 
 def test_a_file_importing_nothing_of_its_project_gets_no_words_and_no_tree(tmp_path):
-    root = _project(tmp_path, {
+    root = make_project(tmp_path, {
         "layers.py": "from torch import nn\nclass Block(nn.Module):\n    def __init__(self):\n"
                      "        super().__init__()\n        self.fc = nn.Linear(4, 4)\n",
         "train.py": "import torch\nfrom torch import nn\nnet = nn.Linear(4, 4)\nnn.init.xavier_uniform_(net.weight)\n",
@@ -147,7 +138,7 @@ def test_a_file_importing_nothing_of_its_project_gets_no_words_and_no_tree(tmp_p
 
 
 def test_a_file_importing_its_project_still_gets_the_words(tmp_path):
-    root = _project(tmp_path, {
+    root = make_project(tmp_path, {
         "layers.py": "from torch import nn\nclass Block(nn.Module):\n    def __init__(self):\n"
                      "        super().__init__()\n        self.fc = nn.Linear(4, 4)\n        self.act = nn.ReLU()\n",
         "train.py": "from torch import nn\nfrom layers import Block\nnet = Block()\n"
@@ -160,7 +151,7 @@ def test_a_file_importing_its_project_still_gets_the_words(tmp_path):
 def test_a_module_whose_function_another_applies_still_gets_the_words(tmp_path):
     """No import of the project in the helper's module, but another module applies its function to
     a class (``net.apply(init)``): the second tier still answers."""
-    root = _project(tmp_path, {
+    root = make_project(tmp_path, {
         "init.py": "from torch import nn\ndef init(m):\n    if isinstance(m, nn.Linear):\n"
                    "        nn.init.xavier_uniform_(m.weight)\n",
         "net.py": "from torch import nn\nfrom init import init\nclass Net(nn.Module):\n"

@@ -11,12 +11,11 @@ mixins must not.
 from __future__ import annotations
 
 import ast
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, make_project
 from initlint.project import Projects
 from initlint.project.layerless import holds_no_layer
 from initlint.project.layers import _module_layers
@@ -67,15 +66,6 @@ def test_mixins_and_bases_are_told_without_the_parse():
 def test_classes_with_layers_are_parsed(path, name):
     assert _answer(MIXINS / path, name) is None
     assert _parsed(MIXINS / path, name)
-
-
-def _project(tmp_path: Path, files: dict) -> Path:
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shapes"\n')
-    for relative, text in files.items():
-        target = tmp_path / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(text))
-    return tmp_path
 
 
 SHAPES = {
@@ -209,19 +199,19 @@ SHAPES = {
 @pytest.mark.parametrize("name", ["ThirdModuleBase", "Instance", "Helper", "Alias", "ModuleConstant", "LocalImport",
                                   "ReExported", "LoopTarget", "LocalBase", "Container"])
 def test_each_way_a_layer_reaches_a_class_is_followed(tmp_path, name):
-    shapes = _project(tmp_path, SHAPES) / "pkg" / "shapes.py"
+    shapes = make_project(tmp_path, SHAPES, "shapes") / "pkg" / "shapes.py"
     assert _answer(shapes, name) is None
     if name != "Helper":  # the parse follows no helper's return (the file's own check does)
         assert _parsed(shapes, name)
 
 
 def test_a_star_import_is_followed(tmp_path):
-    run = _project(tmp_path, SHAPES) / "scripts" / "run.py"
+    run = make_project(tmp_path, SHAPES, "shapes") / "scripts" / "run.py"
     assert _answer(run, "Starred") is None
     assert _parsed(run, "Starred")
 
 
 def test_a_class_of_settings_and_calls_the_parse_does_not_follow_holds_none(tmp_path):
-    shapes = _project(tmp_path, SHAPES) / "pkg" / "shapes.py"
+    shapes = make_project(tmp_path, SHAPES, "shapes") / "pkg" / "shapes.py"
     assert _answer(shapes, "Config") == {str(shapes)}
     assert _parsed(shapes, "Config") == []
