@@ -54,6 +54,30 @@ def test_a_scan_that_cannot_spread_reads_the_files_here(monkeypatch):
     assert _tables(refused) == _tables(Projects().share().prepare(files))
 
 
+@pytest.mark.parametrize("spread", [False, True])
+def test_a_scan_kept_in_the_cache_is_read_back_while_no_file_changes(tmp_path, monkeypatch, spread):
+    """A cold scan keeps its tables with a stamp of every file's size and modification time (from
+    the stats its reading took, here or in other processes); the next run reads them back and
+    scans nothing, until a file changes."""
+    files = _files("gan_repo")
+    monkeypatch.setattr(index, "MIN_SPREAD_SCAN", 0)
+    read_all = (lambda task, items: _map_forked(task, items, jobs=2)) if spread else None
+    cold = Projects(str(tmp_path)).share().prepare(files, read_all)
+    again = Projects(str(tmp_path))
+    assert {again.project_of(path).pending_scan() for path in files} == {None}
+    assert _tables(again) == _tables(cold)
+    touched = PROJECTS / "gan_repo"
+    copy = tmp_path / "copy"
+    import shutil
+
+    shutil.copytree(touched, copy)
+    copied = sorted(str(p) for p in copy.rglob("*.py"))
+    Projects(str(tmp_path)).share().prepare(copied, read_all)
+    with open(copied[0], "a", encoding="utf-8") as handle:
+        handle.write("\n# changed\n")
+    assert Projects(str(tmp_path)).project_of(copied[0]).pending_scan() is not None
+
+
 @pytest.mark.parametrize("text, applies", [
     (b"from utils import weights_init\nnet.apply(weights_init)\n", True),
     (b"from functools import partial\nfrom .init import init\nnetG.apply(partial(init, std=0.02))\n", True),

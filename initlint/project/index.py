@@ -89,16 +89,43 @@ def _framework_name(qualname: str) -> bool:
 def _read_regular(path: str) -> Optional[bytes]:
     """The bytes of a regular file no larger than the engine checks; None for anything else (a
     FIFO would block ``open`` for ever, a device or a huge generated file is not a module of ours)."""
+    return _read_stated(path)[0]
+
+
+def _read_stated(path: str) -> Tuple[Optional[bytes], Optional[Tuple[int, int]]]:
+    """``_read_regular``'s bytes, and the file's (size, modification time in ns) as the scan's
+    stamp records them (None where it cannot be stat'ed)."""
     from ..engine import MAX_FILE_BYTES
 
     try:
         status = os.stat(path)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
-            return None
+    except OSError:
+        return None, None
+    stated = (status.st_size, status.st_mtime_ns)
+    if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
+        return None, stated
+    try:
         with open(path, "rb") as handle:
-            return handle.read()
+            return handle.read(), stated
+    except OSError:
+        return None, stated
+
+
+def _status(path: str) -> Optional[Tuple[int, int]]:
+    try:
+        status = os.stat(path)
     except OSError:
         return None
+    return status.st_size, status.st_mtime_ns
+
+
+def _stamp(files: List[str], stats: List[Optional[Tuple[int, int]]]) -> str:
+    """A digest of every file's path, size and modification time: the scan's tables hold while it does."""
+    stamp = hashlib.blake2b(digest_size=16)
+    for path, stated in zip(files, stats):
+        text = f"{path}\0{stated[0]}\0{stated[1]}\0" if stated is not None else f"{path}\0-\0"
+        stamp.update(text.encode("utf-8", "surrogateescape"))
+    return stamp.hexdigest()
 
 
 def _init_functions(data: bytes) -> Tuple[List[str], List[str]]:
@@ -592,29 +619,32 @@ class Project:
         if self._applications is not None:
             return None
         files = self.files()
-        stamp = hashlib.blake2b(digest_size=16)
-        for path in files:
-            try:
-                status = os.stat(path)
-                stamp.update(f"{path}\0{status.st_size}\0{status.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
-            except OSError:
-                stamp.update(f"{path}\0-\0".encode("utf-8", "surrogateescape"))
         key = hashlib.blake2b(f"scan\0{FORMAT}\0{self.root}".encode("utf-8", "surrogateescape"),
                               digest_size=20).hexdigest()
         stored = self.store.get(key)
-        if stored is not None and stored.get("stamp") == stamp.hexdigest():
+        if stored is None:  # nothing to compare with: the stamp comes from the reading's own stats
+            return PendingScan(files, None, key)
+        stamp = _stamp(files, [_status(path) for path in files])
+        if stored.get("stamp") == stamp:
             self._applications, self._passes = (
                 {function: {(cls, os.path.join(self.root, where)) for cls, where in pairs}
                  for function, pairs in stored[table].items()} for table in ("applications", "passes"))
             self._layout = stored["layout"]
             return None
-        return PendingScan(files, stamp.hexdigest(), key)
+        return PendingScan(files, stamp, key)
 
     def complete_scan(self, pending: "PendingScan", facts: Optional[list] = None) -> None:
         """Do ``pending``: from ``facts`` (``scan_file`` of each of its files, in order, perhaps
         read in other processes), else reading the files here; then keep the tables on disk."""
         self._scan_files(pending.files, facts)
-        self.store.put(pending.key, {"format": FORMAT, "stamp": pending.stamp, "layout": self._layout,
+        if self.store.directory is None:
+            return  # no cache: neither the tables nor their stamp are kept
+        stamp = pending.stamp
+        if stamp is None:  # the stats the reading took (a file it could not read: taken here)
+            stamp = _stamp(pending.files, [found[6] if found is not None else _status(path)
+                                           for path, found in zip(pending.files, facts)] if facts is not None
+                           else [_status(path) for path in pending.files])
+        self.store.put(pending.key, {"format": FORMAT, "stamp": stamp, "layout": self._layout,
                                      **{name: {function: sorted([cls, self.relative(where)] for cls, where in pairs)
                                                for function, pairs in table.items()}
                                         for name, table in (("applications", self._applications),
@@ -625,17 +655,17 @@ class Project:
         helpers, per-module inits, whether it may apply a function (``x.apply(f)``), the summary
         of one that does (None: it cannot be summarised), its content hash, the functions its
         loops over modules call)``; None for a file that cannot be read."""
-        data = _read_regular(path)
+        data, status = _read_stated(path)
         if data is None:
             return None
         helpers, per_module = _init_functions(data)
         if _applies_a_function(data):
             summary = self.summary_of(path, data, uses=True)
-            return helpers, per_module, True, summary, self._hashes.get(path), ()
+            return helpers, per_module, True, summary, self._hashes.get(path), (), status
         called = ()
         if b"modules()" in data or b"children()" in data:
             called = tuple({m.group(2).rsplit(b".", 1)[-1].decode("ascii") for m in _LOOP_CALL_RE.finditer(data)})
-        return helpers, per_module, False, None, None, called
+        return helpers, per_module, False, None, None, called, status
 
     def _scan_files(self, files: List[str], facts: Optional[list] = None) -> None:
         """Every file is read once (``scan_file``); those that may apply a function (``x.apply(f)``,
@@ -652,7 +682,7 @@ class Project:
             found = self.scan_file(path) if facts is None else facts[index]
             if found is None:
                 continue
-            found_helpers, found_per_module, applies, summary, digest, called = found
+            found_helpers, found_per_module, applies, summary, digest, called = found[:6]
             helpers.update(found_helpers)
             per_module.update(found_per_module)
             if applies:
@@ -810,10 +840,11 @@ def _localized(summary: dict, localize) -> dict:
 
 @dataclasses.dataclass(frozen=True)
 class PendingScan:
-    """A project's scan to do: its files, their stamp, and the key its tables are kept under."""
+    """A project's scan to do: its files, their stamp (None: none was asked, no tables being kept;
+    the reading's own stats make it), and the key its tables are kept under."""
 
     files: List[str]
-    stamp: str
+    stamp: Optional[str]
     key: str
 
 
