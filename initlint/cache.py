@@ -254,7 +254,7 @@ class _Entries:
         return self._known
 
     def append(self, key: str, entry: dict) -> None:
-        line = (json.dumps([key, entry], separators=(",", ":")) + "\n").encode()
+        line = _line(key, entry)
         try:
             if self._log is None or self._log[0] != os.getpid():
                 os.makedirs(self.folder, exist_ok=True)
@@ -278,18 +278,15 @@ class _Entries:
             return
         known, read = _read_entries(self.folder)
         target = os.path.join(self.folder, f"{_PACK}{os.urandom(6).hex()}.jsonl")
-        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".jsonl")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                for key, entry in known.items():
-                    out.write((json.dumps([key, entry], separators=(",", ":")) + "\n").encode())
-            os.replace(temporary, target)
-        except BaseException:
-            _remove(temporary)
-            raise
+        write_atomically(target, b"".join(_line(key, entry) for key, entry in known.items()))
         for name in read:
             _remove(os.path.join(self.folder, name))
         self._known, self._read = known, [os.path.basename(target)]
+
+
+def _line(key: str, entry: dict) -> bytes:
+    """An entry as a log or pack holds it: one line of JSON."""
+    return (json.dumps([key, entry], separators=(",", ":")) + "\n").encode()
 
 
 _LOG, _PACK = "log-", "pack-"
@@ -365,10 +362,16 @@ def _unchanged(deps: dict, path: str, projects) -> bool:
 def write_json(target: str, data) -> None:
     """``data`` as compact JSON in ``target``, atomically (a temporary file beside it, renamed over
     it): a reader sees the old entry or the new one, never half of one."""
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".json")
+    write_atomically(target, json.dumps(data, separators=(",", ":")).encode())
+
+
+def write_atomically(target: str, content: bytes) -> None:
+    """``content`` in ``target`` through a temporary file beside it, renamed over it."""
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-",
+                                         suffix=os.path.splitext(target)[1])
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(json.dumps(data, separators=(",", ":")).encode())
+            out.write(content)
         os.replace(temporary, target)
     except BaseException:
         _remove(temporary)

@@ -156,7 +156,7 @@ def _generate(module: cst.Module, statements, py_statements, indents: Tuple[str,
     for statement, py_statement, begin, check, line, column in starts:
         if not remaining:
             break
-        if not any(node in remaining for node in walk(statement)):
+        if not _holds(remaining, (statement,)):
             continue
         body = getattr(statement, "body", None)
         if type(statement) in _BLOCK_STATEMENTS and type(body) is cst.IndentedBlock and statement not in remaining \

@@ -359,7 +359,7 @@ class Project:
         self.tops = self._tops()
         # the first names of this project's imports that ``is_project_name`` can accept
         self.project_tops = frozenset(top for top in self.tops if top not in FRAMEWORKS)
-        self._mentioned: Optional[Tuple[tuple, FrozenSet[str]]] = None
+        self._mentioned: Optional[FrozenSet[str]] = None  # the module prefixes of the tables' keys
         self._path_of: Dict[str, Optional[str]] = {}
         self._summaries: Dict[str, Optional[dict]] = {}
         self._hashes: Dict[str, Optional[str]] = {}
@@ -630,6 +630,7 @@ class Project:
                 {function: {(cls, os.path.join(self.root, where)) for cls, where in pairs}
                  for function, pairs in stored[table].items()} for table in ("applications", "passes"))
             self._layout = stored["layout"]
+            self._mentioned = None
             return None
         return PendingScan(files, stamp, key)
 
@@ -640,10 +641,10 @@ class Project:
         if self.store.directory is None:
             return  # no cache: neither the tables nor their stamp are kept
         stamp = pending.stamp
-        if stamp is None:  # the stats the reading took (a file it could not read: taken here)
-            stamp = _stamp(pending.files, [found[6] if found is not None else _status(path)
-                                           for path, found in zip(pending.files, facts)] if facts is not None
-                           else [_status(path) for path in pending.files])
+        if stamp is None:  # the stats the reading took in other processes; here (or a file it could not read): now
+            found = facts if facts is not None else [None] * len(pending.files)
+            stamp = _stamp(pending.files, [fact[6] if fact is not None else _status(path)
+                                           for path, fact in zip(pending.files, found)])
         self.store.put(pending.key, {"format": FORMAT, "stamp": stamp, "layout": self._layout,
                                      **{name: {function: sorted([cls, self.relative(where)] for cls, where in pairs)
                                                for function, pairs in table.items()}
@@ -732,6 +733,7 @@ class Project:
             layout.update(json.dumps({function: sorted([cls, self.relative(where)] for cls, where in pairs)
                                       for function, pairs in sorted(table.items())}).encode())
         self._layout = layout.hexdigest()
+        self._mentioned = None
 
     def _record(self, path: str, pairs, table: Dict[str, Set[Tuple[str, str]]]) -> None:
         for function, cls in pairs:
@@ -805,16 +807,14 @@ class Project:
         methods subclasses run) name something of ``module``? Where none does, no class of another
         module completes what ``module``'s functions and methods do."""
         self.prepare()
-        tables = (self._applications, self._passes)
-        known = self._mentioned
-        if known is None or known[0] != tuple(map(id, tables)):
+        if self._mentioned is None:  # made again whenever the tables are (``_tables_set``)
             prefixes = set()
-            for table in tables:
+            for table in (self._applications, self._passes):
                 for key in table:
                     parts = key.split(".")
                     prefixes.update(".".join(parts[:i]) for i in range(1, len(parts)))
-            known = self._mentioned = (tuple(map(id, tables)), frozenset(prefixes))
-        return module in known[1]
+            self._mentioned = frozenset(prefixes)
+        return module in self._mentioned
 
     def unknown_uses(self, function: str) -> List[str]:
         """The files that apply ``function`` to, or call it on, modules whose class they do not show."""
