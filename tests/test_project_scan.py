@@ -29,6 +29,7 @@ def test_a_scan_spread_over_processes_gives_the_tables_of_one_read_here(name, mo
     files = _files(name)
     here = Projects().share().prepare(files)
     monkeypatch.setattr(index, "MIN_SPREAD_SCAN", 0)
+    monkeypatch.setattr(index, "MIN_SPREAD_SECOND", 0)
     spread_calls = []
 
     def read_all(task, items):
@@ -38,6 +39,14 @@ def test_a_scan_spread_over_processes_gives_the_tables_of_one_read_here(name, mo
     spread = Projects().share().prepare(files, read_all)
     assert spread_calls and spread_calls[0] >= len(files)
     assert _tables(spread) == _tables(here)
+    if name in ("helper_repo", "hier_repo", "mixin_repo"):
+        # a second reading (files that call an init helper or run an init method) was spread too,
+        # and each summary it made is kept here, with what the file applies and passes
+        assert len(spread_calls) == 2 and spread_calls[1] > 0
+        for project in spread._by_root.values():
+            for pairs in project._passes.values():
+                for _cls, where in pairs:
+                    assert "passes" in project._summaries[where]
     if name in ("gan_repo", "helper_repo", "hier_repo"):  # the comparison is not of empty tables
         assert any(applications or passes for applications, passes, _ in _tables(here).values())
     # a summary read in a worker is kept here as if read here: asking again reads nothing
@@ -50,6 +59,7 @@ def test_a_scan_spread_over_processes_gives_the_tables_of_one_read_here(name, mo
 def test_a_scan_that_cannot_spread_reads_the_files_here(monkeypatch):
     files = _files("gan_repo")
     monkeypatch.setattr(index, "MIN_SPREAD_SCAN", 0)
+    monkeypatch.setattr(index, "MIN_SPREAD_SECOND", 0)
     refused = Projects().share().prepare(files, lambda task, items: None)
     assert _tables(refused) == _tables(Projects().share().prepare(files))
 
@@ -61,6 +71,7 @@ def test_a_scan_kept_in_the_cache_is_read_back_while_no_file_changes(tmp_path, m
     scans nothing, until a file changes."""
     files = _files("gan_repo")
     monkeypatch.setattr(index, "MIN_SPREAD_SCAN", 0)
+    monkeypatch.setattr(index, "MIN_SPREAD_SECOND", 0)
     read_all = (lambda task, items: _map_forked(task, items, jobs=2)) if spread else None
     cold = Projects(str(tmp_path)).share().prepare(files, read_all)
     again = Projects(str(tmp_path))

@@ -35,6 +35,7 @@ from .summary import FORMAT, FRAMEWORKS, summarise
 MAX_SCANNED_FILES = 20_000
 # below this many files to scan, reading them here costs less than starting processes to share it
 MIN_SPREAD_SCAN = 2_000
+MIN_SPREAD_SECOND = 200  # items of a second reading (_worth_spreading)
 MAX_DEPTH = 8
 MAX_STARS = 8
 # ``x.apply(f)`` / ``x.apply(partial(f, ...))`` with ``f`` a plain name, its only argument (as
@@ -634,22 +635,10 @@ class Project:
             return None
         return PendingScan(files, stamp, key)
 
-    def complete_scan(self, pending: "PendingScan", facts: Optional[list] = None) -> None:
-        """Do ``pending``: from ``facts`` (``scan_file`` of each of its files, in order, perhaps
-        read in other processes), else reading the files here; then keep the tables on disk."""
-        self._scan_files(pending.files, facts)
-        if self.store.directory is None:
-            return  # no cache: neither the tables nor their stamp are kept
-        stamp = pending.stamp
-        if stamp is None:  # the stats the reading took in other processes; here (or a file it could not read): now
-            found = facts if facts is not None else [None] * len(pending.files)
-            stamp = _stamp(pending.files, [fact[6] if fact is not None else _status(path)
-                                           for path, fact in zip(pending.files, found)])
-        self.store.put(pending.key, {"format": FORMAT, "stamp": stamp, "layout": self._layout,
-                                     **{name: {function: sorted([cls, self.relative(where)] for cls, where in pairs)
-                                               for function, pairs in table.items()}
-                                        for name, table in (("applications", self._applications),
-                                                            ("passes", self._passes))}})
+    def complete_scan(self, pending: "PendingScan") -> None:
+        """Do ``pending`` here: both readings (``Projects.prepare`` spreads them over processes),
+        then keep the tables on disk."""
+        self.finish_scan(pending, self.first_reading(pending.files))
 
     def scan_file(self, path: str):
         """What the scan reads in one file, as a tuple a worker process can send back: ``(init
@@ -668,56 +657,76 @@ class Project:
             called = tuple({m.group(2).rsplit(b".", 1)[-1].decode("ascii") for m in _LOOP_CALL_RE.finditer(data)})
         return helpers, per_module, False, None, None, called, status
 
-    def _scan_files(self, files: List[str], facts: Optional[list] = None) -> None:
+    def first_reading(self, files: List[str], facts: Optional[list] = None) -> "SecondReading":
         """Every file is read once (``scan_file``); those that may apply a function (``x.apply(f)``,
         a loop over ``x.modules()``) are summarised. Init helpers (``_init_functions``) are noted on
-        the way, and the files that call one are summarised in a second reading (most projects have none)."""
-        self._applications, self._passes = {}, {}
-        layout = hashlib.blake2b(digest_size=16)
-        helpers: Set[str] = set()
-        per_module: Set[str] = set()
-        summarised: List[str] = []
-        looping: List[Tuple[str, Set[str]]] = []  # files with loops over modules, and the functions they call
+        the way: the files that call one are to be summarised in a second reading (most projects
+        have none), whose plan this returns (``SecondReading``: it can run in other processes)."""
+        second = SecondReading(self.root)
         for index, path in enumerate(files):
-            layout.update(self.relative(path).encode("utf-8", "surrogateescape") + b"\0")
             found = self.scan_file(path) if facts is None else facts[index]
             if found is None:
                 continue
             found_helpers, found_per_module, applies, summary, digest, called = found[:6]
-            helpers.update(found_helpers)
-            per_module.update(found_per_module)
+            second.helpers.update(found_helpers)
+            second.per_module.update(found_per_module)
             if applies:
                 if summary is not None:
                     if facts is not None:  # read in another process: what summary_of would have kept
                         self._summaries.setdefault(path, summary)
                         self._hashes.setdefault(path, digest)
-                    summarised.append(path)
+                    second.summarised.append(path)
             elif called:
-                looping.append((path, set(called)))
-        # init methods (``Class.method``) are run by subclasses, in other files too, through any
-        # number of classes between (``class Net(Middle)``, ``Middle`` a subclass of ``Base`` or an
-        # import of it under another name): ``self.method(`` in a file with a top-level class
-        # statement naming a base other than nn.Module; the summary tells which classes call it,
-        # the project which class's method that runs (``method_runs``)
-        methods = {h for h in helpers if "." in h}
-        helpers -= methods
+                second.looping.append((path, frozenset(called)))
+        second.plan(files)
+        return second
+
+    def second_read(self, path: str, second: "SecondReading", loops: bool):
+        """The second reading of one file (``SecondReading``): its summary with what it applies and
+        passes (``summary_of(uses=True)``) and its content hash where it is to be summarised (a loop
+        over modules that calls an init of the project: ``loops``; or a call of an init helper, or a
+        subclass's ``self.method()`` of an init method), else None."""
+        if loops:
+            data = None
+        else:
+            data = _read_regular(path)
+            if data is None or not second.calls_one(data):
+                return None
+        summary = self.summary_of(path, data, uses=True)
+        return None if summary is None else (summary, self._hashes.get(path))
+
+    def finish_scan(self, pending: "PendingScan", second: "SecondReading", found: Optional[list] = None,
+                    facts: Optional[list] = None) -> None:
+        """The tables from the first reading and the second (``found``: ``second_read`` of each of
+        ``second.items``, read in other processes; None: read here), kept on disk with their stamp."""
+        self._tables(pending.files, second, found)
+        if self.store.directory is None:
+            return  # no cache: neither the tables nor their stamp are kept
+        stamp = pending.stamp
+        if stamp is None:  # the stats the reading took in other processes; here (or a file it could not read): now
+            read = facts if facts is not None else [None] * len(pending.files)
+            stamp = _stamp(pending.files, [fact[6] if fact is not None else _status(path)
+                                           for path, fact in zip(pending.files, read)])
+        self.store.put(pending.key, {"format": FORMAT, "stamp": stamp, "layout": self._layout,
+                                     **{name: {function: sorted([cls, self.relative(where)] for cls, where in pairs)
+                                               for function, pairs in table.items()}
+                                        for name, table in (("applications", self._applications),
+                                                            ("passes", self._passes))}})
+
+    def _tables(self, files: List[str], second: "SecondReading", found: Optional[list]) -> None:
+        """What applies or passes which function to which class (``_applications``, ``_passes``),
+        from the summaries of both readings, and the layout stamp every cached answer depends on."""
+        self._applications, self._passes = {}, {}
+        summarised = list(second.summarised)
+        for index, (path, loops) in enumerate(second.items):
+            result = self.second_read(path, second, loops) if found is None else found[index]
+            if result is not None:
+                if found is not None and "passes" not in (self._summaries.get(path) or {}):
+                    self._summaries[path] = result[0]  # read in another process: what summary_of would have kept
+                    self._hashes.setdefault(path, result[1])
+                summarised.append(path)
+        helpers, methods = second.helpers, second.methods
         method_names = {m.split(".", 1)[1] for m in methods}
-        run_by = [b"self." + name.encode() + b"(" for name in sorted(method_names)]
-        # a loop matters where it calls a per-module init (or a helper) of the project
-        summarised.extend(path for path, called in looping
-                          if called & (per_module | helpers) and self.summary_of(path, uses=True) is not None)
-        if helpers or methods:
-            names = sorted(h.encode() for h in helpers)
-            calls = re.compile(rb"\b(?:" + b"|".join(names) + rb")[ \t]*\(") if names else None
-            done = set(summarised)
-            for path in files:
-                data = _read_regular(path) if path not in done else None
-                if data is None:
-                    continue
-                called = calls is not None and any(name in data for name in names) and calls.search(data)
-                subclassed = any(call in data for call in run_by) and _SUBCLASS_RE.search(data) is not None
-                if (called or subclassed) and self.summary_of(path, data, uses=True) is not None:
-                    summarised.append(path)
         for path in summarised:
             summary = self.summary_of(path)
             self._record(path, summary["applications"], self._applications)
@@ -729,6 +738,9 @@ class Project:
                     self._record_method(path, cls, function[len(cls) + 1:], methods)
         # what applies or passes a function to which class is part of every answer about it: a
         # cached result holds only while these tables are unchanged
+        layout = hashlib.blake2b(digest_size=16)
+        for path in files:
+            layout.update(self.relative(path).encode("utf-8", "surrogateescape") + b"\0")
         for table in (self._applications, self._passes):
             layout.update(json.dumps({function: sorted([cls, self.relative(where)] for cls, where in pairs)
                                       for function, pairs in sorted(table.items())}).encode())
@@ -838,6 +850,59 @@ def _localized(summary: dict, localize) -> dict:
     return out
 
 
+class SecondReading:
+    """The second reading of a project's scan, planned from the first (``Project.first_reading``):
+    which files to summarise with what they apply and pass (``items``: ``(path, loops)``, a file
+    whose loop over modules calls an init of the project, or any file where it may call an init
+    helper or run an init method, ``calls_one``). Each item is independent of the others, so the
+    reading can be spread over processes (``Projects.prepare``) like the first."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.helpers: Set[str] = set()
+        self.per_module: Set[str] = set()
+        self.methods: Set[str] = set()
+        self.summarised: List[str] = []  # summarised by the first reading
+        self.looping: List[Tuple[str, FrozenSet[str]]] = []  # files with loops over modules, and what they call
+        self.items: List[Tuple[str, bool]] = []
+        self.names: Tuple[bytes, ...] = ()
+        self.run_by: Tuple[bytes, ...] = ()
+        self._calls = None
+
+    def plan(self, files: List[str]) -> None:
+        # init methods (``Class.method``) are run by subclasses, in other files too, through any
+        # number of classes between (``class Net(Middle)``, ``Middle`` a subclass of ``Base`` or an
+        # import of it under another name): ``self.method(`` in a file with a top-level class
+        # statement naming a base other than nn.Module; the summary tells which classes call it,
+        # the project which class's method that runs (``method_runs``)
+        self.methods = {h for h in self.helpers if "." in h}
+        self.helpers -= self.methods
+        self.run_by = tuple(b"self." + name.encode() + b"(" for name in sorted({m.split(".", 1)[1] for m in self.methods}))
+        self.names = tuple(sorted(h.encode() for h in self.helpers))
+        # a loop matters where it calls a per-module init (or a helper) of the project
+        inits = self.per_module | self.helpers
+        self.items = [(path, True) for path, called in self.looping if called & inits]
+        if self.helpers or self.methods:
+            done = set(self.summarised) | {path for path, _ in self.items}
+            self.items.extend((path, False) for path in files if path not in done)
+
+    def calls_one(self, data: bytes) -> bool:
+        """May ``data`` call an init helper, or run an init method on a subclass of its class?"""
+        if self.names and any(name in data for name in self.names):
+            if self._calls is None:
+                self._calls = re.compile(rb"\b(?:" + b"|".join(self.names) + rb")[ \t]*\(")
+            if self._calls.search(data):
+                return True
+        return any(call in data for call in self.run_by) and _SUBCLASS_RE.search(data) is not None
+
+    def __getstate__(self):  # what the processes that read need (the lists can be long)
+        return {"root": self.root, "names": self.names, "run_by": self.run_by}
+
+    def __setstate__(self, state) -> None:
+        self.__init__(state["root"])
+        self.names, self.run_by = state["names"], state["run_by"]
+
+
 @dataclasses.dataclass(frozen=True)
 class PendingScan:
     """A project's scan to do: its files, their stamp (None: none was asked, no tables being kept;
@@ -888,10 +953,20 @@ class Projects:
         items = [(project.root, path) for project, scan in pending for path in scan.files]
         facts = read_all(functools.partial(_scan_files_of, self.token), items) \
             if read_all is not None and len(items) >= MIN_SPREAD_SCAN else None
-        start = 0
+        read, start = [], 0
         for project, scan in pending:
             end = start + len(scan.files)
-            project.complete_scan(scan, facts[start:end] if facts is not None else None)
+            read.append(facts[start:end] if facts is not None else None)
+            start = end
+        seconds = [project.first_reading(scan.files, part) for (project, scan), part in zip(pending, read)]
+        # the second reading (the files that call an init helper, summarised), spread the same way
+        again = [(second, path, loops) for second in seconds for path, loops in second.items]
+        found = read_all(functools.partial(_second_reading_of, self.token), again) \
+            if read_all is not None and again and _worth_spreading(again) else None
+        start = 0
+        for (project, scan), second, part in zip(pending, seconds, read):
+            end = start + len(second.items)
+            project.finish_scan(scan, second, found[start:end] if found is not None else None, part)
             start = end
         return self
 
@@ -909,6 +984,20 @@ def _scan_files_of(token: str, items: List[Tuple[str, str]]) -> list:
     projects were made (``Projects.prepare``)."""
     projects = _LIVE[token]
     return [projects._by_root[root].scan_file(path) for root, path in items]
+
+
+def _second_reading_of(token: str, items: List[Tuple["SecondReading", str, bool]]) -> list:
+    """``Project.second_read`` of each ``(plan, path, loops)`` of ``items``, in a worker forked after
+    the first reading (the summaries it made are there)."""
+    projects = _LIVE[token]
+    return [projects._by_root[second.root].second_read(path, second, loops) for second, path, loops in items]
+
+
+def _worth_spreading(items: List[Tuple["SecondReading", str, bool]]) -> bool:
+    """Is the second reading worth other processes? Starting them costs about as much as testing
+    a few hundred files or summarising a few (timm's 304 files test for its init helpers and 15
+    are summarised: 0.3 s)."""
+    return len(items) + 100 * sum(1 for _second, _path, loops in items if loops) >= MIN_SPREAD_SECOND
 
 
 # Projects alive in this process, by token: a worker forked from the process that prepared them
