@@ -49,20 +49,33 @@ VARIANTS = (("alone", ["--no-project"]), ("project", []))
 def _start(cmd: List[str], extra: List[str], rel_paths: List[str], cwd: str, jobs: int, cache_dir: str):
     argv = [*cmd, "check", "--format", "json", "--isolated", "--jobs", str(jobs), "--cache-dir", cache_dir,
             *extra, *rel_paths]
-    out = tempfile.TemporaryFile()
-    return subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=subprocess.PIPE), out, time.perf_counter()
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # files, not pipes: nothing blocks a run
+    return subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err), (out, err), time.perf_counter()
 
 
-def _finish(started) -> dict:
-    proc, out, start = started
-    # wait4: this child's CPU, with that of the workers it waited for
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
+def _wait_all(started: Dict[str, tuple]) -> Dict[str, dict]:
+    """Each run's result, its wall time taken when it exits (whichever exits first)."""
+    by_pid = {run[0].pid: name for name, run in started.items()}
+    done: Dict[str, dict] = {}
+    while by_pid:
+        # wait4: the child's CPU, with that of the workers it waited for
+        pid, status, usage = os.wait4(-1, 0)
+        name = by_pid.pop(pid, None)
+        if name is not None:
+            done[name] = _finish(started[name], status, usage, time.perf_counter())
+    return done
+
+
+def _finish(started, status: int, usage, end: float) -> dict:
+    proc, (out, err), start = started
+    wall = end - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    stderr = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    err.seek(0)
+    stderr = err.read().decode("utf-8", "replace")
     out.seek(0)
     text = out.read().decode("utf-8", "replace")
     out.close()
+    err.close()
     if proc.returncode not in (0, 1):
         raise bench_check.ToolError(f"exit status {proc.returncode}: {stderr.strip()[-500:]}")
     report = json.loads(text)
@@ -77,12 +90,10 @@ def run_round(index: int, mode: str, cmd: List[str], rel_paths: List[str], cwd: 
     done: Dict[str, dict] = {}
     try:
         if mode == "concurrent":
-            started = [(name, _start(cmd, extra, rel_paths, cwd, jobs, caches[name])) for name, extra in order]
-            for name, run in started:
-                done[name] = _finish(run)
+            done = _wait_all({name: _start(cmd, extra, rel_paths, cwd, jobs, caches[name]) for name, extra in order})
         else:
             for name, extra in order:
-                done[name] = _finish(_start(cmd, extra, rel_paths, cwd, jobs, caches[name]))
+                done.update(_wait_all({name: _start(cmd, extra, rel_paths, cwd, jobs, caches[name])}))
     finally:
         for folder in caches.values():
             shutil.rmtree(folder, ignore_errors=True)
