@@ -133,3 +133,42 @@ def test_another_modules_class_lends_a_file_only_its_layers_and_activations(tmp_
     words = Projects().share().view(str(model)).prefilter_words(ast.parse(data), data, package_of(str(model))).split()
     assert b"Linear" in words and b"ReLU" in words
     assert not {b"empty", b"deepcopy", b"Parameter"} & set(words)
+
+
+def _many_modules(root, count: int) -> None:
+    for i in range(count):
+        folder = root / f"pkg{i // 10}"
+        folder.mkdir(exist_ok=True)
+        (folder / f"m{i}.py").write_text(f"X{i} = {i}\n")
+
+
+def test_a_working_directory_without_a_project_marker_is_scanned_only_so_far(tmp_path, monkeypatch):
+    """``cd ~; initlint check scratch/a.py``: the working directory is the project root when no
+    marker is above the file, and a home folder is no project to read whole for one file. The walk
+    stops at ``MAX_UNMARKED_SCAN`` files there; a root with a marker keeps the monorepo bound."""
+    monkeypatch.setattr(index, "MAX_UNMARKED_SCAN", 7)
+    _many_modules(tmp_path, 30)
+    walked = []
+    from initlint import runner
+
+    real_walk = runner._walk
+
+    def counting_walk(root, exclude):
+        for path in real_walk(root, exclude):
+            walked.append(path)
+            yield path
+
+    monkeypatch.setattr(runner, "_walk", counting_walk)
+    monkeypatch.chdir(tmp_path)
+    project = Projects().project_of(str(tmp_path / "pkg1" / "m12.py"))
+    assert project.root == str(tmp_path)
+    files = project.files()
+    assert len(files) == 7 and files == sorted(files) and len(walked) == 7
+    # the same folder with a marker is a project of the user's: read whole
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n')
+    marked = Projects().project_of(str(tmp_path / "pkg1" / "m12.py"))
+    assert len(marked.files()) == 30
+    # and without one, checked from elsewhere: the package's own folder, not the working directory
+    (tmp_path / "pyproject.toml").unlink()
+    monkeypatch.chdir(tmp_path / "pkg2")
+    assert Projects().project_of(str(tmp_path / "pkg1" / "m12.py")).root != str(tmp_path)

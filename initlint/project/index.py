@@ -27,12 +27,16 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from ..analysis.inheritance import outside, runs
 from ..engine import SourceError, syntax_check
-from .layout import module_names, project_root
+from .layout import MARKERS, module_names, project_root
 from .summary import FORMAT, FRAMEWORKS, summarise
 
 # a project bigger than this is not scanned whole for ``.apply(f)`` calls (a monorepo): names are
 # still resolved through imports, module by module
 MAX_SCANNED_FILES = 20_000
+# a project whose root is only the working directory (no pyproject.toml, setup.cfg, setup.py or
+# .git there): ``cd ~; initlint check scratch/a.py`` must not read a home folder's Python files
+# for one file (the walk stops here too); a research repository without markers is far smaller
+MAX_UNMARKED_SCAN = 2_000
 # below this many files to scan, reading them here costs less than starting processes to share it
 MIN_SPREAD_SCAN = 2_000
 MIN_SPREAD_SECOND = 200  # items of a second reading (_worth_spreading)
@@ -85,6 +89,16 @@ def _framework_name(qualname: str) -> bool:
     from ..catalogue.names import canonical
 
     return canonical(qualname) in _framework_names()
+
+
+def _unmarked_working_directory(root: str) -> bool:
+    """Is ``root`` a project root only because it is the working directory (``layout``)?"""
+    try:
+        if os.path.realpath(root) != os.path.realpath(os.getcwd()):
+            return False
+    except OSError:
+        return False
+    return not any(os.path.exists(os.path.join(root, marker)) for marker in MARKERS)
 
 
 def _read_regular(path: str) -> Optional[bytes]:
@@ -358,6 +372,7 @@ class Project:
         self.store = SummaryStore(cache_dir)
         self.bases = self._bases(root)
         self.tops = self._tops()
+        self.scan_limit = MAX_UNMARKED_SCAN if _unmarked_working_directory(root) else MAX_SCANNED_FILES
         # the first names of this project's imports that ``is_project_name`` can accept
         self.project_tops = frozenset(top for top in self.tops if top not in FRAMEWORKS)
         self._mentioned: Optional[FrozenSet[str]] = None  # the module prefixes of the tables' keys
@@ -602,10 +617,18 @@ class Project:
     # -- the whole project --------------------------------------------------------------------------
 
     def files(self) -> List[str]:
-        from ..runner import discover
+        """The project's ``.py`` files (sorted), the first ``scan_limit`` of them the walk finds
+        (it stops there: a bigger project is not scanned whole, names are still resolved through
+        imports module by module)."""
+        from ..runner import _walk
 
-        files, _errors = discover([self.root], self.exclude)
-        return [os.path.abspath(f) for f in files if f.endswith(".py")][:MAX_SCANNED_FILES]
+        found: List[str] = []
+        for path in _walk(self.root, self.exclude):
+            if path.endswith(".py"):
+                found.append(os.path.abspath(path))
+                if len(found) >= self.scan_limit:
+                    break
+        return sorted(found)
 
     def _scan(self) -> None:
         pending = self.pending_scan()
