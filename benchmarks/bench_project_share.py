@@ -41,7 +41,6 @@ sys.path.insert(0, HERE)
 
 import bench_check  # noqa: E402  (benchmarks/ is not a package)
 import bench_speed  # noqa: E402
-import corpus as corpus_mod  # noqa: E402
 
 VARIANTS = (("alone", ["--no-project"]), ("project", []))
 
@@ -125,12 +124,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--output", help="JSON results (default: benchmarks/results/share-<date>.json)")
     args = parser.parse_args(argv)
 
-    corpus = corpus_mod.build_corpus(args.profile, python=args.python)
-    bench_speed.add_torch_nn(corpus)
-    if args.limit is not None:
-        corpus.files = corpus_mod.evenly(corpus.files, args.limit)
-    if not corpus.files:
-        print("no corpus files found", file=sys.stderr)
+    corpus = bench_speed.speed_corpus(args.profile, args.python, args.limit)
+    if corpus is None:
         return 2
     paths = corpus.paths
     root = os.path.commonpath(paths)

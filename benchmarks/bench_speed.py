@@ -92,6 +92,19 @@ def add_torch_nn(corpus: corpus_mod.Corpus) -> None:
         corpus.versions["torch.nn"] = None
 
 
+def speed_corpus(profile: str, python: str, limit: Optional[int] = None) -> Optional[corpus_mod.Corpus]:
+    """The benchmark's corpus: ``corpus.py``'s ``profile`` plus ``torch/nn``, ``limit`` files spread
+    evenly over it if given; None (said on stderr) when it holds no file."""
+    corpus = corpus_mod.build_corpus(profile, python=python)
+    add_torch_nn(corpus)
+    if limit is not None:
+        corpus.files = corpus_mod.evenly(corpus.files, limit)
+    if not corpus.files:
+        print("no corpus files found", file=sys.stderr)
+        return None
+    return corpus
+
+
 def kept_by_prefilter(paths: Sequence[str]) -> List[str]:
     """The files initlint would parse under its default settings (reading them, importing initlint
     here: not timed)."""
@@ -317,12 +330,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if skip - set(ROWS):
         parser.error(f"unknown rows in --skip: {', '.join(sorted(skip - set(ROWS)))}")
 
-    corpus = corpus_mod.build_corpus(args.profile, python=args.python)
-    add_torch_nn(corpus)
-    if args.limit is not None:
-        corpus.files = corpus_mod.evenly(corpus.files, args.limit)
-    if not corpus.files:
-        print("no corpus files found", file=sys.stderr)
+    corpus = speed_corpus(args.profile, args.python, args.limit)
+    if corpus is None:
         return 2
     paths = corpus.paths
     kept = kept_by_prefilter(paths)
