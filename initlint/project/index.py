@@ -695,9 +695,8 @@ class Project:
             second.per_module.update(found_per_module)
             if applies:
                 if summary is not None:
-                    if facts is not None:  # read in another process: what summary_of would have kept
-                        self._summaries.setdefault(path, summary)
-                        self._hashes.setdefault(path, digest)
+                    if facts is not None:
+                        self._adopt(path, summary, digest)
                     second.summarised.append(path)
             elif called:
                 second.looping.append((path, frozenset(called)))
@@ -717,6 +716,13 @@ class Project:
                 return None
         summary = self.summary_of(path, data, uses=True)
         return None if summary is None else (summary, self._hashes.get(path))
+
+    def _adopt(self, path: str, summary: dict, digest: Optional[str]) -> None:
+        """A summary with what the file applies and passes, read in another process: kept here as
+        ``summary_of(uses=True)`` would have kept it (unless one is here already)."""
+        if "passes" not in (self._summaries.get(path) or {}):
+            self._summaries[path] = summary
+        self._hashes.setdefault(path, digest)
 
     def finish_scan(self, pending: "PendingScan", second: "SecondReading", found: Optional[list] = None,
                     facts: Optional[list] = None) -> None:
@@ -744,9 +750,8 @@ class Project:
         for index, (path, loops) in enumerate(second.items):
             result = self.second_read(path, second, loops) if found is None else found[index]
             if result is not None:
-                if found is not None and "passes" not in (self._summaries.get(path) or {}):
-                    self._summaries[path] = result[0]  # read in another process: what summary_of would have kept
-                    self._hashes.setdefault(path, result[1])
+                if found is not None:
+                    self._adopt(path, *result)
                 summarised.append(path)
         helpers, methods = second.helpers, second.methods
         method_names = {m.split(".", 1)[1] for m in methods}
@@ -842,7 +847,7 @@ class Project:
         methods subclasses run) name something of ``module``? Where none does, no class of another
         module completes what ``module``'s functions and methods do."""
         self.prepare()
-        if self._mentioned is None:  # made again whenever the tables are (``_tables_set``)
+        if self._mentioned is None:  # made again whenever the tables are set (``_tables``, ``pending_scan``)
             prefixes = set()
             for table in (self._applications, self._passes):
                 for key in table:
@@ -976,21 +981,15 @@ class Projects:
         items = [(project.root, path) for project, scan in pending for path in scan.files]
         facts = read_all(functools.partial(_scan_files_of, self.token), items) \
             if read_all is not None and len(items) >= MIN_SPREAD_SCAN else None
-        read, start = [], 0
-        for project, scan in pending:
-            end = start + len(scan.files)
-            read.append(facts[start:end] if facts is not None else None)
-            start = end
+        read = _parts(facts, [len(scan.files) for _project, scan in pending])
         seconds = [project.first_reading(scan.files, part) for (project, scan), part in zip(pending, read)]
         # the second reading (the files that call an init helper, summarised), spread the same way
         again = [(second, path, loops) for second in seconds for path, loops in second.items]
         found = read_all(functools.partial(_second_reading_of, self.token), again) \
             if read_all is not None and again and _worth_spreading(again) else None
-        start = 0
-        for (project, scan), second, part in zip(pending, seconds, read):
-            end = start + len(second.items)
-            project.finish_scan(scan, second, found[start:end] if found is not None else None, part)
-            start = end
+        for (project, scan), second, part, found_part in zip(pending, seconds, read,
+                                                             _parts(found, [len(s.items) for s in seconds])):
+            project.finish_scan(scan, second, found_part, part)
         return self
 
     def view(self, path: str) -> Optional["ProjectView"]:
@@ -1007,6 +1006,15 @@ def _scan_files_of(token: str, items: List[Tuple[str, str]]) -> list:
     projects were made (``Projects.prepare``)."""
     projects = _LIVE[token]
     return [projects._by_root[root].scan_file(path) for root, path in items]
+
+
+def _parts(results: Optional[list], sizes: List[int]) -> List[Optional[list]]:
+    """``results`` (of every project's items, in order) cut into each project's; all None where none."""
+    parts, start = [], 0
+    for size in sizes:
+        parts.append(results[start:start + size] if results is not None else None)
+        start += size
+    return parts
 
 
 def _second_reading_of(token: str, items: List[Tuple["SecondReading", str, bool]]) -> list:
