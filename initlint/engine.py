@@ -21,13 +21,13 @@ from functools import lru_cache
 from typing import Callable, List, Optional, Tuple, Union
 
 import libcst as cst
-from libcst._nodes.base import CSTNode
 
 from .analysis import analyse
 from .analysis.callsites import reports_of
 from .analysis.positions import node_ranges
 from .ftypes import FileError, FileReport, Finding, Settings
 from .noqa import NoqaFilter
+from .parsed_nodes import parsed_nodes
 from .prefilter import prefilter_for
 from .rule import all_rules
 
@@ -108,28 +108,10 @@ def might_hold_findings(source, settings: Optional[Settings] = None, path: str =
     return bool(rules_to_run(source, settings, path, tree, project))
 
 
-@contextmanager
-def _unvalidated_nodes():
-    """libcst validates every node it constructs (``CSTNode.__post_init__``: whitespace against a
-    regular expression, and so on), parsed ones too, which libcst's own comment calls wasted work
-    on a parse: nodes built from source CPython has just accepted are valid. Leaving it out saves
-    about a tenth of the parse. Nodes built anywhere else (the fixes) are still validated."""
-    validate = CSTNode.__post_init__
-    CSTNode.__post_init__ = _no_validation
-    try:
-        yield
-    finally:
-        CSTNode.__post_init__ = validate
-
-
-def _no_validation(self) -> None:
-    pass
-
-
 def parse(source) -> cst.Module:
     """libcst's tree of a source CPython's parser has accepted (``syntax_check``)."""
     try:
-        with _unvalidated_nodes():
+        with parsed_nodes():  # libcst's construction without its validation: see parsed_nodes.py
             return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:  # CPython accepted it (syntax_check): libcst's own limit
         raise SourceError(f"libcst cannot parse it (CPython can): at line {exc.raw_line}, "
