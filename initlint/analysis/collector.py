@@ -50,7 +50,9 @@ class Collected:
     guards_of: Dict[cst.CSTNode, Tuple[Guard, ...]] = field(default_factory=dict)
     frozen: List[cst.BaseExpression] = field(default_factory=list)  # x in ``x.requires_grad = False``
     loop_span: Dict[cst.CSTNode, Tuple[int, int]] = field(default_factory=dict)  # loop -> (first, last) seq
-    matmul_operands: List[cst.BaseExpression] = field(default_factory=list)  # a and b in ``a @ b``
+    matmuls: List[cst.BinaryOperation] = field(default_factory=list)  # every ``a @ b``
+    # every ``a * b`` and ``a / b``: a product scaled in the forward pass (``(q @ k) * self.scale``)
+    scalings: List[cst.BinaryOperation] = field(default_factory=list)
     matmul_right: List[cst.BaseExpression] = field(default_factory=list)  # b in ``a @ b``
     # attributes changed other than by plain assignment: ``x.a += 1``, ``del x.a`` (value flow)
     changed_attrs: List[str] = field(default_factory=list)
@@ -328,9 +330,12 @@ class Collector(cst.CSTVisitor):
         self.out.guards_of[node] = guards
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if isinstance(node.operator, cst.MatrixMultiply):
-            self.out.matmul_operands.extend((node.left, node.right))
+        operator = type(node.operator)
+        if operator is cst.MatrixMultiply:
+            self.out.matmuls.append(node)
             self.out.matmul_right.append(node.right)
+        elif operator is cst.Multiply or operator is cst.Divide:
+            self.out.scalings.append(node)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         self.out.comparisons.append((node, self.scope))

@@ -10,7 +10,7 @@ import libcst as cst
 from ..catalogue import Family, LayerKind
 from ..catalogue.model import ConstantLaw
 from .graph import LayerUse
-from .traversal import walk
+from .traversal import final_name, walk
 from .values import UNKNOWN, is_number
 
 # names people give parameters that are zero- or constant-initialised on purpose (SPEC: LoRA's B
@@ -89,10 +89,18 @@ _WEIGHT_METHODS = ("matmul", "mm", "bmm", "dot")
 
 def used_as_weight(facts) -> frozenset:
     """What the code multiplies with as a weight: ``("attr", "w")`` for ``self.w``/``m.w``,
-    ``("name", "w")`` for a variable ``w``."""
-    operands = list(facts.collected.matmul_operands)
+    ``("name", "w")`` for a variable ``w``. A product the code scales by a square root where it is
+    computed (``(self.queries @ x.T) * self.scale`` with ``self.scale = dim ** -0.5``,
+    ``torch.matmul(q, w) / math.sqrt(d)``) has its fan-based scale applied in the forward pass, as
+    equalised learning rate applies it to the weight (``F.linear(x, self.w * self.scale)``, whose
+    operand is no stored weight): its operands do not count."""
+    scaled = _scaled_products(facts)
+    operands = [side for product in facts.collected.matmuls if product not in scaled
+                for side in (product.left, product.right)]
     for site in facts.collected.calls:
         call = site.node
+        if call in scaled:
+            continue
         names = facts.names(call.func)
         if names & WEIGHT_CONSUMERS:
             operands.extend(a.value for a in call.args if a.keyword is None)
@@ -115,6 +123,45 @@ def used_as_weight(facts) -> frozenset:
             operand = operand.value
         out.update(storage_keys(operand))
     return frozenset(out)
+
+
+def _scaled_products(facts) -> set:
+    """The products (``a @ b`` or a call) that a ``*`` or ``/`` scales by a square root at once."""
+    out = set()
+    for scaling in facts.collected.scalings:
+        sides = ((scaling.left, scaling.right),)
+        if type(scaling.operator) is cst.Multiply:
+            sides += ((scaling.right, scaling.left),)
+        for product, factor in sides:
+            if (type(product) is cst.Call or (type(product) is cst.BinaryOperation
+                                              and type(product.operator) is cst.MatrixMultiply)) \
+                    and _square_root_scale(facts, factor):
+                out.add(product)
+    return out
+
+
+def _square_root_scale(facts, factor) -> bool:
+    """Is ``factor`` a square root (``math.sqrt(d)``, ``torch.rsqrt(d)``, ``d ** -0.5``), written
+    there or assigned to the name or ``self.`` attribute written there (every assignment of it, in
+    the method's class: an attribute of an inherited class is not seen, and counts as no root)?"""
+    if isinstance(factor, cst.Name):
+        values = [value for value, _ in facts.collected.resolver.assigned_values(factor)]
+    elif isinstance(factor, cst.Attribute) and isinstance(factor.value, cst.Name) and factor.value.value == "self":
+        owner = facts.collected.resolver.instance_class(factor.value)
+        values = [value for value, _ in facts.collected.self_attrs.get((owner, factor.attr.value), ())]
+    else:
+        values = [factor]
+    return bool(values) and all(_holds_square_root(facts, value) for value in values)
+
+
+def _holds_square_root(facts, node) -> bool:
+    for part in walk(node):
+        if type(part) is cst.Call and final_name(part.func) in ("sqrt", "rsqrt"):
+            return True
+        if type(part) is cst.BinaryOperation and type(part.operator) is cst.Power \
+                and facts.value(part.right) in (0.5, -0.5):
+            return True
+    return False
 
 
 def storage_keys(node) -> set:

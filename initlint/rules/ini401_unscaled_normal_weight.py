@@ -46,8 +46,11 @@ class UnscaledNormalWeight(Rule):
     saturate before the first step. Fan-based schemes (He, Glorot, LeCun) exist to keep that factor 1.
 
     Tensors the code never multiplies with (latents, queries, positional embeddings), weights
-    re-initialised later in the same file (e.g. `trunc_normal_(self.w, std=.02)`) and
-    broadcast-shaped tokens like `torch.randn(1, 1, dim)` are not flagged.
+    re-initialised later in the same file (e.g. `trunc_normal_(self.w, std=.02)`),
+    broadcast-shaped tokens like `torch.randn(1, 1, dim)`, and weights whose product the forward
+    pass scales by a square root where it computes it (`(self.queries @ x.T) * self.scale` with
+    `self.scale = dim ** -0.5`, `(x @ self.w) / math.sqrt(d)`: the fan-based scale, applied
+    later) are not flagged.
 
     ## Example
     ```python
