@@ -35,10 +35,14 @@ class ScaledStream:
 
 def _outputs_of(facts, call: cst.Call) -> Optional[LayerUse]:
     """The layer whose output ``call`` is: ``self.film(c)``, ``film(c)``, ``nn.Dense(d, ...)(c)``,
-    ``self.adaLN_modulation(c)`` (a Sequential ending in the layer)."""
+    ``self.adaLN_modulation(c)`` (a Sequential ending in the layer, or in the layer and what only
+    reshapes, pools or drops its output: ``nn.Sequential(proj, Rearrange(...))``)."""
     item = facts.graph.classify(call.func)
     if isinstance(item, SequentialUse) and item.elements:
-        item = facts.graph.classify(item.elements[-1])
+        last = len(item.elements) - 1
+        while last > 0 and facts.graph.is_transparent(item.elements[last]):
+            last -= 1
+        item = facts.graph.classify(item.elements[last])
     return item if isinstance(item, LayerUse) else None
 
 

@@ -23,5 +23,6 @@ TRANSPARENT = frozenset({
     "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "MaxPooling1D", "MaxPooling2D",
     "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling2D", "MaxPool2D", "AvgPool2D",
     "GlobalAvgPool2D", "ZeroPad2d", "ZeroPadding2D",
+    "Rearrange", "Reduce",  # einops' layers: a reshape, a pooling
 })
-TRANSPARENT_ROOTS = ("torch.nn.", "keras.layers.", "flax.linen.", "mxnet.gluon.nn.")
+TRANSPARENT_ROOTS = ("torch.nn.", "keras.layers.", "flax.linen.", "mxnet.gluon.nn.", "einops.layers.")
