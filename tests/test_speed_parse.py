@@ -169,6 +169,20 @@ def test_the_cheaper_constructors_have_libcsts_signatures():
         assert cls.__init__ is own  # outside a parse, libcst's own
 
 
+def test_overlapping_parses_leave_libcsts_construction_in_place():
+    """Blocks that overlap (two threads, or a parse within a parse) restore libcst's own
+    construction and validation when they end, whichever ends first."""
+    import libcst as cst
+
+    from initlint.parsed_nodes import parsed_nodes
+
+    with parsed_nodes():
+        with parsed_nodes():
+            assert cst.Name("not an identifier")  # no validation inside
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("not an identifier")
+
+
 def _live_modules() -> int:
     import gc
 
