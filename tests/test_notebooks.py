@@ -43,8 +43,8 @@ from initlint.runner import check_paths
 NOTEBOOKS = DATA / "notebooks"
 NOT_NOTEBOOKS = NOTEBOOKS / "not_notebooks"
 POSITIVE = ["d2l_init_pytorch.ipynb", "d2l_init_mxnet.ipynb", "flax_reused_key.ipynb",
-            "keras_shared_initializer.ipynb", "magics_positions.ipynb", "broken_cell.ipynb"]
-NEGATIVE = ["d2l_init_pytorch_clean.ipynb", "r_kernel.ipynb"]
+            "keras_shared_initializer.ipynb", "magics_positions.ipynb", "broken_cell.ipynb", "mlp_by_hand.ipynb"]
+NEGATIVE = ["d2l_init_pytorch_clean.ipynb", "r_kernel.ipynb", "mlp_by_hand_scaled.ipynb"]
 TEXT_RE = re.compile(r"^(?P<path>[^:]+):cell (?P<cell>\d+):(?P<line>\d+):(?P<col>\d+): (?P<code>INI\d{3}) ")
 
 

@@ -49,6 +49,7 @@ class Collected:
     scope_of_class: Dict[cst.ClassDef, Scope] = field(default_factory=dict)  # a class's own body scope
     guards_of: Dict[cst.CSTNode, Tuple[Guard, ...]] = field(default_factory=dict)
     frozen: List[cst.BaseExpression] = field(default_factory=list)  # x in ``x.requires_grad = False``
+    trained: List[cst.BaseExpression] = field(default_factory=list)  # x in ``x.requires_grad = True``
     loop_span: Dict[cst.CSTNode, Tuple[int, int]] = field(default_factory=dict)  # loop -> (first, last) seq
     matmuls: List[cst.BinaryOperation] = field(default_factory=list)  # every ``a @ b``
     # every ``a * b`` and ``a / b``: a product scaled in the forward pass (``(q @ k) * self.scale``)
@@ -277,9 +278,11 @@ class Collector(cst.CSTVisitor):
     def leave_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             t = target.target
-            if isinstance(t, cst.Attribute) and t.attr.value == "requires_grad" \
-                    and isinstance(node.value, cst.Name) and node.value.value == "False":
-                self.out.frozen.append(t.value)
+            if isinstance(t, cst.Attribute) and t.attr.value == "requires_grad" and isinstance(node.value, cst.Name):
+                if node.value.value == "False":
+                    self.out.frozen.append(t.value)
+                elif node.value.value == "True":
+                    self.out.trained.append(t.value)
             if isinstance(t, cst.Attribute) and t.attr.value == "grad_req" \
                     and isinstance(node.value, cst.SimpleString) and node.value.evaluated_value == "null":
                 self.out.frozen.append(t.value)  # MXNet

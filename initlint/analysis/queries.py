@@ -164,6 +164,47 @@ def _holds_square_root(facts, node) -> bool:
     return False
 
 
+def trained_values(facts) -> set:
+    """The expressions whose tensors the code trains without a parameter wrapper, script style
+    (Karpathy's makemore: ``W1 = torch.randn(...)``, ``parameters = [C, W1, b1]``, ``for p in
+    parameters: p.requires_grad = True``): what a ``requires_grad = True`` or ``requires_grad_()``
+    reaches, directly or through the loop and the list it iterates, and what a list handed to a torch
+    optimizer holds. Each found as the value its name is bound to where the code names it, so a
+    name bound again later (a notebook's next cell) is told apart."""
+    roots = list(facts.collected.trained)
+    for site in facts.collected.calls:
+        call, func = site.node, site.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "requires_grad_":
+            if not call.args or facts.value(call.args[0].value) is True:
+                roots.append(func.value)
+        elif call.args and (call.args[0].keyword is None or call.args[0].keyword.value == "params") \
+                and any(name.startswith("torch.optim.") for name in facts.names(func)):
+            roots.append(call.args[0].value)
+    out: set = set()
+    for root in roots:
+        _bound_values(facts, root, out, 0)
+    return out
+
+
+def _bound_values(facts, node, out: set, depth: int) -> None:
+    """The values ``node`` stands for: a name's assigned values (a loop variable's: the elements of
+    what it iterates), a list or tuple's elements, each followed to its own values."""
+    if depth > 4:
+        return
+    if isinstance(node, (cst.List, cst.Tuple)):
+        for element in node.elements:
+            _bound_values(facts, element.value, out, depth + 1)
+    elif isinstance(node, cst.Name):
+        for binding in facts.collected.resolver.lookup(node):
+            if binding.kind == "loop" and binding.value is not None:
+                _bound_values(facts, binding.value, out, depth + 1)
+            elif binding.kind == "assign" and binding.value is not None and binding.index is None:
+                if isinstance(binding.value, (cst.List, cst.Tuple, cst.Name)):
+                    _bound_values(facts, binding.value, out, depth + 1)
+                else:
+                    out.add(binding.value)
+
+
 def storage_keys(node) -> set:
     """How code refers to what is stored under ``node``: ``("attr", "w")`` for ``self.w``,
     ``("name", "w")`` for ``w``."""
@@ -212,6 +253,10 @@ def stored_parameters(facts, wrapped) -> dict:
     return out
 
 
+# in-place by torch's naming, but they change a tensor's flags or storage, never its values
+_KEEPING_VALUES = frozenset({"requires_grad_", "share_memory_", "detach_", "retain_grad_", "resize_"})
+
+
 def filled_in_place(facts) -> frozenset:
     """Attributes/variables some call fills in place: a catalogue initialiser, or any function
     named in torch's in-place convention (``init.normal_(m.w)``, ``w.data.copy_(...)``)."""
@@ -220,7 +265,7 @@ def filled_in_place(facts) -> frozenset:
         call = site.node
         func = call.func
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-        if not name.endswith("_") or name.endswith("__"):
+        if not name.endswith("_") or name.endswith("__") or name in _KEEPING_VALUES:
             continue
         # init.normal_(m.w, ...) fills its first argument; m.w.data.normal_() fills its receiver:
         # both are taken, since this only ever suppresses a finding

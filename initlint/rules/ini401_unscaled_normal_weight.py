@@ -6,7 +6,7 @@ import libcst as cst
 
 from ..analysis.inits import InitUse
 from ..analysis.inits import PARAMETER_WRAPPERS
-from ..analysis.queries import filled_in_place, stored_parameters, used_as_weight
+from ..analysis.queries import filled_in_place, stored_parameters, trained_values, used_as_weight
 from ..analysis.traversal import walk
 from ..analysis.shapes import shape_of
 from .. import catalogue
@@ -37,8 +37,11 @@ class UnscaledNormalWeight(Rule):
     Flags a weight created straight from a standard-normal sampler with no fan-based scaling, when
     the code uses it as a weight (multiplies with it: `@`, `matmul`, `F.linear`, a convolution):
     `nn.Parameter(torch.randn(m, n))`, `tf.Variable(tf.random.normal([m, n]))`, a Flax
-    `self.param('w', jax.random.normal, shape)`, or a custom `kernel_init` that returns
-    `jax.random.normal(key, shape)` unscaled.
+    `self.param('w', jax.random.normal, shape)`, a custom `kernel_init` that returns
+    `jax.random.normal(key, shape)` unscaled, or a plain tensor that script- and notebook-style code
+    trains by hand: `W1 = torch.randn(m, n)` set `requires_grad = True` (itself, or by a loop over a
+    list that holds it: `for p in [C, W1, b1]: p.requires_grad = True`) or handed to a torch
+    optimizer (`torch.optim.SGD([W1, b1], ...)`).
 
     ## Why is this bad?
     A standard normal has std 1 whatever the layer's fan-in, so each layer multiplies the
@@ -111,8 +114,12 @@ class UnscaledNormalWeight(Rule):
             for wrapper, keys in wrappers.items():
                 if wrapper.args:
                     stored.setdefault(wrapper.args[0].value, set()).update(keys)
+        trained = trained_values(facts) if any(not use.wrapped_as_parameter for use in samplers) else set()
         for use in samplers:
-            keys = stored.get(use.node, set()) if use.wrapped_as_parameter else self._init_function_keys(facts, use)
+            if use.wrapped_as_parameter:
+                keys = stored.get(use.node, set())
+            else:
+                keys = self._init_function_keys(facts, use) or self._trained_keys(facts, use, trained)
             # only what the code multiplies with as a weight, and never re-initialises
             if not keys & weights or any(name in reinitialised for _, name in keys):
                 continue
@@ -131,6 +138,17 @@ class UnscaledNormalWeight(Rule):
         names = {name for name, bindings in scope.bindings.items()
                  for b in bindings if b.kind == "assign" and b.value is use.node}
         return {("name", name) for name in names & _collected_names(function)}
+
+    @staticmethod
+    def _trained_keys(facts, use, trained: set) -> set:
+        """Script style: ``W1 = torch.randn(m, n)`` that the code trains as it is (``trained_values``):
+        the names it is bound to."""
+        if use.node not in trained:
+            return set()
+        function = use.function
+        scope = facts.collected.scope_of_function[function] if function is not None else facts.collected.module_scope
+        return {("name", name) for name, bindings in scope.bindings.items()
+                for b in bindings if b.kind == "assign" and b.value is use.node}
 
     def _custom_inits(self, facts) -> Iterator[Report]:
         seen = set()
