@@ -24,6 +24,21 @@ def _jax_random(facts, func) -> Optional[str]:
     return None
 
 
+def _copied_from(facts, bindings, depth: int = 0):
+    """The bindings of the key a name copies (``k = key``: the same key under another name, not a
+    fresh one), followed through copies of copies; the name's own bindings where it is no copy, or
+    where the copied name is a loop variable (kept apart, as loop variables are)."""
+    if depth > 4 or len(bindings) != 1:
+        return bindings
+    binding = bindings[0]
+    if binding.kind != "assign" or binding.index is not None or not isinstance(binding.value, cst.Name):
+        return bindings
+    source = facts.collected.resolver.lookup(binding.value)
+    if not source or any(b.kind == "loop" for b in source):
+        return bindings
+    return _copied_from(facts, source, depth + 1)
+
+
 def _key_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value in ("key", "rng", "rngs"):
@@ -136,7 +151,7 @@ class ReusedPrngKey(Rule):
             bindings = facts.collected.resolver.lookup(key)
             if not bindings or any(b.kind == "loop" for b in bindings):
                 continue  # for k in keys: a fresh key each iteration
-            identity = frozenset(id(b) for b in bindings)
+            identity = frozenset(id(b) for b in _copied_from(facts, bindings))
             earlier = [first for first in seen.get(identity, []) if not first[0].exclusive_with(site)]
             if earlier and label.endswith(".init") and all(e[1].endswith(".init") and e[1] != label
                                                             for e in earlier):
