@@ -65,7 +65,8 @@ def _generated_classes() -> List[type]:
     compiled from a string) and whose fields are all slots. libcst's ``add_slots`` makes each node
     class anew with slots; the class it was made from stays among ``CSTNode``'s subclasses, without
     slots, and is never constructed: it is left as it is, as is a class with an ``__init__`` of
-    its own making."""
+    its own making or a field the cheaper one does not write as dataclasses would (none in libcst
+    today: a field left out of ``__init__`` or keyword-only)."""
     found, seen, stack = [], set(), [CSTNode]
     while stack:
         for sub in stack.pop().__subclasses__():
@@ -76,7 +77,7 @@ def _generated_classes() -> List[type]:
             own = sub.__dict__.get("__init__")
             if (dataclasses.is_dataclass(sub) and isinstance(own, types.FunctionType)
                     and own.__code__.co_filename == "<string>"
-                    and all(_slot(sub, field.name) is not None for field in dataclasses.fields(sub))):
+                    and all(_plain(sub, field) for field in dataclasses.fields(sub))):
                 found.append(sub)
     return found
 
@@ -87,8 +88,6 @@ def _cheaper_init(cls: type) -> Callable:
     namespace = {"_FROM_FACTORY": _FROM_FACTORY}
     parameters, body = ["self"], []
     for field in dataclasses.fields(cls):
-        if not field.init:
-            continue
         name = field.name
         value = name
         if field.default is not dataclasses.MISSING:
@@ -107,6 +106,10 @@ def _cheaper_init(cls: type) -> Callable:
     function = namespace["__init__"]
     function.__qualname__ = f"{cls.__qualname__}.__init__"
     return function
+
+
+def _plain(cls: type, field: dataclasses.Field) -> bool:
+    return field.init and not getattr(field, "kw_only", False) and _slot(cls, field.name) is not None
 
 
 def _slot(cls: type, name: str) -> Optional[types.MemberDescriptorType]:

@@ -126,24 +126,26 @@ def used_as_weight(facts) -> frozenset:
 
 
 def _scaled_products(facts) -> set:
-    """The products (``a @ b`` or a call) that a ``*`` or ``/`` scales by a square root at once."""
+    """The products (``a @ b`` or a call) that a ``*`` or ``/`` scales down by a square root at
+    once: ``product * d ** -0.5``, ``product * torch.rsqrt(d)``, ``product / math.sqrt(d)``."""
     out = set()
     for scaling in facts.collected.scalings:
-        sides = ((scaling.left, scaling.right),)
-        if type(scaling.operator) is cst.Multiply:
-            sides += ((scaling.right, scaling.left),)
+        multiply = type(scaling.operator) is cst.Multiply
+        sides = ((scaling.left, scaling.right), (scaling.right, scaling.left)) if multiply \
+            else ((scaling.left, scaling.right),)
         for product, factor in sides:
             if (type(product) is cst.Call or (type(product) is cst.BinaryOperation
                                               and type(product.operator) is cst.MatrixMultiply)) \
-                    and _square_root_scale(facts, factor):
+                    and _root_scale(facts, factor, inverse=multiply):
                 out.add(product)
     return out
 
 
-def _square_root_scale(facts, factor) -> bool:
-    """Is ``factor`` a square root (``math.sqrt(d)``, ``torch.rsqrt(d)``, ``d ** -0.5``), written
-    there or assigned to the name or ``self.`` attribute written there (every assignment of it, in
-    the method's class: an attribute of an inherited class is not seen, and counts as no root)?"""
+def _root_scale(facts, factor, inverse: bool) -> bool:
+    """Is ``factor`` the square root of a quantity not written as a number (``inverse``: one over
+    it), written there or assigned to the name or ``self.`` attribute written there (every
+    assignment of it, in the method's class: an attribute of an inherited class is not seen, and
+    counts as none)? A root of a number (``math.sqrt(2)``) is a gain, not a fan's scale."""
     if isinstance(factor, cst.Name):
         values = [value for value, _ in facts.collected.resolver.assigned_values(factor)]
     elif isinstance(factor, cst.Attribute) and isinstance(factor.value, cst.Name) and factor.value.value == "self":
@@ -151,17 +153,32 @@ def _square_root_scale(facts, factor) -> bool:
         values = [value for value, _ in facts.collected.self_attrs.get((owner, factor.attr.value), ())]
     else:
         values = [factor]
-    return bool(values) and all(_holds_square_root(facts, value) for value in values)
+    return bool(values) and all(_is_root(facts, value, inverse) for value in values)
 
 
-def _holds_square_root(facts, node) -> bool:
-    for part in walk(node):
-        if type(part) is cst.Call and final_name(part.func) in ("sqrt", "rsqrt"):
-            return True
-        if type(part) is cst.BinaryOperation and type(part.operator) is cst.Power \
-                and facts.value(part.right) in (0.5, -0.5):
-            return True
+def _is_root(facts, node, inverse: bool, depth: int = 0) -> bool:
+    if depth > 4:
+        return False
+    if type(node) is cst.Call and node.args:
+        name = final_name(node.func)
+        return name == ("rsqrt" if inverse else "sqrt") and not _written_number(node.args[0].value)
+    if type(node) is not cst.BinaryOperation:
+        return False
+    operator = type(node.operator)
+    if operator is cst.Power:
+        return facts.value(node.right) == (-0.5 if inverse else 0.5) and not _written_number(node.left)
+    if operator is cst.Multiply:  # gain * d ** -0.5
+        return _is_root(facts, node.left, inverse, depth + 1) or _is_root(facts, node.right, inverse, depth + 1)
+    if operator is cst.Divide:  # 1 / math.sqrt(d): the inverse of a root
+        return _is_root(facts, node.right, not inverse, depth + 1) or _is_root(facts, node.left, inverse, depth + 1)
     return False
+
+
+def _written_number(node) -> bool:
+    """A number written out (``2``, ``2.0``, ``-1``): what a gain is, where a fan is a name."""
+    while type(node) is cst.UnaryOperation:
+        node = node.expression
+    return type(node) in (cst.Integer, cst.Float)
 
 
 def trained_values(facts) -> set:
