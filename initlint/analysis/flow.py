@@ -147,6 +147,19 @@ class ValueFlow:
                     values.extend(given)
         return values or None
 
+    def fixed_field(self, cls: cst.ClassDef, attr: str) -> bool:
+        """Is ``attr`` a field of ``cls`` (or of an in-file base or subclass) that is a dataclass or a
+        Flax/Equinox module, declared in the class body (``rng: Any``, with or without a default)
+        and changed by no code of the file (no ``self.rng = ...``, ``+=``, ``setattr``)? Then it
+        holds one value per instance, whatever the constructions (in this file or another) give it."""
+        changed = self._changed()
+        if attr in changed or "*" in changed:
+            return False
+        family = self.family(cls)
+        if any(self.c.self_attrs.get((member, attr)) for member in family):
+            return False
+        return any(self._is_field_class(member) and _declares(member, attr) for member in family)
+
     _FIELD_BASES = frozenset({"flax.linen.Module", "flax.linen.module.Module", "equinox.Module"})
     _FIELD_DECORATORS = frozenset({"dataclasses.dataclass", "flax.struct.dataclass", "chex.dataclass"})
 
@@ -448,3 +461,15 @@ def _single_return(fn: cst.FunctionDef) -> Optional[cst.BaseExpression]:
     if any(isinstance(node, (cst.Yield, cst.Await)) for node in walk(last.value)):
         return None
     return last.value
+
+
+def _declares(cls: cst.ClassDef, attr: str) -> bool:
+    """``attr: T`` or ``attr: T = default`` among the statements of the class body."""
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) \
+                        and small.target.value == attr:
+                    return True
+    return False

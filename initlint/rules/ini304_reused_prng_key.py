@@ -24,6 +24,18 @@ def _jax_random(facts, func) -> Optional[str]:
     return None
 
 
+def _key_identity(facts, bindings):
+    """What a name's key is, for telling two draws from one key: the key it copies (``k = key``),
+    or the stored key it copies (``key = self.rng``, see ``_stored_key``), or its own bindings."""
+    source = _copied_from(facts, bindings)
+    if len(source) == 1 and source[0].kind == "assign" and source[0].index is None \
+            and isinstance(source[0].value, cst.Attribute):
+        stored = _stored_key(facts, source[0].value)
+        if stored is not None:
+            return stored
+    return frozenset(id(b) for b in source)
+
+
 def _copied_from(facts, bindings, depth: int = 0):
     """The bindings of the key a name copies (``k = key``: the same key under another name, not a
     fresh one), followed through copies of copies; the name's own bindings where it is no copy, or
@@ -151,7 +163,7 @@ class ReusedPrngKey(Rule):
             bindings = facts.collected.resolver.lookup(key)
             if not bindings or any(b.kind == "loop" for b in bindings):
                 continue  # for k in keys: a fresh key each iteration
-            identity = frozenset(id(b) for b in _copied_from(facts, bindings))
+            identity = _key_identity(facts, bindings)
             earlier = [first for first in seen.get(identity, []) if not first[0].exclusive_with(site)]
             if earlier and label.endswith(".init") and all(e[1].endswith(".init") and e[1] != label
                                                             for e in earlier):
@@ -271,12 +283,16 @@ _SETUP_METHODS = frozenset({"__init__", "setup", "build", "__post_init__"})
 
 def _stored_key(facts, node: cst.Attribute):
     """``self.key`` set only in ``__init__``/``setup``/``build`` (of its class or an in-file base or
-    subclass) to a new key (``jax.random.PRNGKey(seed)``, ``split(...)``, a parameter): an identity
-    for it, or None when the code changes it elsewhere (``self.key, sub = split(self.key)``)."""
+    subclass) to a new key (``jax.random.PRNGKey(seed)``, ``split(...)``, a parameter), or a field of
+    a Flax module or dataclass that no code changes (one key per instance, whoever constructs it):
+    an identity for it, or None when the code changes it elsewhere (``self.key, sub =
+    split(self.key)``)."""
     flow = facts.flow
     cls = flow.instance_class(node.value)
-    if cls is None or flow.attribute_values(node) is None:
+    if cls is None:
         return None
+    if flow.attribute_values(node) is None and not flow.fixed_field(cls, node.attr.value):
+        return None  # changed somewhere, or a field whose constructions this file does not show
     family = flow.family(cls)
     attr = node.attr.value
     for member in family:
