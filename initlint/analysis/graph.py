@@ -256,6 +256,12 @@ class Graph:
                 items = {id(i): i for i in (self.classify(v, depth + 1) for v, _ in values) if i is not None}
                 return next(iter(items.values())) if len(items) == 1 else None
             return self._self_attr(node, depth)
+        if isinstance(node, cst.IfExp):
+            # ``tf.nn.relu if i < last else None``: where it is used as a layer or called
+            # (``if activation: x = activation(x)``), it is the branch that is not None
+            branches = [b for b in (node.body, node.orelse) if not (isinstance(b, cst.Name) and b.value == "None")]
+            items = {id(i): i for i in (self.classify(b, depth + 1) for b in branches)}
+            return next(iter(items.values())) if len(items) == 1 else None
         if isinstance(node, cst.Subscript):
             base = self.classify(node.value, depth + 1)
             if isinstance(base, SequentialUse) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
