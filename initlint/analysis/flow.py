@@ -127,8 +127,7 @@ class ValueFlow:
         if cls is None:
             return None
         attr = node.attr.value
-        changed = self._changed()
-        if attr in changed or "*" in changed:
+        if self._changed_otherwise(attr):
             return None  # also changed by self.x += ..., setattr(self, 'x', ...), del self.x
         values = []
         family = self.family(cls)
@@ -152,8 +151,7 @@ class ValueFlow:
         Flax/Equinox module, declared in the class body (``rng: Any``, with or without a default)
         and changed by no code of the file (no ``self.rng = ...``, ``+=``, ``setattr``)? Then it
         holds one value per instance, whatever the constructions (in this file or another) give it."""
-        changed = self._changed()
-        if attr in changed or "*" in changed:
+        if self._changed_otherwise(attr):
             return False
         family = self.family(cls)
         if any(self.c.self_attrs.get((member, attr)) for member in family):
@@ -306,6 +304,10 @@ class ValueFlow:
             self._attribute_call_index = {site.node.func.attr: site.node.func for site in self.c.calls
                                           if isinstance(site.node.func, cst.Attribute)}
         return self._attribute_call_index
+
+    def _changed_otherwise(self, attr: str) -> bool:
+        changed = self._changed()
+        return attr in changed or "*" in changed
 
     def _changed(self) -> Set[str]:
         """Attributes changed other than by assignment: ``self.x += ...``, ``del self.x``,

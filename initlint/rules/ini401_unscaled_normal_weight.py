@@ -134,9 +134,7 @@ class UnscaledNormalWeight(Rule):
         function = use.function
         if function is None or not function.name.value.startswith("init"):
             return set()
-        scope = facts.collected.scope_of_function[function]
-        names = {name for name, bindings in scope.bindings.items()
-                 for b in bindings if b.kind == "assign" and b.value is use.node}
+        names = _names_bound_to(facts.collected.scope_of_function[function], use.node)
         return {("name", name) for name in names & _collected_names(function)}
 
     @staticmethod
@@ -147,8 +145,7 @@ class UnscaledNormalWeight(Rule):
             return set()
         function = use.function
         scope = facts.collected.scope_of_function[function] if function is not None else facts.collected.module_scope
-        return {("name", name) for name, bindings in scope.bindings.items()
-                for b in bindings if b.kind == "assign" and b.value is use.node}
+        return {("name", name) for name in _names_bound_to(scope, use.node)}
 
     def _custom_inits(self, facts) -> Iterator[Report]:
         seen = set()
@@ -182,6 +179,12 @@ class UnscaledNormalWeight(Rule):
     @staticmethod
     def _report(use: InitUse) -> Report:
         return Report(use.node, {"sampler": use.entry.name.rsplit(".", 1)[-1]}, use.entry.framework.value)
+
+
+def _names_bound_to(scope, value) -> set:
+    """The names ``scope`` assigns ``value`` to (``w = jax.random.normal(...)``)."""
+    return {name for name, bindings in scope.bindings.items()
+            for b in bindings if b.kind == "assign" and b.value is value}
 
 
 def _collected_names(function: cst.FunctionDef) -> set:
